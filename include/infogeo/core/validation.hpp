@@ -1,0 +1,72 @@
+// Input checks shared by all estimators; each throws infogeo::invalid_argument with the function
+// name, the argument name and the offending value.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+#include "infogeo/core/errors.hpp"
+#include "infogeo/core/sample_view.hpp"
+
+namespace infogeo {
+
+/// Throws if any entry of `view` is NaN or +-Inf, naming how many and where the first one is.
+template <class T>
+void check_finite(const sample_view<T>& view, const char* function, const char* argument) {
+  std::int64_t bad = 0;
+  index_t first_row = -1;
+  index_t first_col = -1;
+  double first_value = 0.0;
+  for (index_t i = 0; i < view.rows(); ++i) {
+    for (index_t j = 0; j < view.cols(); ++j) {
+      const T v = view(i, j);
+      if (!std::isfinite(v)) {
+        if (bad == 0) {
+          first_row = i;
+          first_col = j;
+          first_value = static_cast<double>(v);
+        }
+        ++bad;
+      }
+    }
+  }
+  if (bad > 0)
+    throw_invalid_argument(function, argument, " contains ", bad,
+                           " non-finite value(s); first at row ", first_row, ", column ",
+                           first_col, " (value=", first_value, ")");
+}
+
+/// Throws unless the view has at least `min_rows` rows and at least one column.
+template <class T>
+void check_shape(const sample_view<T>& view, index_t min_rows, const char* function,
+                 const char* argument) {
+  require(view.cols() >= 1, function, argument, " must have at least one column (dims=",
+          view.cols(), ")");
+  require(view.rows() >= min_rows, function, argument, " needs at least ", min_rows,
+          " samples (n=", view.rows(), ")");
+}
+
+/// The usual entry check: shape, then finiteness.
+template <class T>
+void check_samples(const sample_view<T>& view, index_t min_rows, const char* function,
+                   const char* argument) {
+  check_shape(view, min_rows, function, argument);
+  check_finite(view, function, argument);
+}
+
+/// Throws unless two samples have the same number of rows.
+inline void check_same_rows(index_t rows_a, index_t rows_b, const char* function,
+                            const char* name_a, const char* name_b) {
+  require(rows_a == rows_b, function, name_a, " and ", name_b,
+          " must have the same number of rows (", name_a, " rows=", rows_a, ", ", name_b,
+          " rows=", rows_b, ")");
+}
+
+/// Throws unless value > 0 and finite.
+inline void check_positive(double value, const char* function, const char* argument) {
+  require(std::isfinite(value) && value > 0.0, function, argument,
+          " must be positive and finite (", argument, "=", value, ")");
+}
+
+}  // namespace infogeo
