@@ -1,0 +1,67 @@
+// `infogeo entropy` and `infogeo mi`: one option set, the method chosen by --method; each
+// estimator family registers its methods in its own file (registry.hpp).
+#include <string>
+
+#include "registry.hpp"
+
+namespace infogeo::cli {
+namespace {
+
+std::function<json()> setup_estimate(CLI::App& app, const std::string& family,
+                                     std::shared_ptr<estimator_args> args) {
+  const std::size_t max_files = family == "entropy" ? 1 : 2;
+  app.add_option("files", args->files,
+                 family == "entropy" ? "FILE.npy (N x D samples)" : "X.npy Y.npy (or one file for --method noisy)")
+      ->required()
+      ->expected(1, static_cast<int>(max_files))
+      ->check(CLI::ExistingFile);
+  app.add_option("--method", args->method, "estimator (see `infogeo " + family + " --help`)")
+      ->required();
+  app.add_option("--k", args->k, "number of nearest neighbours");
+  app.add_option("--metric", args->metric, "euclidean|chebyshev");
+  app.add_option("--weights", args->weights, "weighted-KL support: all|restricted");
+  app.add_flag("--discrete-y", args->discrete_y, "treat Y as discrete labels");
+  app.add_flag("--standardize", args->standardize, "standardise every column first");
+  app.add_option("--jitter", args->jitter, "relative jitter scale for tied points");
+  app.add_option("--bandwidth", args->bandwidth, "KDE bandwidth: rule|ml|lscv");
+  app.add_option("--bins", args->bins, "number of bins per dimension");
+  app.add_option("--bin-width", args->bin_width, "bin width");
+  app.add_option("--noise", args->noise, "noisy representation: dropout|additive");
+  app.add_option("--sigma", args->sigma, "noise standard deviation");
+  app.add_option("--draws", args->draws, "noise draws per representation");
+  app.add_option("--centres", args->centres, "mixture centres used (random subset)");
+  app.add_option("--pca", args->pca, "project to this many principal components first");
+  app.add_option("--hidden", args->hidden, "hidden widths of the DoE MLP, e.g. 64,64");
+  app.add_option("--epochs", args->epochs, "training epochs");
+  app.add_option("--batch", args->batch, "minibatch size");
+  app.add_option("--lr", args->lr, "learning rate");
+  app.add_option("--components", args->components, "mixture components");
+  app.add_option("--groups", args->groups, "G.npy: input index of every row")->check(CLI::ExistingFile);
+  app.add_option("--seed", args->seed, "random seed");
+  app.add_option("--bootstrap", args->bootstrap, "bootstrap resamples for an interval (0 = off)");
+  app.add_option("--subset", args->subset, "evaluate on a random subset of this many points");
+  return [family, args]() -> json {
+    for (const auto& m : methods()) {
+      if (m.family == family && m.name == args->method) {
+        json result = m.run(*args);
+        if (!result.contains("unit") && result.contains("value")) result["unit"] = "nats";
+        return result;
+      }
+    }
+    std::string known;
+    for (const auto& name : method_names(family)) known += (known.empty() ? "" : ", ") + name;
+    throw_invalid_argument(family.c_str(), "unknown --method (method=", args->method,
+                           "); known: ", known);
+  };
+}
+
+const command_registrar entropy_command{command{
+    "entropy", "differential entropy of the samples in FILE.npy (nats)",
+    [](CLI::App& app) { return setup_estimate(app, "entropy", std::make_shared<estimator_args>()); }}};
+
+const command_registrar mi_command{command{
+    "mi", "mutual information between X.npy and Y.npy (nats)",
+    [](CLI::App& app) { return setup_estimate(app, "mi", std::make_shared<estimator_args>()); }}};
+
+}  // namespace
+}  // namespace infogeo::cli

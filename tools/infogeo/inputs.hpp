@@ -1,0 +1,55 @@
+// Loading the files an estimator subcommand is given (npy), with the validation every method
+// needs, so that method files only pick options and call the library.
+#pragma once
+
+#include <string>
+#include <vector>
+#include <xtensor/xarray.hpp>
+
+#include "infogeo/core/errors.hpp"
+#include "infogeo/io/npy.hpp"
+#include "registry.hpp"
+
+namespace infogeo::cli {
+
+/// N x D double samples from a .npy file (1-D files become N x 1); NaN/Inf rejected.
+inline xt::xarray<double> load_samples(const std::string& path) {
+  return io::load_npy_matrix(path);
+}
+
+/// True when the .npy file holds an integer (or bool) dtype, i.e. discrete labels.
+inline bool has_integer_dtype(const std::string& path) {
+  return io::read_npy_header(path).is_integer();
+}
+
+/// The inputs of a two-file MI method: X, and Y either continuous or discrete labels
+/// (integer dtype, or --discrete-y).
+struct xy_inputs {
+  xt::xarray<double> x;
+  xt::xarray<double> y;                 ///< continuous Y (empty when discrete)
+  std::vector<std::int64_t> y_labels;   ///< discrete Y (empty when continuous)
+  bool y_discrete = false;
+  json preprocessing = json::object();  ///< what was done to the data before estimation
+};
+
+/// Loads X.npy and Y.npy for `infogeo mi`, checking that the row counts agree.
+inline xy_inputs load_xy(const estimator_args& args) {
+  require(args.files.size() == 2, "mi", "this method needs two files X.npy Y.npy (files=",
+          args.files.size(), ")");
+  xy_inputs in;
+  in.x = load_samples(args.files[0]);
+  in.y_discrete = args.discrete_y || has_integer_dtype(args.files[1]);
+  std::size_t y_rows = 0;
+  if (in.y_discrete) {
+    in.y_labels = io::load_npy_labels(args.files[1]);
+    y_rows = in.y_labels.size();
+  } else {
+    in.y = load_samples(args.files[1]);
+    y_rows = in.y.shape()[0];
+  }
+  require(in.x.shape()[0] == y_rows, "mi", "X and Y must have the same number of rows (X rows=",
+          in.x.shape()[0], ", Y rows=", y_rows, ")");
+  return in;
+}
+
+}  // namespace infogeo::cli

@@ -1,0 +1,55 @@
+// infogeo command-line tool: dispatches to the self-registered subcommands (registry.hpp).
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+#include "infogeo/version.hpp"
+#include "registry.hpp"
+
+int main(int argc, char** argv) {
+  using namespace infogeo::cli;
+  CLI::App app{"infogeo: entropy, mutual information and neural-collapse measurements"};
+  app.set_version_flag("--version", std::string("infogeo ") + infogeo::version_string);
+  app.require_subcommand(1);
+
+  auto registered = commands();
+  std::sort(registered.begin(), registered.end(),
+            [](const command& a, const command& b) { return a.name < b.name; });
+  std::map<CLI::App*, std::function<json()>> runners;
+  for (auto& c : registered) {
+    CLI::App* sub = app.add_subcommand(c.name, c.description);
+    runners[sub] = c.setup(*sub);
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "infogeo: " << e.what() << "\n";
+    return 2;
+  }
+
+  try {
+    for (auto& [sub, run] : runners) {
+      if (sub->parsed()) {
+        const json result = run();
+        std::cout << result.dump(2) << std::endl;
+        return 0;
+      }
+    }
+    std::cerr << "infogeo: no subcommand given\n";
+    return 2;
+  } catch (const infogeo::invalid_argument& e) {
+    std::cerr << "infogeo: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "infogeo: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}

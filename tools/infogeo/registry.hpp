@@ -1,0 +1,146 @@
+// The infogeo tool's plumbing: subcommands and estimator methods register themselves from their
+// own .cpp files (static registrars), so each estimator family owns its CLI code.
+//
+// Output contract: every subcommand prints exactly one JSON object on stdout; estimates carry
+// "value" in nats and "unit": "nats"; errors go to stderr with exit code 2 for bad input
+// (infogeo::invalid_argument, CLI parse errors) and 1 for internal failures. Progress on stderr.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "infogeo/core/errors.hpp"
+#include "infogeo/core/result.hpp"
+
+namespace infogeo::cli {
+
+using json = nlohmann::ordered_json;
+
+/// A subcommand: `setup` adds its options to `app` and returns the function that runs it.
+struct command {
+  std::string name;
+  std::string description;
+  std::function<std::function<json()>(CLI::App& app)> setup;
+};
+
+inline std::vector<command>& commands() {
+  static std::vector<command> registered;
+  return registered;
+}
+
+struct command_registrar {
+  explicit command_registrar(command c) { commands().push_back(std::move(c)); }
+};
+
+/// Options shared by `infogeo entropy` and `infogeo mi` (declared once in cmd_estimate.cpp).
+/// A value of 0 / NaN / "" means "the method's own default".
+struct estimator_args {
+  std::vector<std::string> files;  ///< positional: FILE.npy, or X.npy Y.npy
+  std::string method;
+  int k = 0;
+  std::string metric;      ///< euclidean | chebyshev
+  std::string weights;     ///< all | restricted (weighted KL support)
+  bool discrete_y = false; ///< treat Y as class labels even if float-typed
+  bool standardize = false;
+  double jitter = std::numeric_limits<double>::quiet_NaN();  ///< relative jitter scale for ties
+  std::string bandwidth;   ///< rule | ml | lscv
+  int bins = 0;
+  double bin_width = std::numeric_limits<double>::quiet_NaN();
+  std::string noise;       ///< dropout | additive
+  double sigma = std::numeric_limits<double>::quiet_NaN();
+  int draws = 0;
+  int centres = 0;
+  int pca = 0;             ///< project X (and Y) to this many principal components first
+  std::string hidden;      ///< e.g. "64,64"
+  int epochs = 0;
+  int batch = 0;
+  double lr = std::numeric_limits<double>::quiet_NaN();
+  int components = 0;
+  std::string groups;      ///< G.npy: input index per row
+  std::uint64_t seed = 0;
+  int bootstrap = 0;       ///< number of bootstrap resamples for a percentile interval (0 = off)
+  int subset = 0;          ///< evaluate on a random subset of this many points (where supported)
+};
+
+/// An estimator selectable by `--method NAME` under `infogeo entropy` or `infogeo mi`.
+struct method {
+  std::string family;  ///< "entropy" or "mi"
+  std::string name;    ///< e.g. "kl", "ksg1"
+  std::string summary;
+  std::function<json(const estimator_args&)> run;
+};
+
+inline std::vector<method>& methods() {
+  static std::vector<method> registered;
+  return registered;
+}
+
+struct method_registrar {
+  explicit method_registrar(method m) { methods().push_back(std::move(m)); }
+};
+
+inline std::vector<std::string> method_names(const std::string& family) {
+  std::vector<std::string> names;
+  for (const auto& m : methods())
+    if (m.family == family) names.push_back(m.name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+/// The JSON form of an estimate (the output contract's "value"/"unit" plus everything else).
+inline json to_json(const infogeo::estimate& e) {
+  json j;
+  j["value"] = e.value;
+  j["unit"] = "nats";
+  j["bits"] = e.bits();
+  if (e.std_error) j["std_error"] = *e.std_error;
+  j["n"] = e.n;
+  j["dims"] = e.dims;
+  j["method"] = e.method;
+  j["parameters"] = json::object();
+  for (const auto& [key, value] : e.parameters) j["parameters"][key] = value;
+  j["settings"] = json::object();
+  for (const auto& [key, value] : e.settings) j["settings"][key] = value;
+  j["details"] = json::object();
+  for (const auto& [key, value] : e.details)
+    j["details"][key] = std::isfinite(value) ? json(value) : json(std::to_string(value));
+  j["diagnostics"] = e.diagnostics;
+  return j;
+}
+
+/// Splits "64,64" into integers; throws invalid_argument naming the option.
+inline std::vector<int> parse_int_list(const std::string& text, const char* option) {
+  std::vector<int> values;
+  std::string item;
+  for (std::size_t i = 0; i <= text.size(); ++i) {
+    if (i == text.size() || text[i] == ',') {
+      if (item.empty()) throw_invalid_argument("cli", option, " has an empty item (", option, "=", text, ")");
+      std::size_t used = 0;
+      int v = 0;
+      try {
+        v = std::stoi(item, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != item.size())
+        throw_invalid_argument("cli", option, " must be integers separated by commas (", option,
+                               "=", text, ")");
+      values.push_back(v);
+      item.clear();
+    } else {
+      item += text[i];
+    }
+  }
+  return values;
+}
+
+/// Progress and log lines: stderr only.
+inline void log(const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); }
+
+}  // namespace infogeo::cli
