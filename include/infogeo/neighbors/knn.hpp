@@ -1,0 +1,260 @@
+// One interface to exact k-nearest-neighbour distances and range counts, Euclidean or max norm,
+// with an automatic choice between the kd-tree and the brute-force backend.
+//
+// Conventions every backend follows (so that they agree bit for bit):
+//  * distance(i, j) is the j-th nearest (j = 0..k-1) in the chosen norm; L2 distances are
+//    sqrt(sum_d (a_d - b_d)^2) summed in coordinate order, max-norm distances max_d |a_d - b_d|;
+//  * neighbours are ordered by (distance, index): among equidistant points the smaller index
+//    comes first, so even the index lists agree across backends and thread counts;
+//  * self queries (knn_self, range_counter::count_others) exclude the query's own index only;
+//    an exact duplicate of the query is a neighbour at distance 0.
+// Every query is independent; OpenMP splits queries over threads and writes each result to its
+// own slot, so results do not depend on the number of threads.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "infogeo/core/errors.hpp"
+#include "infogeo/core/sample_view.hpp"
+#include "infogeo/core/special_functions.hpp"
+#include "infogeo/neighbors/brute_force.hpp"
+#include "infogeo/neighbors/kd_tree.hpp"
+
+namespace infogeo::neighbors {
+
+/// Which search algorithm answers the queries.
+enum class backend {
+  automatic,   ///< choose_backend(n, d, norm)
+  kd_tree,     ///< nanoflann (L2 k-NN) / infogeo::neighbors::kd_tree (max norm, range counts)
+  brute_force  ///< Eigen GEMM + exact re-ranking (L2) / direct scan (max norm)
+};
+
+inline const char* to_string(backend b) {
+  switch (b) {
+    case backend::kd_tree: return "kd_tree";
+    case backend::brute_force: return "brute_force";
+    default: return "automatic";
+  }
+}
+
+inline const char* to_string(norm_kind norm) {
+  return norm == norm_kind::chebyshev ? "chebyshev" : "euclidean";
+}
+
+/// Measured crossover (docs/knn.md, bench_knn "crossover" runs on Gaussian data, k = 5): trees
+/// win at low dimension, brute force at high dimension or small N.
+inline constexpr index_t brute_force_max_n = 512;      ///< below this brute force always wins
+inline constexpr index_t l2_brute_force_min_d = 16;    ///< L2: GEMM beats the tree from here
+inline constexpr index_t max_brute_force_min_d = 24;   ///< max norm: scan beats the tree from here
+
+/// The backend `automatic` resolves to for n points in d dimensions.
+inline backend choose_backend(index_t n, index_t d, norm_kind norm) {
+  if (n <= brute_force_max_n) return backend::brute_force;
+  const index_t min_d = norm == norm_kind::euclidean ? l2_brute_force_min_d : max_brute_force_min_d;
+  return d >= min_d ? backend::brute_force : backend::kd_tree;
+}
+
+/// k nearest neighbours of n queries: distances (plain, not squared) and indices, row-major
+/// n x k, each row sorted by (distance, index).
+struct knn_result {
+  index_t n = 0;
+  index_t k = 0;
+  norm_kind norm = norm_kind::euclidean;
+  backend used = backend::automatic;  ///< the backend that actually ran
+  std::vector<double> distances;
+  std::vector<index_t> indices;
+
+  /// Distance from query i to its (j+1)-th nearest neighbour, j = 0..k-1.
+  double distance(index_t i, index_t j) const { return distances[static_cast<std::size_t>(i * k + j)]; }
+  index_t index(index_t i, index_t j) const { return indices[static_cast<std::size_t>(i * k + j)]; }
+  /// Distance to the k-th nearest neighbour.
+  double kth_distance(index_t i) const { return distance(i, k - 1); }
+};
+
+namespace detail {
+
+inline void check_knn_args(index_t n_refs, index_t d, index_t k, bool self, const char* function) {
+  require(d >= 1, function, "points must have at least one column (dims=", d, ")");
+  require(k >= 1, function, "k must be >= 1 (k=", k, ")");
+  if (self)
+    require(k <= n_refs - 1, function, "k must be < n, the number of points (k=", k, ", n=", n_refs,
+            ")");
+  else
+    require(k <= n_refs, function, "k must be <= the number of reference points (k=", k,
+            ", n=", n_refs, ")");
+}
+
+/// Shared driver: refs/queries double row-major; self => queries is refs.
+inline knn_result run_knn(const row_matrix<double>& refs, const row_matrix<double>& queries,
+                          bool self, index_t k, norm_kind norm, backend requested,
+                          const char* function) {
+  check_knn_args(refs.rows(), refs.cols(), k, self, function);
+  require(queries.cols() == refs.cols(), function,
+          "queries and points must have the same number of columns (query dims=", queries.cols(),
+          ", point dims=", refs.cols(), ")");
+  knn_result out;
+  out.n = queries.rows();
+  out.k = k;
+  out.norm = norm;
+  out.used = requested == backend::automatic ? choose_backend(refs.rows(), refs.cols(), norm)
+                                             : requested;
+  out.distances.resize(static_cast<std::size_t>(out.n * k));
+  out.indices.resize(static_cast<std::size_t>(out.n * k));
+  const index_t nq = out.n;
+  double* dist = out.distances.data();
+  index_t* idx = out.indices.data();
+  const bool l2 = norm == norm_kind::euclidean;
+
+  if (out.used == backend::brute_force) {
+    Eigen::VectorXd ref_norms;
+    double max_norm = 0.0;
+    if (l2) {
+      ref_norms = refs.rowwise().squaredNorm();
+      max_norm = refs.rows() > 0 ? ref_norms.maxCoeff() : 0.0;
+    }
+    const index_t blocks = (nq + brute_query_block - 1) / brute_query_block;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1)
+#endif
+    for (index_t b = 0; b < blocks; ++b) {
+      const index_t q0 = b * brute_query_block;
+      const index_t q1 = std::min(nq, q0 + brute_query_block);
+      if (l2)
+        brute_l2_block(refs, ref_norms, max_norm, queries, self, q0, q1, k, dist + q0 * k,
+                       idx + q0 * k);
+      else
+        brute_max_block(refs, queries, self, q0, q1, k, dist + q0 * k, idx + q0 * k);
+    }
+  } else if (l2) {
+    const nanoflann_l2_index index(refs);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 256)
+#endif
+    for (index_t i = 0; i < nq; ++i)
+      index.knn_squared(queries.row(i).data(), k, self ? i : -1, dist + i * k, idx + i * k);
+  } else {
+    const kd_tree tree(refs);
+    const auto& perm = tree.perm();
+    // Self queries run in tree order (cache locality); others in input order.
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 256)
+#endif
+    for (index_t p = 0; p < nq; ++p) {
+      const index_t i = self ? perm[static_cast<std::size_t>(p)] : p;
+      tree.knn(queries.row(i).data(), k, self ? i : -1, norm, dist + i * k, idx + i * k);
+    }
+  }
+  if (l2)
+    for (auto& v : out.distances) v = std::sqrt(v);
+  return out;
+}
+
+}  // namespace detail
+
+/// Exact k nearest neighbours of every point among the other points (leave-one-out), in the
+/// L2 or max norm. points: n x d, double. Errors: d = 0, k < 1, k >= n.
+/// Cost: kd-tree ~O(n log n) at low d; brute force O(n^2 d).
+inline knn_result knn_self(const row_matrix<double>& points, index_t k,
+                           norm_kind norm = norm_kind::euclidean, backend b = backend::automatic) {
+  return detail::run_knn(points, points, true, k, norm, b, "neighbors::knn_self");
+}
+
+/// Exact k nearest reference points of every query (no exclusion). Errors: dims differ,
+/// d = 0, k < 1, k > number of references.
+inline knn_result knn_query(const row_matrix<double>& refs, const row_matrix<double>& queries,
+                            index_t k, norm_kind norm = norm_kind::euclidean,
+                            backend b = backend::automatic) {
+  return detail::run_knn(refs, queries, false, k, norm, b, "neighbors::knn_query");
+}
+
+/// knn_self for anything make_view() accepts (converted to double once).
+template <class Input>
+knn_result knn(const Input& points, index_t k, norm_kind norm = norm_kind::euclidean,
+               backend b = backend::automatic) {
+  const auto view = make_view(points);
+  return knn_self(to_row_matrix<double>(view), k, norm, b);
+}
+
+/// Range counts over a fixed point set: how many points lie strictly within (or within) a
+/// radius of a query. One dimension: a sorted copy and two binary searches with the exact
+/// predicate |x_j - q| < r (monotone in sorted x_j, so the count equals a brute-force scan).
+/// More dimensions: infogeo::neighbors::kd_tree with box containment shortcuts, or a brute
+/// scan (backend::brute_force, or automatic with n <= brute_force_max_n).
+class range_counter {
+ public:
+  range_counter(const row_matrix<double>& points, norm_kind norm, backend b = backend::automatic)
+      : points_(&points), norm_(norm) {
+    require(points.cols() >= 1, "neighbors::range_counter",
+            "points must have at least one column (dims=", points.cols(), ")");
+    if (points.cols() == 1 && b != backend::brute_force) {
+      mode_ = mode::sorted;
+      sorted_.assign(points.data(), points.data() + points.rows());
+      std::sort(sorted_.begin(), sorted_.end());
+    } else if (b == backend::kd_tree || (b == backend::automatic && points.rows() > brute_force_max_n)) {
+      mode_ = mode::tree;
+      tree_ = std::make_unique<kd_tree>(points);
+    } else {
+      mode_ = mode::brute;
+    }
+  }
+
+  /// Which algorithm is used: "sorted_1d", "kd_tree" or "brute_force".
+  const char* algorithm() const {
+    return mode_ == mode::sorted ? "sorted_1d" : mode_ == mode::tree ? "kd_tree" : "brute_force";
+  }
+
+  /// Number of points p with dist(q, p) < radius (strict) or <= radius; includes a point equal
+  /// to the query. In one dimension both norms are |x - q|.
+  index_t count(const double* q, double radius, bool strict) const {
+    if (mode_ == mode::sorted) {
+      const double x = q[0];
+      auto inside = [&](double v) {
+        const double gap = v < x ? x - v : v - x;
+        return strict ? gap < radius : gap <= radius;
+      };
+      // [lo, hi) = the points with |v - x| inside the radius; both predicates are monotone.
+      const auto hi = std::partition_point(sorted_.begin(), sorted_.end(),
+                                           [&](double v) { return v < x || inside(v); });
+      const auto lo = std::partition_point(sorted_.begin(), hi,
+                                           [&](double v) { return v < x && !inside(v); });
+      return static_cast<index_t>(hi - lo);
+    }
+    if (mode_ == mode::tree) return tree_->count_within(q, radius, strict, norm_);
+    return brute_count_within(*points_, q, radius, strict, norm_);
+  }
+
+  /// For every point i of the set: the number of OTHER points within radii[i] of it (strict or
+  /// not). Parallel over points; independent of the thread count.
+  std::vector<index_t> count_others(const std::vector<double>& radii, bool strict) const {
+    const index_t n = points_->rows();
+    require(static_cast<index_t>(radii.size()) == n, "neighbors::range_counter::count_others",
+            "radii must have one entry per point (radii=", radii.size(), ", n=", n, ")");
+    std::vector<index_t> counts(static_cast<std::size_t>(n));
+    const std::vector<index_t>* order = mode_ == mode::tree ? &tree_->perm() : nullptr;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 256)
+#endif
+    for (index_t p = 0; p < n; ++p) {
+      const index_t i = order ? (*order)[static_cast<std::size_t>(p)] : p;
+      const double r = radii[static_cast<std::size_t>(i)];
+      const bool self_inside = strict ? 0.0 < r : 0.0 <= r;
+      counts[static_cast<std::size_t>(i)] =
+          count(points_->row(i).data(), r, strict) - (self_inside ? 1 : 0);
+    }
+    return counts;
+  }
+
+ private:
+  enum class mode { sorted, tree, brute };
+  const row_matrix<double>* points_;
+  norm_kind norm_;
+  mode mode_ = mode::brute;
+  std::vector<double> sorted_;
+  std::unique_ptr<kd_tree> tree_;
+};
+
+}  // namespace infogeo::neighbors

@@ -1,0 +1,261 @@
+// Tests for include/infogeo/neighbors/: exact k-NN (kd-tree, nanoflann, brute force) against a
+// slow obvious reference, range counts, thread independence, preprocessing, bad input.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <utility>
+#include <vector>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "infogeo/core/random.hpp"
+#include "infogeo/neighbors/brute_force.hpp"
+#include "infogeo/neighbors/kd_tree.hpp"
+#include "infogeo/neighbors/knn.hpp"
+#include "infogeo/neighbors/preprocess.hpp"
+
+using namespace infogeo;
+using namespace infogeo::neighbors;
+
+namespace {
+
+row_matrix<double> gaussian(index_t n, index_t d, std::uint64_t seed, double offset = 0.0) {
+  random_engine rng(seed);
+  row_matrix<double> m(n, d);
+  for (index_t i = 0; i < n; ++i)
+    for (index_t j = 0; j < d; ++j) m(i, j) = offset + rng.normal() * (1.0 + 0.3 * static_cast<double>(j));
+  return m;
+}
+
+// Small integers: many exactly tied distances, to exercise the (distance, index) order.
+row_matrix<double> integer_grid(index_t n, index_t d, std::uint64_t seed) {
+  random_engine rng(seed);
+  row_matrix<double> m(n, d);
+  for (index_t i = 0; i < n; ++i)
+    for (index_t j = 0; j < d; ++j) m(i, j) = static_cast<double>(rng.uniform_index(7));
+  return m;
+}
+
+// The obvious reference: all distances (same canonical formulas), sorted by (distance, index).
+double ref_distance(const row_matrix<double>& a, index_t i, const row_matrix<double>& b, index_t j,
+                    norm_kind norm) {
+  double acc = 0.0;
+  for (index_t c = 0; c < a.cols(); ++c) {
+    const double diff = a(i, c) - b(j, c);
+    acc = norm == norm_kind::chebyshev ? std::max(acc, std::abs(diff)) : acc + diff * diff;
+  }
+  return norm == norm_kind::chebyshev ? acc : std::sqrt(acc);
+}
+
+knn_result reference_knn(const row_matrix<double>& refs, const row_matrix<double>& queries,
+                         bool self, index_t k, norm_kind norm) {
+  knn_result r;
+  r.n = queries.rows();
+  r.k = k;
+  r.norm = norm;
+  for (index_t i = 0; i < queries.rows(); ++i) {
+    std::vector<std::pair<double, index_t>> all;
+    for (index_t j = 0; j < refs.rows(); ++j)
+      if (!self || j != i) all.emplace_back(ref_distance(queries, i, refs, j, norm), j);
+    std::sort(all.begin(), all.end());
+    for (index_t j = 0; j < k; ++j) {
+      r.distances.push_back(all[static_cast<std::size_t>(j)].first);
+      r.indices.push_back(all[static_cast<std::size_t>(j)].second);
+    }
+  }
+  return r;
+}
+
+void require_identical(const knn_result& a, const knn_result& b) {
+  REQUIRE(a.n == b.n);
+  REQUIRE(a.k == b.k);
+  std::size_t bad_d = 0;
+  std::size_t bad_i = 0;
+  for (std::size_t t = 0; t < a.distances.size(); ++t) {
+    bad_d += a.distances[t] != b.distances[t];
+    bad_i += a.indices[t] != b.indices[t];
+  }
+  CHECK(bad_d == 0);
+  CHECK(bad_i == 0);
+}
+
+}  // namespace
+
+TEST_CASE("kd-tree, nanoflann and brute force give exactly the reference neighbours") {
+  // Exact equality (tolerance 0): all backends use the same canonical distance formulas and the
+  // same (distance, index) order, so any difference is a search bug (e.g. invalid pruning).
+  for (const norm_kind norm : {norm_kind::euclidean, norm_kind::chebyshev}) {
+    for (const index_t d : {1, 2, 3, 5, 10, 20}) {
+      const std::uint64_t seed = 100 + static_cast<std::uint64_t>(d);
+      const auto pts = gaussian(700, d, seed);
+      for (const index_t k : {1, 4}) {
+        CAPTURE(d);
+        CAPTURE(k);
+        CAPTURE(static_cast<int>(norm));
+        const auto ref = reference_knn(pts, pts, true, k, norm);
+        require_identical(knn_self(pts, k, norm, backend::kd_tree), ref);
+        require_identical(knn_self(pts, k, norm, backend::brute_force), ref);
+        require_identical(knn_self(pts, k, norm, backend::automatic), ref);
+      }
+    }
+  }
+}
+
+TEST_CASE("ties: integer data gives identical distances AND indices in every backend") {
+  for (const norm_kind norm : {norm_kind::euclidean, norm_kind::chebyshev}) {
+    for (const index_t d : {1, 2, 4}) {
+      const auto pts = integer_grid(600, d, 7);
+      const auto ref = reference_knn(pts, pts, true, 6, norm);
+      CAPTURE(d);
+      require_identical(knn_self(pts, 6, norm, backend::kd_tree), ref);
+      require_identical(knn_self(pts, 6, norm, backend::brute_force), ref);
+    }
+  }
+}
+
+TEST_CASE("knn_query into another set, and a large offset (GEMM cancellation) stays exact") {
+  for (const norm_kind norm : {norm_kind::euclidean, norm_kind::chebyshev}) {
+    // offset 1e4: |x|^2 ~ 1e8 while neighbour distances^2 ~ 1e-2, so the GEMM form loses ~10
+    // digits; the candidate margin plus canonical re-ranking must still be exact.
+    const auto refs = gaussian(900, 6, 11, 1e4);
+    const auto queries = gaussian(300, 6, 12, 1e4);
+    const auto ref = reference_knn(refs, queries, false, 5, norm);
+    require_identical(knn_query(refs, queries, 5, norm, backend::kd_tree), ref);
+    require_identical(knn_query(refs, queries, 5, norm, backend::brute_force), ref);
+  }
+}
+
+TEST_CASE_TEMPLATE("knn() accepts float and double views; float data is widened exactly", T, float, double) {
+  const auto pts = gaussian(300, 3, 5);
+  row_matrix<T> typed = pts.cast<T>();
+  const auto r = knn(typed, 3, norm_kind::chebyshev);
+  const row_matrix<double> widened = typed.template cast<double>();
+  require_identical(r, reference_knn(widened, widened, true, 3, norm_kind::chebyshev));
+}
+
+TEST_CASE("range counts: kd-tree, sorted 1-D and brute force equal a scan, at boundary radii") {
+  for (const norm_kind norm : {norm_kind::euclidean, norm_kind::chebyshev}) {
+    for (const index_t d : {1, 2, 5}) {
+      const auto pts = gaussian(800, d, 21 + static_cast<std::uint64_t>(d));
+      // Radii equal to actual neighbour distances: the boundary point decides strict vs <=.
+      const auto r3 = reference_knn(pts, pts, true, 3, norm);
+      std::vector<double> radii(static_cast<std::size_t>(pts.rows()));
+      for (index_t i = 0; i < pts.rows(); ++i) radii[static_cast<std::size_t>(i)] = r3.kth_distance(i);
+      const range_counter tree(pts, norm, backend::kd_tree);
+      const range_counter brute(pts, norm, backend::brute_force);
+      for (const bool strict : {true, false}) {
+        const auto a = tree.count_others(radii, strict);
+        const auto b = brute.count_others(radii, strict);
+        std::size_t bad = 0;
+        for (index_t i = 0; i < pts.rows(); ++i) {
+          index_t scan = 0;
+          for (index_t j = 0; j < pts.rows(); ++j) {
+            if (j == i) continue;
+            const double dist = ref_distance(pts, i, pts, j, norm);
+            scan += strict ? dist < radii[static_cast<std::size_t>(i)] : dist <= radii[static_cast<std::size_t>(i)];
+          }
+          bad += a[static_cast<std::size_t>(i)] != scan || b[static_cast<std::size_t>(i)] != scan;
+        }
+        CAPTURE(d);
+        CAPTURE(strict);
+        CHECK(bad == 0);
+        // Continuous data: strict count = k - 1, non-strict = k (the k-th neighbour itself).
+        CHECK(a[0] == (strict ? 2 : 3));
+      }
+      if (d == 1) CHECK(std::string(tree.algorithm()) == "sorted_1d");
+    }
+  }
+}
+
+TEST_CASE("results do not depend on the number of threads") {
+#ifdef _OPENMP
+  const auto pts = gaussian(3000, 4, 31);
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const auto one = knn_self(pts, 5, norm_kind::chebyshev, backend::kd_tree);
+  const auto one_l2 = knn_self(pts, 5, norm_kind::euclidean, backend::brute_force);
+  std::vector<double> radii(one.distances.begin(), one.distances.begin() + 3000);
+  const auto c1 = range_counter(pts, norm_kind::chebyshev).count_others(radii, true);
+  omp_set_num_threads(4);
+  const auto many = knn_self(pts, 5, norm_kind::chebyshev, backend::kd_tree);
+  const auto many_l2 = knn_self(pts, 5, norm_kind::euclidean, backend::brute_force);
+  const auto c4 = range_counter(pts, norm_kind::chebyshev).count_others(radii, true);
+  omp_set_num_threads(saved);
+  require_identical(one, many);
+  require_identical(one_l2, many_l2);
+  CHECK(c1 == c4);
+#else
+  MESSAGE("built without OpenMP: thread independence is trivial");
+#endif
+}
+
+TEST_CASE("automatic backend choice follows the documented crossover") {
+  CHECK(choose_backend(100, 3, norm_kind::euclidean) == backend::brute_force);
+  CHECK(choose_backend(100000, 3, norm_kind::euclidean) == backend::kd_tree);
+  CHECK(choose_backend(100000, l2_brute_force_min_d, norm_kind::euclidean) == backend::brute_force);
+  CHECK(choose_backend(100000, 10, norm_kind::chebyshev) == backend::kd_tree);
+  CHECK(choose_backend(100000, max_brute_force_min_d, norm_kind::chebyshev) == backend::brute_force);
+}
+
+TEST_CASE("bad input to the neighbour search") {
+  const auto pts = gaussian(10, 2, 1);
+  CHECK_THROWS_AS(knn_self(pts, 0), infogeo::invalid_argument);
+  CHECK_THROWS_AS(knn_self(pts, 10), infogeo::invalid_argument);  // k >= n
+  CHECK_THROWS_AS(knn_query(pts, gaussian(3, 2, 2), 11), infogeo::invalid_argument);
+  CHECK_THROWS_AS(knn_query(pts, gaussian(3, 3, 2), 1), infogeo::invalid_argument);  // dims differ
+  const row_matrix<double> empty_cols(5, 0);
+  CHECK_THROWS_AS(knn_self(empty_cols, 1), infogeo::invalid_argument);
+  CHECK_THROWS_AS(range_counter(empty_cols, norm_kind::chebyshev), infogeo::invalid_argument);
+  try {
+    knn_self(pts, 10);
+  } catch (const infogeo::invalid_argument& e) {
+    CHECK(std::string(e.what()).find("k=10") != std::string::npos);
+  }
+}
+
+TEST_CASE("preprocessing: duplicate rows, standardisation, seeded jitter") {
+  row_matrix<double> m(6, 2);
+  m << 1, 2, 3, 4, 1, 2, 5, 6, 1, 2, 3, 4;
+  CHECK(count_duplicate_rows(m) == 3);  // two repeats of (1,2), one of (3,4)
+  const auto r = knn_self(m, 1, norm_kind::euclidean);
+  CHECK(count_zero_nn(r) == 5);  // every row but (5,6) coincides with another
+  try {
+    check_no_duplicates(r, "test", "x", preprocess_options{});
+    FAIL("expected an error");
+  } catch (const infogeo::invalid_argument& e) {
+    CHECK(std::string(e.what()).find("5 point(s)") != std::string::npos);
+  }
+
+  preprocess_options opt;
+  opt.standardize = true;
+  row_matrix<double> s = gaussian(500, 3, 4, 10.0);
+  const auto rep = preprocess(s, opt, "test", "x");
+  for (index_t j = 0; j < 3; ++j) {
+    CHECK(std::abs(s.col(j).mean()) < 1e-12);
+    CHECK(std::abs(std::sqrt(s.col(j).squaredNorm() / 500.0) - 1.0) < 1e-12);
+  }
+  CHECK(rep.standardized);
+  row_matrix<double> constant = row_matrix<double>::Ones(5, 1);
+  CHECK_THROWS_AS(preprocess(constant, opt, "test", "x"), infogeo::invalid_argument);
+
+  preprocess_options jit;
+  jit.jitter = 1e-6;
+  jit.seed = 42;
+  row_matrix<double> a = m;
+  row_matrix<double> b = m;
+  const auto ra = preprocess(a, jit, "test", "x");
+  preprocess(b, jit, "test", "x");
+  CHECK(a == b);  // same seed, same noise
+  CHECK(ra.duplicate_rows == 3);
+  CHECK(count_duplicate_rows(a) == 0);
+  CHECK((a - m).cwiseAbs().maxCoeff() < 1e-4);  // ~ 1e-6 * sd (sd ~ 1.5) * |N(0,1)|
+  jit.seed = 43;
+  row_matrix<double> c = m;
+  preprocess(c, jit, "test", "x");
+  CHECK(!(a == c));
+  jit.jitter = -1.0;
+  CHECK_THROWS_AS(preprocess(c, jit, "test", "x"), infogeo::invalid_argument);
+}
