@@ -1,0 +1,292 @@
+// Optional LibTorch adapters (include only when you link LibTorch; nothing else in infogeo
+// depends on this header):
+//   * tensor_view<T>: a zero-copy sample_view of a contiguous CPU tensor that keeps the tensor
+//     alive; every infogeo estimator accepts it (make_view is found by argument-dependent lookup);
+//   * device_class_scatter: per-class sufficient statistics reduced ON THE DEVICE with torch ops
+//     in double (class counts, class sums via index_add_, then either the pooled centred
+//     within-class scatter (full mode) or the projected residual moments (projected mode)); only
+//     C x D / C x C (or D x D) results move to the host, where geometry::class_scatter_accumulator's
+//     from-moments constructors finish the job;
+//   * ncc_on_device: nearest-class-centre predictions (NC4) on the device.
+//
+// Both modes take two passes over the data: pass 1 accumulates plain sums (counts, class sums,
+// norm sums); pass 2, with the pass-1 means fixed, accumulates centred residual moments. Every
+// statistic is therefore a plain sum, which (i) avoids the one-pass Gram formula's loss of
+// digits and (ii) makes multi-GPU use trivial: all-reduce pass1_tensors() after pass 1 and
+// pass2_tensors() after pass 2 (see docs/libtorch.md).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <numeric>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "infogeo/core/errors.hpp"
+#include "infogeo/core/sample_view.hpp"
+#include "infogeo/geometry/class_scatter.hpp"
+#include "infogeo/geometry/collapse.hpp"
+
+namespace infogeo::libtorch {
+
+namespace detail {
+
+template <class T>
+constexpr c10::ScalarType scalar_type_of() {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
+                "infogeo::libtorch: float or double tensors only");
+  return std::is_same_v<T, float> ? c10::kFloat : c10::kDouble;
+}
+
+inline std::string describe(const at::Tensor& t) {
+  std::string s = std::string("dtype=") + std::string(c10::toString(t.scalar_type())) +
+                  ", device=" + t.device().str() + ", sizes=[";
+  for (std::size_t i = 0; i < static_cast<std::size_t>(t.dim()); ++i)
+    s += (i ? "," : "") + std::to_string(t.size(static_cast<std::int64_t>(i)));
+  return s + "]";
+}
+
+/// A device tensor (C x K, double) copied to a row-major host Eigen matrix.
+inline row_matrix<double> to_host_matrix(const at::Tensor& t) {
+  const at::Tensor h = t.to(torch::kCPU, torch::kDouble).contiguous();
+  row_matrix<double> m(h.size(0), h.dim() > 1 ? h.size(1) : 1);
+  std::memcpy(m.data(), h.data_ptr<double>(), sizeof(double) * static_cast<std::size_t>(m.size()));
+  return m;
+}
+
+inline std::vector<double> to_host_vector(const at::Tensor& t) {
+  const at::Tensor h = t.to(torch::kCPU, torch::kDouble).contiguous();
+  return std::vector<double>(h.data_ptr<double>(), h.data_ptr<double>() + h.numel());
+}
+
+inline at::Tensor to_device(const row_matrix<double>& m, const torch::Device& device) {
+  return torch::from_blob(const_cast<double*>(m.data()), {m.rows(), m.cols()},
+                          torch::TensorOptions().dtype(torch::kDouble))
+      .to(device)
+      .clone();
+}
+
+}  // namespace detail
+
+/// Zero-copy view of a contiguous 1-D or 2-D CPU tensor of scalar T (float or double). Holds a
+/// reference to the tensor, so the data stays alive as long as the view. Throws
+/// infogeo::invalid_argument for an undefined, non-CPU, non-contiguous or wrongly typed tensor
+/// (copy with .to(torch::kCPU, dtype).contiguous() first; that copy is then explicit).
+template <class T>
+class tensor_view {
+ public:
+  explicit tensor_view(at::Tensor tensor) : tensor_(std::move(tensor)) {
+    const char* fn = "libtorch::tensor_view";
+    require(tensor_.defined(), fn, "tensor is undefined");
+    require(tensor_.device().is_cpu(), fn,
+            "tensor must live on the CPU; call .cpu() (or use device_class_scatter on the GPU) (",
+            detail::describe(tensor_), ")");
+    require(tensor_.scalar_type() == detail::scalar_type_of<T>(), fn, "tensor dtype must be ",
+            c10::toString(detail::scalar_type_of<T>()), " (", detail::describe(tensor_), ")");
+    require(tensor_.dim() == 1 || tensor_.dim() == 2, fn, "tensor must be 1-D or 2-D (",
+            detail::describe(tensor_), ")");
+    require(tensor_.is_contiguous(), fn,
+            "tensor must be contiguous; call .contiguous() first (", detail::describe(tensor_), ")");
+    const index_t rows = tensor_.size(0);
+    const index_t cols = tensor_.dim() == 2 ? tensor_.size(1) : 1;
+    view_ = sample_view<T>(tensor_.template data_ptr<T>(), rows, cols);
+  }
+  const sample_view<T>& view() const { return view_; }
+  const at::Tensor& tensor() const { return tensor_; }
+
+ private:
+  at::Tensor tensor_;
+  sample_view<T> view_;
+};
+
+/// Lets every infogeo estimator take a tensor_view directly (found by argument-dependent lookup).
+template <class T>
+sample_view<T> make_view(const tensor_view<T>& v) {
+  return v.view();
+}
+
+/// Per-class sufficient statistics reduced on the tensor's device (CPU or CUDA), in double.
+///
+/// Protocol: update(x, labels) over all batches (pass 1); begin_second_pass(); update(x, labels)
+/// over the same samples again (pass 2; any batching or order); finalize(). The result equals
+/// geometry::compute_class_scatter on the same data (to rounding; tested to 1e-10).
+/// Mode `projected`: device memory O(C D + C^2), host transfer C x D + C x C.
+/// Mode `full`: device memory O(D^2 + C D), host transfer D x D (exact Sigma_W, any metric).
+/// Errors: invalid_argument for shape / dtype / device mismatches, labels outside [0, C),
+/// protocol misuse; non-finite features are caught when the host finishes (finalize()).
+class device_class_scatter {
+ public:
+  device_class_scatter(std::int64_t num_classes, std::int64_t dim, geometry::scatter_mode mode,
+                       torch::Device device)
+      : c_(num_classes), d_(dim), mode_(mode), device_(device) {
+    const char* fn = "libtorch::device_class_scatter";
+    require(num_classes >= 1, fn, "num_classes must be >= 1 (num_classes=", num_classes, ")");
+    require(dim >= 1, fn, "dim must be >= 1 (dim=", dim, ")");
+    const auto opts = torch::TensorOptions().dtype(torch::kDouble).device(device_);
+    counts_ = torch::zeros({c_}, opts);
+    sums_ = torch::zeros({c_, d_}, opts);
+    norm_stats_ = torch::zeros({3}, opts);  // sum 1, sum ||x||, sum ||x||^2
+  }
+
+  /// Adds a batch: x (N_b x D, float or double, on this device), labels (N_b, integer, same device).
+  void update(const at::Tensor& x, const at::Tensor& labels) {
+    const char* fn = "libtorch::device_class_scatter::update";
+    require(x.defined() && x.dim() == 2 && x.size(1) == d_, fn, "x must be N x D with D=", d_, " (",
+            x.defined() ? detail::describe(x) : std::string("undefined"), ")");
+    require(x.device() == device_, fn, "x must live on ", device_.str(), " (", detail::describe(x), ")");
+    require(x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kDouble ||
+                x.scalar_type() == torch::kHalf || x.scalar_type() == torch::kBFloat16,
+            fn, "x must be floating point (", detail::describe(x), ")");
+    require(labels.defined() && labels.dim() == 1 && labels.size(0) == x.size(0), fn,
+            "labels must be 1-D with one entry per row of x (rows=", x.size(0), ", ",
+            labels.defined() ? detail::describe(labels) : std::string("undefined"), ")");
+    require(labels.device() == device_, fn, "labels must live on ", device_.str());
+    require(!at::isFloatingType(labels.scalar_type()), fn, "labels must be integers (",
+            detail::describe(labels), ")");
+    if (x.size(0) == 0) return;
+    const at::Tensor y = labels.to(torch::kLong);
+    const auto lo = y.min().item<std::int64_t>();
+    const auto hi = y.max().item<std::int64_t>();
+    require(lo >= 0 && hi < c_, fn, "labels must lie in [0, num_classes) (min=", lo, ", max=", hi,
+            ", num_classes=", c_, ")");
+    const at::Tensor xd = x.to(torch::kDouble);
+    if (!second_) {
+      counts_.index_add_(0, y, torch::ones({y.size(0)}, counts_.options()));
+      sums_.index_add_(0, y, xd);
+      const at::Tensor norms = xd.norm(2, 1);
+      norm_stats_[0] += static_cast<double>(x.size(0));
+      norm_stats_[1] += norms.sum();
+      norm_stats_[2] += norms.pow(2).sum();
+      return;
+    }
+    const at::Tensor residual = xd - means_.index_select(0, y);
+    residual_sq_.index_add_(0, y, residual.pow(2).sum(1));
+    counts2_.index_add_(0, y, torch::ones({y.size(0)}, counts2_.options()));
+    if (mode_ == geometry::scatter_mode::projected) {
+      const at::Tensor p = residual.matmul(basis_.t());  // N_b x C
+      second_moment_ += p.t().matmul(p);
+    } else {
+      second_moment_ += residual.t().matmul(residual);  // D x D
+    }
+  }
+
+  /// Fixes the pass-1 means and starts pass 2 (after any all-reduce of pass1_tensors()).
+  void begin_second_pass() {
+    const char* fn = "libtorch::device_class_scatter::begin_second_pass";
+    require(!second_, fn, "pass 2 has already begun");
+    const geometry::class_moments m = pass1_moments();
+    require(std::accumulate(m.weights.begin(), m.weights.end(), 0.0) > 0.0, fn, "no sample was seen in pass 1");
+    host_ = geometry::class_scatter_accumulator::from_class_sums(m);
+    host_.begin_second_pass();
+    const auto opts = torch::TensorOptions().dtype(torch::kDouble).device(device_);
+    row_matrix<double> means = m.sums;
+    for (index_t c = 0; c < c_; ++c)
+      if (m.weights[static_cast<std::size_t>(c)] > 0.0) means.row(c) /= m.weights[static_cast<std::size_t>(c)];
+    means_ = detail::to_device(means, device_);
+    basis_ = detail::to_device(host_.projection_basis(), device_);
+    residual_sq_ = torch::zeros({c_}, opts);
+    counts2_ = torch::zeros({c_}, opts);
+    second_moment_ = mode_ == geometry::scatter_mode::projected ? torch::zeros({c_, c_}, opts)
+                                                                : torch::zeros({d_, d_}, opts);
+    second_ = true;
+  }
+
+  /// The finalized class scatter (finished on the host). Requires both passes.
+  geometry::class_scatter finalize() const {
+    const char* fn = "libtorch::device_class_scatter::finalize";
+    require(second_, fn, "call begin_second_pass() and run pass 2 first");
+    geometry::class_moments m = pass1_moments();
+    const std::vector<double> counts2 = detail::to_host_vector(counts2_);
+    for (std::size_t c = 0; c < counts2.size(); ++c)
+      require(counts2[c] == m.weights[c], fn, "pass 2 saw a different number of samples of class ", c,
+              " than pass 1 (pass1=", m.weights[c], ", pass2=", counts2[c], ")");
+    const std::vector<double> residual_sq = detail::to_host_vector(residual_sq_);
+    if (mode_ == geometry::scatter_mode::projected) {
+      geometry::class_scatter_accumulator acc = host_;
+      const row_matrix<double> proj = detail::to_host_matrix(second_moment_);
+      acc.add_projected_moments(m.weights, m.counts, Eigen::MatrixXd(proj), residual_sq);
+      return acc.finalize();
+    }
+    m.centred_sq_norms = residual_sq;
+    const row_matrix<double> scatter = detail::to_host_matrix(second_moment_);
+    return geometry::class_scatter_accumulator::from_within_scatter(m, Eigen::MatrixXd(scatter)).finalize();
+  }
+
+  /// Plain-sum tensors of pass 1 (all-reduce them across ranks before begin_second_pass()).
+  std::vector<at::Tensor> pass1_tensors() { return {counts_, sums_, norm_stats_}; }
+  /// Plain-sum tensors of pass 2 (all-reduce them across ranks before finalize()).
+  std::vector<at::Tensor> pass2_tensors() { return {counts2_, residual_sq_, second_moment_}; }
+  /// Pass-1 class means on the device (C x D double; zero rows for empty classes). Pass 2 only.
+  const at::Tensor& class_means() const {
+    require(second_, "libtorch::device_class_scatter::class_means", "call begin_second_pass() first");
+    return means_;
+  }
+  /// Per-class sample counts seen in pass 1, on the device (double).
+  const at::Tensor& class_counts() const { return counts_; }
+
+ private:
+  geometry::class_moments pass1_moments() const {
+    geometry::class_moments m;
+    m.weights = detail::to_host_vector(counts_);
+    m.counts.resize(m.weights.size());
+    for (std::size_t c = 0; c < m.weights.size(); ++c) m.counts[c] = static_cast<std::int64_t>(m.weights[c]);
+    m.sums = detail::to_host_matrix(sums_);
+    const std::vector<double> norms = detail::to_host_vector(norm_stats_);
+    m.norm_weight = norms[0];
+    m.norm_sum = norms[1];
+    m.norm_sq_sum = norms[2];
+    return m;
+  }
+
+  std::int64_t c_;
+  std::int64_t d_;
+  geometry::scatter_mode mode_;
+  torch::Device device_;
+  bool second_ = false;
+  at::Tensor counts_, sums_, norm_stats_;
+  at::Tensor means_, basis_, residual_sq_, counts2_, second_moment_;
+  geometry::class_scatter_accumulator host_{1, 1};
+};
+
+/// Result of ncc_on_device().
+struct ncc_counts {
+  std::int64_t n = 0;
+  std::int64_t agree_with_predictions = 0;  ///< NCC label == classifier prediction
+  std::int64_t agree_with_labels = 0;       ///< NCC label == true label
+  double nc4() const { return n ? 1.0 - double(agree_with_predictions) / double(n) : 0.0; }
+  double ncc_accuracy() const { return n ? double(agree_with_labels) / double(n) : 0.0; }
+  void merge(const ncc_counts& o) {
+    n += o.n;
+    agree_with_predictions += o.agree_with_predictions;
+    agree_with_labels += o.agree_with_labels;
+  }
+};
+
+/// Nearest-class-centre classification on the device (Papyan et al. 2020, NC4): argmin over the
+/// non-empty classes of ||x - mu_c|| with the pass-1 means of `scatter`; counts agreement with the
+/// classifier's `predictions` and with the true `labels` (both 1-D integer tensors on the device).
+inline ncc_counts ncc_on_device(const device_class_scatter& scatter, const at::Tensor& x,
+                                const at::Tensor& labels, const at::Tensor& predictions) {
+  const char* fn = "libtorch::ncc_on_device";
+  require(labels.size(0) == x.size(0) && predictions.size(0) == x.size(0), fn,
+          "labels and predictions need one entry per row of x (rows=", x.size(0), ", labels=", labels.size(0),
+          ", predictions=", predictions.size(0), ")");
+  const at::Tensor& mu = scatter.class_means();
+  const at::Tensor xd = x.to(torch::kDouble);
+  // ||x - mu_c||^2 = ||x||^2 - 2 x.mu_c + ||mu_c||^2; the first term does not change the argmin.
+  at::Tensor score = mu.pow(2).sum(1).unsqueeze(0) - 2.0 * xd.matmul(mu.t());
+  const at::Tensor empty = (scatter.class_counts() == 0).unsqueeze(0);
+  score = score.masked_fill(empty, std::numeric_limits<double>::infinity());
+  const at::Tensor ncc = score.argmin(1);
+  ncc_counts out;
+  out.n = x.size(0);
+  out.agree_with_predictions = (ncc == predictions.to(torch::kLong)).sum().item<std::int64_t>();
+  out.agree_with_labels = (ncc == labels.to(torch::kLong)).sum().item<std::int64_t>();
+  return out;
+}
+
+}  // namespace infogeo::libtorch
