@@ -1,0 +1,265 @@
+// Tests for include/infogeo/harness/: task factory truth bookkeeping, the Gaussian plug-in
+// against a log-det reference, runner statistics against a hand recomputation, failure and
+// refusal reporting, CSV / markdown / SVG well-formedness (schema tested), determinism.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "infogeo/harness/harness.hpp"
+
+using namespace infogeo;
+using namespace infogeo::harness;
+
+namespace {
+std::vector<std::string> split_csv_line(const std::string& line) {
+  std::vector<std::string> out(1);
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') out.back() += '"', ++i;
+      else if (c == '"') quoted = false;
+      else out.back() += c;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      out.emplace_back();
+    } else {
+      out.back() += c;
+    }
+  }
+  return out;
+}
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream is(text);
+  for (std::string l; std::getline(is, l);) out.push_back(l);
+  return out;
+}
+estimator first_value_estimator() {  // deterministic fake: x(0,0), so statistics can be recomputed
+  estimator e;
+  e.name = "first-value";
+  e.entropy = [](const row_matrix<double>& x) { return x(0, 0); };
+  e.mi = [](const row_matrix<double>& x, const row_matrix<double>&) { return x(0, 0); };
+  return e;
+}
+}  // namespace
+
+TEST_CASE("every task family builds, generates the promised shapes and carries its truth") {
+  for (const auto& f : task_families()) {
+    CAPTURE(f.name);
+    task_params p;
+    if (f.name == "image-gaussians" || f.name == "image-rectangles") p.size = 8;
+    const task t = make_task(f.name, p);
+    CHECK(t.family == f.name);
+    CHECK(t.kind == f.kind);
+    CHECK(std::isfinite(t.truth));
+    const task_data d = t.generate(40, 5);
+    CHECK(d.truth == t.truth);
+    CHECK(d.x.rows() == 40);
+    CHECK(d.x.cols() + d.y.cols() == t.dims);
+    if (t.kind == quantity::entropy) CHECK(d.y.size() == 0);
+    else CHECK(d.y.rows() == 40);
+    CHECK(d.labels.size() == (t.kind == quantity::conditional_mi ? 40u : 0u));
+  }
+  task_params p;
+  p.dx = 3;
+  p.dy = 2;
+  p.mi = 1.5;
+  p.transform = "wiggly";
+  const task g = make_task("gaussian-mi", p);
+  CHECK(g.truth == 1.5);
+  CHECK(g.name == "gaussian-mi 3x2 I=1.5 wiggly");
+  // Transform really applied: generated y differs from the untransformed generator's y.
+  const auto raw = synthetic::correlated_gaussian(10, 3, 2, 1.5, 9);
+  CHECK((g.generate(10, 9).y - raw.y).cwiseAbs().maxCoeff() > 1e-3);
+  p.transform = "";
+  CHECK((make_task("gaussian-mi", p).generate(10, 9).y - raw.y).cwiseAbs().maxCoeff() == 0.0);
+  task_params tp;
+  tp.nu = 4.0;
+  CHECK(std::abs(make_task("student-t-mi", tp).truth - (0.5 + synthetic::student_t_mi_correction(4.0, 1, 1))) < 1e-15);
+  task_params cp;
+  cp.dx = 3;
+  CHECK(std::abs(make_task("class-toy", cp).truth - 1.5 * std::log(5.0)) < 1e-14);
+  task_params ep;
+  ep.dx = 2;
+  CHECK(std::abs(make_task("uniform-entropy", ep).truth - std::log(1.5)) < 1e-15);
+  CHECK(std::abs(make_task("exponential-entropy").truth - 1.0) < 1e-15);
+}
+
+TEST_CASE("suites have unique task names and reject unknown names") {
+  for (const char* name : {"quick", "standard", "full"}) {
+    const suite s = make_suite(name);
+    std::set<std::string> names;
+    for (const auto& t : s.tasks) names.insert(t.name);
+    CHECK(names.size() == s.tasks.size());
+    CHECK(s.tasks.size() >= 12);
+  }
+  CHECK(make_suite("quick").tasks.size() < make_suite("standard").tasks.size());
+  CHECK_THROWS_AS(make_suite("huge"), infogeo::invalid_argument);
+  CHECK_THROWS_AS(make_task("no-such-task"), infogeo::invalid_argument);
+  task_params bad;
+  bad.transform = "asinh";
+  CHECK_THROWS_AS(make_task("uniform-entropy", bad), infogeo::invalid_argument);
+  bad.transform = "nope";
+  CHECK_THROWS_AS(make_task("gaussian-mi", bad), infogeo::invalid_argument);
+  task_params neg;
+  neg.mi = -1.0;
+  CHECK_THROWS_AS(make_task("gaussian-mi", neg), infogeo::invalid_argument);
+  neg.mi = 0.0;  // below the dof term
+  CHECK_THROWS_AS(make_task("student-t-mi", neg), infogeo::invalid_argument);
+}
+
+TEST_CASE("Gaussian plug-in equals the log-det MI of the sample covariance and is near the truth") {
+  const auto s = synthetic::correlated_gaussian(4000, 2, 3, 1.0, 17);
+  row_matrix<double> xy(s.x.rows(), 5);
+  xy << s.x, s.y;
+  const Eigen::MatrixXd c = xy.rowwise() - xy.colwise().mean();
+  const Eigen::MatrixXd cov = c.transpose() * c / 3999.0;
+  CHECK(std::abs(gaussian_plugin_mi(s.x, s.y) - synthetic::gaussian_mi_from_covariance(cov, 2)) < 1e-10);
+  // Sampling std of the plug-in MI here is ~ 0.02; 0.08 = 4 SE.
+  CHECK(std::abs(gaussian_plugin_mi(s.x, s.y) - 1.0) < 0.08);
+  Eigen::MatrixXd sigma(2, 2);
+  sigma << 1.0, 0.5, 0.5, 2.0;
+  const auto g = synthetic::sample_gaussian(4000, sigma, 18);
+  CHECK(std::abs(gaussian_plugin_entropy(g.x) - g.entropy) < 0.06);  // SE ~ 0.016
+  row_matrix<double> dup(10, 2);
+  dup.col(0).setLinSpaced(10, 0.0, 1.0);
+  dup.col(1) = dup.col(0);
+  CHECK_THROWS_AS(gaussian_plugin_entropy(dup), infogeo::numerical_error);
+  CHECK_THROWS_AS(gaussian_plugin_entropy(row_matrix<double>(2, 3)), infogeo::invalid_argument);
+}
+
+TEST_CASE("runner statistics, failure and refusal reporting, determinism") {
+  std::vector<task> tasks{make_task("gaussian-mi"), make_task("gaussian-entropy"), make_task("class-toy")};
+  estimator throws;
+  throws.name = "throws";
+  throws.mi = [](const row_matrix<double>&, const row_matrix<double>&) -> double { throw std::runtime_error("boom"); };
+  estimator refuses;
+  refuses.name = "refuses";
+  refuses.entropy = [](const row_matrix<double>&) -> double {
+    infogeo::throw_numerical_error("refuses", "no honest number");
+  };
+  estimator nan_est;
+  nan_est.name = "nan";
+  nan_est.entropy = [](const row_matrix<double>&) { return std::nan(""); };
+  std::vector<estimator> ests{gaussian_plugin_estimator(), first_value_estimator(), throws, refuses, nan_est};
+  bench_options o;
+  o.n = 300;
+  o.reps = 4;
+  o.seed = 99;
+  std::size_t last_done = 0, last_total = 0;
+  o.progress = [&](std::size_t done, std::size_t total, const std::string&) {
+    last_done = done;
+    last_total = total;
+  };
+  const auto rows = run_bench(tasks, ests, o);
+  REQUIRE(rows.size() == 15);
+  CHECK(last_done == last_total);
+  CHECK(last_total == 60);
+  auto row = [&](const std::string& e, const std::string& family) -> const bench_row& {
+    for (const auto& r : rows)
+      if (r.estimator == e && r.family == family) return r;
+    FAIL("missing row");
+    return rows.front();
+  };
+  // Hand recomputation of the statistics of the deterministic fake.
+  const auto& fv = row("first-value", "gaussian-entropy");
+  std::vector<double> v;
+  for (int rep = 0; rep < 4; ++rep) v.push_back(tasks[1].generate(300, task_seed(99, tasks[1].name, rep)).x(0, 0));
+  const double mean = (v[0] + v[1] + v[2] + v[3]) / 4;
+  double var = 0, sq = 0;
+  for (double x : v) {
+    var += (x - mean) * (x - mean) / 3;
+    sq += (x - tasks[1].truth) * (x - tasks[1].truth) / 4;
+  }
+  CHECK(fv.status == cell_status::ok);
+  CHECK(fv.reps == 4);
+  CHECK(fv.values == v);
+  CHECK(std::abs(fv.mean - mean) < 1e-14);
+  CHECK(std::abs(fv.bias - (mean - tasks[1].truth)) < 1e-14);
+  CHECK(std::abs(fv.stddev - std::sqrt(var)) < 1e-14);
+  CHECK(std::abs(fv.rmse - std::sqrt(sq)) < 1e-14);
+  CHECK(fv.median_seconds >= 0.0);
+  // Plug-in near the truth on every task (n = 300; 0.25 nats is > 4 SE for these dims).
+  for (const char* fam : {"gaussian-mi", "gaussian-entropy", "class-toy"}) {
+    CAPTURE(fam);
+    CHECK(row("gaussian-plugin", fam).status == cell_status::ok);
+    CHECK(std::abs(row("gaussian-plugin", fam).bias) < 0.25);
+  }
+  CHECK(row("throws", "gaussian-mi").status == cell_status::failed);
+  CHECK(row("throws", "gaussian-mi").message == "boom");
+  CHECK(row("throws", "gaussian-entropy").status == cell_status::skipped);
+  CHECK(row("refuses", "gaussian-entropy").status == cell_status::refused);
+  CHECK(row("nan", "gaussian-entropy").status == cell_status::failed);
+  const auto f = failures(rows);
+  CHECK(f.size() == 3);  // throws on gaussian-mi and class-toy, nan on gaussian-entropy
+  CHECK(f[0].find("throws on gaussian-mi") == 0);
+  // Same seed, same numbers.
+  const auto again = run_bench(tasks, ests, o);
+  for (std::size_t i = 0; i < rows.size(); ++i) CHECK(again[i].values == rows[i].values);
+  CHECK(failures(run_bench(tasks, {gaussian_plugin_estimator()}, o)).empty());
+  CHECK_THROWS_AS(run_bench(tasks, ests, bench_options{1, 3, 1, nullptr}), infogeo::invalid_argument);
+}
+
+TEST_CASE("CSV, markdown and SVG are well formed (schema tested)") {
+  std::vector<task> tasks{make_task("gaussian-mi"), make_task("uniform-entropy")};
+  estimator throws;
+  throws.name = "throws, \"quoted\"";
+  throws.mi = [](const row_matrix<double>&, const row_matrix<double>&) -> double {
+    throw std::runtime_error("bad, \"really\" | bad");
+  };
+  bench_options o;
+  o.n = 200;
+  o.reps = 2;
+  const auto rows = run_bench(tasks, {gaussian_plugin_estimator(), throws}, o);
+  const auto csv = lines(to_csv(rows));
+  REQUIRE(csv.size() == 1 + rows.size());
+  CHECK(csv[0] == "estimator,task,family,quantity,n,reps,truth,mean,bias,std,rmse,median_seconds,status,message");
+  for (std::size_t i = 1; i < csv.size(); ++i) {
+    const auto fields = split_csv_line(csv[i]);
+    REQUIRE(fields.size() == 14);
+    CHECK(fields[0] == rows[i - 1].estimator);
+    CHECK(fields[1] == rows[i - 1].task);
+    CHECK(fields[12] == status_name(rows[i - 1].status));
+    CHECK(fields[13] == rows[i - 1].message);
+    CHECK(std::stod(fields[6]) == doctest::Approx(rows[i - 1].truth).epsilon(1e-9));
+    if (fields[12] == "ok") CHECK(std::stod(fields[7]) == doctest::Approx(rows[i - 1].mean).epsilon(1e-9));
+    else CHECK(fields[7].empty());
+  }
+  const auto md = lines(to_markdown(rows));
+  REQUIRE(md.size() >= 5);
+  CHECK(md[0].rfind("| task | quantity | truth (nats) | estimator |", 0) == 0);
+  const auto columns = std::count(md[0].begin(), md[0].end(), '|');
+  int table_rows = 0;
+  for (std::size_t i = 2; i < md.size() && !md[i].empty(); ++i, ++table_rows) {
+    std::string unescaped;  // escaped pipes inside cells do not count as separators
+    for (std::size_t k = 0; k < md[i].size(); ++k)
+      if (!(md[i][k] == '|' && k > 0 && md[i][k - 1] == '\\')) unescaped += md[i][k];
+    CHECK(std::count(unescaped.begin(), unescaped.end(), '|') == columns);
+  }
+  CHECK(table_rows == 3);  // 2 plug-in rows + 1 failed (the entropy cell of `throws` is skipped)
+  CHECK(md.back().find("[1] throws") == 0);
+  const std::string svg = to_svg(rows);
+  CHECK(svg.rfind("<svg", 0) == 0);
+  CHECK(svg.find("</svg>") != std::string::npos);
+  std::size_t marks = 0;
+  for (std::size_t pos = 0; (pos = svg.find("<g><title>", pos)) != std::string::npos; ++pos) ++marks;
+  CHECK(marks == 2);
+  CHECK(svg.find("\"quoted\"") == std::string::npos);  // escaped
+}
+
+TEST_CASE("selection by name") {
+  const auto s = make_suite("quick");
+  CHECK(select_tasks(s.tasks, {"gaussian-mi"}).size() == 4);
+  CHECK(select_tasks(s.tasks, {"gaussian-mi 2x2 I=1 asinh"}).size() == 1);
+  CHECK_THROWS_AS(select_tasks(s.tasks, {"nope"}), infogeo::invalid_argument);
+  CHECK(select_estimators(estimator_registry(), {"gaussian-plugin"}).size() == 1);
+  CHECK_THROWS_AS(select_estimators(estimator_registry(), {"nope"}), infogeo::invalid_argument);
+  CHECK(conditional_mi(gaussian_plugin_estimator(), make_task("class-toy").generate(2000, 3)) ==
+        doctest::Approx(std::log(5.0)).epsilon(0.05));
+}
