@@ -123,15 +123,15 @@ TEST_CASE("tensor_view is zero-copy and rejects bad tensors with clear errors") 
   const auto h = entropy::kozachenko_leonenko(libtorch::tensor_view<double>(g));
   CHECK(std::abs(h.value - std::log(2.0 * pi * std::exp(1.0))) < 0.25);  // N(0, I_2): h = log(2 pi e)
 
-  CHECK_THROWS_WITH_AS(libtorch::tensor_view<double>(t.t()), doctest::Contains("must be contiguous"),
+  CHECK_THROWS_WITH_AS(libtorch::tensor_view<double>{t.t()}, doctest::Contains("must be contiguous"),
                        infogeo::invalid_argument);
-  CHECK_THROWS_WITH_AS(libtorch::tensor_view<float>(t), doctest::Contains("dtype must be Float"),
+  CHECK_THROWS_WITH_AS(libtorch::tensor_view<float>{t}, doctest::Contains("dtype must be Float"),
                        infogeo::invalid_argument);
-  CHECK_THROWS_WITH_AS(libtorch::tensor_view<double>(torch::zeros({2, 2, 2}, torch::kDouble)),
+  CHECK_THROWS_WITH_AS(libtorch::tensor_view<double>{torch::zeros({2, 2, 2}, torch::kDouble)},
                        doctest::Contains("1-D or 2-D"), infogeo::invalid_argument);
-  CHECK_THROWS_AS(libtorch::tensor_view<double>(at::Tensor()), infogeo::invalid_argument);
+  CHECK_THROWS_AS(libtorch::tensor_view<double>{at::Tensor()}, infogeo::invalid_argument);
   if (torch::cuda::is_available()) {
-    CHECK_THROWS_WITH_AS(libtorch::tensor_view<double>(t.to(torch::kCUDA)), doctest::Contains("must live on the CPU"),
+    CHECK_THROWS_WITH_AS(libtorch::tensor_view<double>{t.to(torch::kCUDA)}, doctest::Contains("must live on the CPU"),
                          infogeo::invalid_argument);
   }
 }
