@@ -222,12 +222,20 @@ class kd_tree {
       const node& nd = nodes_[static_cast<std::size_t>(it.node)];
       if (nd.left < 0) {
         for (index_t p = nd.begin; p < nd.end; ++p) {
-          const index_t original = perm_[static_cast<std::size_t>(p)];
-          if (original == skip) continue;
           const double* row = pts_.row(p).data();
-          const double dd = cheb ? detail::max_abs_diff(query, row, d_)
-                                 : detail::squared_l2(query, row, d_);
-          best.add(dd, original);
+          double dd;
+          if (cheb) {
+            // Early exit: once one coordinate exceeds the k-th distance the point cannot enter.
+            const double worst = best.worst();
+            dd = 0.0;
+            index_t j = 0;
+            for (; j < d_ && dd <= worst; ++j) dd = std::max(dd, std::abs(query[j] - row[j]));
+            if (dd > worst) continue;
+          } else {
+            dd = detail::squared_l2(query, row, d_);
+          }
+          const index_t original = perm_[static_cast<std::size_t>(p)];
+          if (original != skip) best.add(dd, original);
         }
         continue;
       }
@@ -261,23 +269,58 @@ class kd_tree {
     int top = 0;
     stack[top++] = 0;
     while (top > 0) {
-      const node& nd = nodes_[static_cast<std::size_t>(stack[--top])];
-      const index_t id = static_cast<index_t>(&nd - nodes_.data());
-      const double lower = box_lower(id, query, cheb);
-      if (cheb ? (strict ? lower >= radius : lower > radius) : lower > prune_above) continue;
-      const double upper = box_upper(id, query, cheb);
-      if (cheb ? (strict ? upper < radius : upper <= radius) : upper < accept_below) {
-        count += nd.end - nd.begin;
-        continue;
-      }
-      if (nd.left < 0) {
-        for (index_t p = nd.begin; p < nd.end; ++p) {
-          const double* row = pts_.row(p).data();
-          const double dist =
-              cheb ? detail::max_abs_diff(query, row, d_) : std::sqrt(detail::squared_l2(query, row, d_));
-          count += strict ? (dist < radius) : (dist <= radius);
+      const index_t id = stack[--top];
+      const node& nd = nodes_[static_cast<std::size_t>(id)];
+      if (cheb) {
+        // One pass over the box: disjoint (some coordinate gap outside the radius) or
+        // contained (every coordinate's farthest extent inside). Exact by monotone rounding.
+        const double* lo = &lo_[static_cast<std::size_t>(id * d_)];
+        const double* hi = &hi_[static_cast<std::size_t>(id * d_)];
+        bool disjoint = false;
+        bool contained = true;
+        for (index_t j = 0; j < d_; ++j) {
+          const double below = query[j] - lo[j];  // >= |p_j - q_j| for p_j <= q_j
+          const double above = hi[j] - query[j];  // >= |p_j - q_j| for p_j >= q_j
+          if (strict ? (-above >= radius || -below >= radius) : (-above > radius || -below > radius)) {
+            disjoint = true;
+            break;
+          }
+          if (strict ? (below >= radius || above >= radius) : (below > radius || above > radius))
+            contained = false;
         }
-        continue;
+        if (disjoint) continue;
+        if (contained) {
+          count += nd.end - nd.begin;
+          continue;
+        }
+        if (nd.left < 0) {
+          for (index_t p = nd.begin; p < nd.end; ++p) {
+            const double* row = pts_.row(p).data();
+            index_t j = 0;
+            if (strict) {
+              while (j < d_ && std::abs(query[j] - row[j]) < radius) ++j;
+            } else {
+              while (j < d_ && std::abs(query[j] - row[j]) <= radius) ++j;
+            }
+            count += j == d_;
+          }
+          continue;
+        }
+      } else {
+        const double lower = box_lower(id, query, false);
+        if (lower > prune_above) continue;
+        const double upper = box_upper(id, query, false);
+        if (upper < accept_below) {
+          count += nd.end - nd.begin;
+          continue;
+        }
+        if (nd.left < 0) {
+          for (index_t p = nd.begin; p < nd.end; ++p) {
+            const double dist = std::sqrt(detail::squared_l2(query, pts_.row(p).data(), d_));
+            count += strict ? (dist < radius) : (dist <= radius);
+          }
+          continue;
+        }
       }
       stack[top++] = nd.right;
       stack[top++] = nd.left;
