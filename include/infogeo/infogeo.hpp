@@ -2,5 +2,11 @@
 #pragma once
 
 #include "infogeo/core.hpp"
+#include "infogeo/entropy.hpp"
+#include "infogeo/geometry.hpp"
 #include "infogeo/io.hpp"
+#include "infogeo/mi.hpp"
+#include "infogeo/neighbors.hpp"
+#include "infogeo/stats.hpp"
+#include "infogeo/synthetic.hpp"
 #include "infogeo/version.hpp"
