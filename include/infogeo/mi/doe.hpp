@@ -277,7 +277,8 @@ enum class doe_objective {
 /// (the standardisation's log-Jacobian is added back).
 struct doe_epoch {
   index_t epoch = 0;                     ///< 1-based
-  double train_marginal_ce = 0.0;        ///< mean minibatch -log q(z) during the epoch
+  double train_marginal_ce = 0.0;        ///< mean minibatch -log q(z) during the epoch (carried
+                                         ///< forward once the model has stopped early)
   double train_conditional_loss = 0.0;   ///< mean minibatch objective of q(z|x) (CE or eq. 9)
   double heldout_marginal_ce = 0.0;      ///< H_q(Z) on held-out rows after the epoch
   double heldout_conditional_ce = 0.0;   ///< H_q(Z|X) on held-out rows after the epoch
@@ -650,9 +651,21 @@ inline void contrastive_bound(const doe_data& d, const doe_options& o,
 // The training loop shared by doe_mutual_information (both models) and doe_entropy (marginal
 // only): minibatch Adam with clipping, seeded shuffling of the training inputs each epoch,
 // held-out evaluation after every epoch, early stopping per model, best parameters restored.
+// Minibatch GEMMs are small (batch x 64): Eigen's OpenMP GEMM threading only adds overhead
+// there (ten times slower on a loaded 2-core machine), so training runs Eigen single-threaded
+// and restores the caller's setting afterwards (also keeps results independent of threads).
+struct eigen_single_thread {
+  int saved = Eigen::nbThreads();
+  eigen_single_thread() { Eigen::setNbThreads(1); }
+  ~eigen_single_thread() { Eigen::setNbThreads(saved); }
+  eigen_single_thread(const eigen_single_thread&) = delete;
+  eigen_single_thread& operator=(const eigen_single_thread&) = delete;
+};
+
 inline void train_doe(const doe_data& d, const doe_options& o, doe_marginal& marginal,
                       doe_conditional* conditional, std::vector<doe_epoch>& trace,
                       stopper& stop_m, stopper& stop_c, const char* fn) {
+  const eigen_single_thread single_thread;
   adam opt_m(marginal.parameter_count(), o.lr);
   adam opt_c;
   if (conditional) opt_c = adam(conditional->parameters().size(), o.lr);
@@ -689,17 +702,26 @@ inline void train_doe(const doe_data& d, const doe_options& o, doe_marginal& mar
       ++steps;
     }
     const doe_eval ev = evaluate(d, d.heldout_inputs, &marginal, conditional);
-    e.train_marginal_ce = sum_m / static_cast<double>(rows) + d.log_jacobian;
-    e.marginal_grad_norm = norm_m / static_cast<double>(steps);
+    // A model stopped early is no longer trained: its training figures are carried forward.
+    const doe_epoch* prev = trace.empty() ? nullptr : &trace.back();
+    e.train_marginal_ce = stop_m.stopped && prev ? prev->train_marginal_ce
+                                                 : sum_m / static_cast<double>(rows) + d.log_jacobian;
+    e.marginal_grad_norm = stop_m.stopped && prev ? prev->marginal_grad_norm
+                                                  : norm_m / static_cast<double>(steps);
     e.heldout_marginal_ce = ev.marginal_nll.mean() + d.log_jacobian;
     check_finite_loss(e.heldout_marginal_ce, fn, "the held-out marginal cross-entropy", epoch);
     if (!stop_m.stopped) stop_m.update(e.heldout_marginal_ce, marginal.parameters(), epoch, o);
     if (conditional) {
-      e.train_conditional_loss = sum_c / static_cast<double>(rows) +
-                                 (o.conditional_objective == doe_objective::likelihood
-                                      ? d.log_jacobian
-                                      : 0.0);
-      e.conditional_grad_norm = norm_c / static_cast<double>(steps);
+      if (stop_c.stopped && prev) {
+        e.train_conditional_loss = prev->train_conditional_loss;
+        e.conditional_grad_norm = prev->conditional_grad_norm;
+      } else {
+        e.train_conditional_loss = sum_c / static_cast<double>(rows) +
+                                   (o.conditional_objective == doe_objective::likelihood
+                                        ? d.log_jacobian
+                                        : 0.0);
+        e.conditional_grad_norm = norm_c / static_cast<double>(steps);
+      }
       e.heldout_conditional_ce = ev.conditional_nll.mean() + d.log_jacobian;
       check_finite_loss(e.heldout_conditional_ce, fn, "the held-out conditional cross-entropy",
                         epoch);
@@ -839,6 +861,8 @@ doe_result doe_mi_impl(const sample_view<TX>& xv, const sample_view<TZ>& zv,
 /// bound in general. Choosing the epoch by held-out cross-entropy makes the held-out figures
 /// slightly optimistic (negligible for thousands of held-out rows). z and x are standardised
 /// with training statistics (I is invariant; entropies are reported in the original units).
+/// Training runs Eigen single-threaded (Eigen::setNbThreads(1), restored afterwards): do not
+/// change Eigen's thread count from another thread during a fit.
 /// Cost: O(epochs * N * (network + P)) for likelihood training; the contrastive objective and
 /// the bound add O(N * batch_inputs * P) per epoch.
 /// Errors: invalid_argument for mismatched rows, fewer than 4 rows or 2 inputs, NaN/Inf,
