@@ -23,6 +23,7 @@ struct estimator {
   std::function<double(const row_matrix<double>& x)> entropy;  ///< h(X) in nats
   std::function<double(const row_matrix<double>& x, const row_matrix<double>& y)> mi;  ///< I(X;Y), nats
   index_t max_dims = 0;  ///< tasks whose joint dimension exceeds this are skipped (0 = no limit)
+  bool slow = false;     ///< seconds per fit (trained models): left out of the quick suite unless named
 };
 
 /// 1/2 log det of the unbiased sample covariance of x (N x D, N > D); numerical_error if the

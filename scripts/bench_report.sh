@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Regenerates docs/results.md: the standard benchmark suite (every registered estimator on every
+# task with known truth), with the machine, the date, the commit and the exact command.
+#   bash scripts/bench_report.sh                 (standard suite, the suite's n and reps)
+#   bash scripts/bench_report.sh --reps 3        (extra arguments go to `infogeo bench`)
+# Exits non-zero (after writing the page) when an estimator failed, like `infogeo bench`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build="${BUILD_DIR:-build-bench}"
+suite="${SUITE:-standard}"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DINFOGEO_BUILD_TESTS=OFF -DINFOGEO_BUILD_BENCHMARKS=OFF \
+  -DINFOGEO_BUILD_EXAMPLES=OFF -DINFOGEO_BUILD_TOOLS=ON >&2
+cmake --build "$build" --target infogeo_cli -j "$(nproc)" >&2
+mkdir -p docs/results
+table="$(mktemp)"
+status=0
+"$build/bin/infogeo" bench --suite "$suite" --format markdown --out "docs/results/bench_$suite.csv" \
+  --plot "docs/results/bench_$suite.svg" "$@" > "$table" || status=$?
+cpu="$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ *//' || true)"
+{
+  echo "# Benchmark results"
+  echo
+  echo "Every registered estimator on every task of the \`$suite\` suite (docs/harness.md): truth, mean"
+  echo "estimate, bias, std and RMSE over independent data sets (nats), and the median wall time of one"
+  echo "estimate. Regenerate with:"
+  echo
+  echo '```sh'
+  echo "bash scripts/bench_report.sh $*"
+  echo '```'
+  echo
+  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "- machine: ${cpu:-unknown CPU}, $(nproc) cores, $(uname -sr)"
+  echo "- tool: $("$build/bin/infogeo" --version)"
+  echo "- CSV: [results/bench_$suite.csv](results/bench_$suite.csv), plot: [results/bench_$suite.svg](results/bench_$suite.svg)"
+  echo
+  echo "Times are wall-clock on a shared machine: compare them within one table only. \`refused\`"
+  echo "means the estimator raised infogeo::numerical_error (no honest number for that data);"
+  echo "\`failed\` would be a bug and makes the command exit non-zero."
+  echo
+  cat "$table"
+} > docs/results.md
+rm -f "$table"
+echo "bench_report: wrote docs/results.md (bench exit status $status)" >&2
+exit "$status"
