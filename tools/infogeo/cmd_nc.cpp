@@ -1,0 +1,133 @@
+// `infogeo nc FEATURES.npy LABELS.npy`: neural-collapse metrics of one layer's representations
+// (geometry/collapse.hpp). One JSON object on stdout; "value" is NC1 = tr(Sigma_W Sigma_B^+)/C
+// (dimensionless, so "unit" is "dimensionless", not nats).
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "infogeo/geometry/class_scatter.hpp"
+#include "infogeo/geometry/collapse.hpp"
+#include "inputs.hpp"
+#include "registry.hpp"
+
+namespace infogeo::cli {
+namespace {
+
+struct nc_args {
+  std::vector<std::string> files;
+  std::string classifier;
+  std::string predictions;
+  std::string mode = "projected";
+  std::string weighting = "count";
+  std::string rank = "rtol";
+  double rtol = 1e-10;
+};
+
+json number(double v) { return std::isfinite(v) ? json(v) : json(std::to_string(v)); }
+template <class T>
+json optional_number(const std::optional<T>& v) {
+  return v ? number(static_cast<double>(*v)) : json(nullptr);
+}
+
+json run_nc(const nc_args& a) {
+  using namespace infogeo::geometry;
+  const char* fn = "nc";
+  require(a.mode == "full" || a.mode == "projected", fn, "--mode must be full or projected (mode=", a.mode, ")");
+  require(a.weighting == "count" || a.weighting == "class", fn,
+          "--weighting must be count or class (weighting=", a.weighting, ")");
+  require(a.rank == "rtol" || a.rank == "c-1", fn, "--rank must be rtol or c-1 (rank=", a.rank, ")");
+  const xt::xarray<double> x = load_samples(a.files[0]);
+  const std::vector<std::int64_t> y = io::load_npy_labels(a.files[1]);
+  const auto n = static_cast<index_t>(x.shape()[0]);
+  const auto d = static_cast<index_t>(x.shape()[1]);
+  require(static_cast<index_t>(y.size()) == n, fn, "FEATURES and LABELS must have the same number of rows (",
+          "features rows=", n, ", labels=", y.size(), ")");
+  require(n >= 1, fn, "FEATURES has no rows (n=0)");
+  const sample_view<double> view(x.data(), n, d);
+  const class_labels labels = make_labels(y, 0, fn, "labels");
+
+  class_scatter_options so;
+  so.mode = a.mode == "full" ? scatter_mode::full : scatter_mode::projected;
+  class_scatter_accumulator acc(labels.num_classes, d, so);
+  acc.update(view, labels.values);
+  if (acc.needs_second_pass()) {
+    acc.begin_second_pass();
+    acc.update(view, labels.values);
+  }
+  const class_scatter s = acc.finalize();
+
+  collapse_options co;
+  co.weighting = a.weighting == "class" ? between_weighting::class_balanced : between_weighting::count;
+  co.rule = a.rank == "c-1" ? rank_rule::keep_c_minus_1 : rank_rule::relative_tolerance;
+  co.rtol = a.rtol;
+  collapse_metrics m = neural_collapse(s, co);
+
+  if (!a.classifier.empty()) {
+    const xt::xarray<double> w = load_samples(a.classifier);
+    const sample_view<double> wv(w.data(), static_cast<index_t>(w.shape()[0]), static_cast<index_t>(w.shape()[1]));
+    m.nc3 = nc3_self_duality(s, wv, co.weighting);
+  }
+  ncc_accumulator ncc(s);
+  std::vector<std::int64_t> predictions;
+  if (!a.predictions.empty()) {
+    predictions = io::load_npy_labels(a.predictions);
+    require(static_cast<index_t>(predictions.size()) == n, fn,
+            "PREDICTIONS must have one entry per row (predictions=", predictions.size(), ", rows=", n, ")");
+  }
+  ncc.update(view, labels.values, predictions);
+  m.ncc_accuracy = ncc.ncc_accuracy();
+  m.nc4 = ncc.nc4();
+
+  json j;
+  j["value"] = number(m.nc1);
+  j["unit"] = "dimensionless";
+  j["method"] = "neural_collapse";
+  j["tr_sw_sbpinv"] = number(m.tr_sw_sbpinv);
+  j["nc1"] = number(m.nc1);
+  j["trace_ratio"] = number(m.trace_ratio);
+  j["tr_sw"] = number(m.tr_sw);
+  j["tr_sb"] = number(m.tr_sb);
+  j["cdnv"] = optional_number(m.cdnv);
+  j["rank"] = m.rank;
+  j["num_classes"] = m.num_classes;
+  j["num_labels"] = s.num_labels;
+  j["n"] = m.n;
+  j["dim"] = m.dim;
+  j["nc2_equinorm"] = number(m.nc2_equinorm);
+  j["nc2_equiangularity"] = optional_number(m.nc2_equiangularity);
+  j["nc2_max_angle"] = optional_number(m.nc2_max_angle);
+  j["nc3"] = optional_number(m.nc3);
+  j["nc4"] = optional_number(m.nc4);
+  j["ncc_accuracy"] = optional_number(m.ncc_accuracy);
+  j["norm_cv"] = optional_number(m.norm_cv);
+  j["settings"] = {{"mode", a.mode}, {"weighting", a.weighting}, {"rank", a.rank}};
+  j["parameters"] = {{"rtol", a.rtol}};
+  json eig = json::array();
+  for (index_t k = 0; k < m.gram_eigenvalues.size(); ++k) eig.push_back(m.gram_eigenvalues(k));
+  j["gram_eigenvalues"] = eig;
+  j["diagnostics"] = m.diagnostics;
+  return j;
+}
+
+const command_registrar nc_command{command{
+    "nc", "neural-collapse metrics (NC1 trace, CDNV, NC2-4) of FEATURES.npy with LABELS.npy",
+    [](CLI::App& app) {
+      auto a = std::make_shared<nc_args>();
+      app.add_option("files", a->files, "FEATURES.npy (N x D) LABELS.npy (N integers)")
+          ->required()
+          ->expected(2)
+          ->check(CLI::ExistingFile);
+      app.add_option("--classifier", a->classifier, "W.npy: last-layer weights, C x D (for NC3)")
+          ->check(CLI::ExistingFile);
+      app.add_option("--predictions", a->predictions, "P.npy: classifier predictions, N labels (for NC4)")
+          ->check(CLI::ExistingFile);
+      app.add_option("--mode", a->mode, "full (one pass, D x D) | projected (two passes, O(C D); default)");
+      app.add_option("--weighting", a->weighting, "Sigma_B weighting: count (default) | class");
+      app.add_option("--rank", a->rank, "pseudoinverse rank rule: rtol (default) | c-1");
+      app.add_option("--rtol", a->rtol, "relative eigenvalue tolerance on the C x C Gram (default 1e-10)");
+      return [a]() { return run_nc(*a); };
+    }}};
+
+}  // namespace
+}  // namespace infogeo::cli
