@@ -1,0 +1,147 @@
+// k-NN estimators on the command line (docs/knn.md):
+//   infogeo entropy --method kl|wkl [--k K] [--metric euclidean|chebyshev] [--weights all|restricted]
+//                   [--standardize] [--jitter S --seed N] FILE.npy
+//   infogeo mi --method ksg1|ksg2|kl|wkl [--k K] [...] X.npy Y.npy
+// Y with an integer dtype (or --discrete-y) is a label vector: kl / wkl then estimate
+// I = h(X) - sum_y p(y) h(X | Y = y); KSG needs a continuous Y.
+#include <cmath>
+#include <string>
+
+#include "infogeo/core/xtensor_view.hpp"
+#include "infogeo/entropy/kozachenko_leonenko.hpp"
+#include "infogeo/entropy/weighted_kl.hpp"
+#include "infogeo/mi/entropy_difference.hpp"
+#include "infogeo/mi/ksg.hpp"
+#include "inputs.hpp"
+#include "registry.hpp"
+
+namespace infogeo::cli {
+namespace {
+
+norm_kind parse_metric(const std::string& metric, const char* family) {
+  if (metric.empty() || metric == "euclidean") return norm_kind::euclidean;
+  if (metric == "chebyshev" || metric == "max") return norm_kind::chebyshev;
+  throw_invalid_argument(family, "--metric must be euclidean or chebyshev (metric=", metric, ")");
+}
+
+entropy::wkl_support parse_support(const std::string& weights, const char* family) {
+  if (weights.empty() || weights == "all") return entropy::wkl_support::all;
+  if (weights == "restricted") return entropy::wkl_support::restricted;
+  throw_invalid_argument(family, "--weights must be all or restricted (weights=", weights, ")");
+}
+
+neighbors::preprocess_options preprocess_from(const estimator_args& args) {
+  neighbors::preprocess_options p;
+  p.standardize = args.standardize;
+  p.jitter = std::isnan(args.jitter) ? 0.0 : args.jitter;
+  p.seed = args.seed;
+  return p;
+}
+
+entropy::kl_options kl_from(const estimator_args& args, const char* family) {
+  entropy::kl_options o;
+  if (args.k != 0) o.k = args.k;
+  o.norm = parse_metric(args.metric, family);
+  o.preprocess = preprocess_from(args);
+  return o;
+}
+
+entropy::wkl_options wkl_from(const estimator_args& args, const char* family) {
+  entropy::wkl_options o;
+  o.k = args.k;  // 0 = automatic per dimension
+  o.norm = parse_metric(args.metric, family);
+  o.support = parse_support(args.weights, family);
+  o.preprocess = preprocess_from(args);
+  return o;
+}
+
+json run_entropy(const estimator_args& args, bool weighted) {
+  require(args.files.size() == 1, "entropy", "this method needs one file FILE.npy (files=",
+          args.files.size(), ")");
+  if (!weighted)
+    require(args.weights.empty(), "entropy", "--weights applies only to --method wkl (weights=",
+            args.weights, ")");
+  const xt::xarray<double> x = load_samples(args.files[0]);
+  const estimate e = weighted ? entropy::weighted_kozachenko_leonenko(x, wkl_from(args, "entropy"))
+                              : entropy::kozachenko_leonenko(x, kl_from(args, "entropy"));
+  return to_json(e);
+}
+
+json run_ksg(const estimator_args& args, mi::ksg_variant variant) {
+  const xy_inputs in = load_xy(args);
+  require(!in.y_discrete, "mi",
+          "KSG needs a continuous Y; for class labels use --method kl or wkl (file=",
+          args.files[1], ")");
+  require(args.metric.empty() || args.metric == "chebyshev" || args.metric == "max", "mi",
+          "KSG is defined with the max norm only (metric=", args.metric, ")");
+  mi::ksg_options o;
+  if (args.k != 0) o.k = args.k;
+  o.variant = variant;
+  o.preprocess = preprocess_from(args);
+  json j = to_json(mi::ksg(in.x, in.y, o));
+  j["preprocessing"] = in.preprocessing;
+  return j;
+}
+
+json run_entropy_mi(const estimator_args& args, bool weighted) {
+  const xy_inputs in = load_xy(args);
+  if (in.y_discrete) {
+    estimate e;
+    if (weighted) {
+      entropy::wkl_options o = wkl_from(args, "mi");
+      const neighbors::preprocess_options pre = o.preprocess;
+      o.preprocess = {};
+      e = mi::mi_discrete_labels(
+          in.x, in.y_labels,
+          [&](const row_matrix<double>& m) { return entropy::weighted_kozachenko_leonenko(m, o); }, pre);
+    } else {
+      entropy::kl_options o = kl_from(args, "mi");
+      const neighbors::preprocess_options pre = o.preprocess;
+      o.preprocess = {};
+      e = mi::mi_discrete_labels(
+          in.x, in.y_labels, [&](const row_matrix<double>& m) { return entropy::kozachenko_leonenko(m, o); },
+          pre);
+    }
+    e.method = weighted ? "wkl_discrete_labels" : "kl_discrete_labels";
+    e.settings["y"] = "discrete labels";
+    json j = to_json(e);
+    j["preprocessing"] = in.preprocessing;
+    return j;
+  }
+  mi::entropy_difference_options o;
+  o.estimator = weighted ? mi::knn_entropy::weighted_kl : mi::knn_entropy::kl;
+  o.k = args.k != 0 ? args.k : (weighted ? 0 : 3);
+  o.norm = parse_metric(args.metric, "mi");
+  o.support = parse_support(args.weights, "mi");
+  o.preprocess = preprocess_from(args);
+  json j = to_json(mi::entropy_difference(in.x, in.y, o));
+  j["preprocessing"] = in.preprocessing;
+  return j;
+}
+
+const method_registrar kl_entropy{method{
+    "entropy", "kl", "Kozachenko-Leonenko k-NN entropy (--k, --metric, --standardize, --jitter)",
+    [](const estimator_args& a) { return run_entropy(a, false); }}};
+
+const method_registrar wkl_entropy{method{
+    "entropy", "wkl", "weighted Kozachenko-Leonenko (Berrett-Samworth-Yuan; --k, --weights all|restricted)",
+    [](const estimator_args& a) { return run_entropy(a, true); }}};
+
+const method_registrar ksg1_mi{method{
+    "mi", "ksg1", "Kraskov-Stoegbauer-Grassberger algorithm 1 (max norm, strict counts; --k)",
+    [](const estimator_args& a) { return run_ksg(a, mi::ksg_variant::ksg1); }}};
+
+const method_registrar ksg2_mi{method{
+    "mi", "ksg2", "Kraskov-Stoegbauer-Grassberger algorithm 2 (--k)",
+    [](const estimator_args& a) { return run_ksg(a, mi::ksg_variant::ksg2); }}};
+
+const method_registrar kl_mi{method{
+    "mi", "kl", "h(X)+h(Y)-h(X,Y) with Kozachenko-Leonenko; discrete Y: h(X)-sum p(y) h(X|y)",
+    [](const estimator_args& a) { return run_entropy_mi(a, false); }}};
+
+const method_registrar wkl_mi{method{
+    "mi", "wkl", "as kl with the weighted Kozachenko-Leonenko entropy",
+    [](const estimator_args& a) { return run_entropy_mi(a, true); }}};
+
+}  // namespace
+}  // namespace infogeo::cli
