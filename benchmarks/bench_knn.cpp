@@ -1,0 +1,104 @@
+// Benchmarks of the k-NN layer and estimators (docs/performance_knn.md). Every figure has its
+// baseline in this binary:
+//  * KL entropy vs the raw k-NN query loop it needs (overhead ratio, target <= 1.2x);
+//  * KSG-1 5-D x 5-D at N = 100,000 and 1-D x 1-D at N = 300,000 (targets < 1 s and < 0.2 s),
+//    next to the joint k-NN search alone;
+//  * kd-tree vs brute force per dimension (the crossover used by choose_backend);
+//  * KSG-1 scaling in N (log-log slope).
+// Run: build-bench/benchmarks/bench_knn --benchmark_filter=... (Release, NDEBUG).
+#include <benchmark/benchmark.h>
+
+#include <map>
+#include <utility>
+
+#include "infogeo/core/random.hpp"
+#include "infogeo/entropy/kozachenko_leonenko.hpp"
+#include "infogeo/mi/ksg.hpp"
+#include "infogeo/neighbors/knn.hpp"
+
+using namespace infogeo;
+
+namespace {
+
+// Correlated Gaussian pairs (rho = 0.6 per coordinate pair), cached per (n, d).
+const std::pair<row_matrix<double>, row_matrix<double>>& pairs(index_t n, index_t d) {
+  static std::map<std::pair<index_t, index_t>, std::pair<row_matrix<double>, row_matrix<double>>> cache;
+  auto it = cache.find({n, d});
+  if (it != cache.end()) return it->second;
+  random_engine rng(12345);
+  row_matrix<double> x(n, d);
+  row_matrix<double> y(n, d);
+  for (index_t i = 0; i < n; ++i)
+    for (index_t j = 0; j < d; ++j) {
+      const double a = rng.normal();
+      x(i, j) = a;
+      y(i, j) = 0.6 * a + 0.8 * rng.normal();
+    }
+  return cache.emplace(std::make_pair(n, d), std::make_pair(std::move(x), std::move(y))).first->second;
+}
+
+void BM_ksg1(benchmark::State& state) {
+  const auto& [x, y] = pairs(state.range(0), state.range(1));
+  double v = 0.0;
+  for (auto _ : state) {
+    v = mi::ksg(x, y).value;
+    benchmark::DoNotOptimize(v);
+  }
+  state.counters["mi"] = v;
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_ksg1)->Args({100000, 5})->Args({300000, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ksg1)->Name("BM_ksg1_scaling")->Args({10000, 2})->Args({30000, 2})->Args({100000, 2})->Args({300000, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Baseline for BM_ksg1: the joint max-norm k-NN search alone.
+void BM_ksg1_joint_knn_only(benchmark::State& state) {
+  const auto& [x, y] = pairs(state.range(0), state.range(1));
+  row_matrix<double> joint(x.rows(), 2 * x.cols());
+  joint << x, y;
+  for (auto _ : state) {
+    auto r = neighbors::knn_self(joint, 3, norm_kind::chebyshev);
+    benchmark::DoNotOptimize(r.distances.data());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_ksg1_joint_knn_only)->Args({100000, 5})->Args({300000, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// KL entropy and its baseline, the raw k-NN loop on the same double matrix.
+void BM_kl_entropy(benchmark::State& state) {
+  const auto& x = pairs(state.range(0), state.range(1)).first;
+  entropy::kl_options o;
+  o.k = 3;
+  for (auto _ : state) benchmark::DoNotOptimize(entropy::kozachenko_leonenko(x, o).value);
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+void BM_raw_knn_loop(benchmark::State& state) {
+  const auto& x = pairs(state.range(0), state.range(1)).first;
+  for (auto _ : state) {
+    auto r = neighbors::knn_self(x, 3, norm_kind::euclidean);
+    benchmark::DoNotOptimize(r.distances.data());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_kl_entropy)->Args({100000, 3})->Args({20000, 8})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_raw_knn_loop)->Args({100000, 3})->Args({20000, 8})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Crossover: args (d, backend: 1 = kd-tree, 2 = brute force, norm: 0 = L2, 1 = max), n = 5000.
+void BM_knn_backend(benchmark::State& state) {
+  const index_t d = state.range(0);
+  const auto b = state.range(1) == 1 ? neighbors::backend::kd_tree : neighbors::backend::brute_force;
+  const auto norm = state.range(2) == 0 ? norm_kind::euclidean : norm_kind::chebyshev;
+  const auto& x = pairs(5000, d).first;
+  for (auto _ : state) {
+    auto r = neighbors::knn_self(x, 5, norm, b);
+    benchmark::DoNotOptimize(r.distances.data());
+  }
+  state.SetItemsProcessed(state.iterations() * 5000);
+}
+BENCHMARK(BM_knn_backend)
+    ->ArgsProduct({{2, 4, 8, 16, 24, 32, 64}, {1, 2}, {0, 1}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
