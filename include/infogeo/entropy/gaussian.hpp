@@ -1,0 +1,133 @@
+// Gaussian entropy bound: h(N(mu, Sigma)) = 1/2 log det(2 pi e Sigma) from the sample covariance.
+// By the maximum-entropy property of the Gaussian (Cover & Thomas 2006, Thm. 8.6.5) this is an
+// upper bound on the differential entropy of ANY distribution with covariance Sigma; it is exact
+// only for Gaussian data. Also the shared covariance helpers used by kde.hpp, noisy_mixture.hpp
+// and mi/compressed.hpp.
+#pragma once
+
+#include <Eigen/Dense>
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+#include "infogeo/core/errors.hpp"
+#include "infogeo/core/result.hpp"
+#include "infogeo/core/sample_view.hpp"
+#include "infogeo/core/special_functions.hpp"
+#include "infogeo/core/validation.hpp"
+
+namespace infogeo::entropy {
+
+namespace detail {
+
+/// Sample mean (1 x D) and covariance (D x D) of an N x D double matrix; `unbiased` divides by
+/// N - 1, otherwise by N. Two-pass (centred) for accuracy. Cost O(N D^2).
+struct moments {
+  Eigen::RowVectorXd mean;
+  Eigen::MatrixXd covariance;
+};
+
+inline moments sample_moments(const row_matrix<double>& x, bool unbiased) {
+  moments m;
+  const auto n = static_cast<double>(x.rows());
+  m.mean = x.colwise().mean();
+  const row_matrix<double> centred = x.rowwise() - m.mean;
+  m.covariance = (centred.transpose() * centred) / (unbiased ? n - 1.0 : n);
+  return m;
+}
+
+/// Eigen-decomposition of a covariance with the singularity check every Gaussian-type formula
+/// needs: throws numerical_error naming `function` when the smallest eigenvalue is
+/// <= rank_tolerance * largest (collinear data: the entropy would be -inf).
+struct covariance_spectrum {
+  Eigen::VectorXd values;   ///< ascending (Eigen's order)
+  Eigen::MatrixXd vectors;  ///< columns are eigenvectors
+  double log_det = 0.0;     ///< sum of log eigenvalues
+};
+
+inline covariance_spectrum checked_spectrum(const Eigen::MatrixXd& covariance, double rank_tolerance,
+                                            const char* function) {
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(covariance);
+  if (solver.info() != Eigen::Success)
+    throw_numerical_error(function, "eigen-decomposition of the covariance failed");
+  covariance_spectrum s;
+  s.values = solver.eigenvalues();
+  s.vectors = solver.eigenvectors();
+  const double largest = s.values.size() > 0 ? s.values(s.values.size() - 1) : 0.0;
+  const double smallest = s.values.size() > 0 ? s.values(0) : 0.0;
+  if (!(largest > 0.0) || !(smallest > rank_tolerance * largest)) {
+    index_t rank = 0;
+    for (index_t i = 0; i < s.values.size(); ++i)
+      if (s.values(i) > rank_tolerance * largest && largest > 0.0) ++rank;
+    throw_numerical_error(function,
+                          "the covariance is singular (collinear or constant columns): the "
+                          "Gaussian-type entropy is -inf (dims=",
+                          s.values.size(), ", numerical rank=", rank, ", smallest eigenvalue=",
+                          smallest, ", largest=", largest, ", rank_tolerance=", rank_tolerance,
+                          "); drop or project out the degenerate directions (e.g. mi/compressed.hpp)");
+  }
+  for (index_t i = 0; i < s.values.size(); ++i) s.log_det += std::log(s.values(i));
+  return s;
+}
+
+}  // namespace detail
+
+/// Options of gaussian_entropy().
+struct gaussian_options {
+  bool unbiased = true;          ///< covariance divided by N - 1 (true) or N (maximum likelihood)
+  double rank_tolerance = 1e-12; ///< relative eigenvalue floor for the singularity check
+};
+
+/// Entropy of N(0, covariance) in nats: 1/2 log det(2 pi e Sigma) = D/2 log(2 pi e) + 1/2 log det.
+/// Throws numerical_error when the covariance is singular (see detail::checked_spectrum) and
+/// invalid_argument when it is not square or not finite. Cost O(D^3).
+inline double gaussian_entropy_from_covariance(const Eigen::MatrixXd& covariance,
+                                               double rank_tolerance = 1e-12) {
+  const char* fn = "entropy::gaussian_entropy_from_covariance";
+  require(covariance.rows() == covariance.cols() && covariance.rows() >= 1, fn,
+          "covariance must be square and non-empty (rows=", covariance.rows(),
+          ", cols=", covariance.cols(), ")");
+  require(covariance.allFinite(), fn, "covariance must be finite");
+  const auto spectrum = detail::checked_spectrum(covariance, rank_tolerance, fn);
+  const auto d = static_cast<double>(covariance.rows());
+  return 0.5 * d * std::log(2.0 * pi * std::exp(1.0)) + 0.5 * spectrum.log_det;
+}
+
+/// Gaussian (maximum-entropy) bound on the differential entropy of the samples x (N x D rows):
+/// h_G = 1/2 log det(2 pi e Sigma_hat) in nats, Sigma_hat the sample covariance.
+/// - Exact for Gaussian data (then the estimator's bias is about -D(D+1)/(4N) with the unbiased
+///   covariance, from E log det of a Wishart matrix); an upper bound on h for any other
+///   distribution with the same covariance (Cover & Thomas Thm. 8.6.5).
+/// - Cost O(N D^2 + D^3). Errors: invalid_argument if N <= D (the covariance cannot have full
+///   rank) or the data are not finite; numerical_error when the covariance is singular
+///   (collinear / constant columns).
+/// The result carries details "log_det_covariance", "min_eigenvalue", "max_eigenvalue".
+template <class Input>
+estimate gaussian_entropy(const Input& input, const gaussian_options& options = {}) {
+  const char* fn = "entropy::gaussian_entropy";
+  const auto view = make_view(input);
+  check_samples(view, 2, fn, "x");
+  require(view.rows() > view.cols(), fn,
+          "x needs more samples than dimensions for a nonsingular covariance (n=", view.rows(),
+          ", dims=", view.cols(), ")");
+  require(options.rank_tolerance >= 0.0 && options.rank_tolerance < 1.0, fn,
+          "rank_tolerance must be in [0, 1) (rank_tolerance=", options.rank_tolerance, ")");
+  const row_matrix<double> x = to_row_matrix<double>(view);
+  const auto m = detail::sample_moments(x, options.unbiased);
+  const auto spectrum = detail::checked_spectrum(m.covariance, options.rank_tolerance, fn);
+  const auto d = static_cast<double>(view.cols());
+  estimate e;
+  e.value = 0.5 * d * std::log(2.0 * pi * std::exp(1.0)) + 0.5 * spectrum.log_det;
+  e.n = static_cast<std::int64_t>(view.rows());
+  e.dims = static_cast<std::int64_t>(view.cols());
+  e.method = "gaussian";
+  e.parameters["rank_tolerance"] = options.rank_tolerance;
+  e.settings["covariance"] = options.unbiased ? "unbiased (N-1)" : "maximum likelihood (N)";
+  e.settings["bound"] = "upper bound on h for any distribution with this covariance";
+  e.details["log_det_covariance"] = spectrum.log_det;
+  e.details["min_eigenvalue"] = spectrum.values(0);
+  e.details["max_eigenvalue"] = spectrum.values(spectrum.values.size() - 1);
+  return e;
+}
+
+}  // namespace infogeo::entropy

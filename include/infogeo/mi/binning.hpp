@@ -1,0 +1,232 @@
+// Binning (discretisation) estimators of entropy and mutual information, as in Shwartz-Ziv &
+// Tishby 2017 (Sec. 3: 30 equal-width bins of the activation range) and Saxe et al. 2018:
+// every coordinate is cut into equal-width bins, each sample becomes a tuple of bin indices,
+// and plug-in entropies of the tuples give
+//   I(X;T) = H(T)              when X is the sample index (T a deterministic function of X),
+//   I(T;Y) = H(T) + H(Y) - H(T,Y) with discrete labels Y.
+// This is the baseline the information-plane literature argues AGAINST: for a deterministic
+// network H(T) only measures how finely the bins resolve the N points, it climbs to the ceiling
+// log N as bins shrink, and the "compression" it shows depends on the bin size (Saxe et al.
+// 2018; Goldfeld et al. 2019 Sec. 2). Every result therefore reports the number of occupied bins
+// and the log N ceiling.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <numeric>
+#include <vector>
+
+#include "infogeo/core/errors.hpp"
+#include "infogeo/core/labels.hpp"
+#include "infogeo/core/result.hpp"
+#include "infogeo/core/sample_view.hpp"
+#include "infogeo/core/validation.hpp"
+
+namespace infogeo::mi {
+
+/// Options of the binning estimators.
+struct binning_options {
+  index_t bins = 30;          ///< equal-width bins per dimension over the data range (> 0)
+  double bin_width = 0.0;     ///< if > 0: bins of this width anchored at the range minimum (overrides bins)
+  bool global_range = false;  ///< one [min, max] over all coordinates (Shwartz-Ziv & Tishby) instead of per dimension
+};
+
+namespace detail {
+
+/// Bin tuples (row-major N x D codes) of a sample.
+struct binned_sample {
+  std::vector<std::int64_t> codes;
+  index_t n = 0;
+  index_t d = 0;
+  double width = 0.0;      ///< bin width (of dimension 0 with per-dimension ranges)
+  double max_bins = 0.0;   ///< largest number of bins along any dimension
+};
+
+template <class T>
+binned_sample discretise(const sample_view<T>& v, const binning_options& o, const char* fn,
+                         const char* argument) {
+  check_samples(v, 1, fn, argument);
+  const bool by_width = o.bin_width > 0.0;
+  require(by_width || o.bins > 0, fn, "bins must be > 0 (bins=", o.bins, ")");
+  require(!(o.bin_width < 0.0) && !std::isnan(o.bin_width) && std::isfinite(o.bin_width), fn,
+          "bin_width must be > 0, or 0 to use bins (bin_width=", o.bin_width, ")");
+  binned_sample b;
+  b.n = v.rows();
+  b.d = v.cols();
+  b.codes.resize(static_cast<std::size_t>(b.n * b.d));
+  std::vector<double> lo(static_cast<std::size_t>(b.d));
+  std::vector<double> hi(static_cast<std::size_t>(b.d));
+  for (index_t j = 0; j < b.d; ++j) {
+    double mn = static_cast<double>(v(0, j));
+    double mx = mn;
+    for (index_t i = 1; i < b.n; ++i) {
+      mn = std::min(mn, static_cast<double>(v(i, j)));
+      mx = std::max(mx, static_cast<double>(v(i, j)));
+    }
+    lo[static_cast<std::size_t>(j)] = mn;
+    hi[static_cast<std::size_t>(j)] = mx;
+  }
+  if (o.global_range) {
+    const double mn = *std::min_element(lo.begin(), lo.end());
+    const double mx = *std::max_element(hi.begin(), hi.end());
+    std::fill(lo.begin(), lo.end(), mn);
+    std::fill(hi.begin(), hi.end(), mx);
+  }
+  for (index_t j = 0; j < b.d; ++j) {
+    const double l = lo[static_cast<std::size_t>(j)];
+    const double range = hi[static_cast<std::size_t>(j)] - l;
+    double w;
+    double nb;
+    if (by_width) {
+      w = o.bin_width;
+      nb = std::floor(range / w) + 1.0;
+      require(nb < 4.0e15, fn, "bin_width is too small for the data range (bin_width=", w,
+              ", range=", range, ")");
+    } else {
+      nb = static_cast<double>(o.bins);
+      w = range > 0.0 ? range / nb : 1.0;  // a constant column: one bin
+    }
+    if (j == 0) b.width = w;
+    b.max_bins = std::max(b.max_bins, nb);
+    for (index_t i = 0; i < b.n; ++i) {
+      double k = std::floor((static_cast<double>(v(i, j)) - l) / w);
+      k = std::min(std::max(k, 0.0), nb - 1.0);  // the maximum falls in the last bin
+      b.codes[static_cast<std::size_t>(i * b.d + j)] = static_cast<std::int64_t>(k);
+    }
+  }
+  return b;
+}
+
+/// Plug-in entropy (nats) of the rows of an N x d code matrix: rows are grouped exactly by
+/// sorting (no hash collisions), H = log N - (1/N) sum_c n_c log n_c. Returns {H, occupied}.
+inline std::pair<double, index_t> tuple_entropy(const std::vector<std::int64_t>& codes, index_t n,
+                                                index_t d) {
+  std::vector<index_t> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), index_t{0});
+  auto row = [&](index_t i) { return codes.begin() + i * d; };
+  std::sort(order.begin(), order.end(), [&](index_t a, index_t b) {
+    return std::lexicographical_compare(row(a), row(a) + d, row(b), row(b) + d);
+  });
+  double s = 0.0;
+  index_t occupied = 0;
+  std::size_t i = 0;
+  while (i < order.size()) {
+    std::size_t j = i + 1;
+    while (j < order.size() && std::equal(row(order[i]), row(order[i]) + d, row(order[j]))) ++j;
+    const auto c = static_cast<double>(j - i);
+    s += c * std::log(c);
+    ++occupied;
+    i = j;
+  }
+  const auto nd = static_cast<double>(n);
+  return {std::log(nd) - s / nd, occupied};
+}
+
+/// Side-by-side concatenation of two code matrices with the same rows.
+inline std::vector<std::int64_t> join_codes(const std::vector<std::int64_t>& a, index_t da,
+                                            const std::vector<std::int64_t>& b, index_t db, index_t n) {
+  std::vector<std::int64_t> out(static_cast<std::size_t>(n * (da + db)));
+  for (index_t i = 0; i < n; ++i) {
+    std::copy(a.begin() + i * da, a.begin() + (i + 1) * da, out.begin() + i * (da + db));
+    std::copy(b.begin() + i * db, b.begin() + (i + 1) * db, out.begin() + i * (da + db) + da);
+  }
+  return out;
+}
+
+inline void binning_fields(estimate& e, const binned_sample& b, const binning_options& o) {
+  e.parameters["bins"] = b.max_bins;
+  e.parameters["bin_width"] = b.width;
+  e.settings["bins_by"] = o.bin_width > 0.0 ? "width" : "count";
+  e.settings["range"] = o.global_range ? "global" : "per dimension";
+  e.n = static_cast<std::int64_t>(b.n);
+  e.dims = static_cast<std::int64_t>(b.d);
+}
+
+}  // namespace detail
+
+/// Plug-in entropy H(T) (nats) of the equal-width-binned sample t (N x D), which is also
+/// I(X;T) when X is the sample index (Shwartz-Ziv & Tishby 2017). Depends strongly on the bin
+/// size: reaches the ceiling log N ("log_n_ceiling") when every sample has its own bin
+/// ("occupied_bins" = N; a diagnostic says so). Plug-in bias about -(occupied - 1)/(2N)
+/// (Miller-Madow). Cost O(N D log N). Errors: bins <= 0, bin_width < 0, non-finite t, a
+/// bin_width so small that bin indices overflow.
+template <class Input>
+estimate binned_entropy(const Input& t, const binning_options& options = {}) {
+  const char* fn = "mi::binned_entropy";
+  const auto b = detail::discretise(make_view(t), options, fn, "t");
+  const auto [h, occupied] = detail::tuple_entropy(b.codes, b.n, b.d);
+  estimate e;
+  e.value = h;
+  e.method = "binning";
+  detail::binning_fields(e, b, options);
+  e.details["occupied_bins"] = static_cast<double>(occupied);
+  e.details["log_n_ceiling"] = std::log(static_cast<double>(b.n));
+  if (occupied == b.n)
+    e.diagnostics.push_back("every sample occupies its own bin: H(T) = log N, the ceiling (bins too fine)");
+  return e;
+}
+
+/// I(T;Y) = H(T) + H(Y) - H(T,Y) (nats) with T binned (see binned_entropy) and Y discrete class
+/// labels (any integer range). Bounded by min(H(T), H(Y)) <= log N. Plug-in bias upwards
+/// (about (occupied_TY - occupied_T - classes + 1)/(2N)). Errors: those of binned_entropy(),
+/// bad labels, mismatched rows.
+template <class Input, class Labels>
+estimate binned_mutual_information_labels(const Input& t, const Labels& labels,
+                                          const binning_options& options = {}) {
+  const char* fn = "mi::binned_mutual_information_labels";
+  const auto b = detail::discretise(make_view(t), options, fn, "t");
+  const class_labels lab = make_labels(labels, 0, fn, "labels");
+  check_same_rows(b.n, static_cast<index_t>(lab.values.size()), fn, "t", "labels");
+  const auto [ht, occupied] = detail::tuple_entropy(b.codes, b.n, b.d);
+  const auto [hy, classes] = detail::tuple_entropy(lab.values, b.n, 1);
+  const auto joint = detail::join_codes(b.codes, b.d, lab.values, 1, b.n);
+  const auto [hty, occupied_joint] = detail::tuple_entropy(joint, b.n, b.d + 1);
+  estimate e;
+  e.value = ht + hy - hty;
+  e.method = "binning";
+  detail::binning_fields(e, b, options);
+  e.settings["y"] = "discrete";
+  e.details["h_t"] = ht;
+  e.details["h_y"] = hy;
+  e.details["h_ty"] = hty;
+  e.details["occupied_bins"] = static_cast<double>(occupied);
+  e.details["occupied_joint_bins"] = static_cast<double>(occupied_joint);
+  e.details["log_n_ceiling"] = std::log(static_cast<double>(b.n));
+  if (occupied == b.n)
+    e.diagnostics.push_back("every sample occupies its own bin: I(T;Y) = H(Y) whatever T is (bins too fine)");
+  (void)classes;
+  return e;
+}
+
+/// I(X;Y) = H(B(X)) + H(B(Y)) - H(B(X), B(Y)) (nats) with both X and Y binned by the same
+/// options (each variable its own ranges). A discretised-MI baseline; same bin-size caveats.
+/// Errors: those of binned_entropy(), mismatched rows.
+template <class X, class Y>
+estimate binned_mutual_information(const X& x, const Y& y, const binning_options& options = {}) {
+  const char* fn = "mi::binned_mutual_information";
+  const auto bx = detail::discretise(make_view(x), options, fn, "x");
+  const auto by = detail::discretise(make_view(y), options, fn, "y");
+  check_same_rows(bx.n, by.n, fn, "x", "y");
+  const auto [hx, ox] = detail::tuple_entropy(bx.codes, bx.n, bx.d);
+  const auto [hy, oy] = detail::tuple_entropy(by.codes, by.n, by.d);
+  const auto joint = detail::join_codes(bx.codes, bx.d, by.codes, by.d, bx.n);
+  const auto [hxy, oxy] = detail::tuple_entropy(joint, bx.n, bx.d + by.d);
+  estimate e;
+  e.value = hx + hy - hxy;
+  e.method = "binning";
+  detail::binning_fields(e, bx, options);
+  e.dims = static_cast<std::int64_t>(bx.d + by.d);
+  e.details["h_x"] = hx;
+  e.details["h_y"] = hy;
+  e.details["h_xy"] = hxy;
+  e.details["occupied_bins_x"] = static_cast<double>(ox);
+  e.details["occupied_bins_y"] = static_cast<double>(oy);
+  e.details["occupied_joint_bins"] = static_cast<double>(oxy);
+  e.details["log_n_ceiling"] = std::log(static_cast<double>(bx.n));
+  if (oxy == bx.n)
+    e.diagnostics.push_back("every sample occupies its own joint bin: I = H(X_b) + H(Y_b) - log N (bins too fine)");
+  return e;
+}
+
+}  // namespace infogeo::mi

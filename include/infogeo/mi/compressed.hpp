@@ -1,0 +1,134 @@
+// Mutual information through lossy compression (Butakov et al. 2024, ICLR, "Information
+// bottleneck analysis of deep neural networks via lossy compression"): project the
+// (high-dimensional) representation onto its n' leading principal components, then run any
+// entropy / MI estimator on the projection. A PCA projector is fit on one sample and can be
+// applied to another (e.g. fit on training activations, evaluate on test activations).
+// Corollary 6 (noisy X + Z, Z ~ N(0, sigma^2 I) independent, E the PCA projection):
+//   0 <= I(X+Z; Y) - I(E(X+Z); Y) <= (n - n')/2 log(1 + lambda_{n'+1} / sigma^2),
+// lambda_{n'+1} the largest discarded eigenvalue of Cov(X).
+#pragma once
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "infogeo/core/errors.hpp"
+#include "infogeo/core/result.hpp"
+#include "infogeo/core/sample_view.hpp"
+#include "infogeo/core/validation.hpp"
+#include "infogeo/entropy/gaussian.hpp"
+
+namespace infogeo::mi {
+
+/// A PCA projection x -> (x - mean) V_{n'} fitted on one sample (self-adjoint eigensolver on
+/// the N - 1 covariance; cost O(N D^2 + D^3) to fit, O(N D n') to apply). The projection is
+/// orthonormal, so distances within the retained subspace are preserved exactly: when the data
+/// lie in an n'-dimensional affine subspace, projecting loses nothing (I is unchanged).
+class pca_projector {
+ public:
+  pca_projector() = default;
+
+  /// Fits on x (N x D, N >= 2). Errors: components < 1 or > D (n' > D), non-finite x.
+  template <class Input>
+  pca_projector(const Input& x, index_t components) {
+    const char* fn = "mi::pca_projector";
+    const auto view = make_view(x);
+    check_samples(view, 2, fn, "x");
+    require(components >= 1 && components <= view.cols(), fn,
+            "components (n') must be in [1, D] (components=", components, ", D=", view.cols(), ")");
+    const auto m = entropy::detail::sample_moments(to_row_matrix<double>(view), true);
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(m.covariance);
+    if (solver.info() != Eigen::Success) throw_numerical_error(fn, "eigen-decomposition failed");
+    const index_t d = view.cols();
+    variances_.resize(d);
+    Eigen::MatrixXd vectors(d, d);
+    for (index_t i = 0; i < d; ++i) {  // descending order; clamp rounding negatives to 0
+      variances_(i) = std::max(0.0, solver.eigenvalues()(d - 1 - i));
+      vectors.col(i) = solver.eigenvectors().col(d - 1 - i);
+    }
+    basis_ = vectors.leftCols(components);
+    mean_ = m.mean;
+  }
+
+  /// Projects any sample with the fitted D columns to its n' component scores (N x n').
+  template <class Input>
+  row_matrix<double> transform(const Input& x) const {
+    const char* fn = "mi::pca_projector::transform";
+    require(basis_.size() > 0, fn, "the projector is not fitted");
+    const auto view = make_view(x);
+    check_samples(view, 1, fn, "x");
+    require(view.cols() == input_dims(), fn, "x must have the fitted number of columns (cols=",
+            view.cols(), ", fitted=", input_dims(), ")");
+    const row_matrix<double> centred = view.map().template cast<double>().rowwise() - mean_;
+    return centred * basis_;
+  }
+
+  index_t components() const { return basis_.cols(); }
+  index_t input_dims() const { return basis_.rows(); }
+  /// All D eigenvalues of the fitted covariance, descending (explained variances).
+  const Eigen::VectorXd& explained_variances() const { return variances_; }
+  const Eigen::RowVectorXd& mean() const { return mean_; }
+  /// D x n' orthonormal basis (columns = principal directions).
+  const Eigen::MatrixXd& basis() const { return basis_; }
+  /// Fraction of the total variance kept (1 when nothing varies).
+  double retained_variance_ratio() const {
+    const double total = variances_.sum();
+    return total > 0.0 ? variances_.head(components()).sum() / total : 1.0;
+  }
+  /// lambda_{n'+1}, the largest discarded eigenvalue (0 when n' = D).
+  double largest_discarded_variance() const {
+    return components() < variances_.size() ? variances_(components()) : 0.0;
+  }
+
+ private:
+  Eigen::RowVectorXd mean_;
+  Eigen::MatrixXd basis_;
+  Eigen::VectorXd variances_;
+};
+
+/// Corollary 6 of Butakov et al. 2024: the information lost by keeping n' of n principal
+/// components of X + Z, Z ~ N(0, sigma^2 I), is at most (n - n')/2 log(1 + lambda_{n'+1}/sigma^2)
+/// nats, lambda_{n'+1} the largest discarded eigenvalue of Cov(X) (variances descending, e.g.
+/// pca_projector::explained_variances()). Eigenvalues of the noisy Cov(X + Z) are lambda + sigma^2,
+/// so passing those gives a larger, still valid bound. Errors: sigma <= 0, components outside
+/// [1, n], a negative eigenvalue.
+inline double compression_loss_bound(const Eigen::VectorXd& variances_descending, index_t components,
+                                     double sigma) {
+  const char* fn = "mi::compression_loss_bound";
+  check_positive(sigma, fn, "sigma");
+  const index_t n = variances_descending.size();
+  require(components >= 1 && components <= n, fn, "components (n') must be in [1, n] (components=",
+          components, ", n=", n, ")");
+  if (components == n) return 0.0;
+  const double lambda = variances_descending(components);
+  require(lambda >= 0.0 && std::isfinite(lambda), fn,
+          "eigenvalues must be finite and >= 0 (lambda_{n'+1}=", lambda, ")");
+  return 0.5 * static_cast<double>(n - components) * std::log1p(lambda / (sigma * sigma));
+}
+
+/// I(E(X); Y) with E the n'-component PCA projection of X fitted on X itself, estimated by any
+/// MI estimator: `estimator(const row_matrix<double>& projected_x, const Y& y)` returning an
+/// estimate (e.g. a lambda calling kde_mutual_information or a kNN estimator). Adds
+/// "pca_components", "pca_input_dims", "pca_retained_variance_ratio",
+/// "pca_largest_discarded_variance" to details and, when noise_sigma > 0 (X already noisy with
+/// that std), "compression_loss_bound" (Corollary 6, computed with the eigenvalues of the noisy
+/// sample: conservative). Errors: those of pca_projector and the estimator.
+template <class X, class Y, class Estimator>
+estimate compressed_mutual_information(const X& x, const Y& y, index_t components,
+                                       Estimator&& estimator, double noise_sigma = 0.0) {
+  const pca_projector projector(x, components);
+  const row_matrix<double> projected = projector.transform(x);
+  estimate e = estimator(static_cast<const row_matrix<double>&>(projected), y);
+  e.details["pca_components"] = static_cast<double>(components);
+  e.details["pca_input_dims"] = static_cast<double>(projector.input_dims());
+  e.details["pca_retained_variance_ratio"] = projector.retained_variance_ratio();
+  e.details["pca_largest_discarded_variance"] = projector.largest_discarded_variance();
+  if (noise_sigma > 0.0)
+    e.details["compression_loss_bound"] =
+        compression_loss_bound(projector.explained_variances(), components, noise_sigma);
+  e.settings["compression"] = "pca";
+  return e;
+}
+
+}  // namespace infogeo::mi
