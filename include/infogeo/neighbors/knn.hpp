@@ -45,11 +45,11 @@ inline const char* to_string(norm_kind norm) {
   return norm == norm_kind::chebyshev ? "chebyshev" : "euclidean";
 }
 
-/// Measured crossover (docs/knn.md, bench_knn "crossover" runs on Gaussian data, k = 5): trees
+/// Measured crossover (docs/performance_knn.md, BM_knn_backend, n = 5000 Gaussian, k = 5): trees
 /// win at low dimension, brute force at high dimension or small N.
 inline constexpr index_t brute_force_max_n = 512;      ///< below this brute force always wins
-inline constexpr index_t l2_brute_force_min_d = 16;    ///< L2: GEMM beats the tree from here
-inline constexpr index_t max_brute_force_min_d = 24;   ///< max norm: scan beats the tree from here
+inline constexpr index_t l2_brute_force_min_d = 12;    ///< L2: GEMM beats the tree from here
+inline constexpr index_t max_brute_force_min_d = 16;   ///< max norm: scan beats the tree from here
 
 /// The backend `automatic` resolves to for n points in d dimensions.
 inline backend choose_backend(index_t n, index_t d, norm_kind norm) {
