@@ -269,6 +269,8 @@ class class_scatter_accumulator {
       require(other.counts_ == counts_ && other.weights_ == weights_ && other.means_ == means_, fn,
               "pass-2 accumulators must share the same pass-1 state (merge in pass 1, then copy)");
       proj_ += other.proj_;
+      detail::chan_merge_scalar(norm2_w_, norm2_mean_, norm2_m2_, other.norm2_w_, other.norm2_mean_,
+                                other.norm2_m2_);
       for (std::size_t c = 0; c < static_cast<std::size_t>(c_); ++c) {
         res_sq_[c] += other.res_sq_[c];
         weights2_[c] += other.weights2_[c];
@@ -406,7 +408,10 @@ class class_scatter_accumulator {
     }
     if (!has_class_traces_)
       s.diagnostics.push_back("per-class variances not supplied: CDNV unavailable");
-    if (norm_w_ > 0.0) {
+    if (norm2_w_ > 0.0) {
+      s.norm_mean = norm2_mean_;
+      s.norm_std = std::sqrt(std::max(0.0, norm2_m2_ / norm2_w_));
+    } else if (norm_w_ > 0.0) {
       s.norm_mean = norm_mean_;
       s.norm_std = std::sqrt(std::max(0.0, norm_m2_ / norm_w_));
     }
@@ -566,6 +571,25 @@ class class_scatter_accumulator {
     detail::chan_merge_scalar(norm_w_, norm_mean_, norm_m2_, wb, mean_b, m2_b);
   }
 
+  // Weighted mean / M2 of a batch's sample norms, Chan-merged into (nw, nmean, nm2).
+  static void merge_batch_norms(const std::vector<double>& norms, const std::vector<double>* w, double& nw,
+                                double& nmean, double& nm2) {
+    double bw = 0.0, bsum = 0.0;
+    for (std::size_t i = 0; i < norms.size(); ++i) {
+      const double wi = w ? (*w)[i] : 1.0;
+      bw += wi;
+      bsum += wi * norms[i];
+    }
+    if (!(bw > 0.0)) return;
+    const double bmean = bsum / bw;
+    double bm2 = 0.0;
+    for (std::size_t i = 0; i < norms.size(); ++i) {
+      const double wi = w ? (*w)[i] : 1.0;
+      bm2 += wi * (norms[i] - bmean) * (norms[i] - bmean);
+    }
+    detail::chan_merge_scalar(nw, nmean, nm2, bw, bmean, bm2);
+  }
+
   // out = scale * (x_i - offset) in double, without a temporary.
   template <class T, class Out, class Offset>
   static void load_row(const sample_view<T>& x, index_t i, double scale, const Offset& offset, Out&& out) {
@@ -579,7 +603,7 @@ class class_scatter_accumulator {
   template <class T>
   [[noreturn]] static void non_finite(const sample_view<T>& x, const char* fn) {
     check_finite(x, fn, "x");
-    throw_invalid_argument(fn, "x has values so large that their squared norms overflow double");
+    throw_invalid_argument(fn, "x has values so large that their sums or squared norms overflow double");
   }
 
   template <class T>
@@ -616,26 +640,34 @@ class class_scatter_accumulator {
         touched_list.push_back(static_cast<index_t>(c));
         batch_sums_.row(static_cast<index_t>(c)).setZero();
       }
-      double nsq;
       auto out = batch_sums_.row(static_cast<index_t>(c));
+      // Projected pass 1 only sums (the hot, bandwidth-bound loop); norms come in pass 2 there.
+      const bool need_norm = options_.mode == scatter_mode::full;
       if (x.rows_contiguous()) {
         const Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>> r(x.row_data(i), d_);
         if (wi == 1.0)
           out += r.template cast<double>();
         else if (wi > 0.0)
           out += wi * r.template cast<double>();
-        nsq = r.template cast<double>().squaredNorm();
+        if (need_norm) norms[static_cast<std::size_t>(i)] = r.template cast<double>().squaredNorm();
       } else {
         const Eigen::RowVectorXd r = x.map().row(i).template cast<double>();
         if (wi > 0.0) out += wi * r;
-        nsq = r.squaredNorm();
+        if (need_norm) norms[static_cast<std::size_t>(i)] = r.squaredNorm();
       }
-      total_sq += nsq;
-      norms[static_cast<std::size_t>(i)] = std::sqrt(nsq);
       bw[c] += wi;
       if (wi > 0.0) ++bn[c];
     }
+    // Finiteness: NaN/Inf anywhere in x makes a sum or squared norm non-finite (weight-0 rows are
+    // checked through their norms in full mode, and by check_finite below in projected mode).
+    if (options_.mode == scatter_mode::full) {
+      for (double v : norms) total_sq += v;
+    } else {
+      for (index_t c : touched_list) total_sq += batch_sums_.row(c).sum();
+      if (w) check_finite(x, fn, "x");
+    }
     if (!std::isfinite(total_sq)) non_finite(x, fn);
+    for (auto& v : norms) v = std::sqrt(v);
 
     // Batch means; full mode: centred batch scatter and per-class squared deviations.
     for (index_t c : touched_list)
@@ -661,23 +693,7 @@ class class_scatter_accumulator {
         scatter_.selfadjointView<Eigen::Lower>().rankUpdate(r.topRows(rows).transpose());
       }
     }
-    // Norm statistics of this batch (weighted), then Chan merge.
-    double nw = 0.0, nsum = 0.0;
-    for (index_t i = 0; i < n; ++i) {
-      const double wi = w ? (*w)[static_cast<std::size_t>(i)] : 1.0;
-      nw += wi;
-      nsum += wi * norms[static_cast<std::size_t>(i)];
-    }
-    if (nw > 0.0) {
-      const double nmean = nsum / nw;
-      double nm2 = 0.0;
-      for (index_t i = 0; i < n; ++i) {
-        const double wi = w ? (*w)[static_cast<std::size_t>(i)] : 1.0;
-        const double dlt = norms[static_cast<std::size_t>(i)] - nmean;
-        nm2 += wi * dlt * dlt;
-      }
-      merge_norms(nw, nmean, nm2);
-    }
+    if (options_.mode == scatter_mode::full) merge_batch_norms(norms, w, norm_w_, norm_mean_, norm_m2_);
     // Chan merge of the batch's class means (and the between-batch part of the scatter).
     Eigen::MatrixXd deltas(d_, static_cast<index_t>(touched_list.size()));
     index_t used = 0;
@@ -722,6 +738,7 @@ class class_scatter_accumulator {
     row_matrix<double> r(std::min(chunk_rows, n), d_);
     Eigen::MatrixXd p;
     double total_sq = 0.0;
+    std::vector<double> norms(static_cast<std::size_t>(n));
     for (index_t start = 0; start < n; start += chunk_rows) {
       const index_t rows = std::min(chunk_rows, n - start);
       for (index_t i = 0; i < rows; ++i) {
@@ -729,6 +746,7 @@ class class_scatter_accumulator {
         const auto c = static_cast<std::size_t>(y[k]);
         const double wi = w ? (*w)[k] : 1.0;
         load_row(x, start + i, 1.0, means_.row(static_cast<index_t>(c)), r.row(i));
+        norms[k] = (r.row(i) + means_.row(static_cast<index_t>(c))).norm();  // ||x_i|| (for norm CV)
         const double sq = r.row(i).squaredNorm();
         total_sq += sq;
         r.row(i) *= std::sqrt(wi);
@@ -741,6 +759,7 @@ class class_scatter_accumulator {
       bproj.selfadjointView<Eigen::Lower>().rankUpdate(p);
     }
     proj_ += bproj;
+    merge_batch_norms(norms, w, norm2_w_, norm2_mean_, norm2_m2_);
     for (std::size_t c = 0; c < cs; ++c) {
       res_sq_[c] += bsq[c];
       weights2_[c] += bw[c];
@@ -762,7 +781,8 @@ class class_scatter_accumulator {
   Eigen::MatrixXd proj_;            // pass 2: sum w p p^T (lower)
   std::vector<double> res_sq_, weights2_;
   std::vector<std::int64_t> counts2_;
-  double norm_w_ = 0.0, norm_mean_ = 0.0, norm_m2_ = 0.0;
+  double norm_w_ = 0.0, norm_mean_ = 0.0, norm_m2_ = 0.0;     // full mode, or from class_moments
+  double norm2_w_ = 0.0, norm2_mean_ = 0.0, norm2_m2_ = 0.0;  // projected mode: from pass 2
   row_matrix<double> batch_sums_;   // scratch (rows zeroed on first touch in each batch)
 };
 
