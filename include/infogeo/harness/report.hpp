@@ -110,19 +110,21 @@ inline std::string to_markdown(const std::vector<bench_row>& rows) {
 /// bars, the diagonal y = x; circles for MI tasks, squares for entropy tasks.
 inline std::string to_svg(const std::vector<bench_row>& rows, const std::string& title = "infogeo bench") {
   const double width = 720, height = 560, left = 70, right = 200, top = 40, bottom = 60;
+  // Axis range from the truths (plus a margin), so that one wild estimate does not squash the
+  // plot; estimates outside it are drawn clamped to the edge as hollow triangles.
   double lo = INFINITY, hi = -INFINITY;
   std::vector<std::string> names;
   for (const auto& r : rows) {
     if (r.status != cell_status::ok) continue;
-    lo = std::min({lo, r.truth, r.mean - r.stddev});
-    hi = std::max({hi, r.truth, r.mean + r.stddev});
+    lo = std::min(lo, r.truth);
+    hi = std::max(hi, r.truth);
     if (std::find(names.begin(), names.end(), r.estimator) == names.end()) names.push_back(r.estimator);
   }
-  if (!(hi > lo)) {
+  if (!(hi >= lo)) {
     lo = 0.0;
     hi = 1.0;
   }
-  const double pad = 0.05 * (hi - lo);
+  const double pad = std::max(1.0, 0.25 * (hi - lo));
   lo -= pad;
   hi += pad;
   const double pw = width - left - right, ph = height - top - bottom;
@@ -158,14 +160,18 @@ inline std::string to_svg(const std::vector<bench_row>& rows, const std::string&
   for (const auto& r : rows) {
     if (r.status != cell_status::ok) continue;
     const char* c = colour(r.estimator);
-    const double x = sx(r.truth), y = sy(r.mean);
+    const bool outside = r.mean < lo || r.mean > hi;
+    const double x = sx(r.truth), y = sy(std::min(hi, std::max(lo, r.mean)));
     os << "<g><title>" << detail::xml_escape(r.estimator + " on " + r.task + ": " + detail::fixed(r.mean) +
                                              " (truth " + detail::fixed(r.truth) + ")")
        << "</title>";
-    if (r.stddev > 0)
-      os << "<line x1=\"" << x << "\" y1=\"" << sy(r.mean - r.stddev) << "\" x2=\"" << x << "\" y2=\""
-         << sy(r.mean + r.stddev) << "\" stroke=\"" << c << "\"/>";
-    if (r.kind == quantity::entropy)
+    if (r.stddev > 0 && !outside)
+      os << "<line x1=\"" << x << "\" y1=\"" << sy(std::max(lo, r.mean - r.stddev)) << "\" x2=\"" << x
+         << "\" y2=\"" << sy(std::min(hi, r.mean + r.stddev)) << "\" stroke=\"" << c << "\"/>";
+    if (outside)
+      os << "<path d=\"M" << x - 5 << " " << (r.mean > hi ? y + 8 : y - 8) << " L" << x + 5 << " "
+         << (r.mean > hi ? y + 8 : y - 8) << " L" << x << " " << y << " Z\" fill=\"none\" stroke=\"" << c << "\"/>";
+    else if (r.kind == quantity::entropy)
       os << "<rect x=\"" << x - 4 << "\" y=\"" << y - 4 << "\" width=\"8\" height=\"8\" fill=\"" << c << "\"/>";
     else
       os << "<circle cx=\"" << x << "\" cy=\"" << y << "\" r=\"4\" fill=\"" << c << "\"/>";
@@ -178,7 +184,8 @@ inline std::string to_svg(const std::vector<bench_row>& rows, const std::string&
        << detail::xml_escape(names[i]) << "</text>\n";
   }
   const double ly = top + 20 + 18.0 * static_cast<double>(names.size());
-  os << "<text x=\"" << width - right + 15 << "\" y=\"" << ly << "\">circle: MI, square: entropy</text>\n</svg>\n";
+  os << "<text x=\"" << width - right + 15 << "\" y=\"" << ly << "\">circle: MI, square: entropy</text>\n"
+     << "<text x=\"" << width - right + 15 << "\" y=\"" << ly + 16 << "\">triangle: off the axis range</text>\n</svg>\n";
   return os.str();
 }
 
