@@ -112,6 +112,19 @@ TEST_CASE("suites have unique task names and reject unknown names") {
   CHECK_THROWS_AS(make_task("gaussian-mi", neg), infogeo::invalid_argument);
   neg.mi = 0.0;  // below the dof term
   CHECK_THROWS_AS(make_task("student-t-mi", neg), infogeo::invalid_argument);
+  // Parameters a family does not use are rejected rather than ignored.
+  task_params unused;
+  unused.nu = 3.0;
+  CHECK_THROWS_AS(make_task("gaussian-mi", unused), infogeo::invalid_argument);
+  CHECK_NOTHROW(make_task("student-t-mi", unused));
+  task_params two_dims;
+  two_dims.dx = 2;
+  two_dims.dy = 3;
+  CHECK_THROWS_AS(make_task("gaussian-entropy", two_dims), infogeo::invalid_argument);
+  CHECK_THROWS_AS(make_task("class-toy", two_dims), infogeo::invalid_argument);
+  task_params size;
+  size.size = 8;
+  CHECK_THROWS_AS(make_task("gaussian-mi", size), infogeo::invalid_argument);
 }
 
 TEST_CASE("Gaussian plug-in equals the log-det MI of the sample covariance and is near the truth") {

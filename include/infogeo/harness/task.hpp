@@ -123,6 +123,23 @@ inline task make_task(const std::string& family, const task_params& p = {}) {
   namespace syn = infogeo::synthetic;
   task t;
   t.family = family;
+  {
+    // Parameters a family does not use are rejected, never silently ignored.
+    const bool mi_family = family == "gaussian-mi" || family == "student-t-mi";
+    const bool image = family == "image-gaussians" || family == "image-rectangles";
+    auto reject = [&](bool given, bool allowed, const char* what) {
+      require(!given || allowed, "harness::make_task", "task ", family, " does not take ", what);
+    };
+    reject(p.dx > 0, !image, "--dims");
+    reject(p.dy > 0, mi_family, "a second dimension (use --dims D)");
+    reject(!std::isnan(p.mi), mi_family || image, "--mi");
+    reject(!p.transform.empty() && p.transform != "identity", mi_family, "--transform");
+    reject(!std::isnan(p.nu), family == "student-t-mi" || family == "student-t-entropy", "--nu");
+    reject(p.classes > 0 || !std::isnan(p.sigma_z) || !std::isnan(p.sigma_n), family == "class-toy",
+           "--classes / --sigma-z / --sigma-n");
+    reject(p.levels > 0 || !std::isnan(p.sigma), family == "dropout-toy", "--levels / --sigma");
+    reject(p.size > 0, image, "--size");
+  }
   const synthetic::transform_kind tr =
       synthetic::parse_transform(p.transform.empty() ? std::string("identity") : p.transform);
   const std::string tr_suffix = tr == synthetic::transform_kind::identity ? "" : " " + synthetic::transform_name(tr);
@@ -163,8 +180,6 @@ inline task make_task(const std::string& family, const task_params& p = {}) {
     }
     return t;
   }
-  require(tr == synthetic::transform_kind::identity, "harness::make_task",
-          "transforms apply to gaussian-mi and student-t-mi only (family=", family, ", transform=", p.transform, ")");
   if (family == "gaussian-entropy" || family == "uniform-entropy" || family == "exponential-entropy" ||
       family == "student-t-entropy" || family == "mixture-entropy") {
     const index_t d = or_default(p.dx, family == "exponential-entropy" || family == "student-t-entropy" ? 1 : 2);
