@@ -30,6 +30,7 @@ std::function<json()> setup_estimate(CLI::App& app, const std::string& family,
   app.add_option("--sigma", args->sigma, "noise standard deviation");
   app.add_option("--draws", args->draws, "noise draws per representation");
   app.add_option("--centres", args->centres, "mixture centres used (random subset)");
+  app.add_option("--zeros", args->zeros, "noisy dropout: exact zeros in f are an error|deterministic");
   app.add_option("--pca", args->pca, "project to this many principal components first");
   app.add_option("--hidden", args->hidden, "hidden widths of the DoE MLP, e.g. 64,64");
   app.add_option("--epochs", args->epochs, "training epochs");

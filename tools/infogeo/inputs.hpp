@@ -7,7 +7,9 @@
 #include <xtensor/xarray.hpp>
 
 #include "infogeo/core/errors.hpp"
+#include "infogeo/core/xtensor_view.hpp"
 #include "infogeo/io/npy.hpp"
+#include "infogeo/mi/compressed.hpp"
 #include "registry.hpp"
 
 namespace infogeo::cli {
@@ -32,7 +34,25 @@ struct xy_inputs {
   json preprocessing = json::object();  ///< what was done to the data before estimation
 };
 
-/// Loads X.npy and Y.npy for `infogeo mi`, checking that the row counts agree.
+/// `--pca N'`: replaces `m` by its scores on its N' leading principal components
+/// (mi::pca_projector fitted on m itself) and returns what was done, for xy_inputs::preprocessing.
+inline json project_pca(xt::xarray<double>& m, int components) {
+  const mi::pca_projector pca(m, components);
+  const row_matrix<double> scores = pca.transform(m);
+  json j;
+  j["input_dims"] = pca.input_dims();
+  j["components"] = pca.components();
+  j["retained_variance_ratio"] = pca.retained_variance_ratio();
+  j["largest_discarded_variance"] = pca.largest_discarded_variance();
+  xt::xarray<double> out = xt::zeros<double>({static_cast<std::size_t>(scores.rows()),
+                                              static_cast<std::size_t>(scores.cols())});
+  std::copy(scores.data(), scores.data() + scores.size(), out.data());
+  m = std::move(out);
+  return j;
+}
+
+/// Loads X.npy and Y.npy for `infogeo mi`, checking that the row counts agree; with --pca N',
+/// X (and a continuous Y with more than N' columns) is projected to N' principal components.
 inline xy_inputs load_xy(const estimator_args& args) {
   require(args.files.size() == 2, "mi", "this method needs two files X.npy Y.npy (files=",
           args.files.size(), ")");
@@ -49,6 +69,12 @@ inline xy_inputs load_xy(const estimator_args& args) {
   }
   require(in.x.shape()[0] == y_rows, "mi", "X and Y must have the same number of rows (X rows=",
           in.x.shape()[0], ", Y rows=", y_rows, ")");
+  if (args.pca != 0) {
+    require(args.pca > 0, "mi", "--pca must be a positive number of components (pca=", args.pca, ")");
+    in.preprocessing["pca_x"] = project_pca(in.x, args.pca);
+    if (!in.y_discrete && in.y.shape()[1] > static_cast<std::size_t>(args.pca))
+      in.preprocessing["pca_y"] = project_pca(in.y, args.pca);
+  }
   return in;
 }
 

@@ -56,6 +56,7 @@ struct estimator_args {
   double sigma = std::numeric_limits<double>::quiet_NaN();
   int draws = 0;
   int centres = 0;
+  std::string zeros;       ///< noisy dropout: exact zeros of f are an error | deterministic
   int pca = 0;             ///< project X (and Y) to this many principal components first
   std::string hidden;      ///< e.g. "64,64"
   int epochs = 0;

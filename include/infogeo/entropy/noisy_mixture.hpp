@@ -142,7 +142,7 @@ noisy_model build_noisy_model(const sample_view<T>& view, const noisy_options& o
                            " row(s) (first at row ", first_row, ", column ", first_col,
                            "): under dropout noise those coordinates are deterministic and "
                            "h(Z|X) = -inf; set zeros = zero_policy::deterministic to treat them "
-                           "as point masses (reported), or use additive noise");
+                           "as point masses (reported; CLI: --zeros deterministic), or use additive noise");
   return m;
 }
 

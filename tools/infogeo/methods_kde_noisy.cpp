@@ -1,0 +1,198 @@
+// KDE, Gaussian, binning and noisy-representation estimators on the command line
+// (docs/kde_gaussian.md, docs/binning_compressed.md, docs/noisy.md):
+//   infogeo entropy --method kde [--bandwidth rule|scott|ml|lscv] [--subset M --seed S] [--bootstrap B] FILE.npy
+//   infogeo entropy --method gauss [--bootstrap B] FILE.npy
+//   infogeo mi --method kde [--bandwidth ...] [--subset M] [--pca N'] X.npy Y.npy     (Y labels: h(X) - sum p h(X|y))
+//   infogeo mi --method binning [--bins K | --bin-width W] [--pca N'] X.npy Y.npy     (one file T.npy: I(index;T) = H(T))
+//   infogeo mi --method noisy --noise dropout|additive --sigma S [--draws K] [--centres M]
+//              [--zeros error|deterministic] [--seed N] CLEAN.npy
+// S is the noise STANDARD DEVIATION: additive Z = f + N(0, S^2 I); dropout Z = f * D, D ~ N(1, S^2 I).
+#include <cmath>
+#include <string>
+
+#include "infogeo/core/xtensor_view.hpp"
+#include "infogeo/entropy/gaussian.hpp"
+#include "infogeo/entropy/kde.hpp"
+#include "infogeo/entropy/noisy_mixture.hpp"
+#include "infogeo/mi/binning.hpp"
+#include "infogeo/stats/bootstrap.hpp"
+#include "inputs.hpp"
+#include "registry.hpp"
+
+namespace infogeo::cli {
+namespace {
+
+entropy::kde_options kde_from(const estimator_args& args) {
+  entropy::kde_options o;
+  if (!args.bandwidth.empty()) o.bandwidth = entropy::parse_kde_bandwidth(args.bandwidth);
+  require(o.bandwidth != entropy::kde_bandwidth::fixed, "cli",
+          "--bandwidth must be rule|scott|ml|lscv (bandwidth=", args.bandwidth, ")");
+  require(args.subset >= 0, "cli", "--subset must be >= 0 (subset=", args.subset, ")");
+  o.subset = args.subset;
+  o.seed = args.seed;
+  return o;
+}
+
+/// Adds a percentile interval (--bootstrap B) computed by `stat(rows)` to the estimate.
+template <class Stat>
+void maybe_bootstrap(const estimator_args& args, index_t n, estimate& e, Stat&& stat) {
+  if (args.bootstrap == 0) return;
+  require(args.bootstrap >= 2, "cli", "--bootstrap must be 0 (off) or >= 2 (bootstrap=",
+          args.bootstrap, ")");
+  stats::bootstrap_options o;
+  o.resamples = args.bootstrap;
+  o.seed = args.seed;
+  log("bootstrap: " + std::to_string(args.bootstrap) + " resamples");
+  stats::attach_bootstrap(e, stats::bootstrap(n, stat, o));
+}
+
+void no_bootstrap_with_search(const estimator_args& args, const entropy::kde_options& o) {
+  require(args.bootstrap == 0 || o.bandwidth == entropy::kde_bandwidth::silverman ||
+              o.bandwidth == entropy::kde_bandwidth::scott,
+          "cli",
+          "--bootstrap resamples contain duplicate rows, which make the ml/lscv bandwidth "
+          "collapse to 0; use --bandwidth rule|scott with --bootstrap (bandwidth=",
+          args.bandwidth, ")");
+}
+
+xt::xarray<double> one_file(const estimator_args& args, const char* family) {
+  require(args.files.size() == 1, family, "this method needs one file FILE.npy (files=",
+          args.files.size(), ")");
+  return load_samples(args.files[0]);
+}
+
+json run_kde_entropy(const estimator_args& args) {
+  const xt::xarray<double> x = one_file(args, "entropy");
+  const entropy::kde_options o = kde_from(args);
+  no_bootstrap_with_search(args, o);
+  estimate e = entropy::kde_entropy(x, o);
+  maybe_bootstrap(args, static_cast<index_t>(x.shape()[0]), e, [&](const std::vector<index_t>& rows) {
+    return entropy::kde_entropy(stats::take_rows(x, rows), o);
+  });
+  return to_json(e);
+}
+
+json run_gauss_entropy(const estimator_args& args) {
+  const xt::xarray<double> x = one_file(args, "entropy");
+  estimate e = entropy::gaussian_entropy(x);
+  maybe_bootstrap(args, static_cast<index_t>(x.shape()[0]), e, [&](const std::vector<index_t>& rows) {
+    return entropy::gaussian_entropy(stats::take_rows(x, rows));
+  });
+  return to_json(e);
+}
+
+json run_kde_mi(const estimator_args& args) {
+  const xy_inputs in = load_xy(args);
+  mi::kde_mi_options o;
+  o.kde = kde_from(args);
+  require(args.bootstrap == 0, "mi", "--bootstrap is not supported by --method kde (bootstrap=",
+          args.bootstrap, ")");
+  const estimate e = in.y_discrete ? mi::kde_mutual_information_discrete(in.x, in.y_labels, o)
+                                   : mi::kde_mutual_information(in.x, in.y, o);
+  json j = to_json(e);
+  j["preprocessing"] = in.preprocessing;
+  return j;
+}
+
+mi::binning_options binning_from(const estimator_args& args) {
+  mi::binning_options o;
+  const bool width = !std::isnan(args.bin_width);
+  require(!(width && args.bins != 0), "mi", "give either --bins or --bin-width, not both (bins=",
+          args.bins, ", bin_width=", args.bin_width, ")");
+  if (width) {
+    require(args.bin_width > 0.0, "mi", "--bin-width must be > 0 (bin_width=", args.bin_width, ")");
+    o.bin_width = args.bin_width;
+  }
+  if (args.bins != 0) {
+    require(args.bins > 0, "mi", "--bins must be > 0 (bins=", args.bins, ")");
+    o.bins = args.bins;
+  }
+  return o;
+}
+
+json run_binning_mi(const estimator_args& args) {
+  const mi::binning_options o = binning_from(args);
+  if (args.files.size() == 1) {  // X is the sample index: I(X;T) = H(T)
+    require(args.pca == 0, "mi", "--pca needs two files X.npy Y.npy (pca=", args.pca, ")");
+    const xt::xarray<double> t = load_samples(args.files[0]);
+    estimate e = mi::binned_entropy(t, o);
+    e.settings["x"] = "sample index (I(X;T) = H(T))";
+    maybe_bootstrap(args, static_cast<index_t>(t.shape()[0]), e, [&](const std::vector<index_t>& rows) {
+      return mi::binned_entropy(stats::take_rows(t, rows), o);
+    });
+    return to_json(e);
+  }
+  const xy_inputs in = load_xy(args);
+  const auto n = static_cast<index_t>(in.x.shape()[0]);
+  estimate e;
+  if (in.y_discrete) {
+    e = mi::binned_mutual_information_labels(in.x, in.y_labels, o);
+    maybe_bootstrap(args, n, e, [&](const std::vector<index_t>& rows) {
+      std::vector<std::int64_t> labels(rows.size());
+      for (std::size_t i = 0; i < rows.size(); ++i) labels[i] = in.y_labels[static_cast<std::size_t>(rows[i])];
+      return mi::binned_mutual_information_labels(stats::take_rows(in.x, rows), labels, o);
+    });
+  } else {
+    e = mi::binned_mutual_information(in.x, in.y, o);
+    maybe_bootstrap(args, n, e, [&](const std::vector<index_t>& rows) {
+      return mi::binned_mutual_information(stats::take_rows(in.x, rows), stats::take_rows(in.y, rows), o);
+    });
+  }
+  json j = to_json(e);
+  j["preprocessing"] = in.preprocessing;
+  return j;
+}
+
+json run_noisy_mi(const estimator_args& args) {
+  require(args.files.size() == 1, "mi",
+          "--method noisy takes ONE file of clean representations CLEAN.npy (files=",
+          args.files.size(), ")");
+  require(args.pca == 0, "mi", "--pca applies to two-file methods, not --method noisy (pca=", args.pca, ")");
+  require(!args.noise.empty(), "mi", "--method noisy needs --noise dropout|additive");
+  require(!std::isnan(args.sigma), "mi", "--method noisy needs --sigma (the noise standard deviation)");
+  require(args.draws >= 0 && args.centres >= 0, "mi", "--draws and --centres must be >= 0 (draws=",
+          args.draws, ", centres=", args.centres, ")");
+  require(args.bootstrap == 0, "mi", "--bootstrap is not supported by --method noisy; std_error "
+          "is the Monte-Carlo SEM (bootstrap=", args.bootstrap, ")");
+  entropy::noisy_options o;
+  o.noise = entropy::parse_noise_kind(args.noise);
+  o.sigma = args.sigma;
+  if (args.draws > 0) o.draws = args.draws;
+  o.centres = args.centres;
+  o.seed = args.seed;
+  if (args.zeros.empty() || args.zeros == "error") {
+    o.zeros = entropy::zero_policy::error;
+  } else if (args.zeros == "deterministic") {
+    o.zeros = entropy::zero_policy::deterministic;
+  } else {
+    throw_invalid_argument("mi", "--zeros must be error|deterministic (zeros=", args.zeros, ")");
+  }
+  const xt::xarray<double> f = load_samples(args.files[0]);
+  return to_json(mi::noisy_mutual_information(f, o));
+}
+
+const method_registrar kde_entropy_method{method{
+    "entropy", "kde",
+    "leave-one-out Gaussian KDE, whitened (--bandwidth rule|scott|ml|lscv, --subset, --bootstrap)",
+    run_kde_entropy}};
+
+const method_registrar gauss_entropy_method{method{
+    "entropy", "gauss", "Gaussian bound 1/2 log det(2 pi e S): exact for Gaussians, an upper bound otherwise",
+    run_gauss_entropy}};
+
+const method_registrar kde_mi_method{method{
+    "mi", "kde", "h(X)+h(Y)-h(X,Y) with KDE entropies; labels Y: h(X)-sum p(y) h(X|y) (--bandwidth, --subset)",
+    run_kde_mi}};
+
+const method_registrar binning_mi_method{method{
+    "mi", "binning",
+    "equal-width binning plug-in MI (--bins K | --bin-width W); one file: I(index;T) = H(T)",
+    run_binning_mi}};
+
+const method_registrar noisy_mi_method{method{
+    "mi", "noisy",
+    "I(X;Z) of a noisy layer from CLEAN.npy: --noise dropout|additive --sigma S [--draws K] [--centres M] [--zeros]",
+    run_noisy_mi}};
+
+}  // namespace
+}  // namespace infogeo::cli
