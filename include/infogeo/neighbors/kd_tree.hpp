@@ -148,6 +148,83 @@ class nanoflann_result_set {
   index_t skip_;
 };
 
+// ---- leaf scans ---------------------------------------------------------------------------------
+
+// Distances (comparable units) from q to points [t0, t0 + c) of a leaf block of m points stored
+// coordinate-major (coordinate j of point t at blk[j * m + t]); the same operations in the same
+// order as max_abs_diff / squared_l2, so the values are bit-identical to the scalar formulas
+// (IEEE subtraction, abs, max and sum do not depend on the vector width).
+template <bool Cheb>
+inline void leaf_distances_body(const double* blk, index_t m, index_t d, index_t t0, index_t c,
+                                const double* q, double* out) {
+  const double* col = blk + t0;
+  const double q0 = q[0];
+  for (index_t t = 0; t < c; ++t) {
+    const double diff = q0 - col[t];
+    out[t] = Cheb ? std::abs(diff) : diff * diff;
+  }
+  for (index_t j = 1; j < d; ++j) {
+    col = blk + j * m + t0;
+    const double qj = q[j];
+    for (index_t t = 0; t < c; ++t) {
+      const double diff = qj - col[t];
+      if (Cheb) {
+        const double a = std::abs(diff);
+        out[t] = out[t] < a ? a : out[t];
+      } else {
+        out[t] = out[t] + diff * diff;
+      }
+    }
+  }
+}
+
+// On x86-64 builds without -mavx2, GCC and Clang compile a second copy of the leaf scan for
+// AVX2 and pick it at run time (no FMA is enabled, so the L2 sum is not contracted and stays
+// identical to the scalar one).
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && !defined(__AVX2__) && \
+    !defined(INFOGEO_NO_AVX2_DISPATCH)
+#define INFOGEO_NEIGHBORS_AVX2_DISPATCH 1
+template <bool Cheb>
+__attribute__((target("avx2"), noinline)) void leaf_distances_avx2(
+    const double* blk, index_t m, index_t d, index_t t0, index_t c, const double* q, double* out) {
+  const double* col = blk + t0;
+  const double q0 = q[0];
+  for (index_t t = 0; t < c; ++t) {
+    const double diff = q0 - col[t];
+    out[t] = Cheb ? std::abs(diff) : diff * diff;
+  }
+  for (index_t j = 1; j < d; ++j) {
+    col = blk + j * m + t0;
+    const double qj = q[j];
+    for (index_t t = 0; t < c; ++t) {
+      const double diff = qj - col[t];
+      if (Cheb) {
+        const double a = std::abs(diff);
+        out[t] = out[t] < a ? a : out[t];
+      } else {
+        out[t] = out[t] + diff * diff;
+      }
+    }
+  }
+}
+inline bool cpu_has_avx2() {
+  static const bool has = __builtin_cpu_supports("avx2");
+  return has;
+}
+#endif
+
+template <bool Cheb>
+inline void leaf_distances(const double* blk, index_t m, index_t d, index_t t0, index_t c,
+                           const double* q, double* out) {
+#ifdef INFOGEO_NEIGHBORS_AVX2_DISPATCH
+  if (cpu_has_avx2()) {
+    leaf_distances_avx2<Cheb>(blk, m, d, t0, c, q, out);
+    return;
+  }
+#endif
+  leaf_distances_body<Cheb>(blk, m, d, t0, c, q, out);
+}
+
 }  // namespace detail
 
 /// Euclidean k-NN through nanoflann's kd-tree (canonical distances, (distance, index) order).
@@ -179,19 +256,22 @@ class nanoflann_l2_index {
 };
 
 /// kd-tree with tight per-node bounding boxes; exact k-NN and range counts in the L2 or the
-/// max norm. Stores its own copy of the points in tree order (leaves are contiguous).
+/// max norm. Stores its own copy of the points in tree order, leaf by leaf and coordinate-major
+/// inside a leaf (a leaf of m points is m values of coordinate 0, then m of coordinate 1, ...),
+/// so a leaf scan is a few dense loops the compiler vectorises. Each per-point distance is
+/// computed with the same operations in the same order as the scalar formulas (|a_d - b_d|
+/// and max, or the canonical sum of squares), so results stay bit-identical to brute force.
 /// Build O(N log N D); memory O(N D).
 class kd_tree {
  public:
-  explicit kd_tree(const row_matrix<double>& points, index_t leaf_size = 12)
+  explicit kd_tree(const row_matrix<double>& points, index_t leaf_size = 32)
       : n_(points.rows()), d_(points.cols()), leaf_size_(std::max<index_t>(leaf_size, 1)) {
     require(d_ >= 1, "kd_tree", "points must have at least one column (dims=", d_, ")");
     perm_.resize(static_cast<std::size_t>(n_));
     std::iota(perm_.begin(), perm_.end(), index_t{0});
     nodes_.reserve(static_cast<std::size_t>(2 * (n_ / leaf_size_ + 1)));
+    soa_.resize(static_cast<std::size_t>(n_ * d_));
     if (n_ > 0) build(points, 0, n_);
-    pts_.resize(n_, d_);
-    for (index_t i = 0; i < n_; ++i) pts_.row(i) = points.row(perm_[static_cast<std::size_t>(i)]);
   }
 
   index_t size() const { return n_; }
@@ -207,197 +287,275 @@ class kd_tree {
               index_t* idx) const {
     detail::top_k best(k, dist, idx);
     if (n_ == 0 || k <= 0) return 0;
-    const bool cheb = norm == norm_kind::chebyshev;
-    const double margin = cheb ? 1.0 : 1.0 + detail::l2_bound_margin;
-    struct item {
-      index_t node;
-      double bound;
-    };
-    item stack[128];
-    int top = 0;
-    stack[top++] = item{0, 0.0};
-    while (top > 0) {
-      const item it = stack[--top];
-      if (it.bound > best.worst() * margin) continue;
-      const node& nd = nodes_[static_cast<std::size_t>(it.node)];
-      if (nd.left < 0) {
-        for (index_t p = nd.begin; p < nd.end; ++p) {
-          const double* row = pts_.row(p).data();
-          double dd;
-          if (cheb) {
-            // Early exit: once one coordinate exceeds the k-th distance the point cannot enter.
-            const double worst = best.worst();
-            dd = 0.0;
-            index_t j = 0;
-            for (; j < d_ && dd <= worst; ++j) dd = std::max(dd, std::abs(query[j] - row[j]));
-            if (dd > worst) continue;
-          } else {
-            dd = detail::squared_l2(query, row, d_);
-          }
-          const index_t original = perm_[static_cast<std::size_t>(p)];
-          if (original != skip) best.add(dd, original);
-        }
-        continue;
-      }
-      const double bl = box_lower(nd.left, query, cheb);
-      const double br = box_lower(nd.right, query, cheb);
-      // Push the farther child first so that the nearer one is searched first.
-      if (bl <= br) {
-        stack[top++] = item{nd.right, br};
-        stack[top++] = item{nd.left, bl};
-      } else {
-        stack[top++] = item{nd.left, bl};
-        stack[top++] = item{nd.right, br};
-      }
-    }
+    if (norm == norm_kind::chebyshev)
+      search<true>(query, skip, best);
+    else
+      search<false>(query, skip, best);
     return best.count();
   }
 
   /// Number of points p (all of them, the query's own point included if it is in the tree)
   /// with dist(query, p) < radius (strict) or <= radius. `radius` is a plain distance (not
   /// squared) in either norm; L2 points are compared as sqrt(canonical squared distance).
+  /// A node whose box lies inside the query region adds its size without a scan; a node whose
+  /// box misses it is skipped; so the cost is O(nodes crossing the boundary).
   index_t count_within(const double* query, double radius, bool strict, norm_kind norm) const {
     if (n_ == 0 || radius < 0.0 || (strict && radius == 0.0 && norm == norm_kind::euclidean))
       return 0;
-    const bool cheb = norm == norm_kind::chebyshev;
-    const double r2 = radius * radius;
-    // Box tests in comparable units; L2 uses a relative margin and decides leaves exactly.
-    const double prune_above = cheb ? radius : r2 * (1.0 + detail::l2_bound_margin);
-    const double accept_below = cheb ? radius : r2 * (1.0 - detail::l2_bound_margin);
+    return norm == norm_kind::chebyshev ? count_cheb(query, radius, strict)
+                                        : count_l2(query, radius, strict);
+  }
+
+ private:
+  /// Leaf scans run over chunks of this many points (stack buffer of distances).
+  static constexpr index_t chunk = 64;
+
+  struct node {
+    index_t begin = 0;
+    index_t end = 0;
+    index_t right = -1;  ///< right child (the left child is id + 1); -1 for a leaf
+    index_t axis = 0;    ///< leaf: the coordinate its points are sorted by
+  };
+
+  const double* lo(index_t id) const { return &boxes_[static_cast<std::size_t>(2 * id * d_)]; }
+  const double* hi(index_t id) const { return lo(id) + d_; }
+
+  // The leaf's points t in [0, m) whose sorted coordinate c[t] (ascending) can satisfy
+  // fl(|q - c[t]|) <= r (or < r when strict): [first, last). fl(q - c) is non-increasing and
+  // fl(c - q) non-decreasing in c (monotone rounding), so both ends are exact partition points
+  // of the very same predicate the distance test applies; points outside cannot qualify.
+  static void window(const double* c, index_t m, double q, double r, bool strict,
+                     index_t& first, index_t& last) {
+    auto out_below = [&](double v) {  // v < q and too far below
+      const double gap = q - v;
+      return v < q && (strict ? gap >= r : gap > r);
+    };
+    auto within_or_below = [&](double v) {  // v <= q or close enough above
+      const double gap = v - q;
+      return v <= q || (strict ? gap < r : gap <= r);
+    };
+    first = static_cast<index_t>(std::partition_point(c, c + m, out_below) - c);
+    last = static_cast<index_t>(std::partition_point(c + first, c + m, within_or_below) - c);
+  }
+
+  // Distance from the query to a node's box (comparable units: squared for L2).
+  template <bool Cheb>
+  double box_lower(index_t id, const double* q) const {
+    const double* l = lo(id);
+    const double* h = hi(id);
+    double acc = 0.0;
+    for (index_t j = 0; j < d_; ++j) {
+      // At most one of below/above is > 0 (lo <= hi): the gap, or 0 inside the slab.
+      const double below = l[j] - q[j];
+      const double above = q[j] - h[j];
+      double gap = below < above ? above : below;
+      gap = gap < 0.0 ? 0.0 : gap;
+      if (Cheb)
+        acc = acc < gap ? gap : acc;
+      else
+        acc += gap * gap;
+    }
+    return acc;
+  }
+
+  template <bool Cheb>
+  void search(const double* query, index_t skip, detail::top_k& best) const {
+    // L2 boxes are compared with a relative margin (rounding of the sum); leaves decide exactly.
+    const double margin = Cheb ? 1.0 : 1.0 + detail::l2_bound_margin;
+    struct item {
+      index_t node;
+      double bound;
+    };
+    item stack[160];
+    int top = 0;
+    stack[top++] = item{0, 0.0};
+    double buf[chunk];
+    while (top > 0) {
+      const item it = stack[--top];
+      double worst = best.worst();
+      if (it.bound > worst * margin) continue;
+      const node& nd = nodes_[static_cast<std::size_t>(it.node)];
+      if (nd.right < 0) {
+        const index_t m = nd.end - nd.begin;
+        const double* blk = &soa_[static_cast<std::size_t>(nd.begin * d_)];
+        index_t first = 0;
+        index_t last = m;
+        if (Cheb) window(blk + nd.axis * m, m, query[nd.axis], worst, false, first, last);
+        for (index_t t0 = first; t0 < last; t0 += chunk) {
+          const index_t c = std::min(chunk, last - t0);
+          detail::leaf_distances<Cheb>(blk, m, d_, t0, c, query, buf);
+          for (index_t t = 0; t < c; ++t) {
+            if (buf[t] > worst) continue;
+            const index_t original = perm_[static_cast<std::size_t>(nd.begin + t0 + t)];
+            if (original == skip) continue;
+            best.add(buf[t], original);
+            worst = best.worst();
+          }
+        }
+        continue;
+      }
+      const index_t l = it.node + 1;
+      const index_t r = nd.right;
+      const double bl = box_lower<Cheb>(l, query);
+      const double br = box_lower<Cheb>(r, query);
+      const double limit = worst * margin;
+      // Push the farther child first so that the nearer one is searched first.
+      if (bl <= br) {
+        if (br <= limit) stack[top++] = item{r, br};
+        if (bl <= limit) stack[top++] = item{l, bl};
+      } else {
+        if (bl <= limit) stack[top++] = item{l, bl};
+        if (br <= limit) stack[top++] = item{r, br};
+      }
+    }
+  }
+
+  index_t count_cheb(const double* query, double radius, bool strict) const {
     index_t count = 0;
-    index_t stack[128];
+    index_t stack[160];
     int top = 0;
     stack[top++] = 0;
+    double buf[chunk];
     while (top > 0) {
       const index_t id = stack[--top];
       const node& nd = nodes_[static_cast<std::size_t>(id)];
-      if (cheb) {
-        // One pass over the box: disjoint (some coordinate gap outside the radius) or
-        // contained (every coordinate's farthest extent inside). Exact by monotone rounding.
-        const double* lo = &lo_[static_cast<std::size_t>(id * d_)];
-        const double* hi = &hi_[static_cast<std::size_t>(id * d_)];
-        bool disjoint = false;
-        bool contained = true;
-        for (index_t j = 0; j < d_; ++j) {
-          const double below = query[j] - lo[j];  // >= |p_j - q_j| for p_j <= q_j
-          const double above = hi[j] - query[j];  // >= |p_j - q_j| for p_j >= q_j
-          if (strict ? (-above >= radius || -below >= radius) : (-above > radius || -below > radius)) {
-            disjoint = true;
-            break;
-          }
-          if (strict ? (below >= radius || above >= radius) : (below > radius || above > radius))
-            contained = false;
+      // One pass over the box: disjoint (some coordinate gap outside the radius) or contained
+      // (every coordinate's farthest extent inside). Exact by monotone rounding: for p_j in
+      // [lo_j, hi_j], fl(q_j - lo_j) >= fl(q_j - p_j) when p_j <= q_j, and so on.
+      const double* l = lo(id);
+      const double* h = hi(id);
+      bool disjoint = false;
+      bool contained = true;
+      for (index_t j = 0; j < d_; ++j) {
+        const double below = query[j] - l[j];  // >= |p_j - q_j| for p_j <= q_j
+        const double above = h[j] - query[j];  // >= |p_j - q_j| for p_j >= q_j
+        if (strict ? (-above >= radius || -below >= radius) : (-above > radius || -below > radius)) {
+          disjoint = true;
+          break;
         }
-        if (disjoint) continue;
-        if (contained) {
-          count += nd.end - nd.begin;
-          continue;
+        if (strict ? (below >= radius || above >= radius) : (below > radius || above > radius))
+          contained = false;
+      }
+      if (disjoint) continue;
+      if (contained) {
+        count += nd.end - nd.begin;
+        continue;
+      }
+      if (nd.right < 0) {
+        const index_t m = nd.end - nd.begin;
+        const double* blk = &soa_[static_cast<std::size_t>(nd.begin * d_)];
+        index_t first = 0;
+        index_t last = m;
+        window(blk + nd.axis * m, m, query[nd.axis], radius, strict, first, last);
+        for (index_t t0 = first; t0 < last; t0 += chunk) {
+          const index_t c = std::min(chunk, last - t0);
+          detail::leaf_distances<true>(blk, m, d_, t0, c, query, buf);
+          index_t inside = 0;
+          if (strict)
+            for (index_t t = 0; t < c; ++t) inside += buf[t] < radius ? 1 : 0;
+          else
+            for (index_t t = 0; t < c; ++t) inside += buf[t] <= radius ? 1 : 0;
+          count += inside;
         }
-        if (nd.left < 0) {
-          for (index_t p = nd.begin; p < nd.end; ++p) {
-            const double* row = pts_.row(p).data();
-            index_t j = 0;
-            if (strict) {
-              while (j < d_ && std::abs(query[j] - row[j]) < radius) ++j;
-            } else {
-              while (j < d_ && std::abs(query[j] - row[j]) <= radius) ++j;
-            }
-            count += j == d_;
-          }
-          continue;
-        }
-      } else {
-        const double lower = box_lower(id, query, false);
-        if (lower > prune_above) continue;
-        const double upper = box_upper(id, query, false);
-        if (upper < accept_below) {
-          count += nd.end - nd.begin;
-          continue;
-        }
-        if (nd.left < 0) {
-          for (index_t p = nd.begin; p < nd.end; ++p) {
-            const double dist = std::sqrt(detail::squared_l2(query, pts_.row(p).data(), d_));
-            count += strict ? (dist < radius) : (dist <= radius);
-          }
-          continue;
-        }
+        continue;
       }
       stack[top++] = nd.right;
-      stack[top++] = nd.left;
+      stack[top++] = id + 1;
     }
     return count;
   }
 
- private:
-  struct node {
-    index_t begin = 0;
-    index_t end = 0;
-    index_t left = -1;  ///< -1 for a leaf
-    index_t right = -1;
-  };
-
-  // Distance from the query to a node's box (comparable units).
-  double box_lower(index_t id, const double* q, bool cheb) const {
-    const double* lo = &lo_[static_cast<std::size_t>(id * d_)];
-    const double* hi = &hi_[static_cast<std::size_t>(id * d_)];
-    double acc = 0.0;
-    for (index_t j = 0; j < d_; ++j) {
-      double gap = 0.0;
-      if (q[j] < lo[j])
-        gap = lo[j] - q[j];
-      else if (q[j] > hi[j])
-        gap = q[j] - hi[j];
-      acc = cheb ? std::max(acc, gap) : acc + gap * gap;
+  index_t count_l2(const double* query, double radius, bool strict) const {
+    const double r2 = radius * radius;
+    // Box tests in squared units with a relative margin; leaves decide exactly.
+    const double prune_above = r2 * (1.0 + detail::l2_bound_margin);
+    const double accept_below = r2 * (1.0 - detail::l2_bound_margin);
+    index_t count = 0;
+    index_t stack[160];
+    int top = 0;
+    stack[top++] = 0;
+    double buf[chunk];
+    while (top > 0) {
+      const index_t id = stack[--top];
+      const node& nd = nodes_[static_cast<std::size_t>(id)];
+      if (box_lower<false>(id, query) > prune_above) continue;
+      // Largest squared distance from the query to a point of the box.
+      const double* l = lo(id);
+      const double* h = hi(id);
+      double upper = 0.0;
+      for (index_t j = 0; j < d_; ++j) {
+        const double far = std::max(std::abs(query[j] - l[j]), std::abs(h[j] - query[j]));
+        upper += far * far;
+      }
+      if (upper < accept_below) {
+        count += nd.end - nd.begin;
+        continue;
+      }
+      if (nd.right < 0) {
+        const index_t m = nd.end - nd.begin;
+        const double* blk = &soa_[static_cast<std::size_t>(nd.begin * d_)];
+        for (index_t t0 = 0; t0 < m; t0 += chunk) {
+          const index_t c = std::min(chunk, m - t0);
+          detail::leaf_distances<false>(blk, m, d_, t0, c, query, buf);
+          for (index_t t = 0; t < c; ++t) {
+            const double dist = std::sqrt(buf[t]);
+            count += strict ? (dist < radius) : (dist <= radius);
+          }
+        }
+        continue;
+      }
+      stack[top++] = nd.right;
+      stack[top++] = id + 1;
     }
-    return acc;
-  }
-  // Largest distance from the query to a point of the box (comparable units).
-  double box_upper(index_t id, const double* q, bool cheb) const {
-    const double* lo = &lo_[static_cast<std::size_t>(id * d_)];
-    const double* hi = &hi_[static_cast<std::size_t>(id * d_)];
-    double acc = 0.0;
-    for (index_t j = 0; j < d_; ++j) {
-      const double far = std::max(std::abs(q[j] - lo[j]), std::abs(hi[j] - q[j]));
-      acc = cheb ? std::max(acc, far) : acc + far * far;
-    }
-    return acc;
+    return count;
   }
 
+  // Builds the subtree over tree positions [begin, end) in preorder (left child = id + 1).
   index_t build(const row_matrix<double>& points, index_t begin, index_t end) {
     const index_t id = static_cast<index_t>(nodes_.size());
-    nodes_.push_back(node{begin, end, -1, -1});
-    lo_.resize(static_cast<std::size_t>((id + 1) * d_));
-    hi_.resize(static_cast<std::size_t>((id + 1) * d_));
-    double* lo = &lo_[static_cast<std::size_t>(id * d_)];
-    double* hi = &hi_[static_cast<std::size_t>(id * d_)];
+    nodes_.push_back(node{begin, end, -1, 0});
+    boxes_.resize(static_cast<std::size_t>(2 * (id + 1) * d_));
+    double* l = &boxes_[static_cast<std::size_t>(2 * id * d_)];
+    double* h = l + d_;
     for (index_t j = 0; j < d_; ++j) {
-      lo[j] = std::numeric_limits<double>::infinity();
-      hi[j] = -std::numeric_limits<double>::infinity();
+      l[j] = std::numeric_limits<double>::infinity();
+      h[j] = -std::numeric_limits<double>::infinity();
     }
     for (index_t p = begin; p < end; ++p) {
       const double* row = points.row(perm_[static_cast<std::size_t>(p)]).data();
       for (index_t j = 0; j < d_; ++j) {
-        lo[j] = std::min(lo[j], row[j]);
-        hi[j] = std::max(hi[j], row[j]);
+        l[j] = std::min(l[j], row[j]);
+        h[j] = std::max(h[j], row[j]);
       }
     }
-    if (end - begin <= leaf_size_) return id;
     index_t split = 0;
     double spread = -1.0;
     for (index_t j = 0; j < d_; ++j) {
-      if (hi[j] - lo[j] > spread) {
-        spread = hi[j] - lo[j];
+      if (h[j] - l[j] > spread) {
+        spread = h[j] - l[j];
         split = j;
       }
     }
-    if (!(spread > 0.0)) return id;  // all points identical: keep as one leaf
+    // A leaf when small or when all points coincide (spread 0).
+    if (end - begin <= leaf_size_ || !(spread > 0.0)) {
+      const index_t m = end - begin;
+      // Leaf points sorted by the widest coordinate: scans then cover only a window of it.
+      std::sort(perm_.begin() + begin, perm_.begin() + end, [&](index_t a, index_t b) {
+        return points(a, split) < points(b, split) || (points(a, split) == points(b, split) && a < b);
+      });
+      nodes_[static_cast<std::size_t>(id)].axis = split;
+      double* blk = &soa_[static_cast<std::size_t>(begin * d_)];
+      for (index_t t = 0; t < m; ++t) {
+        const double* row = points.row(perm_[static_cast<std::size_t>(begin + t)]).data();
+        for (index_t j = 0; j < d_; ++j) blk[j * m + t] = row[j];
+      }
+      return id;
+    }
     const index_t mid = begin + (end - begin) / 2;
-    auto first = perm_.begin() + begin;
-    std::nth_element(first, perm_.begin() + mid, perm_.begin() + end,
+    std::nth_element(perm_.begin() + begin, perm_.begin() + mid, perm_.begin() + end,
                      [&](index_t a, index_t b) { return points(a, split) < points(b, split); });
-    const index_t left = build(points, begin, mid);
+    build(points, begin, mid);  // left child: id + 1
     const index_t right = build(points, mid, end);
-    nodes_[static_cast<std::size_t>(id)].left = left;
     nodes_[static_cast<std::size_t>(id)].right = right;
     return id;
   }
@@ -406,10 +564,9 @@ class kd_tree {
   index_t d_;
   index_t leaf_size_;
   std::vector<node> nodes_;
-  std::vector<double> lo_;
-  std::vector<double> hi_;
+  std::vector<double> boxes_;  ///< per node: lo[0..d), hi[0..d)
   std::vector<index_t> perm_;
-  row_matrix<double> pts_;
+  std::vector<double> soa_;    ///< points in tree order, leaf blocks coordinate-major
 };
 
 }  // namespace infogeo::neighbors

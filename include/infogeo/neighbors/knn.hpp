@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -179,6 +180,39 @@ knn_result knn(const Input& points, index_t k, norm_kind norm = norm_kind::eucli
   return knn_self(to_row_matrix<double>(view), k, norm, b);
 }
 
+namespace detail {
+
+/// std::partition_point over a[0, n) (pred true, then false) by galloping outward from `hint`
+/// and bisecting the last bracket: O(log |answer - hint|) probes, all near the hint.
+template <class Pred>
+std::size_t partition_point_near(const double* a, std::size_t n, std::size_t hint, Pred pred) {
+  hint = std::min(hint, n);
+  if (hint < n && pred(a[hint])) {  // answer in (hint, n]
+    std::size_t lo = hint + 1;       // pred holds below lo
+    std::size_t step = 1;
+    for (;;) {
+      const std::size_t probe = lo + step - 1;
+      if (probe >= n) return static_cast<std::size_t>(std::partition_point(a + lo, a + n, pred) - a);
+      if (!pred(a[probe]))
+        return static_cast<std::size_t>(std::partition_point(a + lo, a + probe, pred) - a);
+      lo = probe + 1;
+      step *= 2;
+    }
+  }
+  std::size_t hi = hint;  // answer in [0, hi]: pred fails at hi (or hi == n)
+  std::size_t step = 1;
+  for (;;) {
+    if (hi < step) return static_cast<std::size_t>(std::partition_point(a, a + hi, pred) - a);
+    const std::size_t probe = hi - step;
+    if (pred(a[probe]))
+      return static_cast<std::size_t>(std::partition_point(a + probe + 1, a + hi, pred) - a);
+    hi = probe;
+    step *= 2;
+  }
+}
+
+}  // namespace detail
+
 /// Range counts over a fixed point set: how many points lie strictly within (or within) a
 /// radius of a query. One dimension: a sorted copy and two binary searches with the exact
 /// predicate |x_j - q| < r (monotone in sorted x_j, so the count equals a brute-force scan).
@@ -192,8 +226,15 @@ class range_counter {
             "points must have at least one column (dims=", points.cols(), ")");
     if (points.cols() == 1 && b != backend::brute_force) {
       mode_ = mode::sorted;
-      sorted_.assign(points.data(), points.data() + points.rows());
-      std::sort(sorted_.begin(), sorted_.end());
+      const index_t n = points.rows();
+      order_.resize(static_cast<std::size_t>(n));
+      std::iota(order_.begin(), order_.end(), index_t{0});
+      const double* v = points.data();
+      std::sort(order_.begin(), order_.end(), [v](index_t a, index_t c) {
+        return v[a] < v[c] || (v[a] == v[c] && a < c);
+      });
+      sorted_.resize(static_cast<std::size_t>(n));
+      for (index_t p = 0; p < n; ++p) sorted_[static_cast<std::size_t>(p)] = v[order_[static_cast<std::size_t>(p)]];
     } else if (b == backend::kd_tree || (b == backend::automatic && points.rows() > brute_force_max_n)) {
       mode_ = mode::tree;
       tree_ = std::make_unique<kd_tree>(points);
@@ -210,19 +251,7 @@ class range_counter {
   /// Number of points p with dist(q, p) < radius (strict) or <= radius; includes a point equal
   /// to the query. In one dimension both norms are |x - q|.
   index_t count(const double* q, double radius, bool strict) const {
-    if (mode_ == mode::sorted) {
-      const double x = q[0];
-      auto inside = [&](double v) {
-        const double gap = v < x ? x - v : v - x;
-        return strict ? gap < radius : gap <= radius;
-      };
-      // [lo, hi) = the points with |v - x| inside the radius; both predicates are monotone.
-      const auto hi = std::partition_point(sorted_.begin(), sorted_.end(),
-                                           [&](double v) { return v < x || inside(v); });
-      const auto lo = std::partition_point(sorted_.begin(), hi,
-                                           [&](double v) { return v < x && !inside(v); });
-      return static_cast<index_t>(hi - lo);
-    }
+    if (mode_ == mode::sorted) return count_sorted(q[0], radius, strict, sorted_.size() / 2);
     if (mode_ == mode::tree) return tree_->count_within(q, radius, strict, norm_);
     return brute_count_within(*points_, q, radius, strict, norm_);
   }
@@ -234,7 +263,9 @@ class range_counter {
     require(static_cast<index_t>(radii.size()) == n, "neighbors::range_counter::count_others",
             "radii must have one entry per point (radii=", radii.size(), ", n=", n, ")");
     std::vector<index_t> counts(static_cast<std::size_t>(n));
-    const std::vector<index_t>* order = mode_ == mode::tree ? &tree_->perm() : nullptr;
+    // Queries in sorted / tree order (neighbouring queries touch the same memory).
+    const std::vector<index_t>* order =
+        mode_ == mode::tree ? &tree_->perm() : mode_ == mode::sorted ? &order_ : nullptr;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(dynamic, 256)
 #endif
@@ -242,18 +273,39 @@ class range_counter {
       const index_t i = order ? (*order)[static_cast<std::size_t>(p)] : p;
       const double r = radii[static_cast<std::size_t>(i)];
       const bool self_inside = strict ? 0.0 < r : 0.0 <= r;
-      counts[static_cast<std::size_t>(i)] =
-          count(points_->row(i).data(), r, strict) - (self_inside ? 1 : 0);
+      // In 1-D the query is sorted_[p]: the search starts there (galloping, O(log count)).
+      const index_t c = mode_ == mode::sorted
+                            ? count_sorted(sorted_[static_cast<std::size_t>(p)], r, strict,
+                                           static_cast<std::size_t>(p))
+                            : count(points_->row(i).data(), r, strict);
+      counts[static_cast<std::size_t>(i)] = c - (self_inside ? 1 : 0);
     }
     return counts;
   }
 
  private:
+  // 1-D count: [lo, hi) = the sorted values with |v - x| inside the radius. Both predicates are
+  // monotone along the sorted array (rounding of v - x is monotone), so the partition points
+  // are exact; they are searched outward from `hint` (any hint gives the same answer).
+  index_t count_sorted(double x, double radius, bool strict, std::size_t hint) const {
+    auto inside = [&](double v) {
+      const double gap = v < x ? x - v : v - x;
+      return strict ? gap < radius : gap <= radius;
+    };
+    const double* a = sorted_.data();
+    const std::size_t hi = detail::partition_point_near(
+        a, sorted_.size(), hint, [&](double v) { return v < x || inside(v); });
+    const std::size_t lo = detail::partition_point_near(
+        a, hi, std::min(hint, hi), [&](double v) { return v < x && !inside(v); });
+    return static_cast<index_t>(hi - lo);
+  }
+
   enum class mode { sorted, tree, brute };
   const row_matrix<double>* points_;
   norm_kind norm_;
   mode mode_ = mode::brute;
   std::vector<double> sorted_;
+  std::vector<index_t> order_;  ///< sorted_[p] = point order_[p] (1-D mode)
   std::unique_ptr<kd_tree> tree_;
 };
 
