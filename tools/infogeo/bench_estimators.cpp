@@ -6,38 +6,19 @@
 // column's sd, seeded). Discrete inputs (the dropout toy's X takes 8 values) otherwise have
 // duplicate points, which the library rightly rejects; the jitter changes continuous estimates
 // by O(1e-8) nats and is the standard remedy (Kraskov et al. 2004, Sec. II.B).
+#include <algorithm>
 #include <string>
 
 #include "infogeo/harness/estimator.hpp"
 #include "infogeo/mi/doe.hpp"
-#if __has_include("infogeo/entropy/kozachenko_leonenko.hpp")
 #include "infogeo/entropy/kozachenko_leonenko.hpp"
-#define INFOGEO_BENCH_KL 1
-#endif
-#if __has_include("infogeo/entropy/weighted_kl.hpp")
 #include "infogeo/entropy/weighted_kl.hpp"
-#define INFOGEO_BENCH_WKL 1
-#endif
-#if __has_include("infogeo/mi/ksg.hpp")
 #include "infogeo/mi/ksg.hpp"
-#define INFOGEO_BENCH_KSG 1
-#endif
-#if __has_include("infogeo/mi/entropy_difference.hpp")
 #include "infogeo/mi/entropy_difference.hpp"
-#define INFOGEO_BENCH_EDIFF 1
-#endif
-#if __has_include("infogeo/entropy/kde.hpp")
 #include "infogeo/entropy/kde.hpp"
-#define INFOGEO_BENCH_KDE 1
-#endif
-#if __has_include("infogeo/mi/binning.hpp")
 #include "infogeo/mi/binning.hpp"
-#define INFOGEO_BENCH_BINNING 1
-#endif
-#if __has_include("infogeo/entropy/gaussian.hpp")
+#include "infogeo/mi/compressed.hpp"
 #include "infogeo/entropy/gaussian.hpp"
-#define INFOGEO_BENCH_GAUSSIAN 1
-#endif
 
 namespace infogeo::cli {
 namespace {
@@ -61,7 +42,7 @@ estimator doe_estimator(const std::string& name, mi::doe_family family, const st
   estimator e;
   e.name = name;
   e.description = description;
-  e.slow = true;  // trains two networks per fit: seconds, not milliseconds
+  // Not marked slow: 0.2-0.8 s per fit in Release at n = 1000-2000 (docs/results.md).
   e.mi = [family](const row_matrix<double>& x, const row_matrix<double>& y) {
     mi::doe_options o;
     o.family = family;
@@ -78,7 +59,6 @@ estimator doe_estimator(const std::string& name, mi::doe_family family, const st
 const estimator_registrar doe_gauss{
     doe_estimator("doe-gauss", mi::doe_family::gaussian, "difference of entropies, Gaussian q(z), q(z|x)")};
 
-#ifdef INFOGEO_BENCH_GAUSSIAN
 const estimator_registrar gaussian_library{[] {
   estimator e;
   e.name = "gaussian";
@@ -86,9 +66,7 @@ const estimator_registrar gaussian_library{[] {
   e.entropy = [](const row_matrix<double>& x) { return entropy::gaussian_entropy(x).value; };
   return e;
 }()};
-#endif
 
-#ifdef INFOGEO_BENCH_KL
 const estimator_registrar kl{[] {
   estimator e;
   e.name = "kl";
@@ -98,9 +76,7 @@ const estimator_registrar kl{[] {
   };
   return e;
 }()};
-#endif
 
-#ifdef INFOGEO_BENCH_WKL
 const estimator_registrar wkl{[] {
   estimator e;
   e.name = "weighted-kl";
@@ -110,9 +86,7 @@ const estimator_registrar wkl{[] {
   };
   return e;
 }()};
-#endif
 
-#ifdef INFOGEO_BENCH_KSG
 estimator ksg_estimator(const std::string& name, mi::ksg_variant variant) {
   estimator e;
   e.name = name;
@@ -126,9 +100,7 @@ estimator ksg_estimator(const std::string& name, mi::ksg_variant variant) {
 }
 const estimator_registrar ksg1{ksg_estimator("ksg1", mi::ksg_variant::ksg1)};
 const estimator_registrar ksg2{ksg_estimator("ksg2", mi::ksg_variant::ksg2)};
-#endif
 
-#ifdef INFOGEO_BENCH_EDIFF
 estimator ediff_estimator(const std::string& name, mi::knn_entropy which, const std::string& description) {
   estimator e;
   e.name = name;
@@ -145,9 +117,7 @@ const estimator_registrar kl_difference{
     ediff_estimator("kl-difference", mi::knn_entropy::kl, "h(X) + h(Y) - h(X,Y), Kozachenko-Leonenko, k = 3")};
 const estimator_registrar wkl_difference{ediff_estimator(
     "weighted-kl-difference", mi::knn_entropy::weighted_kl, "h(X) + h(Y) - h(X,Y), weighted KL, auto k")};
-#endif
 
-#ifdef INFOGEO_BENCH_KDE
 const estimator_registrar kde{[] {
   estimator e;
   e.name = "kde";
@@ -156,9 +126,7 @@ const estimator_registrar kde{[] {
   e.mi = [](const row_matrix<double>& x, const row_matrix<double>& y) { return mi::kde_mutual_information(x, y).value; };
   return e;
 }()};
-#endif
 
-#ifdef INFOGEO_BENCH_BINNING
 const estimator_registrar binning{[] {
   estimator e;
   e.name = "binning";
@@ -167,7 +135,28 @@ const estimator_registrar binning{[] {
   e.mi = [](const row_matrix<double>& x, const row_matrix<double>& y) { return mi::binned_mutual_information(x, y).value; };
   return e;
 }()};
-#endif
+
+// Lossy compression (Butakov et al. 2024, ICLR): X and Y each projected onto at most 4 leading
+// principal components (fitted on the sample itself), then KSG-1. Equal to ksg1 when both sides
+// have <= 4 dims; below the truth when the discarded components carry information.
+const estimator_registrar pca_ksg{[] {
+  estimator e;
+  e.name = "pca-ksg";
+  e.description = "PCA of X and Y to <= 4 components each, then KSG-1 (k = 3)";
+  e.mi = [](const row_matrix<double>& x, const row_matrix<double>& y) {
+    const mi::ksg_options o = with_jitter(mi::ksg_options{});
+    return mi::compressed_mutual_information(x, y, std::min<index_t>(4, x.cols()),
+                                             [&](const row_matrix<double>& px, const row_matrix<double>& yy) {
+                                               return mi::compressed_mutual_information(
+                                                   yy, px, std::min<index_t>(4, yy.cols()),
+                                                   [&](const row_matrix<double>& py, const row_matrix<double>& pxx) {
+                                                     return mi::ksg(pxx, py, o);
+                                                   });
+                                             })
+        .value;
+  };
+  return e;
+}()};
 
 }  // namespace
 }  // namespace infogeo::cli
