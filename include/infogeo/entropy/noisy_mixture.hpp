@@ -312,6 +312,26 @@ inline double mixture_gaussian_bound(const noisy_model& m, const noisy_options& 
   return gaussian_entropy_from_covariance(cov);
 }
 
+/// h(Z) by Monte Carlo as an estimate (value, SEM, draws/centres/seed, zero counts, subset note).
+inline estimate monte_carlo_entropy(const noisy_model& m, const noisy_options& o, const char* method) {
+  const auto terms = mixture_neg_log_terms(m, o);
+  estimate e = base_estimate(m, o, method);
+  double s = 0.0;
+  for (double t : terms) s += t;  // serial, fixed order
+  e.value = s / static_cast<double>(terms.size());
+  e.std_error = stats::standard_error_of_mean(terms);
+  const index_t n = m.f.rows();
+  const index_t used = o.centres == 0 || o.centres >= n ? n : o.centres;
+  e.parameters["draws"] = static_cast<double>(o.draws);
+  e.parameters["centres"] = static_cast<double>(used);
+  e.parameters["seed"] = static_cast<double>(o.seed);
+  note_zeros(m, e);
+  if (used < n)
+    e.diagnostics.push_back("mixture density from a random subset of centres (own centre exact): "
+                            "log of an unbiased density estimate, biased slightly upwards");
+  return e;
+}
+
 }  // namespace detail
 
 /// Conditional entropy h(Z|X) of the noisy representation, exact, in nats:
@@ -338,22 +358,7 @@ template <class Input>
 estimate noisy_entropy(const Input& f, const noisy_options& options) {
   const char* fn = "entropy::noisy_entropy";
   const auto m = detail::build_noisy_model(make_view(f), options, fn);
-  const auto terms = detail::mixture_neg_log_terms(m, options);
-  estimate e = detail::base_estimate(m, options, "noisy_mixture");
-  double s = 0.0;
-  for (double t : terms) s += t;  // serial, fixed order
-  e.value = s / static_cast<double>(terms.size());
-  e.std_error = stats::standard_error_of_mean(terms);
-  const index_t n = m.f.rows();
-  const index_t used = options.centres == 0 || options.centres >= n ? n : options.centres;
-  e.parameters["draws"] = static_cast<double>(options.draws);
-  e.parameters["centres"] = static_cast<double>(used);
-  e.parameters["seed"] = static_cast<double>(options.seed);
-  detail::note_zeros(m, e);
-  if (used < n)
-    e.diagnostics.push_back("mixture density from a random subset of centres (own centre exact): "
-                            "log of an unbiased density estimate, h biased slightly upwards");
-  return e;
+  return detail::monte_carlo_entropy(m, options, "noisy_mixture");
 }
 
 /// Gaussian upper bound on h(Z): 1/2 log det(2 pi e Cov(Z)) with the EXACT mixture covariance
@@ -435,19 +440,11 @@ template <class Input>
 estimate noisy_mutual_information(const Input& f, const entropy::noisy_options& options) {
   const char* fn = "mi::noisy_mutual_information";
   const auto m = entropy::detail::build_noisy_model(make_view(f), options, fn);
-  const auto terms = entropy::detail::mixture_neg_log_terms(m, options);
-  double s = 0.0;
-  for (double t : terms) s += t;
-  const double hz = s / static_cast<double>(terms.size());
+  estimate e = entropy::detail::monte_carlo_entropy(m, options, "noisy");
+  const double hz = e.value;
   const double hzx = entropy::detail::conditional_entropy(m);
-  estimate e = entropy::detail::base_estimate(m, options, "noisy");
-  e.value = hz - hzx;
-  e.std_error = stats::standard_error_of_mean(terms);
+  e.value = hz - hzx;  // same Monte-Carlo SEM: h(Z|X) is exact
   const index_t n = m.f.rows();
-  const index_t used = options.centres == 0 || options.centres >= n ? n : options.centres;
-  e.parameters["draws"] = static_cast<double>(options.draws);
-  e.parameters["centres"] = static_cast<double>(used);
-  e.parameters["seed"] = static_cast<double>(options.seed);
   e.details["h_z"] = hz;
   e.details["h_z_given_x"] = hzx;
   e.details["log_n_ceiling"] = std::log(static_cast<double>(n));
@@ -460,10 +457,6 @@ estimate noisy_mutual_information(const Input& f, const entropy::noisy_options& 
       e.diagnostics.push_back("Gaussian upper bound skipped: Cov(Z) is singular");
     }
   }
-  entropy::detail::note_zeros(m, e);
-  if (used < n)
-    e.diagnostics.push_back("mixture density from a random subset of centres (own centre exact): "
-                            "log of an unbiased density estimate, I biased slightly upwards");
   if (e.value < 0.0)
     e.diagnostics.push_back("negative estimate: Monte-Carlo error around 0 (true I >= 0)");
   if (e.value > std::log(static_cast<double>(n)))
