@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <map>
@@ -32,7 +33,7 @@ struct config {
   int epochs = 10;
   std::int64_t n_train = 400000, n_test = 20000, dim = 64, classes = 10;
   std::int64_t hidden = 1024, bottleneck = 64, penultimate = 32, batch = 256;
-  double lr = 1e-3, sigma = 0.3, class_spread = 1.0, noise_std = 4.0;
+  double lr = 3e-4, sigma = 0.3, class_spread = 1.0, noise_std = 4.0;
   double gamma = 0.0;               // IB-layer loss gamma * ||z_penultimate||^2 (Latent point collapse eq. 3)
   double nc_lambda = 0.0, nc_alpha = 1.0;  // NC regulariser -lambda * tanh(alpha * NC) (seed paper Sec. 3.3)
   std::int64_t nc_samples = 10000;  // samples per split for the NC metrics (GPU reduction)
@@ -313,7 +314,7 @@ int main(int argc, char** argv) {
     const torch::Device device = torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
     std::fprintf(stderr, "infoplane: device %s, %lld train / %lld test samples, metrics %s\n", device.str().c_str(),
                  static_cast<long long>(c.n_train), static_cast<long long>(c.n_test), c.metrics ? "on" : "off");
-    std::system(("mkdir -p '" + c.out + "'").c_str());
+    std::filesystem::create_directories(c.out);
     const dataset data = make_dataset(c, device);
     Net net(c);
     net->to(device);
