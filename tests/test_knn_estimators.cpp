@@ -295,6 +295,34 @@ TEST_CASE("wKL is less biased than KL at d = 8 on Gaussian data") {
   CHECK(std::abs(wkl_err) + 0.1 < std::abs(kl_err));
 }
 
+TEST_CASE("wKL flags its variance inflation at high dimension (weight norm diagnostic)") {
+  // At d = 20 the floor(d/4) = 5 constraints force ||w||_2 ~ 4.9e4 for k = 12 (the default):
+  // the estimate is noise-dominated and must say so; at d = 8, k = 80 it is quiet.
+  random_engine rng(21);
+  row_matrix<double> x(400, 20);
+  for (index_t i = 0; i < x.size(); ++i) x.data()[i] = rng.normal();
+  const auto high = entropy::weighted_kozachenko_leonenko(x);
+  CHECK(high.details.at("weight_norm") > 1e4);
+  REQUIRE(high.diagnostics.size() == 1);
+  CHECK(high.diagnostics[0].find("large variance") != std::string::npos);
+  row_matrix<double> y(400, 10);
+  for (index_t i = 0; i < y.size(); ++i) y.data()[i] = rng.normal();
+  mi::entropy_difference_options o;
+  o.estimator = mi::knn_entropy::weighted_kl;
+  o.k = 12;
+  const auto joint = mi::entropy_difference(x.leftCols(10).eval(), y, o);  // h(X,Y) at d = 20
+  bool flagged = false;
+  for (const auto& note : joint.diagnostics) flagged = flagged || note.find("h(X,Y): weight vector norm") == 0;
+  CHECK(flagged);
+  row_matrix<double> low(2000, 8);
+  for (index_t i = 0; i < low.size(); ++i) low.data()[i] = rng.normal();
+  entropy::wkl_options quiet;
+  quiet.k = 80;
+  const auto ok = entropy::weighted_kozachenko_leonenko(low, quiet);
+  CHECK(ok.details.at("weight_norm") < entropy::wkl_weight_norm_warning);
+  CHECK(ok.diagnostics.empty());
+}
+
 // ================================ KSG ========================================================
 
 TEST_CASE("KSG 1 and 2 equal a small independent reference (1e-9)") {

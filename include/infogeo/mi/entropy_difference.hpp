@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "infogeo/core/errors.hpp"
@@ -91,6 +92,9 @@ estimate entropy_difference(const InputX& x, const InputY& y, const entropy_diff
   e.details["h_x"] = hx.value;
   e.details["h_y"] = hy.value;
   e.details["h_xy"] = hxy.value;
+  // Pass on what the entropy estimators flagged (e.g. weighted-KL variance warnings).
+  for (const auto& [part, h] : {std::pair<const char*, const estimate*>{"h(X)", &hx}, {"h(Y)", &hy}, {"h(X,Y)", &hxy}})
+    for (const auto& note : h->diagnostics) e.diagnostics.push_back(std::string(part) + ": " + note);
   neighbors::record(e, opt.preprocess, rx, "_x");
   if (opt.preprocess.standardize) e.details["sum_log_sd_y"] = ry.sum_log_sd;
   if (opt.preprocess.jitter > 0.0) e.details["duplicate_rows_y"] = static_cast<double>(ry.duplicate_rows);
