@@ -5,6 +5,9 @@
 #include <cmath>
 #include <functional>
 #include <vector>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "infogeo/core.hpp"
 #include "infogeo/entropy/kde.hpp"
@@ -237,6 +240,18 @@ TEST_CASE("noisy: subset of centres, bounds, determinism") {
   const auto full = mi::noisy_mutual_information(f, o);
   // Same seed -> bit-identical (also across thread counts: fixed per-centre streams).
   CHECK(mi::noisy_mutual_information(f, o).value == full.value);
+#ifdef _OPENMP
+  {
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    const double one = mi::noisy_mutual_information(f, o).value;
+    omp_set_num_threads(3);
+    const double three = mi::noisy_mutual_information(f, o).value;
+    omp_set_num_threads(threads);
+    CHECK(one == full.value);
+    CHECK(three == full.value);
+  }
+#endif
   // Slow reference: the exact mixture log-density at the same draws (streams split(j)).
   {
     const random_engine root(o.seed);

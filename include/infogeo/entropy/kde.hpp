@@ -101,14 +101,18 @@ inline void gaussian_log_sums(const row_matrix<double>& x, const std::vector<ind
   if (out2 != nullptr) out2->assign(kde_sz(m), 0.0);
   const index_t blocks = (m + query_block - 1) / query_block;
   const double inf = std::numeric_limits<double>::infinity();
+#ifdef _OPENMP
 #pragma omp parallel
+#endif
   {
     row_matrix<double> tile(d, ref_block);  // reference tile, transposed: D x 256
     Eigen::ArrayXd dist(ref_block);
     double dmin[query_block];
     double sum1[query_block];
     double sum2[query_block];
+#ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
+#endif
     for (index_t qb = 0; qb < blocks; ++qb) {
       const index_t q0 = qb * query_block;
       const index_t qn = std::min(query_block, m - q0);
@@ -129,7 +133,9 @@ inline void gaussian_log_sums(const row_matrix<double>& x, const std::vector<ind
           for (index_t t = 0; t < d; ++t) {
             const double v = xq[t];
             const double* col = tile.data() + t * ref_block;
+#ifdef _OPENMP
 #pragma omp simd
+#endif
             for (index_t r = 0; r < rn; ++r) {
               const double diff = v - col[r];
               dr[r] += diff * diff;

@@ -167,7 +167,9 @@ inline double component_log_density(const noisy_model& m, index_t l, const doubl
   const double* fl = m.f.data() + l * d;
   const double* wl = m.inv_var.data() + l * d;
   double q = 0.0;
+#ifdef _OPENMP
 #pragma omp simd reduction(+ : q)
+#endif
   for (index_t i = 0; i < d; ++i) {
     const double diff = z[i] - fl[i];
     q += wl[i] * diff * diff;
@@ -208,14 +210,18 @@ inline std::vector<double> mixture_neg_log_terms(const noisy_model& m, const noi
   const random_engine root(o.seed);
   const double ninf = -std::numeric_limits<double>::infinity();
   const double log_n = std::log(static_cast<double>(n));
+#ifdef _OPENMP
 #pragma omp parallel
+#endif
   {
     row_matrix<double> z(centre_block * k, d);
     std::vector<index_t> origin(nz_sz(centre_block * k));
     std::vector<double> run_max(nz_sz(centre_block * k));
     std::vector<double> run_sum(nz_sz(centre_block * k));
     Eigen::ArrayXd tile(mix_block);
+#ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
+#endif
     for (index_t b = 0; b < blocks; ++b) {
       const index_t j0 = b * centre_block;
       const index_t jn = std::min(centre_block, n - j0);
