@@ -259,3 +259,133 @@ TEST_CASE("preprocessing: duplicate rows, standardisation, seeded jitter") {
   jit.jitter = -1.0;
   CHECK_THROWS_AS(preprocess(c, jit, "test", "x"), infogeo::invalid_argument);
 }
+
+// ---- kd_tree internals: leaf sizes, windows, boundary radii, ties (tolerance 0 throughout) ------
+
+namespace {
+
+// Brute-force count with the canonical distance formulas (the reference for count_within).
+index_t scan_count(const row_matrix<double>& pts, const double* q, double r, bool strict, norm_kind norm) {
+  index_t c = 0;
+  for (index_t j = 0; j < pts.rows(); ++j) {
+    double acc = 0.0;
+    for (index_t t = 0; t < pts.cols(); ++t) {
+      const double diff = q[t] - pts(j, t);
+      acc = norm == norm_kind::chebyshev ? std::max(acc, std::abs(diff)) : acc + diff * diff;
+    }
+    const double dist = norm == norm_kind::chebyshev ? acc : std::sqrt(acc);
+    c += strict ? dist < r : dist <= r;
+  }
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("kd_tree with any leaf size equals brute force: k-NN, boundary counts, ties") {
+  // Leaf sizes from 1 (deep tree, every box test exercised) to larger than n (one sorted leaf,
+  // only the window search prunes). Integer data puts many points exactly on the k-th distance
+  // and on the count radius, where strict and non-strict differ.
+  for (const bool ties : {false, true}) {
+    for (const index_t d : {1, 2, 3, 6, 10}) {
+      const auto pts = ties ? integer_grid(900, d, 40 + static_cast<std::uint64_t>(d))
+                            : gaussian(900, d, 50 + static_cast<std::uint64_t>(d));
+      for (const norm_kind norm : {norm_kind::chebyshev, norm_kind::euclidean}) {
+        const auto ref = reference_knn(pts, pts, true, 5, norm);
+        for (const index_t leaf : {1, 3, 16, 64, 256, 2000}) {
+          CAPTURE(ties);
+          CAPTURE(d);
+          CAPTURE(leaf);
+          CAPTURE(static_cast<int>(norm));
+          const kd_tree tree(pts, leaf);
+          std::size_t bad_knn = 0;
+          std::size_t bad_count = 0;
+          std::size_t bad_point = 0;
+          std::vector<double> dist(5);
+          std::vector<index_t> idx(5);
+          std::vector<double> q(static_cast<std::size_t>(d));
+          for (index_t p = 0; p < pts.rows(); p += 3) {
+            const index_t i = tree.perm()[static_cast<std::size_t>(p)];
+            tree.point_at(p, q.data());
+            for (index_t t = 0; t < d; ++t) bad_point += q[static_cast<std::size_t>(t)] != pts(i, t);
+            tree.knn(pts.row(i).data(), 5, i, norm, dist.data(), idx.data());
+            for (index_t j = 0; j < 5; ++j) {
+              const double got = norm == norm_kind::chebyshev ? dist[static_cast<std::size_t>(j)]
+                                                              : std::sqrt(dist[static_cast<std::size_t>(j)]);
+              bad_knn += got != ref.distance(i, j) || idx[static_cast<std::size_t>(j)] != ref.index(i, j);
+            }
+            // Radii exactly at the 1st and 5th neighbour distance, and 0.
+            for (const double r : {ref.distance(i, 0), ref.kth_distance(i), 0.0})
+              for (const bool strict : {true, false})
+                bad_count += tree.count_within(pts.row(i).data(), r, strict, norm) !=
+                             scan_count(pts, pts.row(i).data(), r, strict, norm);
+          }
+          CHECK(bad_point == 0);
+          CHECK(bad_knn == 0);
+          CHECK(bad_count == 0);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("1-D range counts search from the query's rank: ties, radius 0, strict and not") {
+  for (const bool ties : {false, true}) {
+    const auto pts = ties ? integer_grid(1500, 1, 61) : gaussian(1500, 1, 62);
+    const range_counter sorted(pts, norm_kind::chebyshev);
+    const range_counter brute(pts, norm_kind::chebyshev, backend::brute_force);
+    REQUIRE(std::string(sorted.algorithm()) == "sorted_1d");
+    random_engine rng(63);
+    for (const bool strict : {true, false}) {
+      std::vector<double> radii(1500);
+      for (std::size_t i = 0; i < radii.size(); ++i)
+        radii[i] = i % 5 == 0 ? 0.0 : ties ? static_cast<double>(rng.uniform_index(4)) : 0.5 * rng.uniform();
+      CAPTURE(ties);
+      CAPTURE(strict);
+      CHECK(sorted.count_others(radii, strict) == brute.count_others(radii, strict));
+    }
+  }
+}
+
+TEST_CASE("partition_point_near equals std::partition_point from every hint") {
+  const std::vector<double> a = {-3, -1, -1, 0, 0, 0, 2, 2, 5, 7, 7, 7, 9};
+  const auto n = a.size();
+  for (const double x : {-4.0, -1.0, 0.0, 1.0, 2.0, 7.0, 9.0, 10.0}) {
+    auto pred = [x](double v) { return v < x; };
+    const auto want = static_cast<std::size_t>(std::partition_point(a.begin(), a.end(), pred) - a.begin());
+    for (std::size_t hint = 0; hint <= n + 2; ++hint) {
+      CAPTURE(x);
+      CAPTURE(hint);
+      CHECK(neighbors::detail::partition_point_near(a.data(), n, hint, pred) == want);
+    }
+  }
+}
+
+TEST_CASE("vectorised leaf scan (AVX2 or not) is bit-identical to the scalar distance formulas") {
+  const index_t d = 7;
+  const index_t m = 45;
+  const auto pts = gaussian(m, d, 71, 3.0);
+  std::vector<double> blk(static_cast<std::size_t>(m * d));
+  for (index_t t = 0; t < m; ++t)
+    for (index_t j = 0; j < d; ++j) blk[static_cast<std::size_t>(j * m + t)] = pts(t, j);
+  const auto qm = gaussian(1, d, 72, 3.0);
+  const double* q = qm.row(0).data();
+  std::vector<double> out(static_cast<std::size_t>(m));
+  for (const norm_kind norm : {norm_kind::chebyshev, norm_kind::euclidean}) {
+    const bool cheb = norm == norm_kind::chebyshev;
+    const index_t t0 = 2;
+    const index_t c = m - 5;
+    const double thr = cheb ? 3.0 : 9.0;
+    const index_t inside = cheb ? neighbors::detail::leaf_scan<true>(blk.data(), m, d, t0, c, q, out.data(), thr, true)
+                                : neighbors::detail::leaf_scan<false>(blk.data(), m, d, t0, c, q, out.data(), thr, true);
+    index_t want_inside = 0;
+    std::size_t bad = 0;
+    for (index_t t = 0; t < c; ++t) {
+      const double want = cheb ? neighbors::detail::max_abs_diff(q, pts.row(t0 + t).data(), d)
+                               : neighbors::detail::squared_l2(q, pts.row(t0 + t).data(), d);
+      bad += out[static_cast<std::size_t>(t)] != want;
+      want_inside += want < thr;
+    }
+    CHECK(bad == 0);
+    CHECK(inside == want_inside);
+  }
+}

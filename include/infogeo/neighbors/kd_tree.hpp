@@ -24,6 +24,7 @@
 #include <limits>
 #include <nanoflann.hpp>
 #include <numeric>
+#include <utility>
 #include <vector>
 
 #include "infogeo/core/errors.hpp"
@@ -155,8 +156,8 @@ class nanoflann_result_set {
 // order as max_abs_diff / squared_l2, so the values are bit-identical to the scalar formulas
 // (IEEE subtraction, abs, max and sum do not depend on the vector width).
 template <bool Cheb>
-inline void leaf_distances_body(const double* blk, index_t m, index_t d, index_t t0, index_t c,
-                                const double* q, double* out) {
+inline index_t leaf_scan_body(const double* blk, index_t m, index_t d, index_t t0, index_t c,
+                              const double* q, double* out, double threshold, bool strict) {
   const double* col = blk + t0;
   const double q0 = q[0];
   for (index_t t = 0; t < c; ++t) {
@@ -176,36 +177,25 @@ inline void leaf_distances_body(const double* blk, index_t m, index_t d, index_t
       }
     }
   }
+  index_t inside = 0;
+  if (strict)
+    for (index_t t = 0; t < c; ++t) inside += out[t] < threshold ? 1 : 0;
+  else
+    for (index_t t = 0; t < c; ++t) inside += out[t] <= threshold ? 1 : 0;
+  return inside;
 }
 
 // On x86-64 builds without -mavx2, GCC and Clang compile a second copy of the leaf scan for
-// AVX2 and pick it at run time (no FMA is enabled, so the L2 sum is not contracted and stays
+// AVX2 and pick it at run time (FMA is not enabled, so the L2 sum is not contracted and stays
 // identical to the scalar one).
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && !defined(__AVX2__) && \
     !defined(INFOGEO_NO_AVX2_DISPATCH)
 #define INFOGEO_NEIGHBORS_AVX2_DISPATCH 1
 template <bool Cheb>
-__attribute__((target("avx2"), noinline)) void leaf_distances_avx2(
-    const double* blk, index_t m, index_t d, index_t t0, index_t c, const double* q, double* out) {
-  const double* col = blk + t0;
-  const double q0 = q[0];
-  for (index_t t = 0; t < c; ++t) {
-    const double diff = q0 - col[t];
-    out[t] = Cheb ? std::abs(diff) : diff * diff;
-  }
-  for (index_t j = 1; j < d; ++j) {
-    col = blk + j * m + t0;
-    const double qj = q[j];
-    for (index_t t = 0; t < c; ++t) {
-      const double diff = qj - col[t];
-      if (Cheb) {
-        const double a = std::abs(diff);
-        out[t] = out[t] < a ? a : out[t];
-      } else {
-        out[t] = out[t] + diff * diff;
-      }
-    }
-  }
+__attribute__((target("avx2"), flatten, noinline)) index_t leaf_scan_avx2(
+    const double* blk, index_t m, index_t d, index_t t0, index_t c, const double* q, double* out,
+    double threshold, bool strict) {
+  return leaf_scan_body<Cheb>(blk, m, d, t0, c, q, out, threshold, strict);
 }
 inline bool cpu_has_avx2() {
   static const bool has = __builtin_cpu_supports("avx2");
@@ -213,16 +203,28 @@ inline bool cpu_has_avx2() {
 }
 #endif
 
+/// Computes the distances (comparable units) from q to points [t0, t0 + c) of a leaf block into
+/// out[0, c) and returns how many are < threshold (strict) or <= threshold.
 template <bool Cheb>
-inline void leaf_distances(const double* blk, index_t m, index_t d, index_t t0, index_t c,
-                           const double* q, double* out) {
+inline index_t leaf_scan(const double* blk, index_t m, index_t d, index_t t0, index_t c,
+                         const double* q, double* out, double threshold, bool strict) {
 #ifdef INFOGEO_NEIGHBORS_AVX2_DISPATCH
-  if (cpu_has_avx2()) {
-    leaf_distances_avx2<Cheb>(blk, m, d, t0, c, q, out);
-    return;
-  }
+  if (cpu_has_avx2()) return leaf_scan_avx2<Cheb>(blk, m, d, t0, c, q, out, threshold, strict);
 #endif
-  leaf_distances_body<Cheb>(blk, m, d, t0, c, q, out);
+  return leaf_scan_body<Cheb>(blk, m, d, t0, c, q, out, threshold, strict);
+}
+
+/// std::partition_point on a[0, n) (pred true, then false) without data-dependent branches.
+template <class Pred>
+inline index_t branchless_partition_point(const double* a, index_t n, Pred pred) {
+  if (n <= 0) return 0;
+  const double* base = a;
+  while (n > 1) {
+    const index_t half = n / 2;
+    base = pred(base[half]) ? base + half : base;
+    n -= half;
+  }
+  return static_cast<index_t>(base - a) + (pred(*base) ? 1 : 0);
 }
 
 }  // namespace detail
@@ -264,15 +266,28 @@ class nanoflann_l2_index {
 /// Build O(N log N D); memory O(N D).
 class kd_tree {
  public:
-  explicit kd_tree(const row_matrix<double>& points, index_t leaf_size = 32)
-      : n_(points.rows()), d_(points.cols()), leaf_size_(std::max<index_t>(leaf_size, 1)) {
+  explicit kd_tree(const row_matrix<double>& points, index_t leaf_size = 0)
+      : n_(points.rows()),
+        d_(points.cols()),
+        leaf_size_(leaf_size > 0 ? leaf_size : default_leaf_size(points.cols())) {
     require(d_ >= 1, "kd_tree", "points must have at least one column (dims=", d_, ")");
     perm_.resize(static_cast<std::size_t>(n_));
     std::iota(perm_.begin(), perm_.end(), index_t{0});
     nodes_.reserve(static_cast<std::size_t>(2 * (n_ / leaf_size_ + 1)));
     soa_.resize(static_cast<std::size_t>(n_ * d_));
-    if (n_ > 0) build(points, 0, n_);
+    if (n_ > 0) {
+      row_matrix<double> work = points;
+      std::vector<std::pair<double, index_t>> keys;
+      std::vector<double> rows;
+      std::vector<index_t> ids;
+      build(work, 0, n_, keys, rows, ids);
+    }
   }
+
+  /// Leaf size used when none is given: leaves are scanned with vectorised loops over a sorted
+  /// window, so large leaves pay off; measured best (docs/performance_knn.md): 64 points in
+  /// 1-2 dimensions, 256 above.
+  static index_t default_leaf_size(index_t d) { return d <= 2 ? 64 : 256; }
 
   index_t size() const { return n_; }
   index_t dims() const { return d_; }
@@ -292,6 +307,25 @@ class kd_tree {
     else
       search<false>(query, skip, best);
     return best.count();
+  }
+
+  /// Copies the coordinates of the point at tree position p (0 <= p < size()) into out[0, dims()).
+  /// Self queries in tree order read their point here: sequential, cache-resident memory.
+  void point_at(index_t p, double* out) const {
+    index_t lo_pos = 0;
+    index_t id = 0;
+    // Descend to the leaf holding position p (the leaf blocks start at their begin * d).
+    for (;;) {
+      const node& nd = nodes_[static_cast<std::size_t>(id)];
+      if (nd.right < 0) {
+        lo_pos = nd.begin;
+        const index_t m = nd.end - nd.begin;
+        const double* blk = &soa_[static_cast<std::size_t>(lo_pos * d_)];
+        for (index_t j = 0; j < d_; ++j) out[j] = blk[j * m + (p - lo_pos)];
+        return;
+      }
+      id = p < nodes_[static_cast<std::size_t>(id + 1)].end ? id + 1 : nd.right;
+    }
   }
 
   /// Number of points p (all of them, the query's own point included if it is in the tree)
@@ -334,8 +368,8 @@ class kd_tree {
       const double gap = v - q;
       return v <= q || (strict ? gap < r : gap <= r);
     };
-    first = static_cast<index_t>(std::partition_point(c, c + m, out_below) - c);
-    last = static_cast<index_t>(std::partition_point(c + first, c + m, within_or_below) - c);
+    first = detail::branchless_partition_point(c, m, out_below);
+    last = first + detail::branchless_partition_point(c + first, m - first, within_or_below);
   }
 
   // Distance from the query to a node's box (comparable units: squared for L2).
@@ -383,7 +417,7 @@ class kd_tree {
         if (Cheb) window(blk + nd.axis * m, m, query[nd.axis], worst, false, first, last);
         for (index_t t0 = first; t0 < last; t0 += chunk) {
           const index_t c = std::min(chunk, last - t0);
-          detail::leaf_distances<Cheb>(blk, m, d_, t0, c, query, buf);
+          if (detail::leaf_scan<Cheb>(blk, m, d_, t0, c, query, buf, worst, false) == 0) continue;
           for (index_t t = 0; t < c; ++t) {
             if (buf[t] > worst) continue;
             const index_t original = perm_[static_cast<std::size_t>(nd.begin + t0 + t)];
@@ -449,13 +483,7 @@ class kd_tree {
         window(blk + nd.axis * m, m, query[nd.axis], radius, strict, first, last);
         for (index_t t0 = first; t0 < last; t0 += chunk) {
           const index_t c = std::min(chunk, last - t0);
-          detail::leaf_distances<true>(blk, m, d_, t0, c, query, buf);
-          index_t inside = 0;
-          if (strict)
-            for (index_t t = 0; t < c; ++t) inside += buf[t] < radius ? 1 : 0;
-          else
-            for (index_t t = 0; t < c; ++t) inside += buf[t] <= radius ? 1 : 0;
-          count += inside;
+          count += detail::leaf_scan<true>(blk, m, d_, t0, c, query, buf, radius, strict);
         }
         continue;
       }
@@ -496,7 +524,7 @@ class kd_tree {
         const double* blk = &soa_[static_cast<std::size_t>(nd.begin * d_)];
         for (index_t t0 = 0; t0 < m; t0 += chunk) {
           const index_t c = std::min(chunk, m - t0);
-          detail::leaf_distances<false>(blk, m, d_, t0, c, query, buf);
+          detail::leaf_scan<false>(blk, m, d_, t0, c, query, buf, 0.0, false);
           for (index_t t = 0; t < c; ++t) {
             const double dist = std::sqrt(buf[t]);
             count += strict ? (dist < radius) : (dist <= radius);
@@ -511,7 +539,11 @@ class kd_tree {
   }
 
   // Builds the subtree over tree positions [begin, end) in preorder (left child = id + 1).
-  index_t build(const row_matrix<double>& points, index_t begin, index_t end) {
+  // Builds the subtree over tree positions [begin, end) in preorder (left child = id + 1). `work`
+  // holds the points of [begin, end) in tree order (row-major), so every pass is sequential.
+  index_t build(row_matrix<double>& work, index_t begin, index_t end,
+                std::vector<std::pair<double, index_t>>& keys, std::vector<double>& rows,
+                std::vector<index_t>& ids) {
     const index_t id = static_cast<index_t>(nodes_.size());
     nodes_.push_back(node{begin, end, -1, 0});
     boxes_.resize(static_cast<std::size_t>(2 * (id + 1) * d_));
@@ -522,7 +554,7 @@ class kd_tree {
       h[j] = -std::numeric_limits<double>::infinity();
     }
     for (index_t p = begin; p < end; ++p) {
-      const double* row = points.row(perm_[static_cast<std::size_t>(p)]).data();
+      const double* row = work.row(p).data();
       for (index_t j = 0; j < d_; ++j) {
         l[j] = std::min(l[j], row[j]);
         h[j] = std::max(h[j], row[j]);
@@ -536,26 +568,41 @@ class kd_tree {
         split = j;
       }
     }
-    // A leaf when small or when all points coincide (spread 0).
-    if (end - begin <= leaf_size_ || !(spread > 0.0)) {
-      const index_t m = end - begin;
-      // Leaf points sorted by the widest coordinate: scans then cover only a window of it.
-      std::sort(perm_.begin() + begin, perm_.begin() + end, [&](index_t a, index_t b) {
-        return points(a, split) < points(b, split) || (points(a, split) == points(b, split) && a < b);
-      });
+    const index_t m = end - begin;
+    const bool leaf = m <= leaf_size_ || !(spread > 0.0);  // small, or all points coincide
+    const index_t mid = begin + m / 2;
+    // Reorder [begin, end) by the split coordinate: fully sorted in a leaf (scans then cover a
+    // window of it), median-partitioned otherwise. Keys are (value, original index): no ties.
+    keys.resize(static_cast<std::size_t>(m));
+    for (index_t t = 0; t < m; ++t)
+      keys[static_cast<std::size_t>(t)] = {work(begin + t, split), t};
+    auto by_key = [&](const std::pair<double, index_t>& x, const std::pair<double, index_t>& y) {
+      return x.first < y.first ||
+             (x.first == y.first && perm_[static_cast<std::size_t>(begin + x.second)] <
+                                        perm_[static_cast<std::size_t>(begin + y.second)]);
+    };
+    if (leaf)
+      std::sort(keys.begin(), keys.end(), by_key);
+    else
+      std::nth_element(keys.begin(), keys.begin() + (mid - begin), keys.end(), by_key);
+    rows.resize(static_cast<std::size_t>(m * d_));
+    ids.resize(static_cast<std::size_t>(m));
+    for (index_t t = 0; t < m; ++t) {
+      const index_t from = begin + keys[static_cast<std::size_t>(t)].second;
+      std::copy_n(work.row(from).data(), d_, &rows[static_cast<std::size_t>(t * d_)]);
+      ids[static_cast<std::size_t>(t)] = perm_[static_cast<std::size_t>(from)];
+    }
+    std::copy(rows.begin(), rows.end(), work.row(begin).data());
+    std::copy(ids.begin(), ids.end(), perm_.begin() + begin);
+    if (leaf) {
       nodes_[static_cast<std::size_t>(id)].axis = split;
       double* blk = &soa_[static_cast<std::size_t>(begin * d_)];
-      for (index_t t = 0; t < m; ++t) {
-        const double* row = points.row(perm_[static_cast<std::size_t>(begin + t)]).data();
-        for (index_t j = 0; j < d_; ++j) blk[j * m + t] = row[j];
-      }
+      for (index_t t = 0; t < m; ++t)
+        for (index_t j = 0; j < d_; ++j) blk[j * m + t] = work(begin + t, j);
       return id;
     }
-    const index_t mid = begin + (end - begin) / 2;
-    std::nth_element(perm_.begin() + begin, perm_.begin() + mid, perm_.begin() + end,
-                     [&](index_t a, index_t b) { return points(a, split) < points(b, split); });
-    build(points, begin, mid);  // left child: id + 1
-    const index_t right = build(points, mid, end);
+    build(work, begin, mid, keys, rows, ids);  // left child: id + 1
+    const index_t right = build(work, mid, end, keys, rows, ids);
     nodes_[static_cast<std::size_t>(id)].right = right;
     return id;
   }

@@ -146,7 +146,13 @@ inline knn_result run_knn(const row_matrix<double>& refs, const row_matrix<doubl
 #endif
     for (index_t p = 0; p < nq; ++p) {
       const index_t i = self ? perm[static_cast<std::size_t>(p)] : p;
-      tree.knn(queries.row(i).data(), k, self ? i : -1, norm, dist + i * k, idx + i * k);
+      if (self) {
+        std::vector<double> q(static_cast<std::size_t>(refs.cols()));
+        tree.point_at(p, q.data());  // same values as queries.row(i), read from the tree
+        tree.knn(q.data(), k, i, norm, dist + i * k, idx + i * k);
+      } else {
+        tree.knn(queries.row(i).data(), k, -1, norm, dist + i * k, idx + i * k);
+      }
     }
   }
   if (l2)
@@ -274,10 +280,16 @@ class range_counter {
       const double r = radii[static_cast<std::size_t>(i)];
       const bool self_inside = strict ? 0.0 < r : 0.0 <= r;
       // In 1-D the query is sorted_[p]: the search starts there (galloping, O(log count)).
-      const index_t c = mode_ == mode::sorted
-                            ? count_sorted(sorted_[static_cast<std::size_t>(p)], r, strict,
-                                           static_cast<std::size_t>(p))
-                            : count(points_->row(i).data(), r, strict);
+      index_t c = 0;
+      if (mode_ == mode::sorted) {
+        c = count_sorted(sorted_[static_cast<std::size_t>(p)], r, strict, static_cast<std::size_t>(p));
+      } else if (mode_ == mode::tree) {
+        std::vector<double> q(static_cast<std::size_t>(points_->cols()));
+        tree_->point_at(p, q.data());  // the query's coordinates, read from the tree
+        c = tree_->count_within(q.data(), r, strict, norm_);
+      } else {
+        c = count(points_->row(i).data(), r, strict);
+      }
       counts[static_cast<std::size_t>(i)] = c - (self_inside ? 1 : 0);
     }
     return counts;
