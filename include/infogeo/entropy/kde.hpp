@@ -152,8 +152,8 @@ inline void gaussian_log_sums(const row_matrix<double>& x, const std::vector<ind
             }
             dmin[i] = dt;
           }
-          sum1[i] += (-s1 * (tile_dist - dmin[i])).exp().sum();
-          if (out2 != nullptr) sum2[i] += (-s2 * (tile_dist - dmin[i])).exp().sum();
+          sum1[i] += sum_exp_shifted(dr, rn, -s1, dmin[i]);
+          if (out2 != nullptr) sum2[i] += sum_exp_shifted(dr, rn, -s2, dmin[i]);
         }
       }
       for (index_t i = 0; i < qn; ++i) {

@@ -264,7 +264,7 @@ inline std::vector<double> mixture_neg_log_terms(const noisy_model& m, const noi
             rs *= std::exp(rm - tmax);  // exp(-inf) = 0 on the first tile
             rm = tmax;
           }
-          rs += (v - rm).exp().sum();
+          rs += sum_exp_shifted(tile.data(), tn, 1.0, rm);
         }
       }
       for (index_t s = 0; s < rows; ++s) {
