@@ -277,6 +277,16 @@ TEST_CASE("noisy: subset of centres, bounds, determinism") {
   CHECK(full.details.at("h_z") >= full.details.at("h_z_given_x"));
   CHECK(full.details.at("h_z") <= full.details.at("h_z_gaussian_upper") + 4.0 * *full.std_error);
   CHECK(full.value <= full.details.at("log_n_ceiling"));
+  // The standalone bound is the same number: 1/2 log det(2 pi e (Cov_N(f) + sigma^2 I)).
+  const auto ub = entropy::noisy_gaussian_upper_bound(f, o);
+  {
+    const row_matrix<double> c = f.rowwise() - f.colwise().mean();
+    Eigen::MatrixXd cov = (c.transpose() * c) / 300.0;
+    cov.diagonal().array() += 0.25;
+    const double ref = 1.5 * std::log(2.0 * pi * std::exp(1.0)) + 0.5 * std::log(cov.determinant());
+    CHECK(std::abs(ub.value - ref) < 1e-12);
+    CHECK(ub.value == full.details.at("h_z_gaussian_upper"));
+  }
   const auto lb = entropy::noisy_entropy_lower_bound(f, o, 4.0);
   CHECK(lb.details.at("bound_conditional") == doctest::Approx(full.details.at("h_z_given_x")));
   CHECK(lb.value == doctest::Approx(4.0));  // additive: h(f + E) >= h(f), passed in
