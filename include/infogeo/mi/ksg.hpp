@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cmath>
+#include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -121,8 +123,37 @@ estimate ksg(const InputX& x, const InputY& y, const ksg_options& opt = {}) {
       rad_y[static_cast<std::size_t>(i)] = ey;
     }
   }
-  const neighbors::range_counter cx(mx, norm_kind::chebyshev, opt.search);
-  const neighbors::range_counter cy(my, norm_kind::chebyshev, opt.search);
+  // The two marginal structures (sorts / kd-trees) are built concurrently; an exception (e.g.
+  // bad_alloc) is carried out of the parallel region and rethrown.
+  std::unique_ptr<neighbors::range_counter> px;
+  std::unique_ptr<neighbors::range_counter> py;
+  std::exception_ptr fail_x;
+  std::exception_ptr fail_y;
+#ifdef _OPENMP
+#pragma omp parallel sections
+#endif
+  {
+#ifdef _OPENMP
+#pragma omp section
+#endif
+    try {
+      px = std::make_unique<neighbors::range_counter>(mx, norm_kind::chebyshev, opt.search);
+    } catch (...) {
+      fail_x = std::current_exception();
+    }
+#ifdef _OPENMP
+#pragma omp section
+#endif
+    try {
+      py = std::make_unique<neighbors::range_counter>(my, norm_kind::chebyshev, opt.search);
+    } catch (...) {
+      fail_y = std::current_exception();
+    }
+  }
+  if (fail_x) std::rethrow_exception(fail_x);
+  if (fail_y) std::rethrow_exception(fail_y);
+  const neighbors::range_counter& cx = *px;
+  const neighbors::range_counter& cy = *py;
   const auto nx = cx.count_others(rad_x, v1);
   const auto ny = cy.count_others(rad_y, v1);
 

@@ -214,17 +214,21 @@ inline index_t leaf_scan(const double* blk, index_t m, index_t d, index_t t0, in
   return leaf_scan_body<Cheb>(blk, m, d, t0, c, q, out, threshold, strict);
 }
 
-/// std::partition_point on a[0, n) (pred true, then false) without data-dependent branches.
+/// std::partition_point on a[0, n) (pred true, then false) by counting: first over every 16th
+/// element (independent loads, no dependent chain as in a bisection), then inside the one
+/// stretch of 15 that holds the boundary. Exact: the count of a true-then-false predicate over
+/// a prefix-closed set is its partition point.
 template <class Pred>
-inline index_t branchless_partition_point(const double* a, index_t n, Pred pred) {
-  if (n <= 0) return 0;
-  const double* base = a;
-  while (n > 1) {
-    const index_t half = n / 2;
-    base = pred(base[half]) ? base + half : base;
-    n -= half;
-  }
-  return static_cast<index_t>(base - a) + (pred(*base) ? 1 : 0);
+inline index_t fenced_partition_point(const double* a, index_t n, Pred pred) {
+  constexpr index_t step = 16;
+  index_t fences = 0;
+  for (index_t t = 0; t < n; t += step) fences += pred(a[t]) ? 1 : 0;
+  if (fences == 0) return 0;
+  const index_t lo = (fences - 1) * step + 1;
+  const index_t hi = std::min(n, fences * step);
+  index_t at = lo;
+  for (index_t t = lo; t < hi; ++t) at += pred(a[t]) ? 1 : 0;
+  return at;
 }
 
 }  // namespace detail
@@ -356,8 +360,10 @@ class kd_tree {
 
   // The leaf's points t in [0, m) whose sorted coordinate c[t] (ascending) can satisfy
   // fl(|q - c[t]|) <= r (or < r when strict): [first, last). fl(q - c) is non-increasing and
-  // fl(c - q) non-decreasing in c (monotone rounding), so both ends are exact partition points
-  // of the very same predicate the distance test applies; points outside cannot qualify.
+  // fl(c - q) non-decreasing in c (monotone rounding), so both predicates below are true-then-
+  // false along c and the number of points satisfying one is exactly its partition point; the
+  // counts are branch-free vector loops (no chain of dependent loads as in a bisection). The
+  // same predicate as the distance test decides, so points outside cannot qualify.
   static void window(const double* c, index_t m, double q, double r, bool strict,
                      index_t& first, index_t& last) {
     auto out_below = [&](double v) {  // v < q and too far below
@@ -368,8 +374,8 @@ class kd_tree {
       const double gap = v - q;
       return v <= q || (strict ? gap < r : gap <= r);
     };
-    first = detail::branchless_partition_point(c, m, out_below);
-    last = first + detail::branchless_partition_point(c + first, m - first, within_or_below);
+    first = detail::fenced_partition_point(c, m, out_below);
+    last = first + detail::fenced_partition_point(c + first, m - first, within_or_below);
   }
 
   // Distance from the query to a node's box (comparable units: squared for L2).
@@ -392,8 +398,38 @@ class kd_tree {
     return acc;
   }
 
+  // search / count_cheb: the traversal compiled twice (default ISA and AVX2, picked at run time);
+  // both copies perform the same IEEE operations, so they return identical results.
   template <bool Cheb>
   void search(const double* query, index_t skip, detail::top_k& best) const {
+#ifdef INFOGEO_NEIGHBORS_AVX2_DISPATCH
+    if (detail::cpu_has_avx2()) {
+      search_avx2<Cheb>(query, skip, best);
+      return;
+    }
+#endif
+    search_body<Cheb>(query, skip, best);
+  }
+  index_t count_cheb(const double* query, double radius, bool strict) const {
+#ifdef INFOGEO_NEIGHBORS_AVX2_DISPATCH
+    if (detail::cpu_has_avx2()) return count_cheb_avx2(query, radius, strict);
+#endif
+    return count_cheb_body(query, radius, strict);
+  }
+#ifdef INFOGEO_NEIGHBORS_AVX2_DISPATCH
+  template <bool Cheb>
+  __attribute__((target("avx2"), flatten, noinline)) void search_avx2(
+      const double* query, index_t skip, detail::top_k& best) const {
+    search_body<Cheb>(query, skip, best);
+  }
+  __attribute__((target("avx2"), flatten, noinline)) index_t count_cheb_avx2(
+      const double* query, double radius, bool strict) const {
+    return count_cheb_body(query, radius, strict);
+  }
+#endif
+
+  template <bool Cheb>
+  void search_body(const double* query, index_t skip, detail::top_k& best) const {
     // L2 boxes are compared with a relative margin (rounding of the sum); leaves decide exactly.
     const double margin = Cheb ? 1.0 : 1.0 + detail::l2_bound_margin;
     struct item {
@@ -417,7 +453,7 @@ class kd_tree {
         if (Cheb) window(blk + nd.axis * m, m, query[nd.axis], worst, false, first, last);
         for (index_t t0 = first; t0 < last; t0 += chunk) {
           const index_t c = std::min(chunk, last - t0);
-          if (detail::leaf_scan<Cheb>(blk, m, d_, t0, c, query, buf, worst, false) == 0) continue;
+          if (detail::leaf_scan_body<Cheb>(blk, m, d_, t0, c, query, buf, worst, false) == 0) continue;
           for (index_t t = 0; t < c; ++t) {
             if (buf[t] > worst) continue;
             const index_t original = perm_[static_cast<std::size_t>(nd.begin + t0 + t)];
@@ -444,7 +480,7 @@ class kd_tree {
     }
   }
 
-  index_t count_cheb(const double* query, double radius, bool strict) const {
+  index_t count_cheb_body(const double* query, double radius, bool strict) const {
     index_t count = 0;
     index_t stack[160];
     int top = 0;
@@ -483,7 +519,7 @@ class kd_tree {
         window(blk + nd.axis * m, m, query[nd.axis], radius, strict, first, last);
         for (index_t t0 = first; t0 < last; t0 += chunk) {
           const index_t c = std::min(chunk, last - t0);
-          count += detail::leaf_scan<true>(blk, m, d_, t0, c, query, buf, radius, strict);
+          count += detail::leaf_scan_body<true>(blk, m, d_, t0, c, query, buf, radius, strict);
         }
         continue;
       }

@@ -17,6 +17,7 @@
 #include <memory>
 #include <numeric>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "infogeo/core/errors.hpp"
@@ -233,14 +234,16 @@ class range_counter {
     if (points.cols() == 1 && b != backend::brute_force) {
       mode_ = mode::sorted;
       const index_t n = points.rows();
+      // Sort (value, index) pairs (contiguous keys; no ties, so the order is unique).
+      std::vector<std::pair<double, index_t>> keyed(static_cast<std::size_t>(n));
+      for (index_t i = 0; i < n; ++i) keyed[static_cast<std::size_t>(i)] = {points(i, 0), i};
+      std::sort(keyed.begin(), keyed.end());
       order_.resize(static_cast<std::size_t>(n));
-      std::iota(order_.begin(), order_.end(), index_t{0});
-      const double* v = points.data();
-      std::sort(order_.begin(), order_.end(), [v](index_t a, index_t c) {
-        return v[a] < v[c] || (v[a] == v[c] && a < c);
-      });
       sorted_.resize(static_cast<std::size_t>(n));
-      for (index_t p = 0; p < n; ++p) sorted_[static_cast<std::size_t>(p)] = v[order_[static_cast<std::size_t>(p)]];
+      for (index_t p = 0; p < n; ++p) {
+        sorted_[static_cast<std::size_t>(p)] = keyed[static_cast<std::size_t>(p)].first;
+        order_[static_cast<std::size_t>(p)] = keyed[static_cast<std::size_t>(p)].second;
+      }
     } else if (b == backend::kd_tree || (b == backend::automatic && points.rows() > brute_force_max_n)) {
       mode_ = mode::tree;
       tree_ = std::make_unique<kd_tree>(points);
@@ -257,7 +260,11 @@ class range_counter {
   /// Number of points p with dist(q, p) < radius (strict) or <= radius; includes a point equal
   /// to the query. In one dimension both norms are |x - q|.
   index_t count(const double* q, double radius, bool strict) const {
-    if (mode_ == mode::sorted) return count_sorted(q[0], radius, strict, sorted_.size() / 2);
+    if (mode_ == mode::sorted) {
+      std::size_t lo_hint = sorted_.size() / 2;
+      std::size_t hi_hint = lo_hint;
+      return count_sorted(q[0], radius, strict, lo_hint, hi_hint);
+    }
     if (mode_ == mode::tree) return tree_->count_within(q, radius, strict, norm_);
     return brute_count_within(*points_, q, radius, strict, norm_);
   }
@@ -269,28 +276,42 @@ class range_counter {
     require(static_cast<index_t>(radii.size()) == n, "neighbors::range_counter::count_others",
             "radii must have one entry per point (radii=", radii.size(), ", n=", n, ")");
     std::vector<index_t> counts(static_cast<std::size_t>(n));
-    // Queries in sorted / tree order (neighbouring queries touch the same memory).
+    // Queries in sorted / tree order (neighbouring queries touch the same memory), in blocks of
+    // 256; in 1-D each search starts from the previous query's answer in the block (neighbouring
+    // queries have nearly the same interval), which changes the cost, never the result.
     const std::vector<index_t>* order =
         mode_ == mode::tree ? &tree_->perm() : mode_ == mode::sorted ? &order_ : nullptr;
+    const index_t block = 256;
+    const index_t blocks = (n + block - 1) / block;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 256)
+#pragma omp parallel for schedule(dynamic, 1)
 #endif
-    for (index_t p = 0; p < n; ++p) {
-      const index_t i = order ? (*order)[static_cast<std::size_t>(p)] : p;
-      const double r = radii[static_cast<std::size_t>(i)];
-      const bool self_inside = strict ? 0.0 < r : 0.0 <= r;
-      // In 1-D the query is sorted_[p]: the search starts there (galloping, O(log count)).
-      index_t c = 0;
-      if (mode_ == mode::sorted) {
-        c = count_sorted(sorted_[static_cast<std::size_t>(p)], r, strict, static_cast<std::size_t>(p));
-      } else if (mode_ == mode::tree) {
-        std::vector<double> q(static_cast<std::size_t>(points_->cols()));
-        tree_->point_at(p, q.data());  // the query's coordinates, read from the tree
-        c = tree_->count_within(q.data(), r, strict, norm_);
-      } else {
-        c = count(points_->row(i).data(), r, strict);
+    for (index_t b = 0; b < blocks; ++b) {
+      std::vector<double> q(static_cast<std::size_t>(points_->cols()));
+      std::size_t lo_hint = static_cast<std::size_t>(b * block);
+      std::size_t hi_hint = lo_hint;
+      const index_t p0 = b * block;
+      const index_t p1 = std::min(n, p0 + block);
+      // Gather the block's radii first: independent loads overlap, instead of one cache miss
+      // on the critical path of every search.
+      double rb[256];
+      for (index_t p = p0; p < p1; ++p)
+        rb[p - p0] = radii[static_cast<std::size_t>(order ? (*order)[static_cast<std::size_t>(p)] : p)];
+      for (index_t p = p0; p < p1; ++p) {
+        const index_t i = order ? (*order)[static_cast<std::size_t>(p)] : p;
+        const double r = rb[p - p0];
+        const bool self_inside = strict ? 0.0 < r : 0.0 <= r;
+        index_t c = 0;
+        if (mode_ == mode::sorted) {
+          c = count_sorted(sorted_[static_cast<std::size_t>(p)], r, strict, lo_hint, hi_hint);
+        } else if (mode_ == mode::tree) {
+          tree_->point_at(p, q.data());  // the query's coordinates, read from the tree
+          c = tree_->count_within(q.data(), r, strict, norm_);
+        } else {
+          c = count(points_->row(i).data(), r, strict);
+        }
+        counts[static_cast<std::size_t>(i)] = c - (self_inside ? 1 : 0);
       }
-      counts[static_cast<std::size_t>(i)] = c - (self_inside ? 1 : 0);
     }
     return counts;
   }
@@ -298,17 +319,21 @@ class range_counter {
  private:
   // 1-D count: [lo, hi) = the sorted values with |v - x| inside the radius. Both predicates are
   // monotone along the sorted array (rounding of v - x is monotone), so the partition points
-  // are exact; they are searched outward from `hint` (any hint gives the same answer).
-  index_t count_sorted(double x, double radius, bool strict, std::size_t hint) const {
+  // are exact; they are searched outward from the hints (any hints give the same answer), and
+  // the hints are updated to the answer.
+  index_t count_sorted(double x, double radius, bool strict, std::size_t& lo_hint,
+                       std::size_t& hi_hint) const {
     auto inside = [&](double v) {
       const double gap = v < x ? x - v : v - x;
       return strict ? gap < radius : gap <= radius;
     };
     const double* a = sorted_.data();
     const std::size_t hi = detail::partition_point_near(
-        a, sorted_.size(), hint, [&](double v) { return v < x || inside(v); });
+        a, sorted_.size(), hi_hint, [&](double v) { return v < x || inside(v); });
     const std::size_t lo = detail::partition_point_near(
-        a, hi, std::min(hint, hi), [&](double v) { return v < x && !inside(v); });
+        a, hi, std::min(lo_hint, hi), [&](double v) { return v < x && !inside(v); });
+    lo_hint = lo;
+    hi_hint = hi;
     return static_cast<index_t>(hi - lo);
   }
 
