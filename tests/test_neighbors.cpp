@@ -389,3 +389,44 @@ TEST_CASE("vectorised leaf scan (AVX2 or not) is bit-identical to the scalar dis
     CHECK(inside == want_inside);
   }
 }
+
+TEST_CASE("large trees (parallel build) equal brute force and do not depend on the threads") {
+  // n = 30000 >= the size from which kd_tree builds its top levels as OpenMP tasks; integer
+  // data (ties) in 3-D and Gaussian data in 6-D; 300 queries checked against the scan.
+  for (const index_t d : {3, 6}) {
+    const auto pts = d == 3 ? integer_grid(30000, d, 81) : gaussian(30000, d, 82);
+#ifdef _OPENMP
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+#endif
+    const auto one = knn_self(pts, 4, norm_kind::chebyshev, backend::kd_tree);
+    const range_counter c1(pts, norm_kind::chebyshev, backend::kd_tree);
+    std::vector<double> radii(one.distances.begin(), one.distances.begin() + 30000);
+    const auto n1 = c1.count_others(radii, true);
+#ifdef _OPENMP
+    omp_set_num_threads(4);
+#endif
+    const auto many = knn_self(pts, 4, norm_kind::chebyshev, backend::kd_tree);
+    const auto n4 = range_counter(pts, norm_kind::chebyshev, backend::kd_tree).count_others(radii, true);
+#ifdef _OPENMP
+    omp_set_num_threads(saved);
+#endif
+    CAPTURE(d);
+    require_identical(one, many);
+    CHECK(n1 == n4);
+    std::size_t bad = 0;
+    for (index_t i = 0; i < 30000; i += 100) {
+      std::vector<std::pair<double, index_t>> all;
+      for (index_t j = 0; j < 30000; ++j)
+        if (j != i) all.emplace_back(ref_distance(pts, i, pts, j, norm_kind::chebyshev), j);
+      std::partial_sort(all.begin(), all.begin() + 4, all.end());
+      for (index_t j = 0; j < 4; ++j)
+        bad += all[static_cast<std::size_t>(j)].first != one.distance(i, j) ||
+               all[static_cast<std::size_t>(j)].second != one.index(i, j);
+      index_t strict_count = 0;
+      for (const auto& a : all) strict_count += a.first < radii[static_cast<std::size_t>(i)];
+      bad += strict_count != n1[static_cast<std::size_t>(i)];
+    }
+    CHECK(bad == 0);
+  }
+}

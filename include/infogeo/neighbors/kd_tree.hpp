@@ -277,14 +277,19 @@ class kd_tree {
     require(d_ >= 1, "kd_tree", "points must have at least one column (dims=", d_, ")");
     perm_.resize(static_cast<std::size_t>(n_));
     std::iota(perm_.begin(), perm_.end(), index_t{0});
-    nodes_.reserve(static_cast<std::size_t>(2 * (n_ / leaf_size_ + 1)));
+    // The shape depends on n and the leaf size only (every node of more than leaf_size points is
+    // split at its median position), so preorder ids are known in advance and subtrees are
+    // built in parallel into their own slots (the result does not depend on the threads).
+    nodes_.resize(static_cast<std::size_t>(subtree_nodes(n_)));
+    boxes_.resize(nodes_.size() * static_cast<std::size_t>(2 * d_));
     soa_.resize(static_cast<std::size_t>(n_ * d_));
     if (n_ > 0) {
       row_matrix<double> work = points;
-      std::vector<std::pair<double, index_t>> keys;
-      std::vector<double> rows;
-      std::vector<index_t> ids;
-      build(work, 0, n_, keys, rows, ids);
+#ifdef _OPENMP
+#pragma omp parallel if (n_ >= 20000)
+#pragma omp single
+#endif
+      build(work, 0, n_, 0, 0);
     }
   }
 
@@ -574,15 +579,19 @@ class kd_tree {
     return count;
   }
 
-  // Builds the subtree over tree positions [begin, end) in preorder (left child = id + 1).
-  // Builds the subtree over tree positions [begin, end) in preorder (left child = id + 1). `work`
-  // holds the points of [begin, end) in tree order (row-major), so every pass is sequential.
-  index_t build(row_matrix<double>& work, index_t begin, index_t end,
-                std::vector<std::pair<double, index_t>>& keys, std::vector<double>& rows,
-                std::vector<index_t>& ids) {
-    const index_t id = static_cast<index_t>(nodes_.size());
-    nodes_.push_back(node{begin, end, -1, 0});
-    boxes_.resize(static_cast<std::size_t>(2 * (id + 1) * d_));
+  // Number of nodes of the subtree over m points.
+  index_t subtree_nodes(index_t m) const {
+    if (m <= leaf_size_) return 1;
+    return 1 + subtree_nodes(m / 2) + subtree_nodes(m - m / 2);
+  }
+
+  // Builds the subtree over tree positions [begin, end) as node `id` (preorder: left child
+  // id + 1, right child id + 1 + size of the left subtree). `work` holds the points of
+  // [begin, end) in tree order (row-major), so every pass is sequential. The top levels run as
+  // OpenMP tasks on disjoint ranges and node slots.
+  void build(row_matrix<double>& work, index_t begin, index_t end, index_t id, int depth) {
+    const index_t m = end - begin;
+    nodes_[static_cast<std::size_t>(id)] = node{begin, end, -1, 0};
     double* l = &boxes_[static_cast<std::size_t>(2 * id * d_)];
     double* h = l + d_;
     for (index_t j = 0; j < d_; ++j) {
@@ -604,43 +613,51 @@ class kd_tree {
         split = j;
       }
     }
-    const index_t m = end - begin;
-    const bool leaf = m <= leaf_size_ || !(spread > 0.0);  // small, or all points coincide
+    const bool leaf = m <= leaf_size_;
     const index_t mid = begin + m / 2;
     // Reorder [begin, end) by the split coordinate: fully sorted in a leaf (scans then cover a
-    // window of it), median-partitioned otherwise. Keys are (value, original index): no ties.
-    keys.resize(static_cast<std::size_t>(m));
+    // window of it), median-partitioned otherwise. Keys (value, original index) have no ties.
+    struct key {
+      double value;
+      index_t original;
+      index_t at;  // position inside [begin, end)
+    };
+    std::vector<key> keys(static_cast<std::size_t>(m));
     for (index_t t = 0; t < m; ++t)
-      keys[static_cast<std::size_t>(t)] = {work(begin + t, split), t};
-    auto by_key = [&](const std::pair<double, index_t>& x, const std::pair<double, index_t>& y) {
-      return x.first < y.first ||
-             (x.first == y.first && perm_[static_cast<std::size_t>(begin + x.second)] <
-                                        perm_[static_cast<std::size_t>(begin + y.second)]);
+      keys[static_cast<std::size_t>(t)] = key{work(begin + t, split), perm_[static_cast<std::size_t>(begin + t)], t};
+    auto less = [](const key& x, const key& y) {
+      return x.value < y.value || (x.value == y.value && x.original < y.original);
     };
     if (leaf)
-      std::sort(keys.begin(), keys.end(), by_key);
+      std::sort(keys.begin(), keys.end(), less);
     else
-      std::nth_element(keys.begin(), keys.begin() + (mid - begin), keys.end(), by_key);
-    rows.resize(static_cast<std::size_t>(m * d_));
-    ids.resize(static_cast<std::size_t>(m));
-    for (index_t t = 0; t < m; ++t) {
-      const index_t from = begin + keys[static_cast<std::size_t>(t)].second;
-      std::copy_n(work.row(from).data(), d_, &rows[static_cast<std::size_t>(t * d_)]);
-      ids[static_cast<std::size_t>(t)] = perm_[static_cast<std::size_t>(from)];
+      std::nth_element(keys.begin(), keys.begin() + (mid - begin), keys.end(), less);
+    {
+      std::vector<double> rows(static_cast<std::size_t>(m * d_));
+      for (index_t t = 0; t < m; ++t) {
+        const key& kt = keys[static_cast<std::size_t>(t)];
+        std::copy_n(work.row(begin + kt.at).data(), d_, &rows[static_cast<std::size_t>(t * d_)]);
+        perm_[static_cast<std::size_t>(begin + t)] = kt.original;
+      }
+      std::copy(rows.begin(), rows.end(), work.row(begin).data());
     }
-    std::copy(rows.begin(), rows.end(), work.row(begin).data());
-    std::copy(ids.begin(), ids.end(), perm_.begin() + begin);
     if (leaf) {
       nodes_[static_cast<std::size_t>(id)].axis = split;
       double* blk = &soa_[static_cast<std::size_t>(begin * d_)];
       for (index_t t = 0; t < m; ++t)
         for (index_t j = 0; j < d_; ++j) blk[j * m + t] = work(begin + t, j);
-      return id;
+      return;
     }
-    build(work, begin, mid, keys, rows, ids);  // left child: id + 1
-    const index_t right = build(work, mid, end, keys, rows, ids);
+    const index_t right = id + 1 + subtree_nodes(mid - begin);
     nodes_[static_cast<std::size_t>(id)].right = right;
-    return id;
+#ifdef _OPENMP
+#pragma omp task if (depth < 6 && m >= 8192) default(shared)
+#endif
+    build(work, begin, mid, id + 1, depth + 1);
+    build(work, mid, end, right, depth + 1);
+#ifdef _OPENMP
+#pragma omp taskwait
+#endif
   }
 
   index_t n_;

@@ -141,18 +141,23 @@ inline knn_result run_knn(const row_matrix<double>& refs, const row_matrix<doubl
   } else {
     const kd_tree tree(refs);
     const auto& perm = tree.perm();
-    // Self queries run in tree order (cache locality); others in input order.
+    // Self queries run in tree order (cache locality) and read their coordinates from the tree;
+    // others in input order. Blocks of 256 queries, one result slot per query.
+    const index_t block = 256;
+    const index_t blocks = (nq + block - 1) / block;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 256)
+#pragma omp parallel for schedule(dynamic, 1)
 #endif
-    for (index_t p = 0; p < nq; ++p) {
-      const index_t i = self ? perm[static_cast<std::size_t>(p)] : p;
-      if (self) {
-        std::vector<double> q(static_cast<std::size_t>(refs.cols()));
-        tree.point_at(p, q.data());  // same values as queries.row(i), read from the tree
-        tree.knn(q.data(), k, i, norm, dist + i * k, idx + i * k);
-      } else {
-        tree.knn(queries.row(i).data(), k, -1, norm, dist + i * k, idx + i * k);
+    for (index_t b = 0; b < blocks; ++b) {
+      std::vector<double> q(static_cast<std::size_t>(refs.cols()));
+      for (index_t p = b * block; p < std::min(nq, (b + 1) * block); ++p) {
+        if (self) {
+          const index_t i = perm[static_cast<std::size_t>(p)];
+          tree.point_at(p, q.data());  // same values as queries.row(i)
+          tree.knn(q.data(), k, i, norm, dist + i * k, idx + i * k);
+        } else {
+          tree.knn(queries.row(p).data(), k, -1, norm, dist + p * k, idx + p * k);
+        }
       }
     }
   }
