@@ -158,7 +158,7 @@ estimate weighted_kozachenko_leonenko(const Input& x, const wkl_options& opt = {
   weight_norm = std::sqrt(weight_norm);
   e.details["weight_norm"] = weight_norm;
   if (weight_norm > wkl_weight_norm_warning)
-    e.diagnostics.push_back(detail::concat(
+    e.diagnostics.push_back(infogeo::detail::concat(
         "weight vector norm ", weight_norm, " > ", wkl_weight_norm_warning,
         ": the weighted estimate has a large variance at d=", m.cols(), ", k=", k,
         " (increase k, use the restricted support, or reduce the dimension, e.g. by PCA)"));
