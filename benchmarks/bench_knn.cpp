@@ -2,7 +2,7 @@
 // baseline in this binary:
 //  * KL entropy vs the raw k-NN query loop it needs (overhead ratio, target <= 1.2x);
 //  * KSG-1 5-D x 5-D at N = 100,000 and 1-D x 1-D at N = 300,000 (targets < 1 s and < 0.2 s),
-//    next to the joint k-NN search alone;
+//    next to the joint k-NN search alone and the two marginal range counts alone;
 //  * kd-tree vs brute force per dimension (the crossover used by choose_backend);
 //  * KSG-1 scaling in N (log-log slope).
 // Run: build-bench/benchmarks/bench_knn --benchmark_filter=... (Release, NDEBUG).
@@ -10,6 +10,7 @@
 
 #include <map>
 #include <utility>
+#include <vector>
 
 #include "infogeo/core/random.hpp"
 #include "infogeo/entropy/kozachenko_leonenko.hpp"
@@ -63,6 +64,27 @@ void BM_ksg1_joint_knn_only(benchmark::State& state) {
 }
 BENCHMARK(BM_ksg1_joint_knn_only)->Args({100000, 5})->Args({300000, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// Second part of BM_ksg1: the two marginal strict range counts alone (radii = joint k-th
+// distances, computed once outside the timed loop), structure build included.
+void BM_ksg1_marginal_counts_only(benchmark::State& state) {
+  const auto& [x, y] = pairs(state.range(0), state.range(1));
+  row_matrix<double> joint(x.rows(), 2 * x.cols());
+  joint << x, y;
+  const auto r = neighbors::knn_self(joint, 3, norm_kind::chebyshev);
+  std::vector<double> radii(static_cast<std::size_t>(x.rows()));
+  for (index_t i = 0; i < x.rows(); ++i) radii[static_cast<std::size_t>(i)] = r.kth_distance(i);
+  for (auto _ : state) {
+    const neighbors::range_counter cx(x, norm_kind::chebyshev);
+    const neighbors::range_counter cy(y, norm_kind::chebyshev);
+    auto nx = cx.count_others(radii, true);
+    auto ny = cy.count_others(radii, true);
+    benchmark::DoNotOptimize(nx.data());
+    benchmark::DoNotOptimize(ny.data());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_ksg1_marginal_counts_only)->Args({100000, 5})->Args({300000, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // KL entropy and its baseline, the raw k-NN loop on the same double matrix.
 void BM_kl_entropy(benchmark::State& state) {
   const auto& x = pairs(state.range(0), state.range(1)).first;
@@ -95,7 +117,7 @@ void BM_knn_backend(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 5000);
 }
 BENCHMARK(BM_knn_backend)
-    ->ArgsProduct({{2, 4, 8, 16, 24, 32, 64}, {1, 2}, {0, 1}})
+    ->ArgsProduct({{2, 4, 8, 16, 24, 32, 48, 64}, {1, 2}, {0, 1}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
