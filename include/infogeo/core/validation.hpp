@@ -63,6 +63,18 @@ inline void check_same_rows(index_t rows_a, index_t rows_b, const char* function
           " rows=", rows_b, ")");
 }
 
+/// The usual entry check of a two-sample (X, Y) estimator: both have >= min_rows rows and >= 1
+/// column, the same number of rows, and only finite values.
+template <class T, class U>
+void check_paired_samples(const sample_view<T>& x, const sample_view<U>& y, index_t min_rows,
+                          const char* function) {
+  check_shape(x, min_rows, function, "x");
+  check_shape(y, min_rows, function, "y");
+  check_same_rows(x.rows(), y.rows(), function, "x", "y");
+  check_finite(x, function, "x");
+  check_finite(y, function, "y");
+}
+
 /// Throws unless value > 0 and finite.
 inline void check_positive(double value, const char* function, const char* argument) {
   require(std::isfinite(value) && value > 0.0, function, argument,

@@ -47,11 +47,7 @@ estimate entropy_difference(const InputX& x, const InputY& y, const entropy_diff
   constexpr const char* fn = "mi::entropy_difference";
   const auto vx = make_view(x);
   const auto vy = make_view(y);
-  check_shape(vx, 2, fn, "x");
-  check_shape(vy, 2, fn, "y");
-  check_same_rows(vx.rows(), vy.rows(), fn, "x", "y");
-  check_finite(vx, fn, "x");
-  check_finite(vy, fn, "y");
+  check_paired_samples(vx, vy, 2, fn);
   neighbors::preprocess_report rx;
   neighbors::preprocess_report ry;
   const row_matrix<double> mx = neighbors::prepared_copy(vx, opt.preprocess, fn, "x", rx, 0);

@@ -86,14 +86,10 @@ estimate ksg(const InputX& x, const InputY& y, const ksg_options& opt = {}) {
   constexpr const char* fn = "mi::ksg";
   const auto vx = make_view(x);
   const auto vy = make_view(y);
-  check_shape(vx, 2, fn, "x");
-  check_shape(vy, 2, fn, "y");
-  check_same_rows(vx.rows(), vy.rows(), fn, "x", "y");
+  check_paired_samples(vx, vy, 2, fn);
   detail::check_k(opt.k, vx.rows(), fn);
   require(opt.variant == ksg_variant::ksg1 || opt.variant == ksg_variant::ksg2, fn,
           "variant must be 1 or 2 (variant=", static_cast<int>(opt.variant), ")");
-  check_finite(vx, fn, "x");
-  check_finite(vy, fn, "y");
   neighbors::preprocess_report rx;
   neighbors::preprocess_report ry;
   const row_matrix<double> mx = neighbors::prepared_copy(vx, opt.preprocess, fn, "x", rx, 0);

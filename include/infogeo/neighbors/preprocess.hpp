@@ -167,8 +167,10 @@ inline void check_no_duplicates(const knn_result& r, const char* function, const
                            "jitter (jitter=", opt.jitter, ")");
   throw_invalid_argument(function, argument, " has ", zeros,
                          " point(s) that coincide with another point (duplicates / ties give "
-                         "zero neighbour distances); remove them or set jitter > 0, e.g. "
-                         "jitter=1e-10 (duplicates=", zeros, ")");
+                         "zero neighbour distances); remove them or set jitter > 0. k-NN "
+                         "estimators assume a density: on discrete or rounded data a jittered "
+                         "estimate depends on the jitter scale (about d log(jitter) per entropy), "
+                         "so report it with the jitter used (duplicates=", zeros, ")");
 }
 
 }  // namespace infogeo::neighbors
