@@ -175,6 +175,32 @@ TEST_CASE("npy: every corrupt file gives a clear error") {
         std::string::npos);
 }
 
+TEST_CASE("npy: shapes that overflow and floats outside the integer range are errors") {
+  const auto path = temp_path("overflow.npy");
+  // 2^62 x 4 float64: the byte count 2^67 wraps to 0 in 64 bits and would match an empty file.
+  write_bytes(path, npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 4), }",
+                              ""));
+  CHECK(error_of([&] { io::read_npy_file(path); }).find("overflows") != std::string::npos);
+  // A dimension beyond 64 bits (std::stoull would throw std::out_of_range, not invalid_argument).
+  write_bytes(path, npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999999,), }",
+                              ""));
+  CHECK(error_of([&] { io::read_npy_file(path); }).find("too large") != std::string::npos);
+  // Zero-sized arrays stay fine whatever the other dimensions.
+  write_bytes(path, npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (0, 4611686018427387904), }",
+                              ""));
+  CHECK(io::read_npy_file(path).header.element_count() == 0);
+  // Integral floats outside the target integer type: the cast would be undefined behaviour.
+  write_bytes(path, npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }",
+                              raw<double>({1.0, 1e19})));
+  CHECK(error_of([&] { io::load_npy_labels(path); }).find("outside the integer range") !=
+        std::string::npos);
+  write_bytes(path, npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }",
+                              raw<double>({3e9})));
+  CHECK(error_of([&] { io::to_xarray<std::int32_t>(io::read_npy_file(path)); })
+            .find("outside the integer range") != std::string::npos);
+  CHECK(io::to_xarray<std::int64_t>(io::read_npy_file(path))(0) == 3000000000LL);
+}
+
 TEST_CASE("csv: round trip, header detection and errors") {
   const auto path = temp_path("data.csv");
   xt::xarray<double> a = {{1.0, 0.1}, {-2.5, 1e-300}};

@@ -248,11 +248,26 @@ inline npy_header parse_npy_header(const std::string& bytes, const std::string& 
       if (!item.empty()) {
         if (item.find_first_not_of("0123456789") != std::string::npos)
           npy_fail(path, "has a non-integer dimension '" + item + "' in its shape");
-        h.shape.push_back(static_cast<std::size_t>(std::stoull(item)));
+        unsigned long long dim = 0;
+        try {
+          dim = std::stoull(item);
+        } catch (const std::exception&) {
+          npy_fail(path, "has a dimension '" + item + "' too large for this platform");
+        }
+        h.shape.push_back(static_cast<std::size_t>(dim));
       }
       item.clear();
     } else if (c != ' ' && c != 'L') {
       item += c;
+    }
+  }
+  // element_count() * item_size must not wrap around (a wrapped product could match a short file).
+  if (std::find(h.shape.begin(), h.shape.end(), std::size_t(0)) == h.shape.end()) {
+    std::size_t bytes_needed = h.item_size;
+    for (const std::size_t dim : h.shape) {
+      if (bytes_needed > std::numeric_limits<std::size_t>::max() / dim)
+        npy_fail(path, "has a shape whose byte size overflows (header: " + header + ")");
+      bytes_needed *= dim;
     }
   }
   return h;
@@ -316,6 +331,13 @@ xt::xarray<T> to_xarray(const npy_file& f) {
         if (!(std::isfinite(v) && v == std::floor(v)))
           throw_invalid_argument("io::load_npy", "file '", f.path, "' holds ", h.dtype_name(),
                                  " data with a non-integer value where integers are required "
+                                 "(element ", c, " = ", v, ")");
+        // The cast below is undefined outside T's range: [-2^digits, 2^digits) or [0, 2^digits).
+        const double hi = std::ldexp(1.0, std::numeric_limits<T>::digits);
+        const double lo = std::is_signed_v<T> ? -hi : 0.0;
+        if (!(v >= lo && v < hi))
+          throw_invalid_argument("io::load_npy", "file '", f.path, "' holds ", h.dtype_name(),
+                                 " data with a value outside the integer range required "
                                  "(element ", c, " = ", v, ")");
         out.data()[c] = static_cast<T>(v);
       } else {
