@@ -394,6 +394,17 @@ TEST_CASE("noisy: E log|N(mu, s^2)| series against quadrature") {
   }
   // E log|N(0,1)| = -(gamma + log 2)/2 exactly.
   CHECK(std::abs(entropy::expected_log_abs_normal(0.0, 1.0) + 0.5 * (0.57721566490153286 + std::log(2.0))) < 1e-13);
+  // Small sd / |mean| (dropout noise sigma << 1 in noisy_entropy_lower_bound): the Poisson
+  // weights of the series were computed from terms ~ mean^2/sd^2 and lost all precision
+  // (sd = 1e-6 gave +0.018 instead of -5e-13). The value is ~ log|mean| - sd^2/(2 mean^2), so the
+  // quadrature reference (absolute accuracy ~1e-13 here) is checked to 1e-12.
+  for (const auto& ms : std::vector<std::pair<double, double>>{{1.0, 1e-3}, {1.0, 1e-4}, {-2.0, 1e-5}, {1.0, 1e-6}}) {
+    const double mu = ms.first, s = ms.second;
+    const double q = gl.over([&](double x) { return normal_pdf(x, mu, s) * std::log(std::abs(x)); },
+                             {mu - 14 * s, mu + 14 * s}, 1e-15);
+    INFO("mu=" << mu << " s=" << s << " quadrature=" << q);
+    CHECK(std::abs(entropy::expected_log_abs_normal(mu, s) - q) < 1e-12);
+  }
 }
 
 TEST_CASE_TEMPLATE("binning: hand examples, log N ceiling, label MI", T, float, double) {

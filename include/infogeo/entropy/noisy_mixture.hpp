@@ -395,11 +395,27 @@ estimate noisy_gaussian_upper_bound(const Input& f, const noisy_options& options
 /// E log|W| for W ~ N(mean, sd^2), exact: W^2/sd^2 is noncentral chi-square(1, lambda =
 /// mean^2/sd^2), a Poisson(lambda/2) mixture of chi-square(1 + 2j), and E log chi2_nu =
 /// log 2 + psi(nu/2), so E log|W| = log sd + 1/2 [log 2 + sum_j Pois(j; lambda/2) psi(j + 1/2)]
-/// (the Poisson sum is taken over mode +- 12 standard deviations). Errors: sd <= 0.
+/// (the Poisson sum is taken over mode +- 12 standard deviations). For e = sd/|mean| < 0.1 the
+/// Poisson weights lose precision (their log-terms ~ mean^2/sd^2), so the expansion
+/// log|mean| + E log(1 + e Z) = log|mean| - sum_n (2n-1)!! e^{2n} / (2n) is used instead (the
+/// omitted part is O(exp(-1/(2 e^2))) < 1e-21). Errors: sd <= 0.
 inline double expected_log_abs_normal(double mean, double sd) {
   const char* fn = "entropy::expected_log_abs_normal";
   check_positive(sd, fn, "sd");
   require(std::isfinite(mean), fn, "mean must be finite (mean=", mean, ")");
+  const double ratio = sd / std::abs(mean);
+  if (ratio < 0.1) {
+    const double e2 = ratio * ratio;
+    double t = e2;  // (2n-1)!! e^{2n}, n = 1
+    double series = 0.0;
+    for (int n = 1; n <= 60; ++n) {
+      const double term = t / (2.0 * n);
+      series += term;
+      if (term < 1e-18 * series) break;
+      t *= (2.0 * n + 1.0) * e2;
+    }
+    return std::log(std::abs(mean)) - series;
+  }
   const double mu = 0.5 * (mean / sd) * (mean / sd);  // Poisson mean lambda/2
   const double width = 12.0 * std::sqrt(mu) + 12.0;
   const auto j0 = static_cast<std::int64_t>(std::max(0.0, std::floor(mu - width)));
