@@ -285,6 +285,15 @@ TEST_CASE("dropout toy: quadrature MI against Monte Carlo and its limits") {
   CHECK(std::abs(dropout_toy_mi(o) - std::log(8.0)) < 1e-6);
   o.dims = 3;
   CHECK(std::abs(dropout_toy_mi(o) - 3 * std::log(8.0)) < 3e-6);
+  // Noise narrower than the quadrature grid resolves: the rule returned ~12 nats per dimension
+  // for sigma = 1e-6, above the ceiling H(X) = log 8; it must refuse instead.
+  o.dims = 1;
+  o.sigma = 1e-6;
+  CHECK_THROWS_AS(dropout_toy_mi(o), infogeo::invalid_argument);
+  o.sigma = 0.5;
+  o.levels = 3;
+  o.intercept = -1.0 + 1e-7;  // f(0.5) = 1e-7: a component of std 5e-8
+  CHECK_THROWS_AS(dropout_toy_mi(o), infogeo::invalid_argument);
 }
 
 TEST_CASE("image embeddings: shapes, ranges and exact coverage") {

@@ -30,7 +30,8 @@ struct dropout_toy_options {
 /// sigma^2 f_j^2) in closed form and h(Z_1) (a Gaussian mixture) by composite Simpson quadrature
 /// on [min_j f_j - 14 sigma |f_j|, max_j f_j + 14 sigma |f_j|] with 200000 panels (tail mass < 1e-40,
 /// quadrature error < 1e-9 nats: the integrand is smooth on the scale sigma * min|f_j|).
-/// Requires f_j != 0 for every level (else h(Z|X) = -inf and I is infinite).
+/// Requires f_j != 0 for every level (else h(Z|X) = -inf and I is infinite), and sigma min_j |f_j|
+/// >= 4 grid steps (invalid_argument otherwise: the quadrature would not resolve the components).
 inline double dropout_toy_mi(const dropout_toy_options& o) {
   const char* fn = "synthetic::dropout_toy_mi";
   require(o.levels >= 2, fn, "levels must be >= 2 (levels=", o.levels, ")");
@@ -52,6 +53,13 @@ inline double dropout_toy_mi(const dropout_toy_options& o) {
   }
   const int panels = 200000;
   const double step = (hi - lo) / panels;
+  // The narrowest component (std sigma min|f_j|) needs a few grid points per std; below that the
+  // rule misses or over-counts its peaks (sigma = 1e-6 gave ~12 nats > H(X) = log 8).
+  double min_abs_f = INFINITY;
+  for (double fj : f) min_abs_f = std::min(min_abs_f, std::abs(fj));
+  require(step <= 0.25 * o.sigma * min_abs_f, fn,
+          "sigma * min|f(x)| is too small for the quadrature (sigma=", o.sigma, ", min|f|=", min_abs_f,
+          ", grid step=", step, "); use sigma * min|f| >= 4 * step");
   double integral = 0.0;
   for (int k = 0; k <= panels; ++k) {
     const double z = lo + step * k;
