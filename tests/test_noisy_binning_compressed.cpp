@@ -475,6 +475,21 @@ TEST_CASE_TEMPLATE("binning: hand examples, log N ceiling, label MI", T, float, 
   CHECK_THROWS_AS(mi::binned_mutual_information_labels(t, neg, b3), infogeo::invalid_argument);
 }
 
+TEST_CASE("binning: a data range that overflows double is refused, not binned as NaN") {
+  // max - min = 2e308 = inf: the width was inf, (v - min)/w = inf/inf = NaN for the maximum and
+  // its bin index a NaN cast to int64 (UB); the 4 values gave H = 0.56 (2 bins) instead of 3 bins.
+  row_matrix<double> t(4, 1);
+  t << -1e308, 1e308, 0.0, 5.0;
+  CHECK_THROWS_AS(mi::binned_entropy(t), infogeo::invalid_argument);
+  mi::binning_options g;
+  g.global_range = true;
+  row_matrix<double> two(3, 2);
+  two << -1e308, 0.0, 0.0, 1e308, 1.0, 2.0;
+  CHECK_THROWS_AS(mi::binned_entropy(two, g), infogeo::invalid_argument);
+  // Per-dimension ranges of the same data are finite: fine.
+  CHECK_NOTHROW(mi::binned_entropy(two));
+}
+
 TEST_CASE("compressed: PCA projector, lossless compression, Corollary 6 bound") {
   // X lies exactly in a 2-D affine subspace of R^6; Y depends on X.
   random_engine rng(8);

@@ -76,6 +76,9 @@ binned_sample discretise(const sample_view<T>& v, const binning_options& o, cons
   for (index_t j = 0; j < b.d; ++j) {
     const double l = lo[static_cast<std::size_t>(j)];
     const double range = hi[static_cast<std::size_t>(j)] - l;
+    require(std::isfinite(range), fn, argument, " column ", j,
+            " has a range max - min that overflows double; rescale the data (min=", l,
+            ", max=", hi[static_cast<std::size_t>(j)], ")");
     double w;
     double nb;
     if (by_width) {
