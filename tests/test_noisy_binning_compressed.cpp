@@ -254,6 +254,27 @@ TEST_CASE("noisy I(X;Z): the paired estimator respects log N and beats the unpai
   CHECK(std::abs(est.details.at("mi_unpaired") - log_n) < 5.0 * unpaired_se);
 }
 
+TEST_CASE("noisy: underflowing noise variances and zero rows in the clean bound are refused") {
+  row_matrix<double> f(3, 2);
+  f << 1.0, 2.0, 1e-170, 3.0, 4.0, 5.0;  // dropout sd = 0.1 * 1e-170: its square underflows to 0
+  entropy::noisy_options o;
+  o.noise = entropy::noise_kind::dropout;
+  o.sigma = 0.1;
+  CHECK_THROWS_WITH_AS(mi::noisy_mutual_information(f, o), doctest::Contains("underflows or overflows double at row 1, column 0"),
+                       infogeo::invalid_argument);
+  o.noise = entropy::noise_kind::additive;
+  o.sigma = 1e-200;
+  CHECK_THROWS_AS(entropy::noisy_entropy(f, o), infogeo::invalid_argument);
+  row_matrix<double> g(3, 2);
+  g << 1.0, 0.0, 3.0, 2.0, 4.0, 5.0;
+  o.noise = entropy::noise_kind::dropout;
+  o.sigma = 0.1;
+  o.zeros = entropy::zero_policy::deterministic;
+  CHECK_NOTHROW(entropy::noisy_entropy_lower_bound(g, o));
+  CHECK_THROWS_WITH_AS(entropy::noisy_entropy_lower_bound(g, o, 1.0), doctest::Contains("without exact zeros"),
+                       infogeo::invalid_argument);
+}
+
 TEST_CASE("noisy: subset of centres, bounds, determinism") {
   // 300 clean 3-D representations, additive noise sigma = 0.5 (overlapping components).
   random_engine rng(21);

@@ -100,7 +100,14 @@ noisy_model build_noisy_model(const sample_view<T>& view, const noisy_options& o
   m.continuous.assign(nz_sz(n), static_cast<double>(d));
   m.pattern.assign(nz_sz(n), 0);
   const double log_sqrt_2pi = 0.5 * std::log(2.0 * pi);
+  // A noise variance that underflows to 0 would make a log-density +-inf without a trace.
+  const auto check_variance = [&](double sd, index_t row, index_t col) {
+    require(sd * sd > 0.0 && std::isfinite(1.0 / (sd * sd)), fn,
+            "the noise variance underflows or overflows double at row ", row, ", column ", col,
+            " (noise sd=", sd, "); rescale f or sigma");
+  };
   if (o.noise == noise_kind::additive) {
+    check_variance(o.sigma, 0, 0);
     m.inv_var.setConstant(1.0 / (o.sigma * o.sigma));
     const double c = -static_cast<double>(d) * (log_sqrt_2pi + std::log(o.sigma));
     std::fill(m.log_norm.begin(), m.log_norm.end(), c);
@@ -123,6 +130,7 @@ noisy_model build_noisy_model(const sample_view<T>& view, const noisy_options& o
         m.inv_var(l, i) = 0.0;
       } else {
         const double sd = o.sigma * std::abs(v);
+        check_variance(sd, l, i);
         m.inv_var(l, i) = 1.0 / (sd * sd);
         c -= log_sqrt_2pi + std::log(sd);
       }
@@ -449,6 +457,9 @@ estimate noisy_entropy_lower_bound(const Input& f, const noisy_options& options,
   if (clean_entropy) {
     require(std::isfinite(*clean_entropy), fn, "clean_entropy must be finite (clean_entropy=",
             *clean_entropy, ")");
+    // h(X * D) >= h(X) + sum E log|D_i| needs X to have a density; exact zeros give it none.
+    require(m.zero_entries == 0, fn,
+            "the clean-entropy bound needs f without exact zeros (zero_entries=", m.zero_entries, ")");
     double b = *clean_entropy;
     if (options.noise == noise_kind::dropout)
       b += static_cast<double>(m.f.cols()) * expected_log_abs_normal(1.0, options.sigma);
