@@ -27,3 +27,27 @@ expect nc-bad-mode 2 "" -- nc "$toy_x" "$toy_y" --mode sideways
 
 expect doe-gauss 0 "abs(j['value'] - 0.7) < 0.2 and 'converged' in json.dumps(j)" -- mi --method doe-gauss --epochs 20 --hidden 16 "$work/gmi/x.npy" "$work/gmi/y.npy"
 expect doe-bad-lr 2 "" -- mi --method doe-gauss --lr -1 "$work/gmi/x.npy" "$work/gmi/y.npy"
+
+# An explicit 0 or negative count is an error (exit 2), never silently the method's default.
+expect entropy-k-zero 2 "" -- entropy --method kl --k 0 "$work/gent/x.npy"
+expect entropy-k-negative 2 "" -- entropy --method kl --k -2 "$work/gent/x.npy"
+expect mi-ksg-k-zero 2 "" -- mi --method ksg1 --k 0 "$work/gmi/x.npy" "$work/gmi/y.npy"
+expect mi-pca-zero 2 "" -- mi --method ksg1 --pca 0 "$work/gmi/x.npy" "$work/gmi/y.npy"
+expect doe-epochs-zero 2 "" -- mi --method doe-gauss --epochs 0 "$work/gmi/x.npy" "$work/gmi/y.npy"
+expect doe-batch-zero 2 "" -- mi --method doe-gauss --batch 0 "$work/gmi/x.npy" "$work/gmi/y.npy"
+expect doe-components-zero 2 "" -- mi --method doe-mixture --components 0 "$work/gmi/x.npy" "$work/gmi/y.npy"
+expect generate-classes-negative 2 "" -- generate class-toy --classes -5 --n 100 --out "$work/neg"
+expect generate-classes-zero 2 "" -- generate class-toy --classes 0 --n 100 --out "$work/neg"
+expect generate-levels-negative 2 "" -- generate dropout-toy --levels -3 --n 100 --out "$work/neg"
+expect generate-size-zero 2 "" -- generate image-gaussians --size 0 --n 10 --out "$work/neg"
+
+# Data that leave no honest number (numerical_error): exit 1, reported as a numerical error, not
+# as an internal error of the tool. Both classes have mean (2, 2), so Sigma_B = 0.
+write_npy "$work/same_means.npy" '<f8' '(4, 2)' 1 1 1 1 3 3 3 3
+write_npy "$work/same_means_labels.npy" '<i8' '(4,)' 0 1 1 0
+expect nc-coincident-means 1 "" -- nc "$work/same_means.npy" "$work/same_means_labels.npy"
+if grep -q "numerical error" "$work/err.txt" && ! grep -q "internal error" "$work/err.txt"; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); echo "FAIL nc-coincident-means-message: $(head -c 300 "$work/err.txt")"
+fi

@@ -17,26 +17,28 @@ std::function<json()> setup_estimate(CLI::App& app, const std::string& family,
       ->check(CLI::ExistingFile);
   app.add_option("--method", args->method, "estimator (see `infogeo " + family + " --help`)")
       ->required();
-  app.add_option("--k", args->k, "number of nearest neighbours");
+  // Counts are 0 in estimator_args when not given ("the method's default"): an explicit 0 or a
+  // negative count must be an error, not silently the default.
+  app.add_option("--k", args->k, "number of nearest neighbours")->check(CLI::PositiveNumber);
   app.add_option("--metric", args->metric, "euclidean|chebyshev");
   app.add_option("--weights", args->weights, "weighted-KL support: all|restricted");
   app.add_flag("--discrete-y", args->discrete_y, "treat Y as discrete labels");
   app.add_flag("--standardize", args->standardize, "standardise every column first");
   app.add_option("--jitter", args->jitter, "relative jitter scale for tied points");
   app.add_option("--bandwidth", args->bandwidth, "KDE bandwidth: rule|ml|lscv");
-  app.add_option("--bins", args->bins, "number of bins per dimension");
+  app.add_option("--bins", args->bins, "number of bins per dimension")->check(CLI::PositiveNumber);
   app.add_option("--bin-width", args->bin_width, "bin width");
   app.add_option("--noise", args->noise, "noisy representation: dropout|additive");
   app.add_option("--sigma", args->sigma, "noise standard deviation");
-  app.add_option("--draws", args->draws, "noise draws per representation");
+  app.add_option("--draws", args->draws, "noise draws per representation")->check(CLI::PositiveNumber);
   app.add_option("--centres", args->centres, "mixture centres used (random subset)");
   app.add_option("--zeros", args->zeros, "noisy dropout: exact zeros in f are an error|deterministic");
-  app.add_option("--pca", args->pca, "project to this many principal components first");
+  app.add_option("--pca", args->pca, "project to this many principal components first")->check(CLI::PositiveNumber);
   app.add_option("--hidden", args->hidden, "hidden widths of the DoE MLP, e.g. 64,64");
-  app.add_option("--epochs", args->epochs, "training epochs");
-  app.add_option("--batch", args->batch, "minibatch size");
+  app.add_option("--epochs", args->epochs, "training epochs")->check(CLI::PositiveNumber);
+  app.add_option("--batch", args->batch, "minibatch size")->check(CLI::PositiveNumber);
   app.add_option("--lr", args->lr, "learning rate");
-  app.add_option("--components", args->components, "mixture components");
+  app.add_option("--components", args->components, "mixture components")->check(CLI::PositiveNumber);
   app.add_option("--groups", args->groups, "G.npy: input index of every row")->check(CLI::ExistingFile);
   app.add_option("--seed", args->seed, "random seed");
   app.add_option("--bootstrap", args->bootstrap, "bootstrap resamples for an interval (0 = off)");

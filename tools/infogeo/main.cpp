@@ -48,6 +48,11 @@ int main(int argc, char** argv) {
   } catch (const infogeo::invalid_argument& e) {
     std::cerr << "infogeo: error: " << e.what() << "\n";
     return 2;
+  } catch (const infogeo::numerical_error& e) {
+    // The data leave no honest number (e.g. coinciding class means, diverged training): not a
+    // bug in the tool, so do not call it an internal error; still exit 1 (not bad input).
+    std::cerr << "infogeo: numerical error: " << e.what() << "\n";
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "infogeo: internal error: " << e.what() << "\n";
     return 1;
