@@ -95,7 +95,12 @@ inline std::vector<std::string> method_names(const std::string& family) {
 }
 
 /// The JSON form of an estimate (the output contract's "value"/"unit" plus everything else).
+/// A non-finite value or standard error is never printed (JSON would show null, a silent NaN):
+/// it raises infogeo::numerical_error naming the method.
 inline json to_json(const infogeo::estimate& e) {
+  if (!std::isfinite(e.value) || (e.std_error && !std::isfinite(*e.std_error)))
+    throw_numerical_error("cli", "the estimator ", e.method, " returned a non-finite value (value=", e.value,
+                          e.std_error ? ", std_error=" + std::to_string(*e.std_error) : std::string(), ")");
   json j;
   j["value"] = e.value;
   j["unit"] = "nats";

@@ -106,7 +106,10 @@ inline entropy_sample sample_student_t(index_t n, index_t d, double nu, std::uin
   s.x.resize(n, d);
   random_engine rng(seed);
   for (index_t i = 0; i < n; ++i)
-    for (index_t j = 0; j < d; ++j) s.x(i, j) = rng.normal() * std::sqrt(nu / rng.chi_square(nu));
+    for (index_t j = 0; j < d; ++j) {
+      const double z = rng.normal();  // two statements: a fixed draw order on every compiler
+      s.x(i, j) = z * std::sqrt(nu / rng.chi_square(nu));
+    }
   return s;
 }
 
