@@ -77,12 +77,22 @@ const estimator_registrar kl{[] {
   return e;
 }()};
 
+/// The value of an estimate, or infogeo::numerical_error (the bench's "refused") when the estimator
+/// itself flagged the number as noise-dominated (weighted KL's variance-inflation warning), so the
+/// table never lists such a number as "ok".
+double value_unless_flagged(const estimate& e) {
+  for (const auto& note : e.diagnostics)
+    if (note.find("large variance") != std::string::npos)
+      throw_numerical_error("bench", e.method, " flagged its estimate: ", note);
+  return e.value;
+}
+
 const estimator_registrar wkl{[] {
   estimator e;
   e.name = "weighted-kl";
   e.description = "weighted Kozachenko-Leonenko (Berrett, Samworth & Yuan 2019), auto k";
   e.entropy = [](const row_matrix<double>& x) {
-    return entropy::weighted_kozachenko_leonenko(x, with_jitter(entropy::wkl_options{})).value;
+    return value_unless_flagged(entropy::weighted_kozachenko_leonenko(x, with_jitter(entropy::wkl_options{})));
   };
   return e;
 }()};
@@ -109,7 +119,7 @@ estimator ediff_estimator(const std::string& name, mi::knn_entropy which, const 
     mi::entropy_difference_options o = with_jitter(mi::entropy_difference_options{});
     o.estimator = which;
     if (which == mi::knn_entropy::weighted_kl) o.k = 0;  // auto k per dimension
-    return mi::entropy_difference(x, y, o).value;
+    return value_unless_flagged(mi::entropy_difference(x, y, o));
   };
   return e;
 }
