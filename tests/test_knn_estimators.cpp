@@ -314,6 +314,14 @@ TEST_CASE("wKL flags its variance inflation at high dimension (weight norm diagn
   bool flagged = false;
   for (const auto& note : joint.diagnostics) flagged = flagged || note.find("h(X,Y): weight vector norm") == 0;
   CHECK(flagged);
+  // The discrete-label estimator passes the class-wise entropy warnings on as well.
+  std::vector<int> labels(400);
+  for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<int>(i % 2);
+  const auto by_label = mi::mi_discrete_labels(
+      x, labels, [](const row_matrix<double>& m) { return entropy::weighted_kozachenko_leonenko(m); });
+  bool class_flagged = false;
+  for (const auto& note : by_label.diagnostics) class_flagged = class_flagged || note.find("h(X|Y=1): weight vector norm") == 0;
+  CHECK(class_flagged);
   row_matrix<double> low(2000, 8);
   for (index_t i = 0; i < low.size(); ++i) low.data()[i] = rng.normal();
   entropy::wkl_options quiet;

@@ -51,3 +51,5 @@ if grep -q "numerical error" "$work/err.txt" && ! grep -q "internal error" "$wor
 else
   failed=$((failed + 1)); echo "FAIL nc-coincident-means-message: $(head -c 300 "$work/err.txt")"
 fi
+expect mi-kl-weights-refused 2 "" -- mi --method kl --weights restricted "$work/gmi/x.npy" "$work/gmi/y.npy"
+expect mi-ksg-weights-refused 2 "" -- mi --method ksg1 --weights all "$work/gmi/x.npy" "$work/gmi/y.npy"

@@ -59,14 +59,6 @@ estimator doe_estimator(const std::string& name, mi::doe_family family, const st
 const estimator_registrar doe_gauss{
     doe_estimator("doe-gauss", mi::doe_family::gaussian, "difference of entropies, Gaussian q(z), q(z|x)")};
 
-const estimator_registrar gaussian_library{[] {
-  estimator e;
-  e.name = "gaussian";
-  e.description = "entropy::gaussian_entropy (eigenvalue-checked 1/2 log det(2 pi e S))";
-  e.entropy = [](const row_matrix<double>& x) { return entropy::gaussian_entropy(x).value; };
-  return e;
-}()};
-
 const estimator_registrar kl{[] {
   estimator e;
   e.name = "kl";

@@ -55,12 +55,16 @@ entropy::wkl_options wkl_from(const estimator_args& args, const char* family) {
   return o;
 }
 
+/// --weights only means something for the weighted KL estimator: refuse it elsewhere.
+void require_no_weights(const estimator_args& args, bool weighted, const char* family) {
+  if (!weighted)
+    require(args.weights.empty(), family, "--weights applies only to --method wkl (weights=", args.weights, ")");
+}
+
 json run_entropy(const estimator_args& args, bool weighted) {
   require(args.files.size() == 1, "entropy", "this method needs one file FILE.npy (files=",
           args.files.size(), ")");
-  if (!weighted)
-    require(args.weights.empty(), "entropy", "--weights applies only to --method wkl (weights=",
-            args.weights, ")");
+  require_no_weights(args, weighted, "entropy");
   const xt::xarray<double> x = load_samples(args.files[0]);
   const estimate e = weighted ? entropy::weighted_kozachenko_leonenko(x, wkl_from(args, "entropy"))
                               : entropy::kozachenko_leonenko(x, kl_from(args, "entropy"));
@@ -68,6 +72,7 @@ json run_entropy(const estimator_args& args, bool weighted) {
 }
 
 json run_ksg(const estimator_args& args, mi::ksg_variant variant) {
+  require_no_weights(args, false, "mi");
   const xy_inputs in = load_xy(args);
   require(!in.y_discrete, "mi",
           "KSG needs a continuous Y; for class labels use --method kl or wkl (file=",
@@ -84,6 +89,7 @@ json run_ksg(const estimator_args& args, mi::ksg_variant variant) {
 }
 
 json run_entropy_mi(const estimator_args& args, bool weighted) {
+  require_no_weights(args, weighted, "mi");
   const xy_inputs in = load_xy(args);
   if (in.y_discrete) {
     estimate e;
@@ -110,7 +116,8 @@ json run_entropy_mi(const estimator_args& args, bool weighted) {
   }
   mi::entropy_difference_options o;
   o.estimator = weighted ? mi::knn_entropy::weighted_kl : mi::knn_entropy::kl;
-  o.k = args.k != 0 ? args.k : (weighted ? 0 : 3);
+  if (args.k != 0) o.k = args.k;
+  else if (weighted) o.k = 0;  // weighted KL: the per-dimension automatic k
   o.norm = parse_metric(args.metric, "mi");
   o.support = parse_support(args.weights, "mi");
   o.preprocess = preprocess_from(args);

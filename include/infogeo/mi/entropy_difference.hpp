@@ -92,14 +92,18 @@ estimate entropy_difference(const InputX& x, const InputY& y, const entropy_diff
   for (const auto& [part, h] : {std::pair<const char*, const estimate*>{"h(X)", &hx}, {"h(Y)", &hy}, {"h(X,Y)", &hxy}})
     for (const auto& note : h->diagnostics) e.diagnostics.push_back(std::string(part) + ": " + note);
   neighbors::record(e, opt.preprocess, rx, "_x");
-  if (opt.preprocess.standardize) e.details["sum_log_sd_y"] = ry.sum_log_sd;
-  if (opt.preprocess.jitter > 0.0) e.details["duplicate_rows_y"] = static_cast<double>(ry.duplicate_rows);
+  neighbors::record(e, opt.preprocess, ry, "_y");
   return e;
 }
 
 namespace detail {
-inline double entropy_value(double v) { return v; }
-inline double entropy_value(const estimate& e) { return e.value; }
+/// The value of an entropy callable's result; an estimate's diagnostics are passed on to `out`
+/// prefixed with `part` (a plain double carries none).
+inline double entropy_value(double v, estimate&, const std::string&) { return v; }
+inline double entropy_value(const estimate& h, estimate& out, const std::string& part) {
+  for (const auto& note : h.diagnostics) out.diagnostics.push_back(part + ": " + note);
+  return h.value;
+}
 }  // namespace detail
 
 /// I(X;Y) in nats between continuous X (n x d) and discrete labels Y (any integer range, values
@@ -122,9 +126,9 @@ estimate mi_discrete_labels(const InputX& x, const Labels& labels, EntropyFn&& e
   check_finite(vx, fn, "x");
   neighbors::preprocess_report rep;
   const row_matrix<double> mx = neighbors::prepared_copy(vx, preprocess, fn, "x", rep);
-  const double h_all = detail::entropy_value(entropy_fn(mx));
-  const index_t n = mx.rows();
   estimate e;
+  const double h_all = detail::entropy_value(entropy_fn(mx), e, "h(X)");
+  const index_t n = mx.rows();
   double conditional = 0.0;
   for (std::int64_t c = 0; c < lab.num_classes; ++c) {
     const index_t nc = lab.counts[static_cast<std::size_t>(c)];
@@ -135,7 +139,7 @@ estimate mi_discrete_labels(const InputX& x, const Labels& labels, EntropyFn&& e
       if (lab.values[static_cast<std::size_t>(i)] == c) part.row(row++) = mx.row(i);
     double hc = 0.0;
     try {
-      hc = detail::entropy_value(entropy_fn(part));
+      hc = detail::entropy_value(entropy_fn(part), e, "h(X|Y=" + std::to_string(c) + ")");
     } catch (const infogeo::invalid_argument& err) {
       throw_invalid_argument(fn, "the entropy estimator failed on class ", c, " (", nc,
                              " samples): ", err.what());

@@ -181,8 +181,7 @@ estimate ksg(const InputX& x, const InputY& y, const ksg_options& opt = {}) {
   e.settings["count_y"] = cy.algorithm();
   e.details["per_point_sd"] = sd;
   neighbors::record(e, opt.preprocess, rx, "_x");
-  if (opt.preprocess.standardize) e.details["sum_log_sd_y"] = ry.sum_log_sd;
-  if (opt.preprocess.jitter > 0.0) e.details["duplicate_rows_y"] = static_cast<double>(ry.duplicate_rows);
+  neighbors::record(e, opt.preprocess, ry, "_y");
   return e;
 }
 
@@ -198,18 +197,13 @@ estimate ksg_conditional(const InputX& x, const InputY& y, const InputZ& z,
   const auto vx = make_view(x);
   const auto vy = make_view(y);
   const auto vz = make_view(z);
-  check_shape(vx, 2, fn, "x");
-  check_shape(vy, 2, fn, "y");
-  check_shape(vz, 2, fn, "z");
-  check_same_rows(vx.rows(), vy.rows(), fn, "x", "y");
+  check_paired_samples(vx, vy, 2, fn);
+  check_samples(vz, 2, fn, "z");
   check_same_rows(vx.rows(), vz.rows(), fn, "x", "z");
   detail::check_k(opt.k, vx.rows(), fn);
   require(opt.variant == ksg_variant::ksg1, fn,
           "only the KSG-1 (Frenzel-Pompe) construction is implemented (variant=",
           static_cast<int>(opt.variant), ")");
-  check_finite(vx, fn, "x");
-  check_finite(vy, fn, "y");
-  check_finite(vz, fn, "z");
   neighbors::preprocess_report rx;
   neighbors::preprocess_report ry;
   neighbors::preprocess_report rz;
@@ -254,6 +248,8 @@ estimate ksg_conditional(const InputX& x, const InputY& y, const InputZ& z,
   e.settings["backend"] = neighbors::to_string(r.used);
   e.details["per_point_sd"] = sd;
   neighbors::record(e, opt.preprocess, rx, "_x");
+  neighbors::record(e, opt.preprocess, ry, "_y");
+  neighbors::record(e, opt.preprocess, rz, "_z");
   return e;
 }
 
