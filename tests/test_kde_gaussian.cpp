@@ -288,6 +288,13 @@ TEST_CASE("kde: affine equivariance, subsets, MI, bad input") {
   CHECK_THROWS_AS(entropy::kde_entropy(x, o), infogeo::invalid_argument);
   o.fixed_bandwidth = -1.0;
   CHECK_THROWS_AS(entropy::kde_entropy(x, o), infogeo::invalid_argument);
+  o.fixed_bandwidth = 0.3;
+  for (double bad : {-1e-3, 1.0, std::nan("")}) {
+    o.rank_tolerance = bad;
+    CHECK_THROWS_WITH_AS(entropy::kde_entropy(x, o), doctest::Contains("rank_tolerance must be in [0, 1)"),
+                         infogeo::invalid_argument);
+  }
+  o.rank_tolerance = 1e-12;
   CHECK_THROWS_AS(entropy::parse_kde_bandwidth("silvermann"), infogeo::invalid_argument);
   CHECK(entropy::parse_kde_bandwidth("rule") == entropy::kde_bandwidth::silverman);
   row_matrix<double> col(50, 2);

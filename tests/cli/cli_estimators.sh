@@ -53,3 +53,6 @@ else
 fi
 expect mi-kl-weights-refused 2 "" -- mi --method kl --weights restricted "$work/gmi/x.npy" "$work/gmi/y.npy"
 expect mi-ksg-weights-refused 2 "" -- mi --method ksg1 --weights all "$work/gmi/x.npy" "$work/gmi/y.npy"
+expect kde-bootstrap-refused 2 "" -- entropy --method kde --bootstrap 20 "$work/gent/x.npy"
+expect binning-bootstrap-refused 2 "" -- mi --method binning --bootstrap 20 "$work/gmi/x.npy" "$work/gmi/y.npy"
+expect gauss-bootstrap 0 "j['details'] != {} and j['unit'] == 'nats'" -- entropy --method gauss --bootstrap 20 "$work/gent/x.npy"

@@ -183,6 +183,8 @@ kde_prepared kde_prepare(const sample_view<T>& view, const kde_options& o, const
   require(o.max_evaluations >= 5, fn, "max_evaluations must be >= 5 (max_evaluations=",
           o.max_evaluations, ")");
   if (o.bandwidth == kde_bandwidth::fixed) check_positive(o.fixed_bandwidth, fn, "fixed_bandwidth");
+  require(o.rank_tolerance >= 0.0 && o.rank_tolerance < 1.0, fn,
+          "rank_tolerance must be in [0, 1) (rank_tolerance=", o.rank_tolerance, ")");
   kde_prepared p;
   row_matrix<double> raw = to_row_matrix<double>(view);
   const auto m = sample_moments(raw, true);
@@ -452,9 +454,7 @@ estimate kde_mutual_information(const X& x_input, const Y& y_input, const kde_mi
   const char* fn = "mi::kde_mutual_information";
   const auto xv = make_view(x_input);
   const auto yv = make_view(y_input);
-  check_samples(xv, 3, fn, "x");
-  check_samples(yv, 3, fn, "y");
-  check_same_rows(xv.rows(), yv.rows(), fn, "x", "y");
+  check_paired_samples(xv, yv, 3, fn);
   row_matrix<double> joint(xv.rows(), xv.cols() + yv.cols());
   joint.leftCols(xv.cols()) = xv.map().template cast<double>();
   joint.rightCols(yv.cols()) = yv.map().template cast<double>();

@@ -281,11 +281,12 @@ inline std::vector<double> mixture_neg_log_terms(const noisy_model& m, const noi
       for (index_t s = 0; s < rows; ++s) {
         const index_t j = origin[nz_sz(s)];
         const double lse = run_max[nz_sz(s)] == ninf ? ninf : run_max[nz_sz(s)] + std::log(run_sum[nz_sz(s)]);
+        const double own_ld = own_log_density || !all ? component_log_density(m, j, z.data() + s * d) : 0.0;
         double log_p;
         if (all) {
           log_p = lse - log_n;
         } else {
-          const double own = component_log_density(m, j, z.data() + s * d) - log_n;
+          const double own = own_ld - log_n;
           const auto others = static_cast<double>(mm - (in_subset[nz_sz(j)] ? 1 : 0));
           if (others <= 0.0 || lse == ninf) {
             log_p = own;
@@ -297,7 +298,7 @@ inline std::vector<double> mixture_neg_log_terms(const noisy_model& m, const noi
         }
         terms[nz_sz(j * k + (s - (j - j0) * k))] = -log_p;
         if (own_log_density)
-          (*own_log_density)[nz_sz(j * k + (s - (j - j0) * k))] = component_log_density(m, j, z.data() + s * d);
+          (*own_log_density)[nz_sz(j * k + (s - (j - j0) * k))] = own_ld;
       }
     }
   }
