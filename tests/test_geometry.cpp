@@ -356,6 +356,27 @@ TEST_CASE("from_* moment constructors reproduce the streamed scatter (seed 41)")
   CHECK_THROWS_AS(class_scatter_accumulator::from_class_sums(bad), infogeo::invalid_argument);
   CHECK_THROWS_AS(class_scatter_accumulator::from_within_scatter(m, Eigen::MatrixXd::Zero(5, 5)),
                   infogeo::invalid_argument);
+  // External per-class variances must be finite and >= 0 (else a silent NaN / negative CDNV).
+  bad = m;
+  bad.centred_sq_norms = sq;
+  bad.centred_sq_norms[2] = std::numeric_limits<double>::quiet_NaN();
+  CHECK_THROWS_AS(class_scatter_accumulator::from_within_scatter(bad, pooled), infogeo::invalid_argument);
+  bad.centred_sq_norms[2] = -1.0;
+  CHECK_THROWS_AS(class_scatter_accumulator::from_within_scatter(bad, pooled), infogeo::invalid_argument);
+  std::vector<double> bad_sq = rawsq;
+  bad_sq[0] = -rawsq[0];
+  CHECK_THROWS_AS(class_scatter_accumulator::from_raw_moments(m, raw, bad_sq), infogeo::invalid_argument);
+  // Gram formula with cancellation: class_sq slightly below n_c ||mu_c||^2 would give a negative
+  // variance; it is clamped to 0 and reported.
+  std::vector<double> tight(4);
+  for (std::size_t k = 0; k < 4; ++k)
+    tight[k] = m.weights[k] * ref.means.row(static_cast<index_t>(k)).squaredNorm() * (1.0 - 1e-12);
+  const class_scatter clamped = class_scatter_accumulator::from_raw_moments(m, raw, tight).finalize();
+  REQUIRE(clamped.class_traces.has_value());
+  CHECK((*clamped.class_traces).minCoeff() == 0.0);
+  bool reported = false;
+  for (const auto& note : clamped.diagnostics) reported = reported || note.find("came out negative") != std::string::npos;
+  CHECK(reported);
 }
 
 // The one-pass Gram formula Sigma_W = G/N - mu mu^T - Sigma_B cancels: with a common offset of 1e4 and

@@ -155,6 +155,8 @@ TEST_CASE("relabelling by digits of the within-class index (thesis Alg. 2)") {
   CHECK(relabel_by_index_digit(labels, 0) == std::vector<std::int64_t>{0, 0, 1, 0, 1, 1, 0});
   CHECK(relabel_by_index_digit(labels, 1) == std::vector<std::int64_t>{0, 0, 0, 1, 0, 1, 1});
   CHECK(relabel_digit_count(make_labels(labels)) == 2);
+  const std::vector<int> one_class{0, 0, 0};
+  CHECK_THROWS_AS(relabel_digit_count(make_labels(one_class)), infogeo::invalid_argument);  // used to loop forever
   CHECK_THROWS_AS(relabel_by_index_digit(labels, 2), infogeo::invalid_argument);
   CHECK_THROWS_AS(relabel_by_index_digit(std::vector<int>{0, 0}, 0), infogeo::invalid_argument);
   // Three classes: 9 samples of class 2 need two base-3 digits; digit 1 of j = 0..8 is j / 3.
@@ -182,6 +184,17 @@ TEST_CASE("stats utilities reject bad input") {
   CHECK_THROWS_AS(fit_mahalanobis(x, std::vector<int>{0, 1, 0}), infogeo::invalid_argument);
   CHECK_THROWS_AS(fit_mahalanobis(x, std::vector<int>{0, 1, 0, 1}), infogeo::numerical_error);  // collinear
   CHECK_NOTHROW(fit_mahalanobis(x, std::vector<int>{0, 1, 0, 1}, mahalanobis_options{0.1}));
+  {  // numerically (not exactly) collinear: pivot^2 ~ 1e-18 of the variance -> refused, not 1e16 scores
+    random_engine rng(8);
+    row_matrix<double> near(200, 2);
+    std::vector<int> y(200);
+    for (index_t i = 0; i < 200; ++i) {
+      near(i, 0) = rng.normal();
+      near(i, 1) = near(i, 0) + 1e-9 * rng.normal();
+      y[static_cast<std::size_t>(i)] = static_cast<int>(i % 2);
+    }
+    CHECK_THROWS_AS(fit_mahalanobis(near, y), infogeo::numerical_error);
+  }
   const auto m = fit_mahalanobis(x, std::vector<int>{0, 1, 0, 1}, mahalanobis_options{0.1});
   CHECK_THROWS_AS(mahalanobis_scores(m, row_matrix<double>(2, 3)), infogeo::invalid_argument);
   CHECK_THROWS_AS(odin_confidence(x, 0.0), infogeo::invalid_argument);

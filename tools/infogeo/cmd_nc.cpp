@@ -45,17 +45,10 @@ json run_nc(const nc_args& a) {
           "features rows=", n, ", labels=", y.size(), ")");
   require(n >= 1, fn, "FEATURES has no rows (n=0)");
   const sample_view<double> view(x.data(), n, d);
-  const class_labels labels = make_labels(y, 0, fn, "labels");
 
   class_scatter_options so;
   so.mode = a.mode == "full" ? scatter_mode::full : scatter_mode::projected;
-  class_scatter_accumulator acc(labels.num_classes, d, so);
-  acc.update(view, labels.values);
-  if (acc.needs_second_pass()) {
-    acc.begin_second_pass();
-    acc.update(view, labels.values);
-  }
-  const class_scatter s = acc.finalize();
+  const class_scatter s = compute_class_scatter(view, y, so);
 
   collapse_options co;
   co.weighting = a.weighting == "class" ? between_weighting::class_balanced : between_weighting::count;
@@ -75,7 +68,7 @@ json run_nc(const nc_args& a) {
     require(static_cast<index_t>(predictions.size()) == n, fn,
             "PREDICTIONS must have one entry per row (predictions=", predictions.size(), ", rows=", n, ")");
   }
-  ncc.update(view, labels.values, predictions);
+  ncc.update(view, y, predictions);
   m.ncc_accuracy = ncc.ncc_accuracy();
   m.nc4 = ncc.nc4();
 

@@ -388,10 +388,20 @@ class class_scatter_accumulator {
         for (index_t k = 0; k < ck; ++k)
           sw.noalias() -= (s.weights[static_cast<std::size_t>(k)] / wtot) * s.means.row(k).transpose() *
                           s.means.row(k);
-        for (index_t k = 0; k < ck; ++k)
+        index_t clamped = 0;
+        for (index_t k = 0; k < ck; ++k) {
           traces(k) = class_sq_[static_cast<std::size_t>(kept[static_cast<std::size_t>(k)])] /
                           s.weights[static_cast<std::size_t>(k)] -
                       s.means.row(k).squaredNorm();
+          if (traces(k) < 0.0) {  // cancellation: a variance cannot be negative
+            traces(k) = 0.0;
+            ++clamped;
+          }
+        }
+        if (clamped > 0)
+          s.diagnostics.push_back(infogeo::detail::concat("gram_one_pass: ", clamped,
+                                                 " class variance(s) came out negative by cancellation and were "
+                                                 "set to 0; use the default (centred) accumulation"));
         s.diagnostics.push_back(
             "gram_one_pass: Sigma_W = G/N - mu mu^T - Sigma_B loses about 2*log10(|mu|/sigma) digits");
       } else {
@@ -440,7 +450,7 @@ class class_scatter_accumulator {
     if (m.centred_sq_norms.empty()) {
       acc.has_class_traces_ = false;
     } else {
-      check_vector_size(m.centred_sq_norms, acc.c_, "centred_sq_norms", fn);
+      acc.check_vector(m.centred_sq_norms, "centred_sq_norms", fn);  // size, finite, >= 0
       acc.class_sq_ = m.centred_sq_norms;
     }
     return acc;
@@ -477,7 +487,7 @@ class class_scatter_accumulator {
     if (class_sq_norms.empty()) {
       acc.has_class_traces_ = false;
     } else {
-      check_vector_size(class_sq_norms, acc.c_, "class_sq_norms", fn);
+      acc.check_vector(class_sq_norms, "class_sq_norms", fn);  // size, finite, >= 0
       acc.class_sq_ = class_sq_norms;
     }
     return acc;

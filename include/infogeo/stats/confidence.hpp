@@ -59,7 +59,10 @@ mahalanobis_model fit_mahalanobis(const Input& features, const Labels& labels, c
   m.ridge = options.relative_ridge * m.covariance.diagonal().mean();
   m.covariance.diagonal().array() += m.ridge;
   m.cholesky.compute(m.covariance);
-  if (m.cholesky.info() != Eigen::Success || !(m.cholesky.matrixLLT().diagonal().minCoeff() > 0.0))
+  // Relative pivot test (as gaussian_entropy's spectrum check): a pivot^2 below 1e-12 of the mean
+  // variance means a numerically singular covariance whose inverse would give ~1e16 distances.
+  const double min_pivot = m.cholesky.info() == Eigen::Success ? m.cholesky.matrixLLT().diagonal().minCoeff() : 0.0;
+  if (!(min_pivot * min_pivot > 1e-12 * m.covariance.diagonal().mean()))
     throw_numerical_error(fn, "tied covariance is singular; set relative_ridge > 0 (D=", d, ", N=", x.rows(), ")");
   return m;
 }

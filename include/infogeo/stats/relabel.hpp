@@ -15,6 +15,9 @@ namespace infogeo::stats {
 /// The number of base-C digits needed to write every within-class index 0..max_count-1
 /// (at least 1).
 inline int relabel_digit_count(const class_labels& labels) {
+  // Base-C digits: with C < 2 the loop below would never end.
+  require(labels.num_classes >= 2, "stats::relabel_digit_count", "needs at least 2 classes (num_classes=",
+          labels.num_classes, ")");
   std::int64_t max_count = 0;
   for (auto c : labels.counts) max_count = std::max(max_count, c);
   int digits = 1;
