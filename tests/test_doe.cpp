@@ -645,6 +645,15 @@ TEST_CASE("doe: bad input") {
   for (auto& v : g_gap)
     if (v == 7) v = 60;  // id 7 now has no rows
   CHECK_THROWS_AS(mi::doe_mutual_information(p.x, p.z, g_gap, o), invalid_argument);
+  std::vector<index_t> g_huge = g;
+  g_huge[0] = index_t(1) << 40;  // refused before any allocation of 2^40 groups
+  CHECK_THROWS_WITH_AS(mi::doe_mutual_information(p.x, p.z, g_huge, o),
+                       doctest::Contains("group ids must be < the number of rows"), invalid_argument);
+  // One row per group with ids out of row order: per-row vs per-group x is ambiguous.
+  std::vector<index_t> g_perm(100);
+  for (std::size_t i = 0; i < g_perm.size(); ++i) g_perm[i] = static_cast<index_t>(99 - i);
+  CHECK_THROWS_WITH_AS(mi::doe_mutual_information(p.x, p.z, g_perm, o), doctest::Contains("ambiguous"),
+                       invalid_argument);
   // Per-row x that differs within a group.
   CHECK_THROWS_AS(mi::doe_mutual_information(p.x, p.z, g, o), invalid_argument);
   // NaN in x or z; a constant z column; too few rows.

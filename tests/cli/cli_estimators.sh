@@ -56,3 +56,4 @@ expect mi-ksg-weights-refused 2 "" -- mi --method ksg1 --weights all "$work/gmi/
 expect kde-bootstrap-refused 2 "" -- entropy --method kde --bootstrap 20 "$work/gent/x.npy"
 expect binning-bootstrap-refused 2 "" -- mi --method binning --bootstrap 20 "$work/gmi/x.npy" "$work/gmi/y.npy"
 expect gauss-bootstrap 0 "j['details'] != {} and j['unit'] == 'nats'" -- entropy --method gauss --bootstrap 20 "$work/gent/x.npy"
+expect doe-lr-nan 2 "" -- mi --method doe-gauss --lr nan "$work/gmi/x.npy" "$work/gmi/y.npy"

@@ -1,5 +1,6 @@
 // `infogeo entropy` and `infogeo mi`: one option set, the method chosen by --method; each
 // estimator family registers its methods in its own file (registry.hpp).
+#include <cmath>
 #include <string>
 
 #include "registry.hpp"
@@ -37,7 +38,18 @@ std::function<json()> setup_estimate(CLI::App& app, const std::string& family,
   app.add_option("--hidden", args->hidden, "hidden widths of the DoE MLP, e.g. 64,64");
   app.add_option("--epochs", args->epochs, "training epochs")->check(CLI::PositiveNumber);
   app.add_option("--batch", args->batch, "minibatch size")->check(CLI::PositiveNumber);
-  app.add_option("--lr", args->lr, "learning rate");
+  app.add_option("--lr", args->lr, "learning rate")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            double v = 0.0;
+            try {
+              v = std::stod(text);
+            } catch (const std::exception&) {
+              return "not a number: " + text;
+            }
+            return std::isfinite(v) && v > 0.0 ? std::string() : "must be finite and > 0: " + text;
+          },
+          "POSITIVE"));  // NaN would otherwise read as "not given" and silently mean the default
   app.add_option("--components", args->components, "mixture components")->check(CLI::PositiveNumber);
   app.add_option("--groups", args->groups, "G.npy: input index of every row")->check(CLI::ExistingFile);
   app.add_option("--seed", args->seed, "random seed");

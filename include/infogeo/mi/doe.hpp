@@ -83,11 +83,9 @@ inline contrastive_terms contrastive_objective(const row_matrix<double>& log_q,
     const index_t p = positive[detail::uz(r)];
     require(p >= 0 && p < C, fn, "positive entries must be in [0, C) (positive[", r, "]=", p,
             ", C=", C, ")");
-    const double m = log_q.row(r).maxCoeff();
-    const auto e = (log_q.row(r).array() - m).exp();
-    const double s = e.sum();
-    out.row_loss(r) = -log_q(r, p) + m + std::log(s) - log_c;
-    out.d_log_q.row(r) = (e / (s * static_cast<double>(R))).matrix();
+    const double lse = logsumexp(log_q.row(r));  // core/special_functions.hpp
+    out.row_loss(r) = -log_q(r, p) + lse - log_c;
+    out.d_log_q.row(r) = ((log_q.row(r).array() - lse).exp() / static_cast<double>(R)).matrix();
     out.d_log_q(r, p) -= 1.0 / static_cast<double>(R);
   }
   out.loss = out.row_loss.mean();
@@ -412,6 +410,8 @@ doe_data prepare_doe_data(const sample_view<TX>& xv, const sample_view<TZ>& zv,
       require((*groups)[r] >= 0, fn, "groups must be >= 0 (groups[", r, "]=", (*groups)[r], ")");
       max_g = std::max(max_g, (*groups)[r]);
     }
+    // Every id in [0, max] needs a row, so max < n; checking first avoids allocating for a huge id.
+    require(max_g < n, fn, "group ids must be < the number of rows (max group=", max_g, ", z rows=", n, ")");
     m = max_g + 1;
     d.input_of_row = *groups;
   } else {
@@ -429,6 +429,11 @@ doe_data prepare_doe_data(const sample_view<TX>& xv, const sample_view<TZ>& zv,
   if (need_x) {
     const row_matrix<double> x = to_row_matrix<double>(xv);
     if (x.rows() == n) {
+      // With one row per group and ids not in row order, "one x row per z row" and "one x row per
+      // group" pair x and z differently: refuse rather than guess.
+      require(!(groups && m == n && !std::is_sorted(groups->begin(), groups->end())), fn,
+              "x has as many rows as z and as groups, and the group ids are not in row order: it is "
+              "ambiguous whether x is per row or per group; pass x per row with groups in row order");
       d.inputs.resize(m, x.cols());
       for (index_t g = 0; g < m; ++g) {
         const auto& rows = d.rows_of[uz(g)];
