@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <numeric>
 #include <string>
@@ -24,7 +25,9 @@
 #include "infogeo/core/sample_view.hpp"
 #include "infogeo/core/special_functions.hpp"
 #include "infogeo/neighbors/brute_force.hpp"
+#include "infogeo/neighbors/grid_2d.hpp"
 #include "infogeo/neighbors/kd_tree.hpp"
+#include "infogeo/neighbors/radix_sort.hpp"
 
 namespace infogeo::neighbors {
 
@@ -54,6 +57,9 @@ inline const char* to_string(norm_kind norm) {
 inline constexpr index_t brute_force_max_n = 512;      ///< below this brute force always wins
 inline constexpr index_t l2_brute_force_min_d = 12;    ///< L2: GEMM beats the tree from here
 inline constexpr index_t max_brute_force_min_d = 80;   ///< max norm: scan beats the tree from here
+/// 2-D max-norm self queries (knn_self) with the tree backend (automatic or kd_tree) and at least
+/// this many finite points run on chebyshev_grid_2d instead of the kd-tree (same results).
+inline constexpr index_t grid_2d_min_n = 1024;
 
 /// The backend `automatic` resolves to for n points in d dimensions.
 inline backend choose_backend(index_t n, index_t d, norm_kind norm) {
@@ -69,6 +75,9 @@ struct knn_result {
   index_t k = 0;
   norm_kind norm = norm_kind::euclidean;
   backend used = backend::automatic;  ///< the backend that actually ran
+  /// The algorithm that ran: "brute_force", "nanoflann", "kd_tree" or "grid_2d" (the 2-D
+  /// max-norm self-query specialisation of the kd_tree backend).
+  const char* algorithm = "";
   std::vector<double> distances;
   std::vector<index_t> indices;
 
@@ -113,7 +122,12 @@ inline knn_result run_knn(const row_matrix<double>& refs, const row_matrix<doubl
   index_t* idx = out.indices.data();
   const bool l2 = norm == norm_kind::euclidean;
 
-  if (out.used == backend::brute_force) {
+  if (self && !l2 && refs.cols() == 2 && out.used == backend::kd_tree &&
+      refs.rows() >= grid_2d_min_n && refs.allFinite()) {
+    out.algorithm = "grid_2d";
+    chebyshev_grid_2d(refs).knn_self(k, dist, idx);
+  } else if (out.used == backend::brute_force) {
+    out.algorithm = "brute_force";
     Eigen::VectorXd ref_norms;
     double max_norm = 0.0;
     if (l2) {
@@ -134,6 +148,7 @@ inline knn_result run_knn(const row_matrix<double>& refs, const row_matrix<doubl
         brute_max_block(refs, queries, self, q0, q1, k, dist + q0 * k, idx + q0 * k);
     }
   } else if (l2) {
+    out.algorithm = "nanoflann";
     const nanoflann_l2_index index(refs);
 #ifdef _OPENMP
 #pragma omp parallel for schedule(dynamic, 256)
@@ -141,6 +156,7 @@ inline knn_result run_knn(const row_matrix<double>& refs, const row_matrix<doubl
     for (index_t i = 0; i < nq; ++i)
       index.knn_squared(queries.row(i).data(), k, self ? i : -1, dist + i * k, idx + i * k);
   } else {
+    out.algorithm = "kd_tree";
     const kd_tree tree(refs);
     const auto& perm = tree.perm();
     // Self queries run in tree order (cache locality) and read their coordinates from the tree;
@@ -225,12 +241,30 @@ std::size_t partition_point_near(const double* a, std::size_t n, std::size_t hin
   }
 }
 
+/// partition_point_near, first trying the 64 elements around `hint`: the predicate is counted
+/// over that window (a fixed-length loop the compiler vectorises, no dependent branches); a
+/// count strictly between 0 and 64 (or touching the array's end) is the partition point,
+/// otherwise the search gallops on from the window's edge.
+template <class Pred>
+std::size_t partition_point_window(const double* a, std::size_t n, std::size_t hint, Pred pred) {
+  constexpr std::size_t width = 64;
+  if (n >= width) {
+    const std::size_t w0 = std::min(hint > width / 2 ? hint - width / 2 : 0, n - width);
+    std::size_t inside = 0;
+    for (std::size_t t = 0; t < width; ++t) inside += pred(a[w0 + t]) ? 1 : 0;
+    if ((inside > 0 || w0 == 0) && (inside < width || w0 + width == n)) return w0 + inside;
+    hint = inside == 0 ? w0 : w0 + width;
+  }
+  return partition_point_near(a, n, hint, pred);
+}
+
 }  // namespace detail
 
 /// Range counts over a fixed point set: how many points lie strictly within (or within) a
-/// radius of a query. One dimension: a sorted copy and two partition-point searches with the
-/// exact predicate |x_j - q| < r (monotone in sorted x_j, so the count equals a brute-force
-/// scan); count_others() gallops from the previous query's interval (O(log change)).
+/// radius of a query. One dimension: a sorted copy (detail::sorted_order, a radix sort) and two
+/// partition-point searches with the exact predicate |x_j - q| < r (monotone in sorted x_j, so
+/// the count equals a brute-force scan); count_others() predicts each interval from the local
+/// density and checks the 64 values around each predicted end (galloping when that misses).
 /// More dimensions: infogeo::neighbors::kd_tree with box containment shortcuts, or a brute
 /// scan (backend::brute_force, or automatic with n <= brute_force_max_n).
 class range_counter {
@@ -242,16 +276,11 @@ class range_counter {
     if (points.cols() == 1 && b != backend::brute_force) {
       mode_ = mode::sorted;
       const index_t n = points.rows();
-      // Sort (value, index) pairs (contiguous keys; no ties, so the order is unique).
-      std::vector<std::pair<double, index_t>> keyed(static_cast<std::size_t>(n));
-      for (index_t i = 0; i < n; ++i) keyed[static_cast<std::size_t>(i)] = {points(i, 0), i};
-      std::sort(keyed.begin(), keyed.end());
-      order_.resize(static_cast<std::size_t>(n));
+      // Sorted by (value, index): a unique order.
+      order_ = detail::sorted_order(points.data(), 1, n);
       sorted_.resize(static_cast<std::size_t>(n));
-      for (index_t p = 0; p < n; ++p) {
-        sorted_[static_cast<std::size_t>(p)] = keyed[static_cast<std::size_t>(p)].first;
-        order_[static_cast<std::size_t>(p)] = keyed[static_cast<std::size_t>(p)].second;
-      }
+      for (index_t p = 0; p < n; ++p)
+        sorted_[static_cast<std::size_t>(p)] = points(order_[static_cast<std::size_t>(p)], 0);
     } else if (b == backend::kd_tree || (b == backend::automatic && points.rows() > brute_force_max_n)) {
       mode_ = mode::tree;
       tree_ = std::make_unique<kd_tree>(points);
@@ -271,7 +300,8 @@ class range_counter {
     if (mode_ == mode::sorted) {
       std::size_t lo_hint = sorted_.size() / 2;
       std::size_t hi_hint = lo_hint;
-      return count_sorted(q[0], radius, strict, lo_hint, hi_hint);
+      return strict ? count_sorted<true>(q[0], radius, lo_hint, hi_hint)
+                    : count_sorted<false>(q[0], radius, lo_hint, hi_hint);
     }
     if (mode_ == mode::tree) return tree_->count_within(q, radius, strict, norm_);
     return brute_count_within(*points_, q, radius, strict, norm_);
@@ -283,12 +313,11 @@ class range_counter {
     const index_t n = points_->rows();
     require(static_cast<index_t>(radii.size()) == n, "neighbors::range_counter::count_others",
             "radii must have one entry per point (radii=", radii.size(), ", n=", n, ")");
+    if (mode_ == mode::sorted)
+      return strict ? count_others_sorted<true>(radii) : count_others_sorted<false>(radii);
     std::vector<index_t> counts(static_cast<std::size_t>(n));
-    // Queries in sorted / tree order (neighbouring queries touch the same memory), in blocks of
-    // 256; in 1-D each search starts from the previous query's answer in the block (neighbouring
-    // queries have nearly the same interval), which changes the cost, never the result.
-    const std::vector<index_t>* order =
-        mode_ == mode::tree ? &tree_->perm() : mode_ == mode::sorted ? &order_ : nullptr;
+    // Queries in tree order (neighbouring queries touch the same memory), in blocks of 256.
+    const std::vector<index_t>* order = mode_ == mode::tree ? &tree_->perm() : nullptr;
     const index_t block = 256;
     const index_t blocks = (n + block - 1) / block;
 #ifdef _OPENMP
@@ -296,8 +325,6 @@ class range_counter {
 #endif
     for (index_t b = 0; b < blocks; ++b) {
       std::vector<double> q(static_cast<std::size_t>(points_->cols()));
-      std::size_t lo_hint = static_cast<std::size_t>(b * block);
-      std::size_t hi_hint = lo_hint;
       const index_t p0 = b * block;
       const index_t p1 = std::min(n, p0 + block);
       // Gather the block's radii first: independent loads overlap, instead of one cache miss
@@ -310,9 +337,7 @@ class range_counter {
         const double r = rb[p - p0];
         const bool self_inside = strict ? 0.0 < r : 0.0 <= r;
         index_t c = 0;
-        if (mode_ == mode::sorted) {
-          c = count_sorted(sorted_[static_cast<std::size_t>(p)], r, strict, lo_hint, hi_hint);
-        } else if (mode_ == mode::tree) {
+        if (mode_ == mode::tree) {
           tree_->point_at(p, q.data());  // the query's coordinates, read from the tree
           c = tree_->count_within(q.data(), r, strict, norm_);
         } else {
@@ -325,24 +350,67 @@ class range_counter {
   }
 
  private:
-  // 1-D count: [lo, hi) = the sorted values with |v - x| inside the radius. Both predicates are
-  // monotone along the sorted array (rounding of v - x is monotone), so the partition points
-  // are exact; they are searched outward from the hints (any hints give the same answer), and
-  // the hints are updated to the answer.
-  index_t count_sorted(double x, double radius, bool strict, std::size_t& lo_hint,
-                       std::size_t& hi_hint) const {
-    auto inside = [&](double v) {
-      const double gap = v < x ? x - v : v - x;
-      return strict ? gap < radius : gap <= radius;
-    };
+  // 1-D count: [lo, hi) = the sorted values v with |fl(v - x)| inside the radius. Both
+  // predicates are monotone along the sorted array (rounding of v - x is monotone), so the
+  // partition points are exact; they are searched around the hints (any hints give the same
+  // answer), and the hints are updated to the answer. The predicates use & and | (no
+  // short-circuit branch), so the window counts vectorise.
+  template <bool Strict>
+  index_t count_sorted(double x, double radius, std::size_t& lo_hint, std::size_t& hi_hint) const {
+    auto within = [radius](double gap) { return Strict ? gap < radius : gap <= radius; };
     const double* a = sorted_.data();
-    const std::size_t hi = detail::partition_point_near(
-        a, sorted_.size(), hi_hint, [&](double v) { return v < x || inside(v); });
-    const std::size_t lo = detail::partition_point_near(
-        a, hi, std::min(lo_hint, hi), [&](double v) { return v < x && !inside(v); });
+    const std::size_t hi = detail::partition_point_window(
+        a, sorted_.size(), hi_hint, [&](double v) { return (v < x) | within(v - x); });
+    const std::size_t lo = detail::partition_point_window(
+        a, hi, std::min(lo_hint, hi), [&](double v) { return (v < x) & !within(x - v); });
     lo_hint = lo;
     hi_hint = hi;
     return static_cast<index_t>(hi - lo);
+  }
+
+  // count_others() in 1-D: queries in sorted order, in blocks of 256. Each interval's ends are
+  // predicted as p -/+ density * radius, the density (points per unit of radius, one side) being
+  // a running ratio of the block's earlier counts to radii; hints change the cost, never the
+  // result.
+  template <bool Strict>
+  std::vector<index_t> count_others_sorted(const std::vector<double>& radii) const {
+    const index_t n = points_->rows();
+    std::vector<index_t> counts(static_cast<std::size_t>(n));
+    const index_t block = 256;
+    const index_t blocks = (n + block - 1) / block;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1)
+#endif
+    for (index_t b = 0; b < blocks; ++b) {
+      const index_t p0 = b * block;
+      const index_t p1 = std::min(n, p0 + block);
+      // Gather the block's radii first: independent loads overlap.
+      double rb[256];
+      for (index_t p = p0; p < p1; ++p)
+        rb[p - p0] = radii[static_cast<std::size_t>(order_[static_cast<std::size_t>(p)])];
+      double half_counts = 0.0;  // decaying sums of (hi - lo) / 2 and of the radius
+      double radius_sum = 0.0;
+      for (index_t p = p0; p < p1; ++p) {
+        const double r = rb[p - p0];
+        const bool usable = r > 0.0 && r < std::numeric_limits<double>::infinity();
+        const double reach = usable && radius_sum > 0.0
+                                 ? std::min(half_counts / radius_sum * r, static_cast<double>(n))
+                                 : 0.0;
+        const auto span = static_cast<index_t>(reach);
+        auto hi_hint = static_cast<std::size_t>(std::min(n, p + span));
+        auto lo_hint = static_cast<std::size_t>(std::max<index_t>(0, p - span));
+        const index_t c = count_sorted<Strict>(sorted_[static_cast<std::size_t>(p)], r, lo_hint,
+                                               hi_hint);
+        if (usable) {
+          half_counts = 0.875 * half_counts + 0.5 * static_cast<double>(c);
+          radius_sum = 0.875 * radius_sum + r;
+        }
+        const bool self_inside = Strict ? 0.0 < r : 0.0 <= r;
+        counts[static_cast<std::size_t>(order_[static_cast<std::size_t>(p)])] =
+            c - (self_inside ? 1 : 0);
+      }
+    }
+    return counts;
   }
 
   enum class mode { sorted, tree, brute };
