@@ -260,7 +260,7 @@ TEST_CASE("preprocessing: duplicate rows, standardisation, seeded jitter") {
   CHECK_THROWS_AS(preprocess(c, jit, "test", "x"), infogeo::invalid_argument);
 }
 
-// ---- kd_tree internals: leaf sizes, windows, boundary radii, ties (tolerance 0 throughout) ------
+// ---- kd_tree internals: bucket sizes, micro-blocks, boundary radii, ties (tolerance 0 throughout) --
 
 namespace {
 
@@ -282,9 +282,10 @@ index_t scan_count(const row_matrix<double>& pts, const double* q, double r, boo
 }  // namespace
 
 TEST_CASE("kd_tree with any leaf size equals brute force: k-NN, boundary counts, ties") {
-  // Leaf sizes from 1 (deep tree, every box test exercised) to larger than n (one sorted leaf,
-  // only the window search prunes). Integer data puts many points exactly on the k-th distance
-  // and on the count radius, where strict and non-strict differ.
+  // Bucket sizes from 1 (the deepest tree: buckets of one micro-block of 8) to larger than n
+  // (one bucket, only the micro-boxes prune); n = 900 leaves the last micro-block partial.
+  // Integer data puts many points exactly on the k-th distance and on the count radius, where
+  // strict and non-strict differ.
   for (const bool ties : {false, true}) {
     for (const index_t d : {1, 2, 3, 6, 10}) {
       const auto pts = ties ? integer_grid(900, d, 40 + static_cast<std::uint64_t>(d))
@@ -328,6 +329,27 @@ TEST_CASE("kd_tree with any leaf size equals brute force: k-NN, boundary counts,
   }
 }
 
+TEST_CASE("kd_tree on fewer points than a micro-block, and just over one") {
+  for (const index_t n : {1, 2, 7, 8, 9, 17}) {
+    const auto pts = gaussian(n, 3, 90 + static_cast<std::uint64_t>(n));
+    const kd_tree tree(pts, 1);
+    const index_t k = std::min<index_t>(3, n - 1);
+    const auto ref = k > 0 ? reference_knn(pts, pts, true, k, norm_kind::chebyshev) : knn_result{};
+    std::vector<double> dist(3);
+    std::vector<index_t> idx(3);
+    for (index_t i = 0; i < n; ++i) {
+      CAPTURE(n);
+      CAPTURE(i);
+      if (k > 0) {
+        CHECK(tree.knn(pts.row(i).data(), k, i, norm_kind::chebyshev, dist.data(), idx.data()) == k);
+        for (index_t j = 0; j < k; ++j) CHECK(idx[static_cast<std::size_t>(j)] == ref.index(i, j));
+      }
+      CHECK(tree.count_within(pts.row(i).data(), 1.0, true, norm_kind::chebyshev) ==
+            scan_count(pts, pts.row(i).data(), 1.0, true, norm_kind::chebyshev));
+    }
+  }
+}
+
 TEST_CASE("1-D range counts search from the query's rank: ties, radius 0, strict and not") {
   for (const bool ties : {false, true}) {
     const auto pts = ties ? integer_grid(1500, 1, 61) : gaussian(1500, 1, 62);
@@ -360,34 +382,77 @@ TEST_CASE("partition_point_near equals std::partition_point from every hint") {
   }
 }
 
-TEST_CASE("vectorised leaf scan (AVX2 or not) is bit-identical to the scalar distance formulas") {
+TEST_CASE("micro-block kernels (vector extensions or not) are bit-identical to the scalar formulas") {
+  // One micro-block of 8 points (coordinate-major) and 8 boxes around random points; d = 7.
   const index_t d = 7;
-  const index_t m = 45;
-  const auto pts = gaussian(m, d, 71, 3.0);
-  std::vector<double> blk(static_cast<std::size_t>(m * d));
-  for (index_t t = 0; t < m; ++t)
-    for (index_t j = 0; j < d; ++j) blk[static_cast<std::size_t>(j * m + t)] = pts(t, j);
+  const index_t lanes = neighbors::detail::micro_block;
+  const auto pts = gaussian(lanes, d, 71, 3.0);
+  std::vector<double> blk(static_cast<std::size_t>(lanes * d));
+  std::vector<double> lo(blk.size());
+  std::vector<double> hi(blk.size());
+  for (index_t t = 0; t < lanes; ++t)
+    for (index_t j = 0; j < d; ++j) {
+      const auto at = static_cast<std::size_t>(j * lanes + t);
+      blk[at] = pts(t, j);
+      lo[at] = pts(t, j) - 0.5 * static_cast<double>(t % 3);
+      hi[at] = pts(t, j) + 0.25 * static_cast<double>(t % 4);
+    }
   const auto qm = gaussian(1, d, 72, 3.0);
   const double* q = qm.row(0).data();
-  std::vector<double> out(static_cast<std::size_t>(m));
-  for (const norm_kind norm : {norm_kind::chebyshev, norm_kind::euclidean}) {
-    const bool cheb = norm == norm_kind::chebyshev;
-    const index_t t0 = 2;
-    const index_t c = m - 5;
-    const double thr = cheb ? 3.0 : 9.0;
-    const index_t inside = cheb ? neighbors::detail::leaf_scan<true>(blk.data(), m, d, t0, c, q, out.data(), thr, true)
-                                : neighbors::detail::leaf_scan<false>(blk.data(), m, d, t0, c, q, out.data(), thr, true);
-    index_t want_inside = 0;
-    std::size_t bad = 0;
-    for (index_t t = 0; t < c; ++t) {
-      const double want = cheb ? neighbors::detail::max_abs_diff(q, pts.row(t0 + t).data(), d)
-                               : neighbors::detail::squared_l2(q, pts.row(t0 + t).data(), d);
-      bad += out[static_cast<std::size_t>(t)] != want;
-      want_inside += want < thr;
+  const auto cheb = neighbors::detail::micro_distances<true, neighbors::detail::native_vector_bytes>(blk.data(), d, q);
+  const auto l2 = neighbors::detail::micro_distances<false, neighbors::detail::native_vector_bytes>(blk.data(), d, q);
+  const auto lower_cheb = neighbors::detail::micro_box_lower<true, neighbors::detail::native_vector_bytes>(lo.data(), hi.data(), lanes, d, q);
+  const auto lower_l2 = neighbors::detail::micro_box_lower<false, neighbors::detail::native_vector_bytes>(lo.data(), hi.data(), lanes, d, q);
+  std::size_t bad = 0;
+  for (index_t t = 0; t < lanes; ++t) {
+    bad += cheb.v[t] != neighbors::detail::max_abs_diff(q, pts.row(t).data(), d);
+    bad += l2.v[t] != neighbors::detail::squared_l2(q, pts.row(t).data(), d);
+    double gmax = 0.0;
+    double gsum = 0.0;
+    for (index_t j = 0; j < d; ++j) {
+      const auto at = static_cast<std::size_t>(j * lanes + t);
+      const double gap = std::max({lo[at] - q[j], q[j] - hi[at], 0.0});
+      gmax = std::max(gmax, gap);
+      gsum += gap * gap;
     }
-    CHECK(bad == 0);
-    CHECK(inside == want_inside);
+    bad += lower_cheb.v[t] != gmax;
+    bad += lower_l2.v[t] != gsum;
   }
+  CHECK(bad == 0);
+  // Range relation and lane masks against per-lane scalar logic, radii at box extents.
+  using neighbors::detail::native_vector_bytes;
+  for (const double r : {0.0, 1.0, cheb.v[2], cheb.v[5], 4.0, 50.0}) {
+    CAPTURE(r);
+    for (const bool strict : {true, false}) {
+      const auto rel = strict ? neighbors::detail::micro_box_relation<true, native_vector_bytes>(lo.data(), hi.data(), lanes, d, q, r)
+                              : neighbors::detail::micro_box_relation<false, native_vector_bytes>(lo.data(), hi.data(), lanes, d, q, r);
+      const unsigned within = strict ? neighbors::detail::lanes_within<true, native_vector_bytes>(cheb, r)
+                                     : neighbors::detail::lanes_within<false, native_vector_bytes>(cheb, r);
+      unsigned want_contained = 0;
+      unsigned want_crossing = 0;
+      unsigned want_within = 0;
+      for (index_t t = 0; t < lanes; ++t) {
+        bool outside = false;
+        bool crossing = false;
+        for (index_t j = 0; j < d; ++j) {
+          const auto at = static_cast<std::size_t>(j * lanes + t);
+          const double below = q[j] - lo[at];
+          const double above = hi[at] - q[j];
+          outside = outside || (strict ? (-below >= r || -above >= r) : (-below > r || -above > r));
+          crossing = crossing || (strict ? (below >= r || above >= r) : (below > r || above > r));
+        }
+        if (!outside && !crossing) want_contained |= 1u << t;
+        if (!outside && crossing) want_crossing |= 1u << t;
+        if (strict ? cheb.v[t] < r : cheb.v[t] <= r) want_within |= 1u << t;
+      }
+      CHECK(rel.contained == want_contained);
+      CHECK(rel.crossing == want_crossing);
+      CHECK(within == want_within);
+    }
+  }
+  CHECK(neighbors::detail::first_lanes(0) == 0u);
+  CHECK(neighbors::detail::first_lanes(3) == 7u);
+  CHECK(neighbors::detail::first_lanes(lanes) == 255u);
 }
 
 TEST_CASE("large trees (parallel build) equal brute force and do not depend on the threads") {

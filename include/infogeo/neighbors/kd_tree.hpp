@@ -21,9 +21,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <nanoflann.hpp>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 #include <numeric>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -149,87 +154,319 @@ class nanoflann_result_set {
   index_t skip_;
 };
 
-// ---- leaf scans ---------------------------------------------------------------------------------
+// ---- micro-blocks: the unit of every vectorised distance computation -------------------------
 
-// Distances (comparable units) from q to points [t0, t0 + c) of a leaf block of m points stored
-// coordinate-major (coordinate j of point t at blk[j * m + t]); the same operations in the same
-// order as max_abs_diff / squared_l2, so the values are bit-identical to the scalar formulas
-// (IEEE subtraction, abs, max and sum do not depend on the vector width).
-template <bool Cheb>
-inline index_t leaf_scan_body(const double* blk, index_t m, index_t d, index_t t0, index_t c,
-                              const double* q, double* out, double threshold, bool strict) {
-  const double* col = blk + t0;
-  const double q0 = q[0];
-  for (index_t t = 0; t < c; ++t) {
-    const double diff = q0 - col[t];
-    out[t] = Cheb ? std::abs(diff) : diff * diff;
-  }
-  for (index_t j = 1; j < d; ++j) {
-    col = blk + j * m + t0;
-    const double qj = q[j];
-    for (index_t t = 0; t < c; ++t) {
-      const double diff = qj - col[t];
-      if (Cheb) {
-        const double a = std::abs(diff);
-        out[t] = out[t] < a ? a : out[t];
-      } else {
-        out[t] = out[t] + diff * diff;
-      }
-    }
-  }
-  index_t inside = 0;
-  if (strict)
-    for (index_t t = 0; t < c; ++t) inside += out[t] < threshold ? 1 : 0;
-  else
-    for (index_t t = 0; t < c; ++t) inside += out[t] <= threshold ? 1 : 0;
-  return inside;
+/// Points per micro-block. The kd_tree stores its points in blocks of this many (coordinate-
+/// major inside a block) and keeps a bounding box per block; 8 doubles are one AVX-512 register,
+/// two AVX2 or four SSE2 ones. Lane sets are passed around as 8-bit masks.
+inline constexpr index_t micro_block = 8;
+inline constexpr unsigned all_lanes = (1u << micro_block) - 1;
+
+/// Bits of the lanes t < n.
+inline unsigned first_lanes(index_t n) {
+  return n >= micro_block ? all_lanes : (1u << static_cast<unsigned>(n)) - 1u;
 }
 
-// On x86-64 builds without -mavx2, GCC and Clang compile a second copy of the leaf scan for
-// AVX2 and pick it at run time (FMA is not enabled, so the L2 sum is not contracted and stays
-// identical to the scalar one).
+/// One value per lane of a micro-block (a plain array: no vector type crosses a function
+/// boundary, so there is no ABI dependence on the instruction set).
+struct lanes {
+  double v[micro_block];
+};
+
+/// A group of micro_block micro-boxes against a max-norm query region: the boxes wholly inside
+/// and the boxes crossing the boundary (to be scanned), one bit per box.
+struct group_relation {
+  unsigned contained = 0;
+  unsigned crossing = 0;
+};
+
+/// Index of the lowest set bit of a non-zero mask.
+inline int lowest_bit(unsigned bits) {
+#if defined(__GNUC__) || defined(__clang__)
+  return __builtin_ctz(bits);
+#else
+  int t = 0;
+  while ((bits & 1u) == 0) {
+    bits >>= 1;
+    ++t;
+  }
+  return t;
+#endif
+}
+
+/// Number of set bits.
+inline index_t bit_count(unsigned bits) {
+#if defined(__GNUC__) || defined(__clang__)
+  return __builtin_popcount(bits);
+#else
+  index_t c = 0;
+  for (; bits != 0; bits &= bits - 1) ++c;
+  return c;
+#endif
+}
+
+// With GCC and Clang the lane loops are written with vector extensions in the target's native
+// width (Bytes: 16 for SSE2/NEON, 32 for AVX2, 64 for AVX-512), a micro-block being
+// micro_block / (Bytes / 8) vectors ("parts", unrolled at compile time). This compiles to SIMD
+// at any optimisation level (compilers otherwise unroll the 8-lane loops and fail to vectorise
+// them, and GCC lowers vectors wider than the target poorly). Other compilers get scalar
+// loops. Both perform the same IEEE operations lane by lane, so the results are identical.
+#if defined(__AVX512F__)
+inline constexpr int native_vector_bytes = 64;
+#elif defined(__AVX__)
+inline constexpr int native_vector_bytes = 32;
+#else
+inline constexpr int native_vector_bytes = 16;
+#endif
+
+/// Calls f(std::integral_constant<index_t, h>) for h = 0, ..., N - 1 (unrolled).
+template <class F, index_t... H>
+inline void for_each_part(F&& f, std::integer_sequence<index_t, H...>) {
+  (f(std::integral_constant<index_t, H>{}), ...);
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+#define INFOGEO_NEIGHBORS_VECTOR_EXT 1
+template <int Bytes>
+struct simd_types;
+#define INFOGEO_NEIGHBORS_SIMD_TYPES(B)                        \
+  template <>                                                  \
+  struct simd_types<B> {                                       \
+    typedef double vec __attribute__((vector_size(B)));        \
+    typedef std::int64_t mask __attribute__((vector_size(B))); \
+  };
+INFOGEO_NEIGHBORS_SIMD_TYPES(16)
+INFOGEO_NEIGHBORS_SIMD_TYPES(32)
+INFOGEO_NEIGHBORS_SIMD_TYPES(64)
+#undef INFOGEO_NEIGHBORS_SIMD_TYPES
+
+// Lane mask -> bits: one instruction on x86 (movmskpd / vtestmq), a lane loop elsewhere. The
+// 32- and 64-byte forms carry their target so that they compile in any translation unit; they
+// are only called from code built for that target.
+#if defined(__x86_64__) || defined(__i386__)
+inline unsigned mask_bits(const simd_types<16>::mask& m) {
+  return static_cast<unsigned>(_mm_movemask_pd(reinterpret_cast<__m128d>(m)));
+}
+__attribute__((target("avx"))) inline unsigned mask_bits(const simd_types<32>::mask& m) {
+  return static_cast<unsigned>(_mm256_movemask_pd(reinterpret_cast<__m256d>(m)));
+}
+__attribute__((target("avx512f"))) inline unsigned mask_bits(const simd_types<64>::mask& m) {
+  const __m512i v = reinterpret_cast<__m512i>(m);
+  return static_cast<unsigned>(_mm512_test_epi64_mask(v, v));
+}
+#else
+template <class Mask>
+inline unsigned mask_bits(const Mask& m) {
+  unsigned out = 0;
+  for (index_t t = 0; t < static_cast<index_t>(sizeof(Mask) / sizeof(std::int64_t)); ++t)
+    out |= (m[t] != 0 ? 1u : 0u) << t;
+  return out;
+}
+#endif
+
+/// A micro-block's lanes as `parts` vectors of `width` doubles. Helpers take vectors by
+/// reference: a vector passed by value would make the ABI depend on the instruction set.
+template <int Bytes>
+struct simd {
+  using vec = typename simd_types<Bytes>::vec;
+  using mask = typename simd_types<Bytes>::mask;
+  static constexpr index_t width = Bytes / static_cast<int>(sizeof(double));
+  static constexpr index_t parts = micro_block / width;
+  using part_indices = std::make_integer_sequence<index_t, parts>;
+
+  static void load(vec& v, const double* p) { std::memcpy(&v, p, sizeof v); }
+  // |x| by clearing the sign bit (exactly std::abs, -0 included).
+  static void make_abs(vec& x) {
+    x = reinterpret_cast<vec>(reinterpret_cast<mask>(x) & std::numeric_limits<std::int64_t>::max());
+  }
+  // Bits (h * width + t) for the true lanes t of part h.
+  static unsigned bits(const mask& m, index_t h) {
+    return mask_bits(m) << static_cast<unsigned>(h * width);
+  }
+};
+#endif
+
+/// Distances (comparable units: plain for the max norm, squared for L2) from q to the points of
+/// a micro-block stored coordinate-major (coordinate j of lane t at blk[j * micro_block + t]).
+/// The operations and their order are those of max_abs_diff / squared_l2 (IEEE subtraction,
+/// abs, max and sum do not depend on the vector width), so the values are bit-identical to the
+/// scalar formulas.
+template <bool Cheb, int Bytes>
+inline lanes micro_distances(const double* blk, index_t d, const double* q) {
+  lanes out;
+#ifdef INFOGEO_NEIGHBORS_VECTOR_EXT
+  using S = simd<Bytes>;
+  typename S::vec acc[S::parts];
+  for_each_part([&](auto h) {
+    typename S::vec x;
+    S::load(x, blk + h * S::width);
+    typename S::vec diff = q[0] - x;
+    if (Cheb)
+      S::make_abs(diff);
+    else
+      diff = diff * diff;
+    acc[h] = diff;
+  }, typename S::part_indices{});
+  for (index_t j = 1; j < d; ++j) {
+    const double qj = q[j];
+    const double* col = blk + j * micro_block;
+    for_each_part([&](auto h) {
+      typename S::vec x;
+      S::load(x, col + h * S::width);
+      typename S::vec diff = qj - x;
+      if (Cheb) {
+        S::make_abs(diff);
+        acc[h] = acc[h] < diff ? diff : acc[h];
+      } else {
+        acc[h] = acc[h] + diff * diff;
+      }
+    }, typename S::part_indices{});
+  }
+  std::memcpy(out.v, acc, sizeof acc);
+#else
+  for (index_t t = 0; t < micro_block; ++t) {
+    const double diff = q[0] - blk[t];
+    out.v[t] = Cheb ? std::abs(diff) : diff * diff;
+  }
+  for (index_t j = 1; j < d; ++j)
+    for (index_t t = 0; t < micro_block; ++t) {
+      const double diff = q[j] - blk[j * micro_block + t];
+      out.v[t] = Cheb ? (out.v[t] < std::abs(diff) ? std::abs(diff) : out.v[t]) : out.v[t] + diff * diff;
+    }
+#endif
+  return out;
+}
+
+/// Distances (comparable units) from q to micro_block consecutive boxes stored coordinate-major
+/// with row stride `stride` (lo of box u in coordinate j at lo[j * stride + u]): max (or sum of
+/// squares) over coordinates of the gap outside [lo, hi], 0 inside. A lower bound of the
+/// distance to every point of the box (monotone rounding for the max norm; L2 callers compare
+/// with a relative margin). An empty box (lo = +inf, hi = -inf) is at +inf.
+template <bool Cheb, int Bytes>
+inline lanes micro_box_lower(const double* lo, const double* hi, index_t stride, index_t d,
+                             const double* q) {
+  lanes out;
+#ifdef INFOGEO_NEIGHBORS_VECTOR_EXT
+  using S = simd<Bytes>;
+  typename S::vec acc[S::parts] = {};
+  for (index_t j = 0; j < d; ++j) {
+    const double qj = q[j];
+    for_each_part([&](auto h) {
+      typename S::vec l;
+      typename S::vec u;
+      S::load(l, lo + j * stride + h * S::width);
+      S::load(u, hi + j * stride + h * S::width);
+      const typename S::vec below = l - qj;
+      const typename S::vec above = qj - u;
+      const typename S::vec zero = {};
+      typename S::vec gap = below < above ? above : below;
+      gap = gap < zero ? zero : gap;
+      if (Cheb)
+        acc[h] = acc[h] < gap ? gap : acc[h];
+      else
+        acc[h] = acc[h] + gap * gap;
+    }, typename S::part_indices{});
+  }
+  std::memcpy(out.v, acc, sizeof acc);
+#else
+  for (index_t t = 0; t < micro_block; ++t) out.v[t] = 0.0;
+  for (index_t j = 0; j < d; ++j)
+    for (index_t t = 0; t < micro_block; ++t) {
+      const double below = lo[j * stride + t] - q[j];
+      const double above = q[j] - hi[j * stride + t];
+      double gap = below < above ? above : below;
+      gap = gap < 0.0 ? 0.0 : gap;
+      out.v[t] = Cheb ? (out.v[t] < gap ? gap : out.v[t]) : out.v[t] + gap * gap;
+    }
+#endif
+  return out;
+}
+
+/// Max-norm range test of micro_block consecutive boxes (layout as micro_box_lower) against
+/// the query region {p : max_j |p_j - q_j| < r} (Strict) or <= r. Exact by monotone rounding:
+/// for p_j in [lo_j, hi_j], fl(q_j - lo_j) >= fl(q_j - p_j) when p_j <= q_j and
+/// fl(hi_j - q_j) >= fl(p_j - q_j) when p_j >= q_j. An empty box is outside. Branch-free.
+template <bool Strict, int Bytes>
+inline group_relation micro_box_relation(const double* lo, const double* hi, index_t stride,
+                                         index_t d, const double* q, double r) {
+  group_relation rel;
+#ifdef INFOGEO_NEIGHBORS_VECTOR_EXT
+  using S = simd<Bytes>;
+  typename S::mask outside[S::parts] = {};
+  typename S::mask crossing[S::parts] = {};
+  for (index_t j = 0; j < d; ++j) {
+    const double qj = q[j];
+    for_each_part([&](auto h) {
+      typename S::vec l;
+      typename S::vec u;
+      S::load(l, lo + j * stride + h * S::width);
+      S::load(u, hi + j * stride + h * S::width);
+      const typename S::vec below = qj - l;  // >= |p_j - q_j| for p_j <= q_j
+      const typename S::vec above = u - qj;  // >= |p_j - q_j| for p_j >= q_j
+      const typename S::vec near = below < above ? below : above;  // minus the gap if outside
+      const typename S::vec far = below < above ? above : below;
+      if (Strict) {
+        outside[h] |= -near >= r;
+        crossing[h] |= far >= r;
+      } else {
+        outside[h] |= -near > r;
+        crossing[h] |= far > r;
+      }
+    }, typename S::part_indices{});
+  }
+  for_each_part([&](auto h) {
+    rel.contained |= S::bits(~outside[h] & ~crossing[h], h);
+    rel.crossing |= S::bits(~outside[h] & crossing[h], h);
+  }, typename S::part_indices{});
+#else
+  for (index_t t = 0; t < micro_block; ++t) {
+    bool outside = false;
+    bool crossing = false;
+    for (index_t j = 0; j < d; ++j) {
+      const double below = q[j] - lo[j * stride + t];
+      const double above = hi[j * stride + t] - q[j];
+      const double near = below < above ? below : above;
+      const double far = below < above ? above : below;
+      outside = outside || (Strict ? -near >= r : -near > r);
+      crossing = crossing || (Strict ? far >= r : far > r);
+    }
+    if (!outside) (crossing ? rel.crossing : rel.contained) |= 1u << t;
+  }
+#endif
+  return rel;
+}
+
+/// Bit t set for every lane t with dist < r (Strict) or dist <= r.
+template <bool Strict, int Bytes>
+inline unsigned lanes_within(const lanes& dist, double r) {
+#ifdef INFOGEO_NEIGHBORS_VECTOR_EXT
+  using S = simd<Bytes>;
+  unsigned out = 0;
+  for_each_part([&](auto h) {
+    typename S::vec v;
+    S::load(v, dist.v + h * S::width);
+    out |= S::bits(Strict ? v < r : v <= r, h);
+  }, typename S::part_indices{});
+  return out;
+#else
+  unsigned bits = 0;
+  for (index_t t = 0; t < micro_block; ++t)
+    bits |= ((Strict ? dist.v[t] < r : dist.v[t] <= r) ? 1u : 0u) << t;
+  return bits;
+#endif
+}
+
+// On x86-64 builds without -mavx2, GCC and Clang compile a second copy of the searches for AVX2
+// and pick it at run time (FMA is not enabled, so the L2 sum is not contracted and stays
+// identical to the scalar one). -DINFOGEO_NO_AVX2_DISPATCH turns this off.
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && !defined(__AVX2__) && \
     !defined(INFOGEO_NO_AVX2_DISPATCH)
 #define INFOGEO_NEIGHBORS_AVX2_DISPATCH 1
-template <bool Cheb>
-__attribute__((target("avx2"), flatten, noinline)) index_t leaf_scan_avx2(
-    const double* blk, index_t m, index_t d, index_t t0, index_t c, const double* q, double* out,
-    double threshold, bool strict) {
-  return leaf_scan_body<Cheb>(blk, m, d, t0, c, q, out, threshold, strict);
-}
 inline bool cpu_has_avx2() {
   static const bool has = __builtin_cpu_supports("avx2");
   return has;
 }
 #endif
-
-/// Computes the distances (comparable units) from q to points [t0, t0 + c) of a leaf block into
-/// out[0, c) and returns how many are < threshold (strict) or <= threshold.
-template <bool Cheb>
-inline index_t leaf_scan(const double* blk, index_t m, index_t d, index_t t0, index_t c,
-                         const double* q, double* out, double threshold, bool strict) {
-#ifdef INFOGEO_NEIGHBORS_AVX2_DISPATCH
-  if (cpu_has_avx2()) return leaf_scan_avx2<Cheb>(blk, m, d, t0, c, q, out, threshold, strict);
-#endif
-  return leaf_scan_body<Cheb>(blk, m, d, t0, c, q, out, threshold, strict);
-}
-
-/// std::partition_point on a[0, n) (pred true, then false) by counting: first over every 16th
-/// element (independent loads, no dependent chain as in a bisection), then inside the one
-/// stretch of 15 that holds the boundary. Exact: the count of a true-then-false predicate over
-/// a prefix-closed set is its partition point.
-template <class Pred>
-inline index_t fenced_partition_point(const double* a, index_t n, Pred pred) {
-  constexpr index_t step = 16;
-  index_t fences = 0;
-  for (index_t t = 0; t < n; t += step) fences += pred(a[t]) ? 1 : 0;
-  if (fences == 0) return 0;
-  const index_t lo = (fences - 1) * step + 1;
-  const index_t hi = std::min(n, fences * step);
-  index_t at = lo;
-  for (index_t t = lo; t < hi; ++t) at += pred(a[t]) ? 1 : 0;
-  return at;
-}
 
 }  // namespace detail
 
@@ -261,28 +498,44 @@ class nanoflann_l2_index {
   tree_type tree_;
 };
 
-/// kd-tree with tight per-node bounding boxes; exact k-NN and range counts in the L2 or the
-/// max norm. Stores its own copy of the points in tree order, leaf by leaf and coordinate-major
-/// inside a leaf (a leaf of m points is m values of coordinate 0, then m of coordinate 1, ...),
-/// so a leaf scan is a few dense loops the compiler vectorises. Each per-point distance is
-/// computed with the same operations in the same order as the scalar formulas (|a_d - b_d|
-/// and max, or the canonical sum of squares), so results stay bit-identical to brute force.
+/// kd-tree with tight bounding boxes at two levels; exact k-NN and range counts in the L2 or
+/// the max norm.
+///  * Nodes split the widest coordinate near the median until a node holds at most the bucket
+///    size (leaf_size); every node keeps its bounding box, and pruning uses the exact distance
+///    from the query to a box in the chosen norm.
+///  * Inside a bucket the points are split further, the same way, into micro-blocks of
+///    detail::micro_block points (8) with their own boxes. Splits fall on multiples of 8 tree
+///    positions, so every micro-block but the last is full and position p lives in block p / 8.
+///    A bucket reached by a search tests all its micro-boxes with a few vector operations and
+///    scans (vectorised) only the blocks that can contribute: the pruning of a tree with leaves
+///    of 8 at the traversal cost of a tree with large leaves.
+/// Points are stored in tree order, each micro-block coordinate-major (8 values of coordinate 0,
+/// then 8 of coordinate 1, ...), padded with +inf. Each per-point distance is computed with the
+/// same operations in the same order as the scalar formulas (|a_d - b_d| and max, or the
+/// canonical sum of squares), so results are bit-identical to brute force.
 /// Build O(N log N D); memory O(N D).
 class kd_tree {
  public:
+  static constexpr index_t block = detail::micro_block;
+
   explicit kd_tree(const row_matrix<double>& points, index_t leaf_size = 0)
       : n_(points.rows()),
         d_(points.cols()),
-        leaf_size_(leaf_size > 0 ? leaf_size : default_leaf_size(points.cols())) {
+        bucket_(std::max(block, leaf_size > 0 ? leaf_size : default_leaf_size(points.cols()))) {
     require(d_ >= 1, "kd_tree", "points must have at least one column (dims=", d_, ")");
+    const index_t blocks = (n_ + block - 1) / block;
+    stride_ = blocks + block;  // one spare group of empty boxes: a group read never runs off
     perm_.resize(static_cast<std::size_t>(n_));
     std::iota(perm_.begin(), perm_.end(), index_t{0});
-    // The shape depends on n and the leaf size only (every node of more than leaf_size points is
-    // split at its median position), so preorder ids are known in advance and subtrees are
-    // built in parallel into their own slots (the result does not depend on the threads).
+    // The shape depends on n and the bucket size only, so preorder ids are known in advance
+    // and subtrees are built in parallel into their own slots (the result does not depend on
+    // the threads).
     nodes_.resize(static_cast<std::size_t>(subtree_nodes(n_)));
     boxes_.resize(nodes_.size() * static_cast<std::size_t>(2 * d_));
-    soa_.resize(static_cast<std::size_t>(n_ * d_));
+    soa_.assign(static_cast<std::size_t>(blocks * block * d_), std::numeric_limits<double>::infinity());
+    block_lo_.assign(static_cast<std::size_t>(stride_ * d_), std::numeric_limits<double>::infinity());
+    block_hi_.assign(static_cast<std::size_t>(stride_ * d_), -std::numeric_limits<double>::infinity());
+    block_size_.assign(static_cast<std::size_t>(stride_), 0);
     if (n_ > 0) {
       row_matrix<double> work = points;
 #ifdef _OPENMP
@@ -293,15 +546,13 @@ class kd_tree {
     }
   }
 
-  /// Leaf size used when none is given: leaves are scanned with vectorised loops over a sorted
-  /// window, so large leaves pay off; measured best (docs/performance_knn.md): 64 points in
-  /// 1-2 dimensions, 256 above.
+  /// Bucket size used when none is given (measured best, docs/performance_knn.md).
   static index_t default_leaf_size(index_t d) { return d <= 2 ? 64 : 256; }
 
   index_t size() const { return n_; }
   index_t dims() const { return d_; }
   /// perm()[p] is the original index of the p-th point in tree order (a cache-friendly query
-  /// order: consecutive queries then touch the same leaves).
+  /// order: consecutive queries then touch the same buckets).
   const std::vector<index_t>& perm() const { return perm_; }
 
   /// The k nearest points to `query` other than original index `skip` (-1: none), sorted by
@@ -321,27 +572,15 @@ class kd_tree {
   /// Copies the coordinates of the point at tree position p (0 <= p < size()) into out[0, dims()).
   /// Self queries in tree order read their point here: sequential, cache-resident memory.
   void point_at(index_t p, double* out) const {
-    index_t lo_pos = 0;
-    index_t id = 0;
-    // Descend to the leaf holding position p (the leaf blocks start at their begin * d).
-    for (;;) {
-      const node& nd = nodes_[static_cast<std::size_t>(id)];
-      if (nd.right < 0) {
-        lo_pos = nd.begin;
-        const index_t m = nd.end - nd.begin;
-        const double* blk = &soa_[static_cast<std::size_t>(lo_pos * d_)];
-        for (index_t j = 0; j < d_; ++j) out[j] = blk[j * m + (p - lo_pos)];
-        return;
-      }
-      id = p < nodes_[static_cast<std::size_t>(id + 1)].end ? id + 1 : nd.right;
-    }
+    const double* blk = block_points(p / block);
+    for (index_t j = 0; j < d_; ++j) out[j] = blk[j * block + p % block];
   }
 
   /// Number of points p (all of them, the query's own point included if it is in the tree)
   /// with dist(query, p) < radius (strict) or <= radius. `radius` is a plain distance (not
   /// squared) in either norm; L2 points are compared as sqrt(canonical squared distance).
-  /// A node whose box lies inside the query region adds its size without a scan; a node whose
-  /// box misses it is skipped; so the cost is O(nodes crossing the boundary).
+  /// A box (node or micro-block) inside the query region adds its size without a scan; a box
+  /// that misses it is skipped; so the cost is O(boxes crossing the boundary).
   index_t count_within(const double* query, double radius, bool strict, norm_kind norm) const {
     if (n_ == 0 || radius < 0.0 || (strict && radius == 0.0 && norm == norm_kind::euclidean))
       return 0;
@@ -350,38 +589,18 @@ class kd_tree {
   }
 
  private:
-  /// Leaf scans run over chunks of this many points (stack buffer of distances).
-  static constexpr index_t chunk = 64;
-
   struct node {
     index_t begin = 0;
     index_t end = 0;
-    index_t right = -1;  ///< right child (the left child is id + 1); -1 for a leaf
-    index_t axis = 0;    ///< leaf: the coordinate its points are sorted by
+    index_t right = -1;  ///< right child (the left child is id + 1); -1 for a bucket
   };
 
   const double* lo(index_t id) const { return &boxes_[static_cast<std::size_t>(2 * id * d_)]; }
   const double* hi(index_t id) const { return lo(id) + d_; }
-
-  // The leaf's points t in [0, m) whose sorted coordinate c[t] (ascending) can satisfy
-  // fl(|q - c[t]|) <= r (or < r when strict): [first, last). fl(q - c) is non-increasing and
-  // fl(c - q) non-decreasing in c (monotone rounding), so both predicates below are true-then-
-  // false along c and the number of points satisfying one is exactly its partition point; the
-  // counts are branch-free vector loops (no chain of dependent loads as in a bisection). The
-  // same predicate as the distance test decides, so points outside cannot qualify.
-  static void window(const double* c, index_t m, double q, double r, bool strict,
-                     index_t& first, index_t& last) {
-    auto out_below = [&](double v) {  // v < q and too far below
-      const double gap = q - v;
-      return v < q && (strict ? gap >= r : gap > r);
-    };
-    auto within_or_below = [&](double v) {  // v <= q or close enough above
-      const double gap = v - q;
-      return v <= q || (strict ? gap < r : gap <= r);
-    };
-    first = detail::fenced_partition_point(c, m, out_below);
-    last = first + detail::fenced_partition_point(c + first, m - first, within_or_below);
-  }
+  const double* block_points(index_t g) const { return &soa_[static_cast<std::size_t>(g * block * d_)]; }
+  // Micro-block g's box, coordinate-major over all blocks (row stride stride_).
+  const double* block_lo(index_t g) const { return &block_lo_[static_cast<std::size_t>(g)]; }
+  const double* block_hi(index_t g) const { return &block_hi_[static_cast<std::size_t>(g)]; }
 
   // Distance from the query to a node's box (comparable units: squared for L2).
   template <bool Cheb>
@@ -413,29 +632,79 @@ class kd_tree {
       return;
     }
 #endif
-    search_body<Cheb>(query, skip, best);
+    search_body<Cheb, detail::native_vector_bytes>(query, skip, best);
   }
   index_t count_cheb(const double* query, double radius, bool strict) const {
 #ifdef INFOGEO_NEIGHBORS_AVX2_DISPATCH
     if (detail::cpu_has_avx2()) return count_cheb_avx2(query, radius, strict);
 #endif
-    return count_cheb_body(query, radius, strict);
+    return count_cheb_body<detail::native_vector_bytes>(query, radius, strict);
   }
 #ifdef INFOGEO_NEIGHBORS_AVX2_DISPATCH
   template <bool Cheb>
   __attribute__((target("avx2"), flatten, noinline)) void search_avx2(
       const double* query, index_t skip, detail::top_k& best) const {
-    search_body<Cheb>(query, skip, best);
+    search_body<Cheb, 32>(query, skip, best);
   }
   __attribute__((target("avx2"), flatten, noinline)) index_t count_cheb_avx2(
       const double* query, double radius, bool strict) const {
-    return count_cheb_body(query, radius, strict);
+    return count_cheb_body<32>(query, radius, strict);
   }
 #endif
 
-  template <bool Cheb>
+  // k-NN inside one bucket: the micro-boxes within the current bound are visited nearest
+  // first (their bounds are re-checked as the k-th distance shrinks).
+  template <bool Cheb, int Bytes>
+  void search_bucket(const node& nd, const double* query, index_t skip, double margin,
+                     detail::top_k& best) const {
+    constexpr index_t max_candidates = 64;
+    struct candidate {
+      double bound;
+      index_t g;
+    };
+    candidate cand[max_candidates];
+    const index_t g0 = nd.begin / block;
+    const index_t g1 = (nd.end + block - 1) / block;
+    for (index_t gs = g0; gs < g1; gs += max_candidates) {
+      const index_t ge = std::min(g1, gs + max_candidates);
+      index_t nc = 0;
+      const double limit = best.worst() * margin;
+      for (index_t g = gs; g < ge; g += block) {
+        const detail::lanes lb =
+            detail::micro_box_lower<Cheb, Bytes>(block_lo(g), block_hi(g), stride_, d_, query);
+        for (unsigned bits = detail::lanes_within<false, Bytes>(lb, limit) & detail::first_lanes(ge - g); bits != 0; bits &= bits - 1) {
+          const int u = detail::lowest_bit(bits);
+          // Insertion by bound: nearest first.
+          index_t pos = nc++;
+          while (pos > 0 && cand[pos - 1].bound > lb.v[u]) {
+            cand[pos] = cand[pos - 1];
+            --pos;
+          }
+          cand[pos] = candidate{lb.v[u], g + u};
+        }
+      }
+      for (index_t c = 0; c < nc; ++c) {
+        double worst = best.worst();
+        if (cand[c].bound > worst * margin) break;  // sorted: the rest are farther
+        const index_t g = cand[c].g;
+        const detail::lanes dist = detail::micro_distances<Cheb, Bytes>(block_points(g), d_, query);
+        const index_t size = block_size_[static_cast<std::size_t>(g)];
+        for (unsigned bits = detail::lanes_within<false, Bytes>(dist, worst) & detail::first_lanes(size); bits != 0;
+             bits &= bits - 1) {
+          const int t = detail::lowest_bit(bits);
+          if (dist.v[t] > worst) continue;  // the k-th distance shrank meanwhile
+          const index_t original = perm_[static_cast<std::size_t>(g * block + t)];
+          if (original == skip) continue;
+          best.add(dist.v[t], original);
+          worst = best.worst();
+        }
+      }
+    }
+  }
+
+  template <bool Cheb, int Bytes>
   void search_body(const double* query, index_t skip, detail::top_k& best) const {
-    // L2 boxes are compared with a relative margin (rounding of the sum); leaves decide exactly.
+    // L2 boxes are compared with a relative margin (rounding of the sum); points decide exactly.
     const double margin = Cheb ? 1.0 : 1.0 + detail::l2_bound_margin;
     struct item {
       index_t node;
@@ -444,29 +713,13 @@ class kd_tree {
     item stack[160];
     int top = 0;
     stack[top++] = item{0, 0.0};
-    double buf[chunk];
     while (top > 0) {
       const item it = stack[--top];
-      double worst = best.worst();
+      const double worst = best.worst();
       if (it.bound > worst * margin) continue;
       const node& nd = nodes_[static_cast<std::size_t>(it.node)];
       if (nd.right < 0) {
-        const index_t m = nd.end - nd.begin;
-        const double* blk = &soa_[static_cast<std::size_t>(nd.begin * d_)];
-        index_t first = 0;
-        index_t last = m;
-        if (Cheb) window(blk + nd.axis * m, m, query[nd.axis], worst, false, first, last);
-        for (index_t t0 = first; t0 < last; t0 += chunk) {
-          const index_t c = std::min(chunk, last - t0);
-          if (detail::leaf_scan_body<Cheb>(blk, m, d_, t0, c, query, buf, worst, false) == 0) continue;
-          for (index_t t = 0; t < c; ++t) {
-            if (buf[t] > worst) continue;
-            const index_t original = perm_[static_cast<std::size_t>(nd.begin + t0 + t)];
-            if (original == skip) continue;
-            best.add(buf[t], original);
-            worst = best.worst();
-          }
-        }
+        search_bucket<Cheb, Bytes>(nd, query, skip, margin, best);
         continue;
       }
       const index_t l = it.node + 1;
@@ -485,47 +738,64 @@ class kd_tree {
     }
   }
 
+  // Max-norm count inside one bucket: contained micro-blocks add their size, crossing ones are
+  // scanned.
+  template <bool Strict, int Bytes>
+  index_t count_bucket_cheb(const node& nd, const double* query, double radius) const {
+    const index_t g0 = nd.begin / block;
+    const index_t g1 = (nd.end + block - 1) / block;
+    index_t count = 0;
+    for (index_t g = g0; g < g1; g += block) {
+      const detail::group_relation rel = detail::micro_box_relation<Strict, Bytes>(
+          block_lo(g), block_hi(g), stride_, d_, query, radius);
+      const unsigned valid = detail::first_lanes(g1 - g);  // the group may run past the bucket
+      for (unsigned bits = rel.contained & valid; bits != 0; bits &= bits - 1)
+        count += block_size_[static_cast<std::size_t>(g + detail::lowest_bit(bits))];
+      for (unsigned bits = rel.crossing & valid; bits != 0; bits &= bits - 1) {
+        const index_t u = g + detail::lowest_bit(bits);
+        const detail::lanes dist = detail::micro_distances<true, Bytes>(block_points(u), d_, query);
+        // Padding lanes (+inf coordinates) are masked by the block's size as well.
+        count += detail::bit_count(detail::lanes_within<Strict, Bytes>(dist, radius) &
+                                   detail::first_lanes(block_size_[static_cast<std::size_t>(u)]));
+      }
+    }
+    return count;
+  }
+
+  template <int Bytes>
   index_t count_cheb_body(const double* query, double radius, bool strict) const {
     index_t count = 0;
     index_t stack[160];
     int top = 0;
     stack[top++] = 0;
-    double buf[chunk];
     while (top > 0) {
       const index_t id = stack[--top];
       const node& nd = nodes_[static_cast<std::size_t>(id)];
-      // One pass over the box: disjoint (some coordinate gap outside the radius) or contained
-      // (every coordinate's farthest extent inside). Exact by monotone rounding: for p_j in
-      // [lo_j, hi_j], fl(q_j - lo_j) >= fl(q_j - p_j) when p_j <= q_j, and so on.
+      // One branch-free pass over the box: disjoint (some coordinate gap outside the radius) or
+      // contained (every coordinate's farthest extent inside); exact by monotone rounding (see
+      // detail::micro_box_relation).
       const double* l = lo(id);
       const double* h = hi(id);
-      bool disjoint = false;
-      bool contained = true;
+      double gap = -std::numeric_limits<double>::infinity();  // max_j of minus the nearer side
+      double far = 0.0;                                        // max_j of the farther side
       for (index_t j = 0; j < d_; ++j) {
         const double below = query[j] - l[j];  // >= |p_j - q_j| for p_j <= q_j
         const double above = h[j] - query[j];  // >= |p_j - q_j| for p_j >= q_j
-        if (strict ? (-above >= radius || -below >= radius) : (-above > radius || -below > radius)) {
-          disjoint = true;
-          break;
-        }
-        if (strict ? (below >= radius || above >= radius) : (below > radius || above > radius))
-          contained = false;
+        const double near_side = below < above ? below : above;
+        const double far_side = below < above ? above : below;
+        gap = gap < -near_side ? -near_side : gap;
+        far = far < far_side ? far_side : far;
       }
+      const bool disjoint = strict ? gap >= radius : gap > radius;
+      const bool contained = strict ? far < radius : far <= radius;
       if (disjoint) continue;
       if (contained) {
         count += nd.end - nd.begin;
         continue;
       }
       if (nd.right < 0) {
-        const index_t m = nd.end - nd.begin;
-        const double* blk = &soa_[static_cast<std::size_t>(nd.begin * d_)];
-        index_t first = 0;
-        index_t last = m;
-        window(blk + nd.axis * m, m, query[nd.axis], radius, strict, first, last);
-        for (index_t t0 = first; t0 < last; t0 += chunk) {
-          const index_t c = std::min(chunk, last - t0);
-          count += detail::leaf_scan_body<true>(blk, m, d_, t0, c, query, buf, radius, strict);
-        }
+        count += strict ? count_bucket_cheb<true, Bytes>(nd, query, radius)
+                        : count_bucket_cheb<false, Bytes>(nd, query, radius);
         continue;
       }
       stack[top++] = nd.right;
@@ -534,16 +804,17 @@ class kd_tree {
     return count;
   }
 
+  // L2 counts (not on a hot path of the estimators): node boxes, then every micro-block of a
+  // crossing bucket is scanned.
   index_t count_l2(const double* query, double radius, bool strict) const {
     const double r2 = radius * radius;
-    // Box tests in squared units with a relative margin; leaves decide exactly.
+    // Box tests in squared units with a relative margin; points decide exactly.
     const double prune_above = r2 * (1.0 + detail::l2_bound_margin);
     const double accept_below = r2 * (1.0 - detail::l2_bound_margin);
     index_t count = 0;
     index_t stack[160];
     int top = 0;
     stack[top++] = 0;
-    double buf[chunk];
     while (top > 0) {
       const index_t id = stack[--top];
       const node& nd = nodes_[static_cast<std::size_t>(id)];
@@ -561,13 +832,12 @@ class kd_tree {
         continue;
       }
       if (nd.right < 0) {
-        const index_t m = nd.end - nd.begin;
-        const double* blk = &soa_[static_cast<std::size_t>(nd.begin * d_)];
-        for (index_t t0 = 0; t0 < m; t0 += chunk) {
-          const index_t c = std::min(chunk, m - t0);
-          detail::leaf_scan<false>(blk, m, d_, t0, c, query, buf, 0.0, false);
-          for (index_t t = 0; t < c; ++t) {
-            const double dist = std::sqrt(buf[t]);
+        for (index_t g = nd.begin / block; g * block < nd.end; ++g) {
+          const detail::lanes dist2 = detail::micro_distances<false, detail::native_vector_bytes>(
+              block_points(g), d_, query);
+          const index_t size = block_size_[static_cast<std::size_t>(g)];
+          for (index_t t = 0; t < size; ++t) {
+            const double dist = std::sqrt(dist2.v[t]);
             count += strict ? (dist < radius) : (dist <= radius);
           }
         }
@@ -579,21 +849,21 @@ class kd_tree {
     return count;
   }
 
+  // Points of the left part when m points are split: half of the micro-blocks (rounded down),
+  // so every split position is a multiple of the block size and only the last block of the
+  // whole tree is partial.
+  static index_t left_part(index_t m) { return block * (((m + block - 1) / block) / 2); }
+
   // Number of nodes of the subtree over m points.
   index_t subtree_nodes(index_t m) const {
-    if (m <= leaf_size_) return 1;
-    return 1 + subtree_nodes(m / 2) + subtree_nodes(m - m / 2);
+    if (m <= bucket_) return 1;
+    return 1 + subtree_nodes(left_part(m)) + subtree_nodes(m - left_part(m));
   }
 
-  // Builds the subtree over tree positions [begin, end) as node `id` (preorder: left child
-  // id + 1, right child id + 1 + size of the left subtree). `work` holds the points of
-  // [begin, end) in tree order (row-major), so every pass is sequential. The top levels run as
-  // OpenMP tasks on disjoint ranges and node slots.
-  void build(row_matrix<double>& work, index_t begin, index_t end, index_t id, int depth) {
-    const index_t m = end - begin;
-    nodes_[static_cast<std::size_t>(id)] = node{begin, end, -1, 0};
-    double* l = &boxes_[static_cast<std::size_t>(2 * id * d_)];
-    double* h = l + d_;
+  // Bounding box of rows [begin, end) of `work` into l[0, d), h[0, d); returns the widest
+  // coordinate.
+  index_t bounding_box(const row_matrix<double>& work, index_t begin, index_t end, double* l,
+                       double* h) const {
     for (index_t j = 0; j < d_; ++j) {
       l[j] = std::numeric_limits<double>::infinity();
       h[j] = -std::numeric_limits<double>::infinity();
@@ -605,18 +875,23 @@ class kd_tree {
         h[j] = std::max(h[j], row[j]);
       }
     }
-    index_t split = 0;
+    index_t widest = 0;
     double spread = -1.0;
     for (index_t j = 0; j < d_; ++j) {
       if (h[j] - l[j] > spread) {
         spread = h[j] - l[j];
-        split = j;
+        widest = j;
       }
     }
-    const bool leaf = m <= leaf_size_;
-    const index_t mid = begin + m / 2;
-    // Reorder [begin, end) by the split coordinate: fully sorted in a leaf (scans then cover a
-    // window of it), median-partitioned otherwise. Keys (value, original index) have no ties.
+    return widest;
+  }
+
+  // Reorders rows [begin, end) of `work` (and perm_) so that the first `left` of them hold the
+  // smallest values of coordinate `axis`. Keys (value, original index) have no ties, so the
+  // result is unique.
+  void partition_rows(row_matrix<double>& work, index_t begin, index_t end, index_t axis,
+                      index_t left) {
+    const index_t m = end - begin;
     struct key {
       double value;
       index_t original;
@@ -624,30 +899,58 @@ class kd_tree {
     };
     std::vector<key> keys(static_cast<std::size_t>(m));
     for (index_t t = 0; t < m; ++t)
-      keys[static_cast<std::size_t>(t)] = key{work(begin + t, split), perm_[static_cast<std::size_t>(begin + t)], t};
-    auto less = [](const key& x, const key& y) {
+      keys[static_cast<std::size_t>(t)] = key{work(begin + t, axis), perm_[static_cast<std::size_t>(begin + t)], t};
+    std::nth_element(keys.begin(), keys.begin() + left, keys.end(), [](const key& x, const key& y) {
       return x.value < y.value || (x.value == y.value && x.original < y.original);
-    };
-    if (leaf)
-      std::sort(keys.begin(), keys.end(), less);
-    else
-      std::nth_element(keys.begin(), keys.begin() + (mid - begin), keys.end(), less);
-    {
-      std::vector<double> rows(static_cast<std::size_t>(m * d_));
-      for (index_t t = 0; t < m; ++t) {
-        const key& kt = keys[static_cast<std::size_t>(t)];
-        std::copy_n(work.row(begin + kt.at).data(), d_, &rows[static_cast<std::size_t>(t * d_)]);
-        perm_[static_cast<std::size_t>(begin + t)] = kt.original;
-      }
-      std::copy(rows.begin(), rows.end(), work.row(begin).data());
+    });
+    std::vector<double> rows(static_cast<std::size_t>(m * d_));
+    for (index_t t = 0; t < m; ++t) {
+      const key& kt = keys[static_cast<std::size_t>(t)];
+      std::copy_n(work.row(begin + kt.at).data(), d_, &rows[static_cast<std::size_t>(t * d_)]);
+      perm_[static_cast<std::size_t>(begin + t)] = kt.original;
     }
-    if (leaf) {
-      nodes_[static_cast<std::size_t>(id)].axis = split;
-      double* blk = &soa_[static_cast<std::size_t>(begin * d_)];
-      for (index_t t = 0; t < m; ++t)
-        for (index_t j = 0; j < d_; ++j) blk[j * m + t] = work(begin + t, j);
+    std::copy(rows.begin(), rows.end(), work.row(begin).data());
+  }
+
+  // Splits rows [begin, end) of a bucket into micro-blocks (same rule as the nodes) and stores
+  // each block's points (coordinate-major) and box.
+  void build_blocks(row_matrix<double>& work, index_t begin, index_t end) {
+    const index_t m = end - begin;
+    std::vector<double> l(static_cast<std::size_t>(d_));
+    std::vector<double> h(static_cast<std::size_t>(d_));
+    const index_t axis = bounding_box(work, begin, end, l.data(), h.data());
+    if (m > block) {
+      partition_rows(work, begin, end, axis, left_part(m));
+      build_blocks(work, begin, begin + left_part(m));
+      build_blocks(work, begin + left_part(m), end);
       return;
     }
+    const index_t g = begin / block;
+    double* pts = &soa_[static_cast<std::size_t>(g * block * d_)];
+    for (index_t t = 0; t < m; ++t)
+      for (index_t j = 0; j < d_; ++j) pts[j * block + t] = work(begin + t, j);
+    for (index_t j = 0; j < d_; ++j) {
+      block_lo_[static_cast<std::size_t>(j * stride_ + g)] = l[static_cast<std::size_t>(j)];
+      block_hi_[static_cast<std::size_t>(j * stride_ + g)] = h[static_cast<std::size_t>(j)];
+    }
+    block_size_[static_cast<std::size_t>(g)] = m;
+  }
+
+  // Builds the subtree over tree positions [begin, end) as node `id` (preorder: left child
+  // id + 1, right child id + 1 + size of the left subtree). `work` holds the points of
+  // [begin, end) in tree order (row-major), so every pass is sequential. The top levels run as
+  // OpenMP tasks on disjoint ranges and node slots.
+  void build(row_matrix<double>& work, index_t begin, index_t end, index_t id, int depth) {
+    const index_t m = end - begin;
+    nodes_[static_cast<std::size_t>(id)] = node{begin, end, -1};
+    double* l = &boxes_[static_cast<std::size_t>(2 * id * d_)];
+    const index_t axis = bounding_box(work, begin, end, l, l + d_);
+    if (m <= bucket_) {
+      build_blocks(work, begin, end);
+      return;
+    }
+    const index_t mid = begin + left_part(m);
+    partition_rows(work, begin, end, axis, mid - begin);
     const index_t right = id + 1 + subtree_nodes(mid - begin);
     nodes_[static_cast<std::size_t>(id)].right = right;
 #ifdef _OPENMP
@@ -662,11 +965,15 @@ class kd_tree {
 
   index_t n_;
   index_t d_;
-  index_t leaf_size_;
+  index_t bucket_;
+  index_t stride_ = 0;               ///< row stride of the micro-box arrays (blocks + one group)
   std::vector<node> nodes_;
-  std::vector<double> boxes_;  ///< per node: lo[0..d), hi[0..d)
+  std::vector<double> boxes_;        ///< per node: lo[0..d), hi[0..d)
   std::vector<index_t> perm_;
-  std::vector<double> soa_;    ///< points in tree order, leaf blocks coordinate-major
+  std::vector<double> soa_;          ///< points in tree order, micro-blocks coordinate-major
+  std::vector<double> block_lo_;     ///< micro-box lower corners, coordinate j at [j * stride_ + g]
+  std::vector<double> block_hi_;
+  std::vector<index_t> block_size_;  ///< points in each micro-block (0 for the spare group)
 };
 
 }  // namespace infogeo::neighbors
