@@ -329,6 +329,53 @@ TEST_CASE("kd_tree with any leaf size equals brute force: k-NN, boundary counts,
   }
 }
 
+TEST_CASE("kd_tree batched self counts equal the scan: any batch, ties, boundary radii") {
+  for (const bool ties : {false, true}) {
+    for (const index_t d : {1, 3, 6}) {
+      const auto pts = ties ? integer_grid(700, d, 140 + static_cast<std::uint64_t>(d))
+                            : gaussian(700, d, 150 + static_cast<std::uint64_t>(d));
+      const auto ref = reference_knn(pts, pts, true, 4, norm_kind::chebyshev);
+      for (const index_t leaf : {1, 16, 256}) {
+        const kd_tree tree(pts, leaf);
+        for (const bool strict : {true, false}) {
+          CAPTURE(ties);
+          CAPTURE(d);
+          CAPTURE(leaf);
+          CAPTURE(strict);
+          std::size_t bad = 0;
+          index_t width = 1;  // batch widths 1, 2, ..., 8, 1, ...
+          for (index_t p0 = 0; p0 < pts.rows(); p0 += width, width = width % kd_tree::batch_size + 1) {
+            const index_t p1 = std::min(pts.rows(), p0 + width);
+            double radii[kd_tree::batch_size];
+            index_t counts[kd_tree::batch_size];
+            for (index_t p = p0; p < p1; ++p) {
+              const index_t i = tree.perm()[static_cast<std::size_t>(p)];
+              // Radii at the 1st and 4th neighbour distance, 0 and negative, in turn.
+              const index_t kind = (p * 7 + width) % 4;
+              radii[p - p0] = kind == 0 ? ref.distance(i, 0) : kind == 1 ? ref.kth_distance(i) : kind == 2 ? 0.0 : -1.0;
+            }
+            tree.count_within_batch(p0, p1, radii, strict, counts);
+            for (index_t p = p0; p < p1; ++p) {
+              const index_t i = tree.perm()[static_cast<std::size_t>(p)];
+              const double r = radii[p - p0];
+              const index_t want = r < 0.0 ? 0 : scan_count(pts, pts.row(i).data(), r, strict, norm_kind::chebyshev);
+              bad += counts[p - p0] != want;
+            }
+          }
+          CHECK(bad == 0);
+        }
+      }
+    }
+  }
+  const auto pts = gaussian(50, 2, 160);
+  const kd_tree tree(pts, 1);
+  double radii[2] = {0.5, std::nan("")};
+  index_t counts[2];
+  CHECK_THROWS_WITH_AS(tree.count_within_batch(0, 2, radii, true, counts),
+                       doctest::Contains("radii must not be NaN"), infogeo::invalid_argument);
+  CHECK_THROWS_AS(tree.count_within_batch(0, 9, radii, true, counts), infogeo::invalid_argument);
+}
+
 TEST_CASE("kd_tree on fewer points than a micro-block, and just over one") {
   for (const index_t n : {1, 2, 7, 8, 9, 17}) {
     const auto pts = gaussian(n, 3, 90 + static_cast<std::uint64_t>(n));

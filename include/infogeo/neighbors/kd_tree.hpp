@@ -517,6 +517,8 @@ class nanoflann_l2_index {
 class kd_tree {
  public:
   static constexpr index_t block = detail::micro_block;
+  /// Most queries per count_within_batch() call (one micro-block).
+  static constexpr index_t batch_size = detail::micro_block;
 
   explicit kd_tree(const row_matrix<double>& points, index_t leaf_size = 0)
       : n_(points.rows()),
@@ -588,6 +590,26 @@ class kd_tree {
                                         : count_l2(query, radius, strict);
   }
 
+  /// Max-norm counts for the tree's own points at positions [p0, p1) (at most batch_size of
+  /// them, ideally consecutive: they are then close together): counts[t] = number of points p
+  /// with dist(point at p0 + t, p) < radii[t] (strict) or <= radii[t], the point itself
+  /// included. Equal to count_within() per point. The batch shares one traversal (a node
+  /// outside every query's region, or inside all of them, is settled once for all), and each
+  /// bucket is processed for all its queries in turn while its boxes and points are in cache.
+  void count_within_batch(index_t p0, index_t p1, const double* radii, bool strict,
+                          index_t* counts) const {
+    require(p0 >= 0 && p1 <= n_ && p1 - p0 >= 0 && p1 - p0 <= batch_size,
+            "kd_tree::count_within_batch", "positions must be a range of at most ", batch_size,
+            " tree positions (p0=", p0, ", p1=", p1, ", n=", n_, ")");
+#ifdef INFOGEO_NEIGHBORS_AVX2_DISPATCH
+    if (detail::cpu_has_avx2()) {
+      count_batch_avx2(p0, p1, radii, strict, counts);
+      return;
+    }
+#endif
+    count_batch_body<detail::native_vector_bytes>(p0, p1, radii, strict, counts);
+  }
+
  private:
   struct node {
     index_t begin = 0;
@@ -649,6 +671,10 @@ class kd_tree {
   __attribute__((target("avx2"), flatten, noinline)) index_t count_cheb_avx2(
       const double* query, double radius, bool strict) const {
     return count_cheb_body<32>(query, radius, strict);
+  }
+  __attribute__((target("avx2"), flatten, noinline)) void count_batch_avx2(
+      index_t p0, index_t p1, const double* radii, bool strict, index_t* counts) const {
+    count_batch_body<32>(p0, p1, radii, strict, counts);
   }
 #endif
 
@@ -760,6 +786,106 @@ class kd_tree {
       }
     }
     return count;
+  }
+
+  // The batch's points (coordinate-major rows of d) and their bounding box.
+  void gather_batch(index_t p0, index_t m, std::vector<double>& q, std::vector<double>& box) const {
+    q.resize(static_cast<std::size_t>(m * d_));
+    box.resize(static_cast<std::size_t>(2 * d_));
+    double* qlo = box.data();
+    double* qhi = qlo + d_;
+    for (index_t j = 0; j < d_; ++j) {
+      qlo[j] = std::numeric_limits<double>::infinity();
+      qhi[j] = -std::numeric_limits<double>::infinity();
+    }
+    for (index_t t = 0; t < m; ++t) {
+      double* qt = &q[static_cast<std::size_t>(t * d_)];
+      point_at(p0 + t, qt);
+      for (index_t j = 0; j < d_; ++j) {
+        qlo[j] = std::min(qlo[j], qt[j]);
+        qhi[j] = std::max(qhi[j], qt[j]);
+      }
+    }
+  }
+
+  // Max-norm relation of node `id` to the region within `radius` of every point of the box
+  // [qlo, qhi] (a single query: qlo = qhi = q), for radii between rmin and rmax: -1 = outside
+  // for every query, 1 = inside for every query, 0 = undecided. Exact by monotone rounding:
+  // for q_j in [qlo_j, qhi_j] and p_j in [lo_j, hi_j], fl(lo_j - qhi_j) <= fl(p_j - q_j) and
+  // fl(hi_j - qlo_j) >= fl(p_j - q_j) (and symmetrically), so `gap` never exceeds a point's
+  // distance and `far` is never below it. Branch-free over the coordinates.
+  int node_relation(index_t id, const double* qlo, const double* qhi, double rmin, double rmax,
+                    bool strict) const {
+    const double* l = lo(id);
+    const double* h = hi(id);
+    double gap = -std::numeric_limits<double>::infinity();  // max_j of the separation
+    double far = 0.0;                                        // max_j of the farthest extent
+    for (index_t j = 0; j < d_; ++j) {
+      const double below = l[j] - qhi[j];  // > 0: the node lies above every query
+      const double above = qlo[j] - h[j];  // > 0: the node lies below every query
+      const double up = h[j] - qlo[j];
+      const double down = qhi[j] - l[j];
+      const double sep = below < above ? above : below;
+      const double ext = up < down ? down : up;
+      gap = gap < sep ? sep : gap;
+      far = far < ext ? ext : far;
+    }
+    if (strict ? gap >= rmax : gap > rmax) return -1;
+    if (strict ? far < rmin : far <= rmin) return 1;
+    return 0;
+  }
+
+  template <int Bytes>
+  void count_batch_body(index_t p0, index_t p1, const double* radii, bool strict,
+                        index_t* counts) const {
+    const index_t m = p1 - p0;
+    if (m == 0) return;
+    std::vector<double> qv;
+    std::vector<double> box;
+    gather_batch(p0, m, qv, box);
+    const double* q = qv.data();
+    const double* qlo = box.data();
+    const double* qhi = qlo + d_;
+    double rmin = std::numeric_limits<double>::infinity();
+    double rmax = -std::numeric_limits<double>::infinity();
+    for (index_t t = 0; t < m; ++t) {
+      require(!std::isnan(radii[t]), "kd_tree::count_within_batch", "radii must not be NaN (radii[", t, "]=", radii[t], ")");
+      rmin = std::min(rmin, radii[t]);
+      rmax = std::max(rmax, radii[t]);
+      counts[t] = 0;
+    }
+    if (rmax < 0.0) return;  // no radius admits a point (count_within() returns 0)
+    index_t stack[160];
+    int top = 0;
+    stack[top++] = 0;
+    while (top > 0) {
+      const index_t id = stack[--top];
+      const node& nd = nodes_[static_cast<std::size_t>(id)];
+      const int all = node_relation(id, qlo, qhi, rmin, rmax, strict);
+      if (all < 0) continue;
+      if (all > 0) {
+        for (index_t t = 0; t < m; ++t) counts[t] += radii[t] < 0.0 ? 0 : nd.end - nd.begin;
+        continue;
+      }
+      if (nd.right >= 0) {
+        stack[top++] = nd.right;
+        stack[top++] = id + 1;
+        continue;
+      }
+      // A bucket: each query in turn (the bucket's boxes and points stay in cache).
+      for (index_t t = 0; t < m; ++t) {
+        const double* qt = q + t * d_;
+        const double r = radii[t];
+        if (r < 0.0) continue;
+        const int one = node_relation(id, qt, qt, r, r, strict);
+        if (one < 0) continue;
+        if (one > 0)
+          counts[t] += nd.end - nd.begin;
+        else
+          counts[t] += strict ? count_bucket_cheb<true, Bytes>(nd, qt, r)
+                              : count_bucket_cheb<false, Bytes>(nd, qt, r);
+      }
+    }
   }
 
   template <int Bytes>

@@ -332,6 +332,21 @@ class range_counter {
       double rb[256];
       for (index_t p = p0; p < p1; ++p)
         rb[p - p0] = radii[static_cast<std::size_t>(order ? (*order)[static_cast<std::size_t>(p)] : p)];
+      if (mode_ == mode::tree && norm_ == norm_kind::chebyshev) {
+        // Batches of consecutive tree positions share one traversal (kd_tree::count_within_batch).
+        index_t cb[256];
+        for (index_t s = p0; s < p1; s += kd_tree::batch_size) {
+          const index_t e = std::min(p1, s + kd_tree::batch_size);
+          tree_->count_within_batch(s, e, rb + (s - p0), strict, cb + (s - p0));
+        }
+        for (index_t p = p0; p < p1; ++p) {
+          const double r = rb[p - p0];
+          const bool self_inside = strict ? 0.0 < r : 0.0 <= r;
+          counts[static_cast<std::size_t>((*order)[static_cast<std::size_t>(p)])] =
+              cb[p - p0] - (self_inside ? 1 : 0);
+        }
+        continue;
+      }
       for (index_t p = p0; p < p1; ++p) {
         const index_t i = order ? (*order)[static_cast<std::size_t>(p)] : p;
         const double r = rb[p - p0];
