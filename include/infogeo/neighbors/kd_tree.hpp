@@ -498,16 +498,17 @@ class nanoflann_l2_index {
   tree_type tree_;
 };
 
-/// kd-tree with tight bounding boxes at two levels; exact k-NN and range counts in the L2 or
+/// kd-tree with tight bounding boxes at three levels; exact k-NN and range counts in the L2 or
 /// the max norm.
 ///  * Nodes split the widest coordinate near the median until a node holds at most the bucket
 ///    size (leaf_size); every node keeps its bounding box, and pruning uses the exact distance
 ///    from the query to a box in the chosen norm.
-///  * Inside a bucket the points are split further, the same way, into micro-blocks of
-///    detail::micro_block points (8) with their own boxes. Splits fall on multiples of 8 tree
-///    positions, so every micro-block but the last is full and position p lives in block p / 8.
-///    A bucket reached by a search tests all its micro-boxes with a few vector operations and
-///    scans (vectorised) only the blocks that can contribute: the pruning of a tree with leaves
+///  * Inside a bucket the points are split further, the same way, into groups of 64 and those
+///    into micro-blocks of detail::micro_block points (8), each with its own box. Splits fall on
+///    multiples of 8 tree positions, so every micro-block but the last is full and position p
+///    lives in block p / 8. A bucket reached by a search tests its group boxes, then the
+///    micro-boxes of the groups that can contribute, 8 boxes per vector operation, and scans
+///    (vectorised) only the micro-blocks that can contribute: the pruning of a tree with leaves
 ///    of 8 at the traversal cost of a tree with large leaves.
 /// Points are stored in tree order, each micro-block coordinate-major (8 values of coordinate 0,
 /// then 8 of coordinate 1, ...), padded with +inf. Each per-point distance is computed with the
@@ -517,6 +518,9 @@ class nanoflann_l2_index {
 class kd_tree {
  public:
   static constexpr index_t block = detail::micro_block;
+  /// Points per group: a bucket's micro-blocks come in groups of micro_block, each with its own
+  /// box, tested (vectorised) before the micro-boxes inside it.
+  static constexpr index_t group_points = block * block;
   /// Most queries per count_within_batch() call (one micro-block).
   static constexpr index_t batch_size = detail::micro_block;
 
@@ -538,6 +542,8 @@ class kd_tree {
     block_lo_.assign(static_cast<std::size_t>(stride_ * d_), std::numeric_limits<double>::infinity());
     block_hi_.assign(static_cast<std::size_t>(stride_ * d_), -std::numeric_limits<double>::infinity());
     block_size_.assign(static_cast<std::size_t>(stride_), 0);
+    group_lo_.assign(block_lo_.size(), std::numeric_limits<double>::infinity());
+    group_hi_.assign(block_hi_.size(), -std::numeric_limits<double>::infinity());
     if (n_ > 0) {
       row_matrix<double> work = points;
 #ifdef _OPENMP
@@ -549,7 +555,7 @@ class kd_tree {
   }
 
   /// Bucket size used when none is given (measured best, docs/performance_knn.md).
-  static index_t default_leaf_size(index_t d) { return d <= 2 ? 64 : 256; }
+  static index_t default_leaf_size(index_t d) { return d <= 2 ? 64 : 1024; }
 
   index_t size() const { return n_; }
   index_t dims() const { return d_; }
@@ -623,6 +629,8 @@ class kd_tree {
   // Micro-block g's box, coordinate-major over all blocks (row stride stride_).
   const double* block_lo(index_t g) const { return &block_lo_[static_cast<std::size_t>(g)]; }
   const double* block_hi(index_t g) const { return &block_hi_[static_cast<std::size_t>(g)]; }
+  const double* group_lo(index_t slot) const { return &group_lo_[static_cast<std::size_t>(slot)]; }
+  const double* group_hi(index_t slot) const { return &group_hi_[static_cast<std::size_t>(slot)]; }
 
   // Distance from the query to a node's box (comparable units: squared for L2).
   template <bool Cheb>
@@ -678,51 +686,65 @@ class kd_tree {
   }
 #endif
 
-  // k-NN inside one bucket: the micro-boxes within the current bound are visited nearest
-  // first (their bounds are re-checked as the k-th distance shrinks).
+  // k-NN inside one bucket: the groups, then the micro-boxes of each group, within the
+  // current bound are visited nearest first (bounds re-checked as the k-th distance shrinks).
+  struct candidate {
+    double bound;
+    index_t at;
+  };
+  // The lanes of `bits` with their bounds, sorted by (bound, lane): at most micro_block.
+  static index_t sorted_candidates(unsigned bits, const detail::lanes& bounds, index_t base,
+                                   candidate* out) {
+    index_t nc = 0;
+    for (; bits != 0; bits &= bits - 1) {
+      const int u = detail::lowest_bit(bits);
+      index_t pos = nc++;
+      while (pos > 0 && out[pos - 1].bound > bounds.v[u]) {
+        out[pos] = out[pos - 1];
+        --pos;
+      }
+      out[pos] = candidate{bounds.v[u], base + u};
+    }
+    return nc;
+  }
+
   template <bool Cheb, int Bytes>
   void search_bucket(const node& nd, const double* query, index_t skip, double margin,
                      detail::top_k& best) const {
-    constexpr index_t max_candidates = 64;
-    struct candidate {
-      double bound;
-      index_t g;
-    };
-    candidate cand[max_candidates];
     const index_t g0 = nd.begin / block;
     const index_t g1 = (nd.end + block - 1) / block;
-    for (index_t gs = g0; gs < g1; gs += max_candidates) {
-      const index_t ge = std::min(g1, gs + max_candidates);
-      index_t nc = 0;
-      const double limit = best.worst() * margin;
-      for (index_t g = gs; g < ge; g += block) {
+    const index_t groups = (g1 - g0 + block - 1) / block;
+    for (index_t c0 = 0; c0 < groups; c0 += block) {
+      const detail::lanes glb =
+          detail::micro_box_lower<Cheb, Bytes>(group_lo(g0 + c0), group_hi(g0 + c0), stride_, d_, query);
+      candidate gc[detail::micro_block];
+      const index_t ng = sorted_candidates(
+          detail::lanes_within<false, Bytes>(glb, best.worst() * margin) & detail::first_lanes(groups - c0),
+          glb, c0, gc);
+      for (index_t a = 0; a < ng; ++a) {
+        if (gc[a].bound > best.worst() * margin) break;  // sorted: the rest are farther
+        const index_t first = g0 + gc[a].at * block;     // the group's micro-blocks
         const detail::lanes lb =
-            detail::micro_box_lower<Cheb, Bytes>(block_lo(g), block_hi(g), stride_, d_, query);
-        for (unsigned bits = detail::lanes_within<false, Bytes>(lb, limit) & detail::first_lanes(ge - g); bits != 0; bits &= bits - 1) {
-          const int u = detail::lowest_bit(bits);
-          // Insertion by bound: nearest first.
-          index_t pos = nc++;
-          while (pos > 0 && cand[pos - 1].bound > lb.v[u]) {
-            cand[pos] = cand[pos - 1];
-            --pos;
+            detail::micro_box_lower<Cheb, Bytes>(block_lo(first), block_hi(first), stride_, d_, query);
+        candidate mc[detail::micro_block];
+        const index_t nm = sorted_candidates(
+            detail::lanes_within<false, Bytes>(lb, best.worst() * margin) & detail::first_lanes(g1 - first),
+            lb, first, mc);
+        for (index_t c = 0; c < nm; ++c) {
+          double worst = best.worst();
+          if (mc[c].bound > worst * margin) break;
+          const index_t g = mc[c].at;
+          const detail::lanes dist = detail::micro_distances<Cheb, Bytes>(block_points(g), d_, query);
+          const index_t size = block_size_[static_cast<std::size_t>(g)];
+          for (unsigned bits = detail::lanes_within<false, Bytes>(dist, worst) & detail::first_lanes(size);
+               bits != 0; bits &= bits - 1) {
+            const int t = detail::lowest_bit(bits);
+            if (dist.v[t] > worst) continue;  // the k-th distance shrank meanwhile
+            const index_t original = perm_[static_cast<std::size_t>(g * block + t)];
+            if (original == skip) continue;
+            best.add(dist.v[t], original);
+            worst = best.worst();
           }
-          cand[pos] = candidate{lb.v[u], g + u};
-        }
-      }
-      for (index_t c = 0; c < nc; ++c) {
-        double worst = best.worst();
-        if (cand[c].bound > worst * margin) break;  // sorted: the rest are farther
-        const index_t g = cand[c].g;
-        const detail::lanes dist = detail::micro_distances<Cheb, Bytes>(block_points(g), d_, query);
-        const index_t size = block_size_[static_cast<std::size_t>(g)];
-        for (unsigned bits = detail::lanes_within<false, Bytes>(dist, worst) & detail::first_lanes(size); bits != 0;
-             bits &= bits - 1) {
-          const int t = detail::lowest_bit(bits);
-          if (dist.v[t] > worst) continue;  // the k-th distance shrank meanwhile
-          const index_t original = perm_[static_cast<std::size_t>(g * block + t)];
-          if (original == skip) continue;
-          best.add(dist.v[t], original);
-          worst = best.worst();
         }
       }
     }
@@ -764,25 +786,36 @@ class kd_tree {
     }
   }
 
-  // Max-norm count inside one bucket: contained micro-blocks add their size, crossing ones are
-  // scanned.
+  // Max-norm count inside one bucket: contained groups and micro-blocks add their size,
+  // crossing groups are split into micro-blocks, crossing micro-blocks are scanned.
   template <bool Strict, int Bytes>
   index_t count_bucket_cheb(const node& nd, const double* query, double radius) const {
     const index_t g0 = nd.begin / block;
     const index_t g1 = (nd.end + block - 1) / block;
+    const index_t groups = (g1 - g0 + block - 1) / block;
     index_t count = 0;
-    for (index_t g = g0; g < g1; g += block) {
-      const detail::group_relation rel = detail::micro_box_relation<Strict, Bytes>(
-          block_lo(g), block_hi(g), stride_, d_, query, radius);
-      const unsigned valid = detail::first_lanes(g1 - g);  // the group may run past the bucket
-      for (unsigned bits = rel.contained & valid; bits != 0; bits &= bits - 1)
-        count += block_size_[static_cast<std::size_t>(g + detail::lowest_bit(bits))];
-      for (unsigned bits = rel.crossing & valid; bits != 0; bits &= bits - 1) {
-        const index_t u = g + detail::lowest_bit(bits);
-        const detail::lanes dist = detail::micro_distances<true, Bytes>(block_points(u), d_, query);
-        // Padding lanes (+inf coordinates) are masked by the block's size as well.
-        count += detail::bit_count(detail::lanes_within<Strict, Bytes>(dist, radius) &
-                                   detail::first_lanes(block_size_[static_cast<std::size_t>(u)]));
+    for (index_t c0 = 0; c0 < groups; c0 += block) {
+      const detail::group_relation grel = detail::micro_box_relation<Strict, Bytes>(
+          group_lo(g0 + c0), group_hi(g0 + c0), stride_, d_, query, radius);
+      const unsigned gvalid = detail::first_lanes(groups - c0);
+      for (unsigned gbits = grel.contained & gvalid; gbits != 0; gbits &= gbits - 1) {
+        const index_t first = nd.begin + (c0 + detail::lowest_bit(gbits)) * group_points;
+        count += std::min(nd.end, first + group_points) - first;
+      }
+      for (unsigned gbits = grel.crossing & gvalid; gbits != 0; gbits &= gbits - 1) {
+        const index_t g = g0 + (c0 + detail::lowest_bit(gbits)) * block;  // the group's blocks
+        const detail::group_relation rel = detail::micro_box_relation<Strict, Bytes>(
+            block_lo(g), block_hi(g), stride_, d_, query, radius);
+        const unsigned valid = detail::first_lanes(g1 - g);
+        for (unsigned bits = rel.contained & valid; bits != 0; bits &= bits - 1)
+          count += block_size_[static_cast<std::size_t>(g + detail::lowest_bit(bits))];
+        for (unsigned bits = rel.crossing & valid; bits != 0; bits &= bits - 1) {
+          const index_t u = g + detail::lowest_bit(bits);
+          const detail::lanes dist = detail::micro_distances<true, Bytes>(block_points(u), d_, query);
+          // Padding lanes (+inf coordinates) are masked by the block's size as well.
+          count += detail::bit_count(detail::lanes_within<Strict, Bytes>(dist, radius) &
+                                     detail::first_lanes(block_size_[static_cast<std::size_t>(u)]));
+        }
       }
     }
     return count;
@@ -1038,17 +1071,21 @@ class kd_tree {
     std::copy(rows.begin(), rows.end(), work.row(begin).data());
   }
 
-  // Splits rows [begin, end) of a bucket into micro-blocks (same rule as the nodes) and stores
-  // each block's points (coordinate-major) and box.
+  // Splits rows [begin, end) of a bucket into groups of up to group_points points (split at
+  // multiples of group_points from the bucket's start) and those into micro-blocks (split at
+  // multiples of block), the same median rule as the nodes; stores each block's points
+  // (coordinate-major) and box.
   void build_blocks(row_matrix<double>& work, index_t begin, index_t end) {
     const index_t m = end - begin;
     std::vector<double> l(static_cast<std::size_t>(d_));
     std::vector<double> h(static_cast<std::size_t>(d_));
     const index_t axis = bounding_box(work, begin, end, l.data(), h.data());
     if (m > block) {
-      partition_rows(work, begin, end, axis, left_part(m));
-      build_blocks(work, begin, begin + left_part(m));
-      build_blocks(work, begin + left_part(m), end);
+      const index_t unit = m > group_points ? group_points : block;
+      const index_t left = unit * (((m + unit - 1) / unit) / 2);
+      partition_rows(work, begin, end, axis, left);
+      build_blocks(work, begin, begin + left);
+      build_blocks(work, begin + left, end);
       return;
     }
     const index_t g = begin / block;
@@ -1062,6 +1099,26 @@ class kd_tree {
     block_size_[static_cast<std::size_t>(g)] = m;
   }
 
+  // Boxes of the groups of a bucket (the union of their micro-boxes), at slots g0 + i.
+  void build_group_boxes(index_t begin, index_t end) {
+    const index_t g0 = begin / block;
+    const index_t g1 = (end + block - 1) / block;
+    for (index_t i = 0; g0 + i * block < g1; ++i) {
+      const index_t first = g0 + i * block;
+      const index_t last = std::min(g1, first + block);
+      for (index_t j = 0; j < d_; ++j) {
+        double lo_j = std::numeric_limits<double>::infinity();
+        double hi_j = -std::numeric_limits<double>::infinity();
+        for (index_t g = first; g < last; ++g) {
+          lo_j = std::min(lo_j, block_lo_[static_cast<std::size_t>(j * stride_ + g)]);
+          hi_j = std::max(hi_j, block_hi_[static_cast<std::size_t>(j * stride_ + g)]);
+        }
+        group_lo_[static_cast<std::size_t>(j * stride_ + g0 + i)] = lo_j;
+        group_hi_[static_cast<std::size_t>(j * stride_ + g0 + i)] = hi_j;
+      }
+    }
+  }
+
   // Builds the subtree over tree positions [begin, end) as node `id` (preorder: left child
   // id + 1, right child id + 1 + size of the left subtree). `work` holds the points of
   // [begin, end) in tree order (row-major), so every pass is sequential. The top levels run as
@@ -1073,6 +1130,7 @@ class kd_tree {
     const index_t axis = bounding_box(work, begin, end, l, l + d_);
     if (m <= bucket_) {
       build_blocks(work, begin, end);
+      build_group_boxes(begin, end);
       return;
     }
     const index_t mid = begin + left_part(m);
@@ -1100,6 +1158,8 @@ class kd_tree {
   std::vector<double> block_lo_;     ///< micro-box lower corners, coordinate j at [j * stride_ + g]
   std::vector<double> block_hi_;
   std::vector<index_t> block_size_;  ///< points in each micro-block (0 for the spare group)
+  std::vector<double> group_lo_;     ///< group i of the bucket starting at block g0: slot g0 + i
+  std::vector<double> group_hi_;
 };
 
 }  // namespace infogeo::neighbors
