@@ -282,8 +282,9 @@ index_t scan_count(const row_matrix<double>& pts, const double* q, double r, boo
 }  // namespace
 
 TEST_CASE("kd_tree with any leaf size equals brute force: k-NN, boundary counts, ties") {
-  // Bucket sizes from 1 (the deepest tree: buckets of one micro-block of 8) to larger than n
-  // (one bucket, only the micro-boxes prune); n = 900 leaves the last micro-block partial.
+  // Bucket sizes from 1 (raised to the minimum, 64 points: the deepest tree) to larger than n
+  // (one bucket, only the group and micro-boxes prune); n = 900 leaves the last group and
+  // micro-block partial.
   // Integer data puts many points exactly on the k-th distance and on the count radius, where
   // strict and non-strict differ.
   for (const bool ties : {false, true}) {

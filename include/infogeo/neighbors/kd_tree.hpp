@@ -500,13 +500,14 @@ class nanoflann_l2_index {
 
 /// kd-tree with tight bounding boxes at three levels; exact k-NN and range counts in the L2 or
 /// the max norm.
-///  * Nodes split the widest coordinate near the median until a node holds at most the bucket
-///    size (leaf_size); every node keeps its bounding box, and pruning uses the exact distance
-///    from the query to a box in the chosen norm.
+///  * Nodes split the widest coordinate near the median (at a multiple of 64 tree positions)
+///    until a node holds at most the bucket size (leaf_size, at least 64); every node keeps its
+///    bounding box, and pruning uses the exact distance from the query to a box in the chosen
+///    norm.
 ///  * Inside a bucket the points are split further, the same way, into groups of 64 and those
-///    into micro-blocks of detail::micro_block points (8), each with its own box. Splits fall on
-///    multiples of 8 tree positions, so every micro-block but the last is full and position p
-///    lives in block p / 8. A bucket reached by a search tests its group boxes, then the
+///    into micro-blocks of detail::micro_block points (8), each with its own box. Every split
+///    falls on a multiple of 8 tree positions, so every micro-block but the last is full and
+///    position p lives in block p / 8. A bucket reached by a search tests its group boxes, then the
 ///    micro-boxes of the groups that can contribute, 8 boxes per vector operation, and scans
 ///    (vectorised) only the micro-blocks that can contribute: the pruning of a tree with leaves
 ///    of 8 at the traversal cost of a tree with large leaves.
@@ -527,10 +528,10 @@ class kd_tree {
   explicit kd_tree(const row_matrix<double>& points, index_t leaf_size = 0)
       : n_(points.rows()),
         d_(points.cols()),
-        bucket_(std::max(block, leaf_size > 0 ? leaf_size : default_leaf_size(points.cols()))) {
+        bucket_(std::max(group_points, leaf_size > 0 ? leaf_size : default_leaf_size(points.cols()))) {
     require(d_ >= 1, "kd_tree", "points must have at least one column (dims=", d_, ")");
     const index_t blocks = (n_ + block - 1) / block;
-    stride_ = blocks + block;  // one spare group of empty boxes: a group read never runs off
+    chunks_ = (blocks + block - 1) / block + 1;  // one spare chunk of empty boxes
     perm_.resize(static_cast<std::size_t>(n_));
     std::iota(perm_.begin(), perm_.end(), index_t{0});
     // The shape depends on n and the bucket size only, so preorder ids are known in advance
@@ -539,11 +540,9 @@ class kd_tree {
     nodes_.resize(static_cast<std::size_t>(subtree_nodes(n_)));
     boxes_.resize(nodes_.size() * static_cast<std::size_t>(2 * d_));
     soa_.assign(static_cast<std::size_t>(blocks * block * d_), std::numeric_limits<double>::infinity());
-    block_lo_.assign(static_cast<std::size_t>(stride_ * d_), std::numeric_limits<double>::infinity());
-    block_hi_.assign(static_cast<std::size_t>(stride_ * d_), -std::numeric_limits<double>::infinity());
-    block_size_.assign(static_cast<std::size_t>(stride_), 0);
-    group_lo_.assign(block_lo_.size(), std::numeric_limits<double>::infinity());
-    group_hi_.assign(block_hi_.size(), -std::numeric_limits<double>::infinity());
+    block_boxes_ = empty_chunks();
+    group_boxes_ = empty_chunks();
+    block_size_.assign(static_cast<std::size_t>(chunks_ * block), 0);
     if (n_ > 0) {
       row_matrix<double> work = points;
 #ifdef _OPENMP
@@ -626,11 +625,30 @@ class kd_tree {
   const double* lo(index_t id) const { return &boxes_[static_cast<std::size_t>(2 * id * d_)]; }
   const double* hi(index_t id) const { return lo(id) + d_; }
   const double* block_points(index_t g) const { return &soa_[static_cast<std::size_t>(g * block * d_)]; }
-  // Micro-block g's box, coordinate-major over all blocks (row stride stride_).
-  const double* block_lo(index_t g) const { return &block_lo_[static_cast<std::size_t>(g)]; }
-  const double* block_hi(index_t g) const { return &block_hi_[static_cast<std::size_t>(g)]; }
-  const double* group_lo(index_t slot) const { return &group_lo_[static_cast<std::size_t>(slot)]; }
-  const double* group_hi(index_t slot) const { return &group_hi_[static_cast<std::size_t>(slot)]; }
+  // Boxes are stored in chunks of micro_block consecutive slots (slot = micro-block index, or
+  // g0 + i for group i of the bucket whose first block is g0; buckets start at multiples of
+  // group_points, so g0 is a multiple of micro_block): one chunk is lo[j][u] for every
+  // coordinate j and lane u, then hi[j][u] -- contiguous memory, lane stride 1, row stride 8.
+  static constexpr index_t box_stride = detail::micro_block;
+  std::size_t chunk_size() const { return static_cast<std::size_t>(2 * d_ * block); }
+  std::vector<double> empty_chunks() const {
+    std::vector<double> v(static_cast<std::size_t>(chunks_) * chunk_size());
+    for (index_t c = 0; c < chunks_; ++c) {
+      double* lo_c = &v[static_cast<std::size_t>(c) * chunk_size()];
+      std::fill(lo_c, lo_c + d_ * block, std::numeric_limits<double>::infinity());
+      std::fill(lo_c + d_ * block, lo_c + 2 * d_ * block, -std::numeric_limits<double>::infinity());
+    }
+    return v;
+  }
+  // Lower corners of the chunk starting at `slot` (a multiple of micro_block); upper corners
+  // follow at + d * micro_block.
+  const double* chunk_lo(const std::vector<double>& boxes, index_t slot) const {
+    return &boxes[static_cast<std::size_t>(slot / block) * chunk_size()];
+  }
+  double& box_at(std::vector<double>& boxes, index_t slot, index_t j, bool upper) {
+    return boxes[static_cast<std::size_t>(slot / block) * chunk_size() +
+                 static_cast<std::size_t>(((upper ? d_ : 0) + j) * block + slot % block)];
+  }
 
   // Distance from the query to a node's box (comparable units: squared for L2).
   template <bool Cheb>
@@ -716,7 +734,8 @@ class kd_tree {
     const index_t groups = (g1 - g0 + block - 1) / block;
     for (index_t c0 = 0; c0 < groups; c0 += block) {
       const detail::lanes glb =
-          detail::micro_box_lower<Cheb, Bytes>(group_lo(g0 + c0), group_hi(g0 + c0), stride_, d_, query);
+          detail::micro_box_lower<Cheb, Bytes>(chunk_lo(group_boxes_, g0 + c0),
+                                               chunk_lo(group_boxes_, g0 + c0) + d_ * block, box_stride, d_, query);
       candidate gc[detail::micro_block];
       const index_t ng = sorted_candidates(
           detail::lanes_within<false, Bytes>(glb, best.worst() * margin) & detail::first_lanes(groups - c0),
@@ -725,7 +744,8 @@ class kd_tree {
         if (gc[a].bound > best.worst() * margin) break;  // sorted: the rest are farther
         const index_t first = g0 + gc[a].at * block;     // the group's micro-blocks
         const detail::lanes lb =
-            detail::micro_box_lower<Cheb, Bytes>(block_lo(first), block_hi(first), stride_, d_, query);
+            detail::micro_box_lower<Cheb, Bytes>(chunk_lo(block_boxes_, first),
+                                                 chunk_lo(block_boxes_, first) + d_ * block, box_stride, d_, query);
         candidate mc[detail::micro_block];
         const index_t nm = sorted_candidates(
             detail::lanes_within<false, Bytes>(lb, best.worst() * margin) & detail::first_lanes(g1 - first),
@@ -796,7 +816,8 @@ class kd_tree {
     index_t count = 0;
     for (index_t c0 = 0; c0 < groups; c0 += block) {
       const detail::group_relation grel = detail::micro_box_relation<Strict, Bytes>(
-          group_lo(g0 + c0), group_hi(g0 + c0), stride_, d_, query, radius);
+          chunk_lo(group_boxes_, g0 + c0), chunk_lo(group_boxes_, g0 + c0) + d_ * block, box_stride, d_,
+          query, radius);
       const unsigned gvalid = detail::first_lanes(groups - c0);
       for (unsigned gbits = grel.contained & gvalid; gbits != 0; gbits &= gbits - 1) {
         const index_t first = nd.begin + (c0 + detail::lowest_bit(gbits)) * group_points;
@@ -805,7 +826,8 @@ class kd_tree {
       for (unsigned gbits = grel.crossing & gvalid; gbits != 0; gbits &= gbits - 1) {
         const index_t g = g0 + (c0 + detail::lowest_bit(gbits)) * block;  // the group's blocks
         const detail::group_relation rel = detail::micro_box_relation<Strict, Bytes>(
-            block_lo(g), block_hi(g), stride_, d_, query, radius);
+            chunk_lo(block_boxes_, g), chunk_lo(block_boxes_, g) + d_ * block, box_stride, d_, query,
+            radius);
         const unsigned valid = detail::first_lanes(g1 - g);
         for (unsigned bits = rel.contained & valid; bits != 0; bits &= bits - 1)
           count += block_size_[static_cast<std::size_t>(g + detail::lowest_bit(bits))];
@@ -1011,7 +1033,9 @@ class kd_tree {
   // Points of the left part when m points are split: half of the micro-blocks (rounded down),
   // so every split position is a multiple of the block size and only the last block of the
   // whole tree is partial.
-  static index_t left_part(index_t m) { return block * (((m + block - 1) / block) / 2); }
+  static index_t left_part(index_t m) {
+    return group_points * (((m + group_points - 1) / group_points) / 2);
+  }
 
   // Number of nodes of the subtree over m points.
   index_t subtree_nodes(index_t m) const {
@@ -1093,8 +1117,8 @@ class kd_tree {
     for (index_t t = 0; t < m; ++t)
       for (index_t j = 0; j < d_; ++j) pts[j * block + t] = work(begin + t, j);
     for (index_t j = 0; j < d_; ++j) {
-      block_lo_[static_cast<std::size_t>(j * stride_ + g)] = l[static_cast<std::size_t>(j)];
-      block_hi_[static_cast<std::size_t>(j * stride_ + g)] = h[static_cast<std::size_t>(j)];
+      box_at(block_boxes_, g, j, false) = l[static_cast<std::size_t>(j)];
+      box_at(block_boxes_, g, j, true) = h[static_cast<std::size_t>(j)];
     }
     block_size_[static_cast<std::size_t>(g)] = m;
   }
@@ -1110,11 +1134,11 @@ class kd_tree {
         double lo_j = std::numeric_limits<double>::infinity();
         double hi_j = -std::numeric_limits<double>::infinity();
         for (index_t g = first; g < last; ++g) {
-          lo_j = std::min(lo_j, block_lo_[static_cast<std::size_t>(j * stride_ + g)]);
-          hi_j = std::max(hi_j, block_hi_[static_cast<std::size_t>(j * stride_ + g)]);
+          lo_j = std::min(lo_j, box_at(block_boxes_, g, j, false));
+          hi_j = std::max(hi_j, box_at(block_boxes_, g, j, true));
         }
-        group_lo_[static_cast<std::size_t>(j * stride_ + g0 + i)] = lo_j;
-        group_hi_[static_cast<std::size_t>(j * stride_ + g0 + i)] = hi_j;
+        box_at(group_boxes_, g0 + i, j, false) = lo_j;
+        box_at(group_boxes_, g0 + i, j, true) = hi_j;
       }
     }
   }
@@ -1150,16 +1174,14 @@ class kd_tree {
   index_t n_;
   index_t d_;
   index_t bucket_;
-  index_t stride_ = 0;               ///< row stride of the micro-box arrays (blocks + one group)
+  index_t chunks_ = 0;               ///< box chunks (micro_block slots each, one spare)
   std::vector<node> nodes_;
   std::vector<double> boxes_;        ///< per node: lo[0..d), hi[0..d)
   std::vector<index_t> perm_;
   std::vector<double> soa_;          ///< points in tree order, micro-blocks coordinate-major
-  std::vector<double> block_lo_;     ///< micro-box lower corners, coordinate j at [j * stride_ + g]
-  std::vector<double> block_hi_;
+  std::vector<double> block_boxes_;  ///< micro-boxes in chunks (see chunk_lo)
   std::vector<index_t> block_size_;  ///< points in each micro-block (0 for the spare group)
-  std::vector<double> group_lo_;     ///< group i of the bucket starting at block g0: slot g0 + i
-  std::vector<double> group_hi_;
+  std::vector<double> group_boxes_;  ///< group i of the bucket starting at block g0: slot g0 + i
 };
 
 }  // namespace infogeo::neighbors
