@@ -378,6 +378,8 @@ TEST_CASE("KSG on correlated Gaussian pairs: 1x1, 2x2, 5x5") {
       CAPTURE(e.value);
       CAPTURE(truth);
       CHECK(std::abs(e.value - truth) < 0.06 + 0.02 * static_cast<double>(cs.d));
+      // The joint search: the 2-D grid for 1x1, the max-norm kd-tree above.
+      CHECK(e.settings.at("search_algorithm") == (cs.d == 1 ? "grid_2d" : "kd_tree"));
     }
   }
 }

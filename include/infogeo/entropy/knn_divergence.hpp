@@ -76,6 +76,7 @@ estimate knn_kl_divergence(const InputX& x, const InputY& y, const divergence_op
   e.parameters["m"] = m;
   e.settings["norm"] = neighbors::to_string(opt.norm);
   e.settings["backend"] = neighbors::to_string(within.used);
+  e.settings["search_algorithm"] = within.algorithm;
   neighbors::record(e, opt.preprocess, rx, "_x");
   if (opt.preprocess.jitter > 0.0) e.details["duplicate_rows_y"] = static_cast<double>(ry.duplicate_rows);
   return e;

@@ -64,6 +64,7 @@ estimate kozachenko_leonenko(const Input& x, const kl_options& opt = {}) {
   e.parameters["k"] = static_cast<double>(opt.k);
   e.settings["norm"] = neighbors::to_string(opt.norm);
   e.settings["backend"] = neighbors::to_string(r.used);
+  e.settings["search_algorithm"] = r.algorithm;
   e.settings["radius"] = "distance to k-th neighbour; unit-radius ball volume";
   neighbors::record(e, opt.preprocess, rep);
   return e;

@@ -145,6 +145,7 @@ estimate weighted_kozachenko_leonenko(const Input& x, const wkl_options& opt = {
   e.settings["norm"] = neighbors::to_string(opt.norm);
   e.settings["support"] = to_string(opt.support);
   e.settings["backend"] = neighbors::to_string(r.used);
+  e.settings["search_algorithm"] = r.algorithm;
   for (index_t j = 0; j < k; ++j)
     if (w[static_cast<std::size_t>(j)] != 0.0)
       e.details["w_" + std::to_string(j + 1)] = w[static_cast<std::size_t>(j)];

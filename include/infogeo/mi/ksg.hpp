@@ -177,6 +177,7 @@ estimate ksg(const InputX& x, const InputY& y, const ksg_options& opt = {}) {
   e.settings["norm"] = "chebyshev (joint = max of marginal max-norms)";
   e.settings["marginal_counts"] = v1 ? "strict: dist < eps_i" : "non-strict: dist <= eps_x(i), eps_y(i)";
   e.settings["backend"] = neighbors::to_string(r.used);
+  e.settings["search_algorithm"] = r.algorithm;
   e.settings["count_x"] = cx.algorithm();
   e.settings["count_y"] = cy.algorithm();
   e.details["per_point_sd"] = sd;
@@ -246,6 +247,7 @@ estimate ksg_conditional(const InputX& x, const InputY& y, const InputZ& z,
   e.settings["norm"] = "chebyshev";
   e.settings["marginal_counts"] = "strict: dist < eps_i";
   e.settings["backend"] = neighbors::to_string(r.used);
+  e.settings["search_algorithm"] = r.algorithm;
   e.details["per_point_sd"] = sd;
   neighbors::record(e, opt.preprocess, rx, "_x");
   neighbors::record(e, opt.preprocess, ry, "_y");
