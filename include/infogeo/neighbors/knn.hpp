@@ -51,9 +51,9 @@ inline const char* to_string(norm_kind norm) {
 }
 
 /// Measured crossover (docs/performance_knn.md, BM_knn_backend, n = 5000 Gaussian, k = 5): trees
-/// win at low dimension, brute force at high dimension or small N. The max-norm kd-tree (sorted,
-/// vectorised leaf scans) beat the scan at every measured d <= 64 (by 8.6x at d = 16, 1.8x at
-/// d = 64, ratio shrinking ~linearly): its threshold is that extrapolated crossover.
+/// win at low dimension, brute force at high dimension or small N. The max-norm kd-tree (group
+/// and micro-block boxes, vectorised scans) beat the scan at every measured d <= 64 (by 7x at
+/// d = 16, 1.9x at d = 64, ratio shrinking ~linearly): its threshold is that extrapolated crossover.
 inline constexpr index_t brute_force_max_n = 512;      ///< below this brute force always wins
 inline constexpr index_t l2_brute_force_min_d = 12;    ///< L2: GEMM beats the tree from here
 inline constexpr index_t max_brute_force_min_d = 80;   ///< max norm: scan beats the tree from here
