@@ -275,6 +275,22 @@ struct simd {
   using part_indices = std::make_integer_sequence<index_t, parts>;
 
   static void load(vec& v, const double* p) { std::memcpy(&v, p, sizeof v); }
+  // Calls f(h, l, u, q_j) for every coordinate j and part h, l and u being part h of row j of
+  // two box arrays (layout of micro_box_lower).
+  template <class F>
+  static void for_each_box_part(const double* lo, const double* hi, index_t stride, index_t d,
+                                const double* q, F&& f) {
+    for (index_t j = 0; j < d; ++j) {
+      const double qj = q[j];
+      for_each_part([&](auto h) {
+        vec l;
+        vec u;
+        load(l, lo + j * stride + h * width);
+        load(u, hi + j * stride + h * width);
+        f(h, l, u, qj);
+      }, part_indices{});
+    }
+  }
   // |x| by clearing the sign bit (exactly std::abs, -0 included).
   static void make_abs(vec& x) {
     x = reinterpret_cast<vec>(reinterpret_cast<mask>(x) & std::numeric_limits<std::int64_t>::max());
@@ -349,24 +365,17 @@ inline lanes micro_box_lower(const double* lo, const double* hi, index_t stride,
 #ifdef INFOGEO_NEIGHBORS_VECTOR_EXT
   using S = simd<Bytes>;
   typename S::vec acc[S::parts] = {};
-  for (index_t j = 0; j < d; ++j) {
-    const double qj = q[j];
-    for_each_part([&](auto h) {
-      typename S::vec l;
-      typename S::vec u;
-      S::load(l, lo + j * stride + h * S::width);
-      S::load(u, hi + j * stride + h * S::width);
-      const typename S::vec below = l - qj;
-      const typename S::vec above = qj - u;
-      const typename S::vec zero = {};
-      typename S::vec gap = below < above ? above : below;
-      gap = gap < zero ? zero : gap;
-      if (Cheb)
-        acc[h] = acc[h] < gap ? gap : acc[h];
-      else
-        acc[h] = acc[h] + gap * gap;
-    }, typename S::part_indices{});
-  }
+  S::for_each_box_part(lo, hi, stride, d, q, [&](auto h, const auto& l, const auto& u, double qj) {
+    const typename S::vec below = l - qj;
+    const typename S::vec above = qj - u;
+    const typename S::vec zero = {};
+    typename S::vec gap = below < above ? above : below;
+    gap = gap < zero ? zero : gap;
+    if (Cheb)
+      acc[h] = acc[h] < gap ? gap : acc[h];
+    else
+      acc[h] = acc[h] + gap * gap;
+  });
   std::memcpy(out.v, acc, sizeof acc);
 #else
   for (index_t t = 0; t < micro_block; ++t) out.v[t] = 0.0;
@@ -394,26 +403,19 @@ inline group_relation micro_box_relation(const double* lo, const double* hi, ind
   using S = simd<Bytes>;
   typename S::mask outside[S::parts] = {};
   typename S::mask crossing[S::parts] = {};
-  for (index_t j = 0; j < d; ++j) {
-    const double qj = q[j];
-    for_each_part([&](auto h) {
-      typename S::vec l;
-      typename S::vec u;
-      S::load(l, lo + j * stride + h * S::width);
-      S::load(u, hi + j * stride + h * S::width);
-      const typename S::vec below = qj - l;  // >= |p_j - q_j| for p_j <= q_j
-      const typename S::vec above = u - qj;  // >= |p_j - q_j| for p_j >= q_j
-      const typename S::vec near = below < above ? below : above;  // minus the gap if outside
-      const typename S::vec far = below < above ? above : below;
-      if (Strict) {
-        outside[h] |= -near >= r;
-        crossing[h] |= far >= r;
-      } else {
-        outside[h] |= -near > r;
-        crossing[h] |= far > r;
-      }
-    }, typename S::part_indices{});
-  }
+  S::for_each_box_part(lo, hi, stride, d, q, [&](auto h, const auto& l, const auto& u, double qj) {
+    const typename S::vec below = qj - l;  // >= |p_j - q_j| for p_j <= q_j
+    const typename S::vec above = u - qj;  // >= |p_j - q_j| for p_j >= q_j
+    const typename S::vec near = below < above ? below : above;  // minus the gap if outside
+    const typename S::vec far = below < above ? above : below;
+    if (Strict) {
+      outside[h] |= -near >= r;
+      crossing[h] |= far >= r;
+    } else {
+      outside[h] |= -near > r;
+      crossing[h] |= far > r;
+    }
+  });
   for_each_part([&](auto h) {
     rel.contained |= S::bits(~outside[h] & ~crossing[h], h);
     rel.crossing |= S::bits(~outside[h] & crossing[h], h);
@@ -524,6 +526,7 @@ class kd_tree {
   static constexpr index_t group_points = block * block;
   /// Most queries per count_within_batch() call (one micro-block).
   static constexpr index_t batch_size = detail::micro_block;
+  static constexpr index_t stack_dims = 64;  ///< batch points up to this dimension live on the stack
 
   explicit kd_tree(const row_matrix<double>& points, index_t leaf_size = 0)
       : n_(points.rows()),
@@ -589,10 +592,13 @@ class kd_tree {
   /// A box (node or micro-block) inside the query region adds its size without a scan; a box
   /// that misses it is skipped; so the cost is O(boxes crossing the boundary).
   index_t count_within(const double* query, double radius, bool strict, norm_kind norm) const {
+    require(!std::isnan(radius), "kd_tree::count_within", "radius must not be NaN (radius=", radius, ")");
     if (n_ == 0 || radius < 0.0 || (strict && radius == 0.0 && norm == norm_kind::euclidean))
       return 0;
-    return norm == norm_kind::chebyshev ? count_cheb(query, radius, strict)
-                                        : count_l2(query, radius, strict);
+    if (norm == norm_kind::euclidean) return count_l2(query, radius, strict);
+    index_t count = 0;
+    count_cheb(query, 1, &radius, strict, &count);
+    return count;
   }
 
   /// Max-norm counts for the tree's own points at positions [p0, p1) (at most batch_size of
@@ -606,13 +612,17 @@ class kd_tree {
     require(p0 >= 0 && p1 <= n_ && p1 - p0 >= 0 && p1 - p0 <= batch_size,
             "kd_tree::count_within_batch", "positions must be a range of at most ", batch_size,
             " tree positions (p0=", p0, ", p1=", p1, ", n=", n_, ")");
-#ifdef INFOGEO_NEIGHBORS_AVX2_DISPATCH
-    if (detail::cpu_has_avx2()) {
-      count_batch_avx2(p0, p1, radii, strict, counts);
-      return;
+    for (index_t t = 0; t < p1 - p0; ++t)
+      require(!std::isnan(radii[t]), "kd_tree::count_within_batch", "radii must not be NaN (radii[", t, "]=", radii[t], ")");
+    double q[batch_size * stack_dims];
+    std::vector<double> heap;
+    double* points = q;
+    if (d_ > stack_dims) {
+      heap.resize(static_cast<std::size_t>(batch_size * d_));
+      points = heap.data();
     }
-#endif
-    count_batch_body<detail::native_vector_bytes>(p0, p1, radii, strict, counts);
+    for (index_t t = 0; t < p1 - p0; ++t) point_at(p0 + t, points + t * d_);
+    count_cheb(points, p1 - p0, radii, strict, counts);
   }
 
  private:
@@ -682,11 +692,15 @@ class kd_tree {
 #endif
     search_body<Cheb, detail::native_vector_bytes>(query, skip, best);
   }
-  index_t count_cheb(const double* query, double radius, bool strict) const {
+  // Max-norm counts of m queries (rows of d in q) with radii[0, m) (not NaN) into counts.
+  void count_cheb(const double* q, index_t m, const double* radii, bool strict, index_t* counts) const {
 #ifdef INFOGEO_NEIGHBORS_AVX2_DISPATCH
-    if (detail::cpu_has_avx2()) return count_cheb_avx2(query, radius, strict);
+    if (detail::cpu_has_avx2()) {
+      count_cheb_avx2(q, m, radii, strict, counts);
+      return;
+    }
 #endif
-    return count_cheb_body<detail::native_vector_bytes>(query, radius, strict);
+    count_cheb_body<detail::native_vector_bytes>(q, m, radii, strict, counts);
   }
 #ifdef INFOGEO_NEIGHBORS_AVX2_DISPATCH
   template <bool Cheb>
@@ -694,13 +708,9 @@ class kd_tree {
       const double* query, index_t skip, detail::top_k& best) const {
     search_body<Cheb, 32>(query, skip, best);
   }
-  __attribute__((target("avx2"), flatten, noinline)) index_t count_cheb_avx2(
-      const double* query, double radius, bool strict) const {
-    return count_cheb_body<32>(query, radius, strict);
-  }
-  __attribute__((target("avx2"), flatten, noinline)) void count_batch_avx2(
-      index_t p0, index_t p1, const double* radii, bool strict, index_t* counts) const {
-    count_batch_body<32>(p0, p1, radii, strict, counts);
+  __attribute__((target("avx2"), flatten, noinline)) void count_cheb_avx2(
+      const double* q, index_t m, const double* radii, bool strict, index_t* counts) const {
+    count_cheb_body<32>(q, m, radii, strict, counts);
   }
 #endif
 
@@ -843,26 +853,6 @@ class kd_tree {
     return count;
   }
 
-  // The batch's points (coordinate-major rows of d) and their bounding box.
-  void gather_batch(index_t p0, index_t m, std::vector<double>& q, std::vector<double>& box) const {
-    q.resize(static_cast<std::size_t>(m * d_));
-    box.resize(static_cast<std::size_t>(2 * d_));
-    double* qlo = box.data();
-    double* qhi = qlo + d_;
-    for (index_t j = 0; j < d_; ++j) {
-      qlo[j] = std::numeric_limits<double>::infinity();
-      qhi[j] = -std::numeric_limits<double>::infinity();
-    }
-    for (index_t t = 0; t < m; ++t) {
-      double* qt = &q[static_cast<std::size_t>(t * d_)];
-      point_at(p0 + t, qt);
-      for (index_t j = 0; j < d_; ++j) {
-        qlo[j] = std::min(qlo[j], qt[j]);
-        qhi[j] = std::max(qhi[j], qt[j]);
-      }
-    }
-  }
-
   // Max-norm relation of node `id` to the region within `radius` of every point of the box
   // [qlo, qhi] (a single query: qlo = qhi = q), for radii between rmin and rmax: -1 = outside
   // for every query, 1 = inside for every query, 0 = undecided. Exact by monotone rounding:
@@ -890,21 +880,33 @@ class kd_tree {
     return 0;
   }
 
+  // The counts of m queries share one traversal: a node outside every query's region (or
+  // inside all of them) is settled once, and each remaining bucket is processed for the queries
+  // in turn while its boxes and points are in cache.
   template <int Bytes>
-  void count_batch_body(index_t p0, index_t p1, const double* radii, bool strict,
-                        index_t* counts) const {
-    const index_t m = p1 - p0;
+  void count_cheb_body(const double* q, index_t m, const double* radii, bool strict,
+                       index_t* counts) const {
     if (m == 0) return;
-    std::vector<double> qv;
-    std::vector<double> box;
-    gather_batch(p0, m, qv, box);
-    const double* q = qv.data();
-    const double* qlo = box.data();
-    const double* qhi = qlo + d_;
+    double box_stack[2 * stack_dims];
+    std::vector<double> box_heap;
+    double* qlo = box_stack;
+    if (d_ > stack_dims) {
+      box_heap.resize(static_cast<std::size_t>(2 * d_));
+      qlo = box_heap.data();
+    }
+    double* qhi = qlo + d_;
+    for (index_t j = 0; j < d_; ++j) {
+      qlo[j] = std::numeric_limits<double>::infinity();
+      qhi[j] = -std::numeric_limits<double>::infinity();
+    }
+    for (index_t t = 0; t < m; ++t)
+      for (index_t j = 0; j < d_; ++j) {
+        qlo[j] = std::min(qlo[j], q[t * d_ + j]);
+        qhi[j] = std::max(qhi[j], q[t * d_ + j]);
+      }
     double rmin = std::numeric_limits<double>::infinity();
     double rmax = -std::numeric_limits<double>::infinity();
     for (index_t t = 0; t < m; ++t) {
-      require(!std::isnan(radii[t]), "kd_tree::count_within_batch", "radii must not be NaN (radii[", t, "]=", radii[t], ")");
       rmin = std::min(rmin, radii[t]);
       rmax = std::max(rmax, radii[t]);
       counts[t] = 0;
@@ -941,48 +943,6 @@ class kd_tree {
                               : count_bucket_cheb<false, Bytes>(nd, qt, r);
       }
     }
-  }
-
-  template <int Bytes>
-  index_t count_cheb_body(const double* query, double radius, bool strict) const {
-    index_t count = 0;
-    index_t stack[160];
-    int top = 0;
-    stack[top++] = 0;
-    while (top > 0) {
-      const index_t id = stack[--top];
-      const node& nd = nodes_[static_cast<std::size_t>(id)];
-      // One branch-free pass over the box: disjoint (some coordinate gap outside the radius) or
-      // contained (every coordinate's farthest extent inside); exact by monotone rounding (see
-      // detail::micro_box_relation).
-      const double* l = lo(id);
-      const double* h = hi(id);
-      double gap = -std::numeric_limits<double>::infinity();  // max_j of minus the nearer side
-      double far = 0.0;                                        // max_j of the farther side
-      for (index_t j = 0; j < d_; ++j) {
-        const double below = query[j] - l[j];  // >= |p_j - q_j| for p_j <= q_j
-        const double above = h[j] - query[j];  // >= |p_j - q_j| for p_j >= q_j
-        const double near_side = below < above ? below : above;
-        const double far_side = below < above ? above : below;
-        gap = gap < -near_side ? -near_side : gap;
-        far = far < far_side ? far_side : far;
-      }
-      const bool disjoint = strict ? gap >= radius : gap > radius;
-      const bool contained = strict ? far < radius : far <= radius;
-      if (disjoint) continue;
-      if (contained) {
-        count += nd.end - nd.begin;
-        continue;
-      }
-      if (nd.right < 0) {
-        count += strict ? count_bucket_cheb<true, Bytes>(nd, query, radius)
-                        : count_bucket_cheb<false, Bytes>(nd, query, radius);
-        continue;
-      }
-      stack[top++] = nd.right;
-      stack[top++] = id + 1;
-    }
-    return count;
   }
 
   // L2 counts (not on a hot path of the estimators): node boxes, then every micro-block of a

@@ -102,6 +102,19 @@ inline void check_knn_args(index_t n_refs, index_t d, index_t k, bool self, cons
 }
 
 /// Shared driver: refs/queries double row-major; self => queries is refs.
+/// Calls f(p0, p1) for the consecutive blocks [p0, p1) of `block` indices covering [0, n), in
+/// parallel over blocks (OpenMP, one block at a time per thread). Each block runs on one thread
+/// and f writes only its own slots, so results do not depend on the number of threads. f must
+/// not throw.
+template <class F>
+inline void for_each_block(index_t n, index_t block, F&& f) {
+  const index_t blocks = (n + block - 1) / block;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1)
+#endif
+  for (index_t b = 0; b < blocks; ++b) f(b * block, std::min(n, (b + 1) * block));
+}
+
 inline knn_result run_knn(const row_matrix<double>& refs, const row_matrix<double>& queries,
                           bool self, index_t k, norm_kind norm, backend requested,
                           const char* function) {
@@ -134,19 +147,13 @@ inline knn_result run_knn(const row_matrix<double>& refs, const row_matrix<doubl
       ref_norms = refs.rowwise().squaredNorm();
       max_norm = refs.rows() > 0 ? ref_norms.maxCoeff() : 0.0;
     }
-    const index_t blocks = (nq + brute_query_block - 1) / brute_query_block;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1)
-#endif
-    for (index_t b = 0; b < blocks; ++b) {
-      const index_t q0 = b * brute_query_block;
-      const index_t q1 = std::min(nq, q0 + brute_query_block);
+    for_each_block(nq, brute_query_block, [&](index_t q0, index_t q1) {
       if (l2)
         brute_l2_block(refs, ref_norms, max_norm, queries, self, q0, q1, k, dist + q0 * k,
                        idx + q0 * k);
       else
         brute_max_block(refs, queries, self, q0, q1, k, dist + q0 * k, idx + q0 * k);
-    }
+    });
   } else if (l2) {
     out.algorithm = "nanoflann";
     const nanoflann_l2_index index(refs);
@@ -161,14 +168,9 @@ inline knn_result run_knn(const row_matrix<double>& refs, const row_matrix<doubl
     const auto& perm = tree.perm();
     // Self queries run in tree order (cache locality) and read their coordinates from the tree;
     // others in input order. Blocks of 256 queries, one result slot per query.
-    const index_t block = 256;
-    const index_t blocks = (nq + block - 1) / block;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1)
-#endif
-    for (index_t b = 0; b < blocks; ++b) {
+    for_each_block(nq, 256, [&](index_t p0, index_t p1) {
       std::vector<double> q(static_cast<std::size_t>(refs.cols()));
-      for (index_t p = b * block; p < std::min(nq, (b + 1) * block); ++p) {
+      for (index_t p = p0; p < p1; ++p) {
         if (self) {
           const index_t i = perm[static_cast<std::size_t>(p)];
           tree.point_at(p, q.data());  // same values as queries.row(i)
@@ -177,7 +179,7 @@ inline knn_result run_knn(const row_matrix<double>& refs, const row_matrix<doubl
           tree.knn(queries.row(p).data(), k, -1, norm, dist + p * k, idx + p * k);
         }
       }
-    }
+    });
   }
   if (l2)
     for (auto& v : out.distances) v = std::sqrt(v);
@@ -318,20 +320,10 @@ class range_counter {
     std::vector<index_t> counts(static_cast<std::size_t>(n));
     // Queries in tree order (neighbouring queries touch the same memory), in blocks of 256.
     const std::vector<index_t>* order = mode_ == mode::tree ? &tree_->perm() : nullptr;
-    const index_t block = 256;
-    const index_t blocks = (n + block - 1) / block;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1)
-#endif
-    for (index_t b = 0; b < blocks; ++b) {
+    detail::for_each_block(n, query_block, [&](index_t p0, index_t p1) {
       std::vector<double> q(static_cast<std::size_t>(points_->cols()));
-      const index_t p0 = b * block;
-      const index_t p1 = std::min(n, p0 + block);
-      // Gather the block's radii first: independent loads overlap, instead of one cache miss
-      // on the critical path of every search.
-      double rb[256];
-      for (index_t p = p0; p < p1; ++p)
-        rb[p - p0] = radii[static_cast<std::size_t>(order ? (*order)[static_cast<std::size_t>(p)] : p)];
+      double rb[query_block];
+      gather_radii(radii, order, p0, p1, rb);
       if (mode_ == mode::tree && norm_ == norm_kind::chebyshev) {
         // Batches of consecutive tree positions share one traversal (kd_tree::count_within_batch).
         index_t cb[256];
@@ -345,7 +337,7 @@ class range_counter {
           counts[static_cast<std::size_t>((*order)[static_cast<std::size_t>(p)])] =
               cb[p - p0] - (self_inside ? 1 : 0);
         }
-        continue;
+        return;
       }
       for (index_t p = p0; p < p1; ++p) {
         const index_t i = order ? (*order)[static_cast<std::size_t>(p)] : p;
@@ -360,7 +352,7 @@ class range_counter {
         }
         counts[static_cast<std::size_t>(i)] = c - (self_inside ? 1 : 0);
       }
-    }
+    });
     return counts;
   }
 
@@ -391,18 +383,9 @@ class range_counter {
   std::vector<index_t> count_others_sorted(const std::vector<double>& radii) const {
     const index_t n = points_->rows();
     std::vector<index_t> counts(static_cast<std::size_t>(n));
-    const index_t block = 256;
-    const index_t blocks = (n + block - 1) / block;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1)
-#endif
-    for (index_t b = 0; b < blocks; ++b) {
-      const index_t p0 = b * block;
-      const index_t p1 = std::min(n, p0 + block);
-      // Gather the block's radii first: independent loads overlap.
-      double rb[256];
-      for (index_t p = p0; p < p1; ++p)
-        rb[p - p0] = radii[static_cast<std::size_t>(order_[static_cast<std::size_t>(p)])];
+    detail::for_each_block(n, query_block, [&](index_t p0, index_t p1) {
+      double rb[query_block];
+      gather_radii(radii, &order_, p0, p1, rb);
       double half_counts = 0.0;  // decaying sums of (hi - lo) / 2 and of the radius
       double radius_sum = 0.0;
       for (index_t p = p0; p < p1; ++p) {
@@ -424,8 +407,19 @@ class range_counter {
         counts[static_cast<std::size_t>(order_[static_cast<std::size_t>(p)])] =
             c - (self_inside ? 1 : 0);
       }
-    }
+    });
     return counts;
+  }
+
+  // Queries per parallel block (consecutive in sorted / tree order).
+  static constexpr index_t query_block = 256;
+
+  // radii of the points at positions [p0, p1) (order[p] = the point's index; null: p itself),
+  // gathered first: the independent loads overlap instead of one cache miss per search.
+  static void gather_radii(const std::vector<double>& radii, const std::vector<index_t>* order,
+                           index_t p0, index_t p1, double* out) {
+    for (index_t p = p0; p < p1; ++p)
+      out[p - p0] = radii[static_cast<std::size_t>(order ? (*order)[static_cast<std::size_t>(p)] : p)];
   }
 
   enum class mode { sorted, tree, brute };
