@@ -528,6 +528,8 @@ class kd_tree {
   static constexpr index_t batch_size = detail::micro_block;
   static constexpr index_t stack_dims = 64;  ///< batch points up to this dimension live on the stack
 
+  /// Builds the tree over a copy of `points`. leaf_size is the bucket size (0: default_leaf_size;
+  /// raised to group_points = 64). Same tree for any number of threads.
   explicit kd_tree(const row_matrix<double>& points, index_t leaf_size = 0)
       : n_(points.rows()),
         d_(points.cols()),
