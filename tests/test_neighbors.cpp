@@ -214,6 +214,34 @@ TEST_CASE("bad input to the neighbour search") {
   } catch (const infogeo::invalid_argument& e) {
     CHECK(std::string(e.what()).find("k=10") != std::string::npos);
   }
+  // Non-finite coordinates are refused by every entry point (a box test on inf - inf would be
+  // NaN and silently prune), with the argument, position and value named; so are NaN radii.
+  for (const double bad : {std::nan(""), std::numeric_limits<double>::infinity()}) {
+    auto with_bad = pts;
+    with_bad(3, 1) = bad;
+    for (const auto b : {backend::kd_tree, backend::brute_force, backend::automatic})
+      CHECK_THROWS_WITH_AS(knn_self(with_bad, 2, norm_kind::chebyshev, b),
+                           doctest::Contains("points contains 1 non-finite value(s); first at row 3, column 1"),
+                           infogeo::invalid_argument);
+    CHECK_THROWS_WITH_AS(knn_query(pts, with_bad, 2), doctest::Contains("queries contains 1"),
+                         infogeo::invalid_argument);
+    CHECK_THROWS_WITH_AS(range_counter(with_bad, norm_kind::chebyshev), doctest::Contains("points contains 1"),
+                         infogeo::invalid_argument);
+    const double q[2] = {0.0, bad};
+    CHECK_THROWS_WITH_AS(range_counter(pts, norm_kind::chebyshev).count(q, 1.0, true),
+                         doctest::Contains("query coordinates must be finite"), infogeo::invalid_argument);
+  }
+  const double q[2] = {0.0, 0.0};
+  CHECK_THROWS_WITH_AS(range_counter(pts, norm_kind::chebyshev).count(q, std::nan(""), true),
+                       doctest::Contains("radius must not be NaN"), infogeo::invalid_argument);
+  std::vector<double> radii(10, 1.0);
+  radii[4] = std::nan("");
+  for (const index_t d : {1, 2})
+    CHECK_THROWS_WITH_AS(range_counter(gaussian(10, d, 5), norm_kind::chebyshev).count_others(radii, true),
+                         doctest::Contains("radii must not be NaN (radii[4]"), infogeo::invalid_argument);
+  const kd_tree tree(pts);
+  CHECK_THROWS_WITH_AS(tree.count_within(q, std::nan(""), true, norm_kind::chebyshev),
+                       doctest::Contains("radius must not be NaN"), infogeo::invalid_argument);
 }
 
 TEST_CASE("preprocessing: duplicate rows, standardisation, seeded jitter") {

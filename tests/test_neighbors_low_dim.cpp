@@ -235,10 +235,12 @@ TEST_CASE("knn_self dispatches 2-D max-norm self queries to the grid, with ident
                  brute.indices);
     }
   }
-  // Non-finite coordinates keep the kd-tree path; Euclidean and knn_query never use the grid.
+  // Non-finite coordinates never reach the grid (knn_self refuses them for every backend);
+  // Euclidean and knn_query never use the grid.
   row_matrix<double> with_inf = correlated_pairs(2000, 23);
   with_inf(7, 0) = std::numeric_limits<double>::infinity();
-  CHECK(std::string(knn_self(with_inf, 3, norm_kind::chebyshev).algorithm) == "kd_tree");
+  CHECK_THROWS_WITH_AS(knn_self(with_inf, 3, norm_kind::chebyshev),
+                       doctest::Contains("first at row 7, column 0 (value=inf)"), infogeo::invalid_argument);
   const row_matrix<double> pts = correlated_pairs(2000, 24);
   CHECK(std::string(knn_self(pts, 3, norm_kind::euclidean).algorithm) == "nanoflann");
   CHECK(std::string(knn_query(pts, pts, 3, norm_kind::chebyshev).algorithm) == "kd_tree");

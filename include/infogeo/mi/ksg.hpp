@@ -121,35 +121,23 @@ estimate ksg(const InputX& x, const InputY& y, const ksg_options& opt = {}) {
   }
   // The two marginal structures (sorts / kd-trees) are built concurrently; an exception (e.g.
   // bad_alloc) is carried out of the parallel region and rethrown.
-  std::unique_ptr<neighbors::range_counter> px;
-  std::unique_ptr<neighbors::range_counter> py;
-  std::exception_ptr fail_x;
-  std::exception_ptr fail_y;
+  const row_matrix<double>* marginals[2] = {&mx, &my};
+  std::unique_ptr<neighbors::range_counter> counters[2];
+  std::exception_ptr failures[2];
 #ifdef _OPENMP
-#pragma omp parallel sections
+#pragma omp parallel for schedule(static, 1) num_threads(2)
 #endif
-  {
-#ifdef _OPENMP
-#pragma omp section
-#endif
+  for (int s = 0; s < 2; ++s) {
     try {
-      px = std::make_unique<neighbors::range_counter>(mx, norm_kind::chebyshev, opt.search);
+      counters[s] = std::make_unique<neighbors::range_counter>(*marginals[s], norm_kind::chebyshev, opt.search);
     } catch (...) {
-      fail_x = std::current_exception();
-    }
-#ifdef _OPENMP
-#pragma omp section
-#endif
-    try {
-      py = std::make_unique<neighbors::range_counter>(my, norm_kind::chebyshev, opt.search);
-    } catch (...) {
-      fail_y = std::current_exception();
+      failures[s] = std::current_exception();
     }
   }
-  if (fail_x) std::rethrow_exception(fail_x);
-  if (fail_y) std::rethrow_exception(fail_y);
-  const neighbors::range_counter& cx = *px;
-  const neighbors::range_counter& cy = *py;
+  for (const auto& failure : failures)
+    if (failure) std::rethrow_exception(failure);
+  const neighbors::range_counter& cx = *counters[0];
+  const neighbors::range_counter& cy = *counters[1];
   const auto nx = cx.count_others(rad_x, v1);
   const auto ny = cy.count_others(rad_y, v1);
 

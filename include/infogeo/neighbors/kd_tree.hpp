@@ -914,16 +914,41 @@ class kd_tree {
       counts[t] = 0;
     }
     if (rmax < 0.0) return;  // no radius admits a point (count_within() returns 0)
+    walk_counts([&](index_t id) { return node_relation(id, qlo, qhi, rmin, rmax, strict); },
+                [&](const node& nd) {
+                  for (index_t t = 0; t < m; ++t) counts[t] += radii[t] < 0.0 ? 0 : nd.end - nd.begin;
+                },
+                [&](index_t id, const node& nd) {
+                  // Each query in turn (the bucket's boxes and points stay in cache).
+                  for (index_t t = 0; t < m; ++t) {
+                    const double* qt = q + t * d_;
+                    const double r = radii[t];
+                    if (r < 0.0) continue;
+                    const int one = node_relation(id, qt, qt, r, r, strict);
+                    if (one < 0) continue;
+                    if (one > 0)
+                      counts[t] += nd.end - nd.begin;
+                    else
+                      counts[t] += strict ? count_bucket_cheb<true, Bytes>(nd, qt, r)
+                                          : count_bucket_cheb<false, Bytes>(nd, qt, r);
+                  }
+                });
+  }
+
+  // Depth-first walk of the range counts: relation(id) < 0 skips node id's subtree, > 0 hands
+  // the whole node to whole(node), 0 descends; a bucket reached so goes to bucket(id, node).
+  template <class Relation, class Whole, class Bucket>
+  void walk_counts(Relation&& relation, Whole&& whole, Bucket&& bucket) const {
     index_t stack[160];
     int top = 0;
     stack[top++] = 0;
     while (top > 0) {
       const index_t id = stack[--top];
       const node& nd = nodes_[static_cast<std::size_t>(id)];
-      const int all = node_relation(id, qlo, qhi, rmin, rmax, strict);
-      if (all < 0) continue;
-      if (all > 0) {
-        for (index_t t = 0; t < m; ++t) counts[t] += radii[t] < 0.0 ? 0 : nd.end - nd.begin;
+      const int rel = relation(id);
+      if (rel < 0) continue;
+      if (rel > 0) {
+        whole(nd);
         continue;
       }
       if (nd.right >= 0) {
@@ -931,19 +956,7 @@ class kd_tree {
         stack[top++] = id + 1;
         continue;
       }
-      // A bucket: each query in turn (the bucket's boxes and points stay in cache).
-      for (index_t t = 0; t < m; ++t) {
-        const double* qt = q + t * d_;
-        const double r = radii[t];
-        if (r < 0.0) continue;
-        const int one = node_relation(id, qt, qt, r, r, strict);
-        if (one < 0) continue;
-        if (one > 0)
-          counts[t] += nd.end - nd.begin;
-        else
-          counts[t] += strict ? count_bucket_cheb<true, Bytes>(nd, qt, r)
-                              : count_bucket_cheb<false, Bytes>(nd, qt, r);
-      }
+      bucket(id, nd);
     }
   }
 
@@ -955,46 +968,37 @@ class kd_tree {
     const double prune_above = r2 * (1.0 + detail::l2_bound_margin);
     const double accept_below = r2 * (1.0 - detail::l2_bound_margin);
     index_t count = 0;
-    index_t stack[160];
-    int top = 0;
-    stack[top++] = 0;
-    while (top > 0) {
-      const index_t id = stack[--top];
-      const node& nd = nodes_[static_cast<std::size_t>(id)];
-      if (box_lower<false>(id, query) > prune_above) continue;
-      // Largest squared distance from the query to a point of the box.
-      const double* l = lo(id);
-      const double* h = hi(id);
-      double upper = 0.0;
-      for (index_t j = 0; j < d_; ++j) {
-        const double far = std::max(std::abs(query[j] - l[j]), std::abs(h[j] - query[j]));
-        upper += far * far;
-      }
-      if (upper < accept_below) {
-        count += nd.end - nd.begin;
-        continue;
-      }
-      if (nd.right < 0) {
-        for (index_t g = nd.begin / block; g * block < nd.end; ++g) {
-          const detail::lanes dist2 = detail::micro_distances<false, detail::native_vector_bytes>(
-              block_points(g), d_, query);
-          const index_t size = block_size_[static_cast<std::size_t>(g)];
-          for (index_t t = 0; t < size; ++t) {
-            const double dist = std::sqrt(dist2.v[t]);
-            count += strict ? (dist < radius) : (dist <= radius);
+    walk_counts(
+        [&](index_t id) {
+          if (box_lower<false>(id, query) > prune_above) return -1;
+          // Largest squared distance from the query to a point of the box.
+          const double* l = lo(id);
+          const double* h = hi(id);
+          double upper = 0.0;
+          for (index_t j = 0; j < d_; ++j) {
+            const double far = std::max(std::abs(query[j] - l[j]), std::abs(h[j] - query[j]));
+            upper += far * far;
           }
-        }
-        continue;
-      }
-      stack[top++] = nd.right;
-      stack[top++] = id + 1;
-    }
+          return upper < accept_below ? 1 : 0;
+        },
+        [&](const node& nd) { count += nd.end - nd.begin; },
+        [&](index_t, const node& nd) {
+          for (index_t g = nd.begin / block; g * block < nd.end; ++g) {
+            const detail::lanes dist2 = detail::micro_distances<false, detail::native_vector_bytes>(
+                block_points(g), d_, query);
+            const index_t size = block_size_[static_cast<std::size_t>(g)];
+            for (index_t t = 0; t < size; ++t) {
+              const double dist = std::sqrt(dist2.v[t]);
+              count += strict ? (dist < radius) : (dist <= radius);
+            }
+          }
+        });
     return count;
   }
 
-  // Points of the left part when m points are split: half of the micro-blocks (rounded down),
-  // so every split position is a multiple of the block size and only the last block of the
-  // whole tree is partial.
+  // Points of the left part when a node of m points is split: half of its groups of 64 (rounded
+  // down), so every bucket starts at a multiple of group_points and only the last group and
+  // block of the whole tree are partial.
   static index_t left_part(index_t m) {
     return group_points * (((m + group_points - 1) / group_points) / 2);
   }

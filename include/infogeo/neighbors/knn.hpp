@@ -24,6 +24,7 @@
 #include "infogeo/core/errors.hpp"
 #include "infogeo/core/sample_view.hpp"
 #include "infogeo/core/special_functions.hpp"
+#include "infogeo/core/validation.hpp"
 #include "infogeo/neighbors/brute_force.hpp"
 #include "infogeo/neighbors/grid_2d.hpp"
 #include "infogeo/neighbors/kd_tree.hpp"
@@ -58,7 +59,7 @@ inline constexpr index_t brute_force_max_n = 512;      ///< below this brute for
 inline constexpr index_t l2_brute_force_min_d = 12;    ///< L2: GEMM beats the tree from here
 inline constexpr index_t max_brute_force_min_d = 80;   ///< max norm: scan beats the tree from here
 /// 2-D max-norm self queries (knn_self) with the tree backend (automatic or kd_tree) and at least
-/// this many finite points run on chebyshev_grid_2d instead of the kd-tree (same results).
+/// this many points run on chebyshev_grid_2d instead of the kd-tree (same results).
 inline constexpr index_t grid_2d_min_n = 1024;
 
 /// The backend `automatic` resolves to for n points in d dimensions.
@@ -122,6 +123,9 @@ inline knn_result run_knn(const row_matrix<double>& refs, const row_matrix<doubl
   require(queries.cols() == refs.cols(), function,
           "queries and points must have the same number of columns (query dims=", queries.cols(),
           ", point dims=", refs.cols(), ")");
+  // Every search below assumes finite coordinates (inf - inf in a box test would be NaN).
+  check_finite(make_view(refs), function, "points");
+  if (!self) check_finite(make_view(queries), function, "queries");
   knn_result out;
   out.n = queries.rows();
   out.k = k;
@@ -136,7 +140,7 @@ inline knn_result run_knn(const row_matrix<double>& refs, const row_matrix<doubl
   const bool l2 = norm == norm_kind::euclidean;
 
   if (self && !l2 && refs.cols() == 2 && out.used == backend::kd_tree &&
-      refs.rows() >= grid_2d_min_n && refs.allFinite()) {
+      refs.rows() >= grid_2d_min_n) {
     out.algorithm = "grid_2d";
     chebyshev_grid_2d(refs).knn_self(k, dist, idx);
   } else if (out.used == backend::brute_force) {
@@ -275,6 +279,7 @@ class range_counter {
       : points_(&points), norm_(norm) {
     require(points.cols() >= 1, "neighbors::range_counter",
             "points must have at least one column (dims=", points.cols(), ")");
+    check_finite(make_view(points), "neighbors::range_counter", "points");
     if (points.cols() == 1 && b != backend::brute_force) {
       mode_ = mode::sorted;
       const index_t n = points.rows();
@@ -299,6 +304,10 @@ class range_counter {
   /// Number of points p with dist(q, p) < radius (strict) or <= radius; includes a point equal
   /// to the query. In one dimension both norms are |x - q|.
   index_t count(const double* q, double radius, bool strict) const {
+    constexpr const char* fn = "neighbors::range_counter::count";
+    require(!std::isnan(radius), fn, "radius must not be NaN (radius=", radius, ")");
+    for (index_t j = 0; j < points_->cols(); ++j)
+      require(std::isfinite(q[j]), fn, "query coordinates must be finite (q[", j, "]=", q[j], ")");
     if (mode_ == mode::sorted) {
       std::size_t lo_hint = sorted_.size() / 2;
       std::size_t hi_hint = lo_hint;
@@ -315,6 +324,9 @@ class range_counter {
     const index_t n = points_->rows();
     require(static_cast<index_t>(radii.size()) == n, "neighbors::range_counter::count_others",
             "radii must have one entry per point (radii=", radii.size(), ", n=", n, ")");
+    for (std::size_t i = 0; i < radii.size(); ++i)
+      require(!std::isnan(radii[i]), "neighbors::range_counter::count_others",
+              "radii must not be NaN (radii[", i, "]=", radii[i], ")");
     if (mode_ == mode::sorted)
       return strict ? count_others_sorted<true>(radii) : count_others_sorted<false>(radii);
     std::vector<index_t> counts(static_cast<std::size_t>(n));
@@ -348,7 +360,7 @@ class range_counter {
           tree_->point_at(p, q.data());  // the query's coordinates, read from the tree
           c = tree_->count_within(q.data(), r, strict, norm_);
         } else {
-          c = count(points_->row(i).data(), r, strict);
+          c = brute_count_within(*points_, points_->row(i).data(), r, strict, norm_);
         }
         counts[static_cast<std::size_t>(i)] = c - (self_inside ? 1 : 0);
       }
