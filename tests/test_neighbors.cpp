@@ -531,6 +531,82 @@ TEST_CASE("micro-block kernels (vector extensions or not) are bit-identical to t
   CHECK(neighbors::detail::first_lanes(lanes) == 255u);
 }
 
+TEST_CASE("float box bounds: bit-identical to the scalar float formula, and within the slack of the exact bound") {
+  // micro_box_lower_float performs, lane by lane, the float operations of the scalar loop below
+  // (so every vector width gives the same bits); its value may exceed the exact double bound
+  // only by the rounding that kd_tree's slack (2^-21 (extent + offset)) covers.
+  constexpr index_t lanes = neighbors::detail::micro_block;
+  for (const index_t d : {1, 3, 7, 10}) {
+    const auto corner = gaussian(lanes, d, 90 + static_cast<std::uint64_t>(d), 2.0);
+    const auto qm = gaussian(1, d, 91, 2.5);
+    std::vector<double> lo(static_cast<std::size_t>(lanes * d));
+    std::vector<double> hi(lo.size());
+    std::vector<float> lo_f(lo.size());
+    std::vector<float> hi_f(lo.size());
+    double extent = 0.0;
+    for (index_t t = 0; t < lanes; ++t)
+      for (index_t j = 0; j < d; ++j) {
+        const auto at = static_cast<std::size_t>(j * lanes + t);
+        lo[at] = corner(t, j) + 1e-3 / 3.0;
+        hi[at] = lo[at] + 0.1 * static_cast<double>(t % 3) + 1.0 / 7.0;
+        // Outward rounding, as kd_tree stores them.
+        lo_f[at] = std::nextafter(static_cast<float>(lo[at]), -std::numeric_limits<float>::infinity());
+        hi_f[at] = std::nextafter(static_cast<float>(hi[at]), std::numeric_limits<float>::infinity());
+        extent = std::max({extent, std::abs(lo[at]), std::abs(hi[at])});
+      }
+    std::vector<float> qf(static_cast<std::size_t>(d));
+    double offset = 0.0;
+    for (index_t j = 0; j < d; ++j) {
+      qf[static_cast<std::size_t>(j)] = static_cast<float>(qm(0, j));
+      offset = std::max(offset, std::abs(qm(0, j)));
+    }
+    const auto got = neighbors::detail::micro_box_lower_float<neighbors::detail::native_vector_bytes>(
+        lo_f.data(), hi_f.data(), d, qf.data());
+    const auto exact = neighbors::detail::micro_box_lower<true, neighbors::detail::native_vector_bytes>(
+        lo.data(), hi.data(), lanes, d, qm.row(0).data());
+    const double slack = std::ldexp(extent + offset, -21);
+    std::size_t bad_bits = 0;
+    std::size_t bad_bound = 0;
+    for (index_t t = 0; t < lanes; ++t) {
+      float want = 0.0f;
+      for (index_t j = 0; j < d; ++j) {
+        const auto at = static_cast<std::size_t>(j * lanes + t);
+        const float below = lo_f[at] - qf[static_cast<std::size_t>(j)];
+        const float above = qf[static_cast<std::size_t>(j)] - hi_f[at];
+        const float gap = below < above ? above : below;
+        want = want < gap ? gap : want;
+      }
+      bad_bits += got.v[t] != static_cast<double>(want);
+      bad_bound += !(got.v[t] <= exact.v[t] + slack);
+    }
+    CAPTURE(d);
+    CHECK(bad_bits == 0);
+    CHECK(bad_bound == 0);
+  }
+}
+
+TEST_CASE("max-norm kd_tree stays exact where its float box filter is weak or switched off") {
+  // Float boxes are relative to the centre of the data, rounded outward, with an absolute
+  // slack of 2^-21 times the extent. (a) Two tight clusters 1000 apart: inside a cluster the
+  // neighbour gaps (~1e-5) are of the order of a float ulp at the extent (2^-15), so boxes and
+  // queries straddle float rounding boundaries and only the outward rounding and the slack keep
+  // the pruning valid (without them this case fails). (b) Data beyond 1e30 and (c) queries
+  // beyond 1e30 from the centre switch the float boxes off. Every case must equal the scan.
+  row_matrix<double> clusters = gaussian(600, 3, 95);
+  for (index_t i = 0; i < clusters.rows(); ++i)
+    for (index_t j = 0; j < clusters.cols(); ++j)
+      clusters(i, j) = (i % 2 == 0 ? 0.0 : 1000.0) + 3e-5 * clusters(i, j);
+  const row_matrix<double> huge = gaussian(500, 3, 96) * 1e31;
+  const auto ref_clusters = reference_knn(clusters, clusters, true, 4, norm_kind::chebyshev);
+  const auto ref_huge = reference_knn(huge, huge, true, 4, norm_kind::chebyshev);
+  require_identical(knn_self(clusters, 4, norm_kind::chebyshev, backend::kd_tree), ref_clusters);
+  require_identical(knn_self(huge, 4, norm_kind::chebyshev, backend::kd_tree), ref_huge);
+  const auto refs = gaussian(400, 3, 97);
+  const row_matrix<double> far = (gaussian(50, 3, 98).array() + 2e30).matrix();
+  require_identical(knn_query(refs, far, 3, norm_kind::chebyshev, backend::kd_tree),
+                    reference_knn(refs, far, false, 3, norm_kind::chebyshev));
+}
+
 TEST_CASE("large trees (parallel build) equal brute force and do not depend on the threads") {
   // n = 30000 >= the size from which kd_tree builds its top levels as OpenMP tasks; integer
   // data (ties) in 3-D and Gaussian data in 6-D; 300 queries checked against the scan.

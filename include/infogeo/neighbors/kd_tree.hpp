@@ -391,6 +391,54 @@ inline lanes micro_box_lower(const double* lo, const double* hi, index_t stride,
   return out;
 }
 
+/// Max-norm lower bounds from single-precision copies of micro_block consecutive boxes
+/// (layout of micro_box_lower with stride micro_block; values relative to a centre c) for a
+/// query q (relative to c, rounded to float): max over coordinates of the gap outside
+/// [lo, hi], 0 inside. Half the bytes of the double boxes and twice the lanes per vector: the
+/// searches' box tests are memory-bound. Not exact by itself: the boxes are rounded outward and
+/// kd_tree adds an absolute slack that covers the rounding of q and of the gaps (see
+/// kd_tree::filter_slack), so a box is pruned only if every point in it is farther than the
+/// current k-th distance; the points are then compared in double. Empty boxes are at +inf.
+template <int Bytes>
+inline lanes micro_box_lower_float(const float* lo, const float* hi, index_t d, const float* q) {
+  lanes out;
+#ifdef INFOGEO_NEIGHBORS_VECTOR_EXT
+  constexpr int vb = Bytes > 32 ? 32 : Bytes;  // 8 floats at most: one chunk of boxes
+  typedef float vec __attribute__((vector_size(vb)));
+  constexpr index_t width = vb / static_cast<int>(sizeof(float));
+  constexpr index_t parts = micro_block / width;
+  vec acc[parts] = {};
+  for (index_t j = 0; j < d; ++j) {
+    const float qj = q[j];
+    for_each_part([&](auto h) {
+      vec l;
+      vec u;
+      std::memcpy(&l, lo + j * micro_block + h * width, sizeof l);
+      std::memcpy(&u, hi + j * micro_block + h * width, sizeof u);
+      const vec below = l - qj;
+      const vec above = qj - u;
+      const vec gap = below < above ? above : below;
+      acc[h] = acc[h] < gap ? gap : acc[h];  // acc starts at 0: negative gaps count as 0
+    }, std::make_integer_sequence<index_t, parts>{});
+  }
+  float v[micro_block];
+  std::memcpy(v, acc, sizeof v);
+  for (index_t t = 0; t < micro_block; ++t) out.v[t] = v[t];
+#else
+  for (index_t t = 0; t < micro_block; ++t) {
+    float acc = 0.0f;
+    for (index_t j = 0; j < d; ++j) {
+      const float below = lo[j * micro_block + t] - q[j];
+      const float above = q[j] - hi[j * micro_block + t];
+      const float gap = below < above ? above : below;
+      acc = acc < gap ? gap : acc;
+    }
+    out.v[t] = acc;
+  }
+#endif
+  return out;
+}
+
 /// Max-norm range test of micro_block consecutive boxes (layout as micro_box_lower) against
 /// the query region {p : max_j |p_j - q_j| < r} (Strict) or <= r. Exact by monotone rounding:
 /// for p_j in [lo_j, hi_j], fl(q_j - lo_j) >= fl(q_j - p_j) when p_j <= q_j and
@@ -556,6 +604,7 @@ class kd_tree {
 #endif
       build(work, 0, n_, 0, 0);
     }
+    build_float_boxes();
   }
 
   /// Bucket size used when none is given (measured best, docs/performance_knn.md).
@@ -654,7 +703,8 @@ class kd_tree {
   }
   // Lower corners of the chunk starting at `slot` (a multiple of micro_block); upper corners
   // follow at + d * micro_block.
-  const double* chunk_lo(const std::vector<double>& boxes, index_t slot) const {
+  template <class T>
+  const T* chunk_lo(const std::vector<T>& boxes, index_t slot) const {
     return &boxes[static_cast<std::size_t>(slot / block) * chunk_size()];
   }
   double& box_at(std::vector<double>& boxes, index_t slot, index_t j, bool upper) {
@@ -738,33 +788,51 @@ class kd_tree {
     return nc;
   }
 
+  // A box is pruned when its lower bound exceeds limit(current k-th distance): worst * scale +
+  // slack. scale covers the rounding of L2 sums (1 + l2_bound_margin), slack that of the float
+  // boxes (filter_slack); the max norm with double boxes uses worst itself.
+  struct prune_rule {
+    double scale = 1.0;
+    double slack = 0.0;
+    double limit(double worst) const { return worst * scale + slack; }
+  };
+
+  // Lower bounds of the 8 boxes of the chunk at `slot` of a box level (groups or micro-blocks):
+  // from the float copy when the query has one (qf != nullptr, max norm only), else exact.
   template <bool Cheb, int Bytes>
-  void search_bucket(const node& nd, const double* query, index_t skip, double margin,
-                     detail::top_k& best) const {
+  detail::lanes chunk_bounds(const std::vector<double>& boxes, const std::vector<float>& boxes_float,
+                             index_t slot, const double* query, const float* qf) const {
+    if (Cheb && qf != nullptr) {
+      const float* l = chunk_lo(boxes_float, slot);
+      return detail::micro_box_lower_float<Bytes>(l, l + d_ * block, d_, qf);
+    }
+    const double* l = chunk_lo(boxes, slot);
+    return detail::micro_box_lower<Cheb, Bytes>(l, l + d_ * block, box_stride, d_, query);
+  }
+
+  template <bool Cheb, int Bytes>
+  void search_bucket(const node& nd, const double* query, const float* qf, index_t skip,
+                     const prune_rule& rule, detail::top_k& best) const {
     const index_t g0 = nd.begin / block;
     const index_t g1 = (nd.end + block - 1) / block;
     const index_t groups = (g1 - g0 + block - 1) / block;
     for (index_t c0 = 0; c0 < groups; c0 += block) {
-      const detail::lanes glb =
-          detail::micro_box_lower<Cheb, Bytes>(chunk_lo(group_boxes_, g0 + c0),
-                                               chunk_lo(group_boxes_, g0 + c0) + d_ * block, box_stride, d_, query);
+      const detail::lanes glb = chunk_bounds<Cheb, Bytes>(group_boxes_, group_boxes_float_, g0 + c0, query, qf);
       candidate gc[detail::micro_block];
       const index_t ng = sorted_candidates(
-          detail::lanes_within<false, Bytes>(glb, best.worst() * margin) & detail::first_lanes(groups - c0),
+          detail::lanes_within<false, Bytes>(glb, rule.limit(best.worst())) & detail::first_lanes(groups - c0),
           glb, c0, gc);
       for (index_t a = 0; a < ng; ++a) {
-        if (gc[a].bound > best.worst() * margin) break;  // sorted: the rest are farther
-        const index_t first = g0 + gc[a].at * block;     // the group's micro-blocks
-        const detail::lanes lb =
-            detail::micro_box_lower<Cheb, Bytes>(chunk_lo(block_boxes_, first),
-                                                 chunk_lo(block_boxes_, first) + d_ * block, box_stride, d_, query);
+        if (gc[a].bound > rule.limit(best.worst())) break;  // sorted: the rest are farther
+        const index_t first = g0 + gc[a].at * block;       // the group's micro-blocks
+        const detail::lanes lb = chunk_bounds<Cheb, Bytes>(block_boxes_, block_boxes_float_, first, query, qf);
         candidate mc[detail::micro_block];
         const index_t nm = sorted_candidates(
-            detail::lanes_within<false, Bytes>(lb, best.worst() * margin) & detail::first_lanes(g1 - first),
+            detail::lanes_within<false, Bytes>(lb, rule.limit(best.worst())) & detail::first_lanes(g1 - first),
             lb, first, mc);
         for (index_t c = 0; c < nm; ++c) {
           double worst = best.worst();
-          if (mc[c].bound > worst * margin) break;
+          if (mc[c].bound > rule.limit(worst)) break;
           const index_t g = mc[c].at;
           const detail::lanes dist = detail::micro_distances<Cheb, Bytes>(block_points(g), d_, query);
           const index_t size = block_size_[static_cast<std::size_t>(g)];
@@ -784,8 +852,20 @@ class kd_tree {
 
   template <bool Cheb, int Bytes>
   void search_body(const double* query, index_t skip, detail::top_k& best) const {
-    // L2 boxes are compared with a relative margin (rounding of the sum); points decide exactly.
-    const double margin = Cheb ? 1.0 : 1.0 + detail::l2_bound_margin;
+    // L2 boxes are compared with a relative margin (rounding of the sum); max-norm bucket boxes
+    // in float with an absolute slack; points decide exactly.
+    prune_rule rule;
+    float qf_stack[stack_dims];
+    std::vector<float> qf_heap;
+    float* qf = qf_stack;
+    if (d_ > stack_dims) {
+      qf_heap.resize(static_cast<std::size_t>(d_));
+      qf = qf_heap.data();
+    }
+    if (!Cheb)
+      rule.scale = 1.0 + detail::l2_bound_margin;
+    else if (!float_query(query, qf, rule.slack))
+      qf = nullptr;
     struct item {
       index_t node;
       double bound;
@@ -796,17 +876,17 @@ class kd_tree {
     while (top > 0) {
       const item it = stack[--top];
       const double worst = best.worst();
-      if (it.bound > worst * margin) continue;
+      if (it.bound > rule.limit(worst)) continue;
       const node& nd = nodes_[static_cast<std::size_t>(it.node)];
       if (nd.right < 0) {
-        search_bucket<Cheb, Bytes>(nd, query, skip, margin, best);
+        search_bucket<Cheb, Bytes>(nd, query, qf, skip, rule, best);
         continue;
       }
       const index_t l = it.node + 1;
       const index_t r = nd.right;
       const double bl = box_lower<Cheb>(l, query);
       const double br = box_lower<Cheb>(r, query);
-      const double limit = worst * margin;
+      const double limit = rule.limit(worst);
       // Push the farther child first so that the nearer one is searched first.
       if (bl <= br) {
         if (br <= limit) stack[top++] = item{r, br};
@@ -816,6 +896,63 @@ class kd_tree {
         if (br <= limit) stack[top++] = item{r, br};
       }
     }
+  }
+
+  // The query relative to the float boxes' centre, rounded to float, and the slack that makes
+  // float box bounds safe (see filter_slack). False (use the double boxes) when the offsets
+  // are too large for float.
+  bool float_query(const double* query, float* qf, double& slack) const {
+    if (block_boxes_float_.empty()) return false;
+    double offset = 0.0;
+    for (index_t j = 0; j < d_; ++j) {
+      const double r = query[j] - centre_[static_cast<std::size_t>(j)];
+      offset = std::max(offset, std::abs(r));
+      qf[j] = static_cast<float>(r);
+    }
+    if (!(extent_ + offset < float_limit)) return false;
+    slack = filter_slack(offset);
+    return true;
+  }
+
+  // Largest |value - centre| for which the float boxes are used (far below FLT_MAX).
+  static constexpr double float_limit = 1e30;
+
+  // Absolute error bound of a float box bound relative to the exact gap, for a query whose
+  // coordinates are within `offset` of the centre (tree points within extent_): with
+  // u = 2^-24 and E = extent_ + offset, rounding q - c to float moves the gap by <= u E, the
+  // float subtraction by <= u (2E), the double rounding of box - c and of the points' own
+  // distances by far less (2^-53 E); 2^-21 E = 8 u E covers the sum with room to spare. So
+  // bound > worst + slack implies every point of the box is farther than worst.
+  double filter_slack(double offset) const { return std::ldexp(extent_ + offset, -21); }
+
+  // Single-precision copies of the group and micro-block boxes relative to the centre of the
+  // root box, rounded outward (lower corners down, upper corners up): the max-norm searches
+  // test these first. Not built when the data's extent exceeds float_limit.
+  void build_float_boxes() {
+    if (n_ == 0) return;
+    centre_.resize(static_cast<std::size_t>(d_));
+    extent_ = 0.0;
+    for (index_t j = 0; j < d_; ++j) {
+      const double c = lo(0)[j] + (hi(0)[j] - lo(0)[j]) / 2.0;
+      centre_[static_cast<std::size_t>(j)] = c;
+      extent_ = std::max({extent_, hi(0)[j] - c, c - lo(0)[j]});
+    }
+    if (!(extent_ < float_limit)) return;
+    const auto convert = [&](const std::vector<double>& boxes, std::vector<float>& out) {
+      out.resize(boxes.size());
+      for (std::size_t at = 0; at < boxes.size(); ++at) {
+        const auto within = static_cast<index_t>(at % chunk_size());  // (upper, j, lane) in the chunk
+        const bool upper = within >= d_ * block;
+        const index_t j = (within / block) % d_;
+        const double v = boxes[at] - centre_[static_cast<std::size_t>(j)];
+        float f = static_cast<float>(v);
+        if (!upper && static_cast<double>(f) > v) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
+        if (upper && static_cast<double>(f) < v) f = std::nextafter(f, std::numeric_limits<float>::infinity());
+        out[at] = f;
+      }
+    };
+    convert(block_boxes_, block_boxes_float_);
+    convert(group_boxes_, group_boxes_float_);
   }
 
   // Max-norm count inside one bucket: contained groups and micro-blocks add their size,
@@ -1148,6 +1285,10 @@ class kd_tree {
   std::vector<double> block_boxes_;  ///< micro-boxes in chunks (see chunk_lo)
   std::vector<index_t> block_size_;  ///< points in each micro-block (0 for the spare group)
   std::vector<double> group_boxes_;  ///< group i of the bucket starting at block g0: slot g0 + i
+  std::vector<float> block_boxes_float_;  ///< micro-boxes - centre_, float, rounded outward
+  std::vector<float> group_boxes_float_;  ///< group boxes - centre_, float, rounded outward
+  std::vector<double> centre_;            ///< centre of the root box
+  double extent_ = 0.0;                   ///< max_j |coordinate - centre_j| over the points
 };
 
 }  // namespace infogeo::neighbors
