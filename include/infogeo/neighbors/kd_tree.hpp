@@ -219,9 +219,21 @@ inline constexpr int native_vector_bytes = 32;
 inline constexpr int native_vector_bytes = 16;
 #endif
 
+// The search kernels and traversals are forced inline so that they are compiled inside the
+// AVX2 entry points below (GCC's `flatten` inlines recursively, Clang's does not: without this,
+// Clang compiled them for the baseline ISA, emulating 32-byte vectors with SSE pairs and calling
+// the AVX movemask out of line -- the counts ran 2.3x slower than with GCC).
+#if defined(__GNUC__) || defined(__clang__)
+#define INFOGEO_NEIGHBORS_INLINE __attribute__((always_inline)) inline
+#define INFOGEO_NEIGHBORS_INLINE_LAMBDA __attribute__((always_inline))
+#else
+#define INFOGEO_NEIGHBORS_INLINE inline
+#define INFOGEO_NEIGHBORS_INLINE_LAMBDA
+#endif
+
 /// Calls f(std::integral_constant<index_t, h>) for h = 0, ..., N - 1 (unrolled).
 template <class F, index_t... H>
-inline void for_each_part(F&& f, std::integer_sequence<index_t, H...>) {
+INFOGEO_NEIGHBORS_INLINE void for_each_part(F&& f, std::integer_sequence<index_t, H...>) {
   (f(std::integral_constant<index_t, H>{}), ...);
 }
 
@@ -274,15 +286,15 @@ struct simd {
   static constexpr index_t parts = micro_block / width;
   using part_indices = std::make_integer_sequence<index_t, parts>;
 
-  static void load(vec& v, const double* p) { std::memcpy(&v, p, sizeof v); }
+  INFOGEO_NEIGHBORS_INLINE static void load(vec& v, const double* p) { std::memcpy(&v, p, sizeof v); }
   // Calls f(h, l, u, q_j) for every coordinate j and part h, l and u being part h of row j of
   // two box arrays (layout of micro_box_lower).
   template <class F>
-  static void for_each_box_part(const double* lo, const double* hi, index_t stride, index_t d,
+  INFOGEO_NEIGHBORS_INLINE static void for_each_box_part(const double* lo, const double* hi, index_t stride, index_t d,
                                 const double* q, F&& f) {
     for (index_t j = 0; j < d; ++j) {
       const double qj = q[j];
-      for_each_part([&](auto h) {
+      for_each_part([&](auto h) INFOGEO_NEIGHBORS_INLINE_LAMBDA {
         vec l;
         vec u;
         load(l, lo + j * stride + h * width);
@@ -292,11 +304,11 @@ struct simd {
     }
   }
   // |x| by clearing the sign bit (exactly std::abs, -0 included).
-  static void make_abs(vec& x) {
+  INFOGEO_NEIGHBORS_INLINE static void make_abs(vec& x) {
     x = reinterpret_cast<vec>(reinterpret_cast<mask>(x) & std::numeric_limits<std::int64_t>::max());
   }
   // Bits (h * width + t) for the true lanes t of part h.
-  static unsigned bits(const mask& m, index_t h) {
+  INFOGEO_NEIGHBORS_INLINE static unsigned bits(const mask& m, index_t h) {
     return mask_bits(m) << static_cast<unsigned>(h * width);
   }
 };
@@ -308,12 +320,12 @@ struct simd {
 /// abs, max and sum do not depend on the vector width), so the values are bit-identical to the
 /// scalar formulas.
 template <bool Cheb, int Bytes>
-inline lanes micro_distances(const double* blk, index_t d, const double* q) {
+INFOGEO_NEIGHBORS_INLINE lanes micro_distances(const double* blk, index_t d, const double* q) {
   lanes out;
 #ifdef INFOGEO_NEIGHBORS_VECTOR_EXT
   using S = simd<Bytes>;
   typename S::vec acc[S::parts];
-  for_each_part([&](auto h) {
+  for_each_part([&](auto h) INFOGEO_NEIGHBORS_INLINE_LAMBDA {
     typename S::vec x;
     S::load(x, blk + h * S::width);
     typename S::vec diff = q[0] - x;
@@ -326,7 +338,7 @@ inline lanes micro_distances(const double* blk, index_t d, const double* q) {
   for (index_t j = 1; j < d; ++j) {
     const double qj = q[j];
     const double* col = blk + j * micro_block;
-    for_each_part([&](auto h) {
+    for_each_part([&](auto h) INFOGEO_NEIGHBORS_INLINE_LAMBDA {
       typename S::vec x;
       S::load(x, col + h * S::width);
       typename S::vec diff = qj - x;
@@ -359,13 +371,13 @@ inline lanes micro_distances(const double* blk, index_t d, const double* q) {
 /// distance to every point of the box (monotone rounding for the max norm; L2 callers compare
 /// with a relative margin). An empty box (lo = +inf, hi = -inf) is at +inf.
 template <bool Cheb, int Bytes>
-inline lanes micro_box_lower(const double* lo, const double* hi, index_t stride, index_t d,
+INFOGEO_NEIGHBORS_INLINE lanes micro_box_lower(const double* lo, const double* hi, index_t stride, index_t d,
                              const double* q) {
   lanes out;
 #ifdef INFOGEO_NEIGHBORS_VECTOR_EXT
   using S = simd<Bytes>;
   typename S::vec acc[S::parts] = {};
-  S::for_each_box_part(lo, hi, stride, d, q, [&](auto h, const auto& l, const auto& u, double qj) {
+  S::for_each_box_part(lo, hi, stride, d, q, [&](auto h, const auto& l, const auto& u, double qj) INFOGEO_NEIGHBORS_INLINE_LAMBDA {
     const typename S::vec below = l - qj;
     const typename S::vec above = qj - u;
     const typename S::vec zero = {};
@@ -400,7 +412,7 @@ inline lanes micro_box_lower(const double* lo, const double* hi, index_t stride,
 /// kd_tree::filter_slack), so a box is pruned only if every point in it is farther than the
 /// current k-th distance; the points are then compared in double. Empty boxes are at +inf.
 template <int Bytes>
-inline lanes micro_box_lower_float(const float* lo, const float* hi, index_t d, const float* q) {
+INFOGEO_NEIGHBORS_INLINE lanes micro_box_lower_float(const float* lo, const float* hi, index_t d, const float* q) {
   lanes out;
 #ifdef INFOGEO_NEIGHBORS_VECTOR_EXT
   constexpr int vb = Bytes > 32 ? 32 : Bytes;  // 8 floats at most: one chunk of boxes
@@ -410,7 +422,7 @@ inline lanes micro_box_lower_float(const float* lo, const float* hi, index_t d, 
   vec acc[parts] = {};
   for (index_t j = 0; j < d; ++j) {
     const float qj = q[j];
-    for_each_part([&](auto h) {
+    for_each_part([&](auto h) INFOGEO_NEIGHBORS_INLINE_LAMBDA {
       vec l;
       vec u;
       std::memcpy(&l, lo + j * micro_block + h * width, sizeof l);
@@ -444,14 +456,14 @@ inline lanes micro_box_lower_float(const float* lo, const float* hi, index_t d, 
 /// for p_j in [lo_j, hi_j], fl(q_j - lo_j) >= fl(q_j - p_j) when p_j <= q_j and
 /// fl(hi_j - q_j) >= fl(p_j - q_j) when p_j >= q_j. An empty box is outside. Branch-free.
 template <bool Strict, int Bytes>
-inline group_relation micro_box_relation(const double* lo, const double* hi, index_t stride,
+INFOGEO_NEIGHBORS_INLINE group_relation micro_box_relation(const double* lo, const double* hi, index_t stride,
                                          index_t d, const double* q, double r) {
   group_relation rel;
 #ifdef INFOGEO_NEIGHBORS_VECTOR_EXT
   using S = simd<Bytes>;
   typename S::mask outside[S::parts] = {};
   typename S::mask crossing[S::parts] = {};
-  S::for_each_box_part(lo, hi, stride, d, q, [&](auto h, const auto& l, const auto& u, double qj) {
+  S::for_each_box_part(lo, hi, stride, d, q, [&](auto h, const auto& l, const auto& u, double qj) INFOGEO_NEIGHBORS_INLINE_LAMBDA {
     const typename S::vec below = qj - l;  // >= |p_j - q_j| for p_j <= q_j
     const typename S::vec above = u - qj;  // >= |p_j - q_j| for p_j >= q_j
     const typename S::vec near = below < above ? below : above;  // minus the gap if outside
@@ -464,7 +476,7 @@ inline group_relation micro_box_relation(const double* lo, const double* hi, ind
       crossing[h] |= far > r;
     }
   });
-  for_each_part([&](auto h) {
+  for_each_part([&](auto h) INFOGEO_NEIGHBORS_INLINE_LAMBDA {
     rel.contained |= S::bits(~outside[h] & ~crossing[h], h);
     rel.crossing |= S::bits(~outside[h] & crossing[h], h);
   }, typename S::part_indices{});
@@ -488,11 +500,11 @@ inline group_relation micro_box_relation(const double* lo, const double* hi, ind
 
 /// Bit t set for every lane t with dist < r (Strict) or dist <= r.
 template <bool Strict, int Bytes>
-inline unsigned lanes_within(const lanes& dist, double r) {
+INFOGEO_NEIGHBORS_INLINE unsigned lanes_within(const lanes& dist, double r) {
 #ifdef INFOGEO_NEIGHBORS_VECTOR_EXT
   using S = simd<Bytes>;
   unsigned out = 0;
-  for_each_part([&](auto h) {
+  for_each_part([&](auto h) INFOGEO_NEIGHBORS_INLINE_LAMBDA {
     typename S::vec v;
     S::load(v, dist.v + h * S::width);
     out |= S::bits(Strict ? v < r : v <= r, h);
@@ -714,7 +726,7 @@ class kd_tree {
 
   // Distance from the query to a node's box (comparable units: squared for L2).
   template <bool Cheb>
-  double box_lower(index_t id, const double* q) const {
+  INFOGEO_NEIGHBORS_INLINE double box_lower(index_t id, const double* q) const {
     const double* l = lo(id);
     const double* h = hi(id);
     double acc = 0.0;
@@ -773,7 +785,7 @@ class kd_tree {
     index_t at;
   };
   // The lanes of `bits` with their bounds, sorted by (bound, lane): at most micro_block.
-  static index_t sorted_candidates(unsigned bits, const detail::lanes& bounds, index_t base,
+  INFOGEO_NEIGHBORS_INLINE static index_t sorted_candidates(unsigned bits, const detail::lanes& bounds, index_t base,
                                    candidate* out) {
     index_t nc = 0;
     for (; bits != 0; bits &= bits - 1) {
@@ -800,7 +812,7 @@ class kd_tree {
   // Lower bounds of the 8 boxes of the chunk at `slot` of a box level (groups or micro-blocks):
   // from the float copy when the query has one (qf != nullptr, max norm only), else exact.
   template <bool Cheb, int Bytes>
-  detail::lanes chunk_bounds(const std::vector<double>& boxes, const std::vector<float>& boxes_float,
+  INFOGEO_NEIGHBORS_INLINE detail::lanes chunk_bounds(const std::vector<double>& boxes, const std::vector<float>& boxes_float,
                              index_t slot, const double* query, const float* qf) const {
     if (Cheb && qf != nullptr) {
       const float* l = chunk_lo(boxes_float, slot);
@@ -811,7 +823,7 @@ class kd_tree {
   }
 
   template <bool Cheb, int Bytes>
-  void search_bucket(const node& nd, const double* query, const float* qf, index_t skip,
+  INFOGEO_NEIGHBORS_INLINE void search_bucket(const node& nd, const double* query, const float* qf, index_t skip,
                      const prune_rule& rule, detail::top_k& best) const {
     const index_t g0 = nd.begin / block;
     const index_t g1 = (nd.end + block - 1) / block;
@@ -851,7 +863,7 @@ class kd_tree {
   }
 
   template <bool Cheb, int Bytes>
-  void search_body(const double* query, index_t skip, detail::top_k& best) const {
+  INFOGEO_NEIGHBORS_INLINE void search_body(const double* query, index_t skip, detail::top_k& best) const {
     // L2 boxes are compared with a relative margin (rounding of the sum); max-norm bucket boxes
     // in float with an absolute slack; points decide exactly.
     prune_rule rule;
@@ -901,7 +913,7 @@ class kd_tree {
   // The query relative to the float boxes' centre, rounded to float, and the slack that makes
   // float box bounds safe (see filter_slack). False (use the double boxes) when the offsets
   // are too large for float.
-  bool float_query(const double* query, float* qf, double& slack) const {
+  INFOGEO_NEIGHBORS_INLINE bool float_query(const double* query, float* qf, double& slack) const {
     if (block_boxes_float_.empty()) return false;
     double offset = 0.0;
     for (index_t j = 0; j < d_; ++j) {
@@ -958,7 +970,7 @@ class kd_tree {
   // Max-norm count inside one bucket: contained groups and micro-blocks add their size,
   // crossing groups are split into micro-blocks, crossing micro-blocks are scanned.
   template <bool Strict, int Bytes>
-  index_t count_bucket_cheb(const node& nd, const double* query, double radius) const {
+  INFOGEO_NEIGHBORS_INLINE index_t count_bucket_cheb(const node& nd, const double* query, double radius) const {
     const index_t g0 = nd.begin / block;
     const index_t g1 = (nd.end + block - 1) / block;
     const index_t groups = (g1 - g0 + block - 1) / block;
@@ -998,7 +1010,7 @@ class kd_tree {
   // for q_j in [qlo_j, qhi_j] and p_j in [lo_j, hi_j], fl(lo_j - qhi_j) <= fl(p_j - q_j) and
   // fl(hi_j - qlo_j) >= fl(p_j - q_j) (and symmetrically), so `gap` never exceeds a point's
   // distance and `far` is never below it. Branch-free over the coordinates.
-  int node_relation(index_t id, const double* qlo, const double* qhi, double rmin, double rmax,
+  INFOGEO_NEIGHBORS_INLINE int node_relation(index_t id, const double* qlo, const double* qhi, double rmin, double rmax,
                     bool strict) const {
     const double* l = lo(id);
     const double* h = hi(id);
@@ -1023,7 +1035,7 @@ class kd_tree {
   // inside all of them) is settled once, and each remaining bucket is processed for the queries
   // in turn while its boxes and points are in cache.
   template <int Bytes>
-  void count_cheb_body(const double* q, index_t m, const double* radii, bool strict,
+  INFOGEO_NEIGHBORS_INLINE void count_cheb_body(const double* q, index_t m, const double* radii, bool strict,
                        index_t* counts) const {
     if (m == 0) return;
     double box_stack[2 * stack_dims];
@@ -1051,11 +1063,11 @@ class kd_tree {
       counts[t] = 0;
     }
     if (rmax < 0.0) return;  // no radius admits a point (count_within() returns 0)
-    walk_counts([&](index_t id) { return node_relation(id, qlo, qhi, rmin, rmax, strict); },
-                [&](const node& nd) {
+    walk_counts([&](index_t id) INFOGEO_NEIGHBORS_INLINE_LAMBDA { return node_relation(id, qlo, qhi, rmin, rmax, strict); },
+                [&](const node& nd) INFOGEO_NEIGHBORS_INLINE_LAMBDA {
                   for (index_t t = 0; t < m; ++t) counts[t] += radii[t] < 0.0 ? 0 : nd.end - nd.begin;
                 },
-                [&](index_t id, const node& nd) {
+                [&](index_t id, const node& nd) INFOGEO_NEIGHBORS_INLINE_LAMBDA {
                   // Each query in turn (the bucket's boxes and points stay in cache).
                   for (index_t t = 0; t < m; ++t) {
                     const double* qt = q + t * d_;
@@ -1075,7 +1087,7 @@ class kd_tree {
   // Depth-first walk of the range counts: relation(id) < 0 skips node id's subtree, > 0 hands
   // the whole node to whole(node), 0 descends; a bucket reached so goes to bucket(id, node).
   template <class Relation, class Whole, class Bucket>
-  void walk_counts(Relation&& relation, Whole&& whole, Bucket&& bucket) const {
+  INFOGEO_NEIGHBORS_INLINE void walk_counts(Relation&& relation, Whole&& whole, Bucket&& bucket) const {
     index_t stack[160];
     int top = 0;
     stack[top++] = 0;
