@@ -916,12 +916,11 @@ class kd_tree {
   INFOGEO_NEIGHBORS_INLINE bool float_query(const double* query, float* qf, double& slack) const {
     if (block_boxes_float_.empty()) return false;
     double offset = 0.0;
-    for (index_t j = 0; j < d_; ++j) {
-      const double r = query[j] - centre_[static_cast<std::size_t>(j)];
-      offset = std::max(offset, std::abs(r));
-      qf[j] = static_cast<float>(r);
-    }
-    if (!(extent_ + offset < float_limit)) return false;
+    for (index_t j = 0; j < d_; ++j)
+      offset = std::max(offset, std::abs(query[j] - centre_[static_cast<std::size_t>(j)]));
+    if (!(extent_ + offset < float_limit)) return false;  // (a double beyond FLT_MAX has no float)
+    for (index_t j = 0; j < d_; ++j)
+      qf[j] = static_cast<float>(query[j] - centre_[static_cast<std::size_t>(j)]);
     slack = filter_slack(offset);
     return true;
   }
