@@ -158,7 +158,8 @@ TEST_CASE("kde: Gaussian entropy, error shrinking with N") {
   for (const auto& [n, tol] : grid) {
     const auto x = correlated_gaussian<double>(n, chol, 10);
     const auto e = entropy::kde_entropy(x);
-    INFO("N=" << n << " h=" << e.value << " truth=" << truth);
+    const index_t sample_size = n;  // C++17 lambdas (INFO) cannot capture a structured binding
+    INFO("N=" << sample_size << " h=" << e.value << " truth=" << truth);
     CHECK(std::abs(e.value - truth) < tol);
     CHECK(e.std_error.has_value());
   }

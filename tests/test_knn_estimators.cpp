@@ -346,7 +346,8 @@ TEST_CASE("KSG 1 and 2 equal a small independent reference (1e-9)") {
       const double v1 = mi::ksg(xs, ys, opt).value;
       opt.variant = mi::ksg_variant::ksg2;
       const double v2 = mi::ksg(xs, ys, opt).value;
-      CAPTURE(dx);
+      const index_t x_dims = dx;  // C++17 lambdas (CAPTURE) cannot capture a structured binding
+      CAPTURE(x_dims);
       CAPTURE(k);
       CHECK(std::abs(v1 - reference_ksg(xs, ys, k, 1)) < 1e-9);
       CHECK(std::abs(v2 - reference_ksg(xs, ys, k, 2)) < 1e-9);

@@ -198,7 +198,8 @@ TEST_CASE("chebyshev_grid_2d equals the O(n^2) reference on random and tied data
 
 TEST_CASE("chebyshev_grid_2d equals the reference on awkward point sets") {
   for (const auto& [name, pts] : awkward_sets(700)) {
-    CAPTURE(name);
+    const auto& set_name = name;  // C++17 lambdas (CAPTURE) cannot capture a structured binding
+    CAPTURE(set_name);
     for (index_t k : {1, 4}) {
       CAPTURE(k);
       check_grid_against_reference(pts, k, 2.0);
@@ -329,7 +330,8 @@ TEST_CASE("KSG values on a fixed sample are unchanged by the fast paths") {
   // Pinned with the code before the grid / radix paths (kd-tree joint search, std::sort).
   for (const auto& [n, ksg1, ksg2] : {std::tuple<index_t, double, double>{3000, 0.23982501992610672, 0.25204123851052235},
                                       std::tuple<index_t, double, double>{20000, 0.21346972013220444, 0.21421827185858672}}) {
-    CAPTURE(n);
+    const index_t sample_size = n;  // C++17 lambdas (CAPTURE) cannot capture a structured binding
+    CAPTURE(sample_size);
     random_engine rng(2024);
     row_matrix<double> x(n, 1);
     row_matrix<double> y(n, 1);

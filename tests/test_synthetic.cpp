@@ -35,8 +35,10 @@ TEST_CASE("Gaussian MI construction reproduces the prescribed I through the log-
       const index_t k = std::min(dx, dy);
       const double a = correlation_for_mi(mi, k);
       const Eigen::MatrixXd cov = gaussian_pair_covariance(dx, dy, std::vector<double>(static_cast<std::size_t>(k), a));
-      CAPTURE(dx);
-      CAPTURE(dy);
+      const index_t x_dims = dx;  // C++17 lambdas (CAPTURE) cannot capture a structured binding
+      const index_t y_dims = dy;
+      CAPTURE(x_dims);
+      CAPTURE(y_dims);
       CAPTURE(mi);
       CHECK(std::abs(gaussian_mi_from_covariance(cov, dx) - mi) < 1e-9);
       // MI is invariant under block-orthogonal maps diag(Qx, Qy): a dense, non-trivial covariance.
@@ -80,7 +82,8 @@ TEST_CASE("correlated Gaussian samples match their moments (seed 7, n = 20000)")
 
 TEST_CASE("transforms are invertible on their domain and monotone where claimed") {
   for (const auto& [name, kind] : transform_names()) {
-    CAPTURE(name);
+    const auto& transform = name;  // C++17 lambdas (CAPTURE) cannot capture a structured binding
+    CAPTURE(transform);
     CHECK(parse_transform(name) == kind);
     CHECK(transform_name(kind) == name);
     row_matrix<double> m(201, 4);

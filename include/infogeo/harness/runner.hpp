@@ -67,7 +67,7 @@ struct bench_options {
 /// same task gets the same data whatever else is selected, and every estimator sees it.
 inline std::uint64_t task_seed(std::uint64_t base, const std::string& task_name, int rep) {
   std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
-  for (unsigned char c : task_name) h = (h ^ c) * 1099511628211ULL;
+  for (const char c : task_name) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
   std::uint64_t z = base ^ h ^ (0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(rep + 1));
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
