@@ -596,11 +596,25 @@ TEST_CASE("max-norm kd_tree stays exact where its float box filter is weak or sw
   for (index_t i = 0; i < clusters.rows(); ++i)
     for (index_t j = 0; j < clusters.cols(); ++j)
       clusters(i, j) = (i % 2 == 0 ? 0.0 : 1000.0) + 3e-5 * clusters(i, j);
+  // (d) Clusters at 0 and 1e-39 with a spread of 2e-45: every value relative to the centre is
+  // a float subnormal, whose absolute resolution (1.4e-45, the spread) is far above the slack
+  // (2^-21 x 5e-40), so the filter must switch itself off for such tiny data too.
+  std::vector<row_matrix<double>> tiny_sets;
+  for (const std::uint64_t seed : {1, 3, 6, 11}) {
+    row_matrix<double> tiny = gaussian(600, 3, seed);
+    for (index_t i = 0; i < tiny.rows(); ++i)
+      for (index_t j = 0; j < tiny.cols(); ++j)
+        tiny(i, j) = (i % 2 == 0 ? 0.0 : 1e-39) + 2e-45 * tiny(i, j);
+    tiny_sets.push_back(tiny);
+  }
   const row_matrix<double> huge = gaussian(500, 3, 96) * 1e31;
   const auto ref_clusters = reference_knn(clusters, clusters, true, 4, norm_kind::chebyshev);
   const auto ref_huge = reference_knn(huge, huge, true, 4, norm_kind::chebyshev);
   require_identical(knn_self(clusters, 4, norm_kind::chebyshev, backend::kd_tree), ref_clusters);
   require_identical(knn_self(huge, 4, norm_kind::chebyshev, backend::kd_tree), ref_huge);
+  for (const auto& tiny : tiny_sets)
+    require_identical(knn_self(tiny, 4, norm_kind::chebyshev, backend::kd_tree),
+                      reference_knn(tiny, tiny, true, 4, norm_kind::chebyshev));
   const auto refs = gaussian(400, 3, 97);
   const row_matrix<double> far = (gaussian(50, 3, 98).array() + 2e30).matrix();
   require_identical(knn_query(refs, far, 3, norm_kind::chebyshev, backend::kd_tree),

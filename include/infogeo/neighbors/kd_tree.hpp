@@ -925,20 +925,24 @@ class kd_tree {
     return true;
   }
 
-  // Largest |value - centre| for which the float boxes are used (far below FLT_MAX).
+  // The float boxes are used when float_floor <= extent_ and extent_ + |q - c| < float_limit:
+  // far below FLT_MAX, and far enough above the subnormal floats, whose absolute rounding
+  // error (up to 2^-150) the relative slack would not cover.
   static constexpr double float_limit = 1e30;
+  static constexpr double float_floor = 1e-30;
 
   // Absolute error bound of a float box bound relative to the exact gap, for a query whose
   // coordinates are within `offset` of the centre (tree points within extent_): with
   // u = 2^-24 and E = extent_ + offset, rounding q - c to float moves the gap by <= u E, the
   // float subtraction by <= u (2E), the double rounding of box - c and of the points' own
-  // distances by far less (2^-53 E); 2^-21 E = 8 u E covers the sum with room to spare. So
-  // bound > worst + slack implies every point of the box is farther than worst.
+  // distances by far less (2^-53 E); 2^-21 E = 8 u E covers the sum with room to spare, and
+  // with E >= float_floor it also covers the absolute error of subnormal results (<= 2^-150
+  // each). So bound > worst + slack implies every point of the box is farther than worst.
   double filter_slack(double offset) const { return std::ldexp(extent_ + offset, -21); }
 
   // Single-precision copies of the group and micro-block boxes relative to the centre of the
   // root box, rounded outward (lower corners down, upper corners up): the max-norm searches
-  // test these first. Not built when the data's extent exceeds float_limit.
+  // test these first. Not built when the data's extent is outside [float_floor, float_limit).
   void build_float_boxes() {
     if (n_ == 0) return;
     centre_.resize(static_cast<std::size_t>(d_));
@@ -948,7 +952,7 @@ class kd_tree {
       centre_[static_cast<std::size_t>(j)] = c;
       extent_ = std::max({extent_, hi(0)[j] - c, c - lo(0)[j]});
     }
-    if (!(extent_ < float_limit)) return;
+    if (!(extent_ < float_limit) || extent_ < float_floor) return;
     const auto convert = [&](const std::vector<double>& boxes, std::vector<float>& out) {
       out.resize(boxes.size());
       for (std::size_t at = 0; at < boxes.size(); ++at) {
