@@ -34,6 +34,7 @@
 
 #include "infogeo/core/errors.hpp"
 #include "infogeo/core/sample_view.hpp"
+#include "infogeo/core/validation.hpp"
 #include "infogeo/neighbors/kd_tree.hpp"
 
 namespace infogeo::neighbors {
@@ -196,7 +197,7 @@ class chebyshev_grid_2d {
     constexpr const char* fn = "neighbors::chebyshev_grid_2d";
     require(points.cols() == 2, fn, "points must have 2 columns (dims=", points.cols(), ")");
     require(points.rows() >= 1, fn, "points must not be empty");
-    require(points.allFinite(), fn, "coordinates must be finite");
+    check_finite(make_view(points), fn, "points");
     return points.rows();
   }
 

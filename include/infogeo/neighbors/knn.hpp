@@ -102,7 +102,6 @@ inline void check_knn_args(index_t n_refs, index_t d, index_t k, bool self, cons
             ", n=", n_refs, ")");
 }
 
-/// Shared driver: refs/queries double row-major; self => queries is refs.
 /// Calls f(p0, p1) for the consecutive blocks [p0, p1) of `block` indices covering [0, n), in
 /// parallel over blocks (OpenMP, one block at a time per thread). Each block runs on one thread
 /// and f writes only its own slots, so results do not depend on the number of threads. f must
@@ -116,6 +115,7 @@ inline void for_each_block(index_t n, index_t block, F&& f) {
   for (index_t b = 0; b < blocks; ++b) f(b * block, std::min(n, (b + 1) * block));
 }
 
+/// Shared driver: refs/queries double row-major; self => queries is refs.
 inline knn_result run_knn(const row_matrix<double>& refs, const row_matrix<double>& queries,
                           bool self, index_t k, norm_kind norm, backend requested,
                           const char* function) {
@@ -338,7 +338,7 @@ class range_counter {
       gather_radii(radii, order, p0, p1, rb);
       if (mode_ == mode::tree && norm_ == norm_kind::chebyshev) {
         // Batches of consecutive tree positions share one traversal (kd_tree::count_within_batch).
-        index_t cb[256];
+        index_t cb[query_block];
         for (index_t s = p0; s < p1; s += kd_tree::batch_size) {
           const index_t e = std::min(p1, s + kd_tree::batch_size);
           tree_->count_within_batch(s, e, rb + (s - p0), strict, cb + (s - p0));
