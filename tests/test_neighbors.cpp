@@ -600,7 +600,7 @@ TEST_CASE("max-norm kd_tree stays exact where its float box filter is weak or sw
   // a float subnormal, whose absolute resolution (1.4e-45, the spread) is far above the slack
   // (2^-21 x 5e-40), so the filter must switch itself off for such tiny data too.
   std::vector<row_matrix<double>> tiny_sets;
-  for (const std::uint64_t seed : {1, 3, 6, 11}) {
+  for (const std::uint64_t seed : {1u, 3u, 6u, 11u}) {
     row_matrix<double> tiny = gaussian(600, 3, seed);
     for (index_t i = 0; i < tiny.rows(); ++i)
       for (index_t j = 0; j < tiny.cols(); ++j)
