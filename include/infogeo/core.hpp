@@ -8,5 +8,6 @@
 #include "infogeo/core/sample_view.hpp"
 #include "infogeo/core/special_functions.hpp"
 #include "infogeo/core/validation.hpp"
+#include "infogeo/core/verdict.hpp"
 #include "infogeo/core/xtensor_view.hpp"
 #include "infogeo/version.hpp"

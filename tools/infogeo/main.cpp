@@ -48,6 +48,11 @@ int main(int argc, char** argv) {
   } catch (const infogeo::invalid_argument& e) {
     std::cerr << "infogeo: error: " << e.what() << "\n";
     return 2;
+  } catch (const infogeo::refused_error& e) {
+    // A refusal: no value is printed; the reasons go to stderr, machine-readable on the last line.
+    std::cerr << "infogeo: refused: " << e.what() << "\n";
+    std::cerr << infogeo::cli::to_json(e.reasons()).dump() << "\n";
+    return 1;
   } catch (const infogeo::numerical_error& e) {
     // The data leave no honest number (e.g. coinciding class means, diverged training): not a
     // bug in the tool, so do not call it an internal error; still exit 1 (not bad input).

@@ -94,6 +94,19 @@ inline std::vector<std::string> method_names(const std::string& family) {
   return names;
 }
 
+/// The JSON form of verdict reasons: [{"code", "message", "value"?}, ...].
+inline json to_json(const std::vector<infogeo::verdict_reason>& reasons) {
+  json list = json::array();
+  for (const auto& r : reasons) {
+    json item;
+    item["code"] = r.code;
+    item["message"] = r.message;
+    if (r.value && std::isfinite(*r.value)) item["value"] = *r.value;
+    list.push_back(item);
+  }
+  return list;
+}
+
 /// The JSON form of an estimate (the output contract's "value"/"unit" plus everything else).
 /// A non-finite value or standard error is never printed (JSON would show null, a silent NaN):
 /// it raises infogeo::numerical_error naming the method.
@@ -117,6 +130,8 @@ inline json to_json(const infogeo::estimate& e) {
   for (const auto& [key, value] : e.details)
     j["details"][key] = std::isfinite(value) ? json(value) : json(std::to_string(value));
   j["diagnostics"] = e.diagnostics;
+  j["status"] = to_string(e.status);
+  j["reasons"] = to_json(e.reasons);
   return j;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "infogeo/core/special_functions.hpp"
+#include "infogeo/core/verdict.hpp"
 
 namespace infogeo {
 
@@ -24,6 +25,21 @@ struct estimate {
   std::map<std::string, std::string> settings;  ///< categorical choices actually used (norm, ...)
   std::map<std::string, double> details;        ///< named diagnostics (rank used, ties jittered, ...)
   std::vector<std::string> diagnostics;         ///< human-readable notes on anything unusual
+  verdict_status status = verdict_status::ok;   ///< ok / warning (see reasons); refused never returns
+  std::vector<verdict_reason> reasons;          ///< why the status is not ok (docs/verdicts.md)
+
+  /// Records a warning: the value is kept, status becomes warning (a refusal is thrown, never stored).
+  void warn(std::string code, std::string message, std::optional<double> measured = std::nullopt) {
+    if (status == verdict_status::ok) status = verdict_status::warning;
+    reasons.push_back({std::move(code), std::move(message), measured});
+  }
+  bool ok() const { return status == verdict_status::ok; }
+  /// True when a reason with this code was recorded.
+  bool has_reason(const std::string& code) const {
+    for (const auto& r : reasons)
+      if (r.code == code) return true;
+    return false;
+  }
 
   double bits() const { return to_bits(value); }
   std::optional<double> std_error_bits() const {
