@@ -1,6 +1,6 @@
-// Tests of include/infogeo/torch.hpp; built by examples/libtorch (needs LibTorch) and run on the
-// GPU machine (CPU-only LibTorch runs them on the CPU device). Normal CI does not build this file.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+// Tests of infogeo/torch/{tensor_view,class_scatter,ncc}.hpp (through the umbrella torch.hpp):
+// part of test_torch (-DINFOGEO_WITH_TORCH=ON); CI runs them on CPU tensors (Debian's LibTorch),
+// the GPU machine on CUDA tensors.
 #include <doctest/doctest.h>
 
 #include <cmath>
