@@ -1,0 +1,251 @@
+// Tests of infogeo/torch/knn.hpp and infogeo/torch/knn_estimators.hpp: exact tiled k-NN distances
+// and range counts on device tensors against the CPU searchers and a brute-force loop, and the KL /
+// KSG device estimators against the CPU estimators (1e-9 relative). Tensors live on CUDA when it is
+// available (GPU machine), else on the CPU (CI).
+#include "infogeo/torch/knn_estimators.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "infogeo/core/random.hpp"
+#include "infogeo/neighbors/knn.hpp"
+
+using namespace infogeo;
+
+namespace {
+
+c10::Device test_device() {
+  return at::hasCUDA() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+}
+
+row_matrix<double> to_host(const at::Tensor& t) {
+  const at::Tensor h = t.to(at::kCPU, at::kDouble).contiguous();
+  row_matrix<double> m(h.size(0), h.size(1));
+  std::memcpy(m.data(), h.data_ptr<double>(), sizeof(double) * static_cast<std::size_t>(m.size()));
+  return m;
+}
+
+/// Gaussian rows with correlated columns (seeded through ATen's CPU generator), moved to `device`.
+at::Tensor gaussian(std::int64_t n, std::int64_t d, std::uint64_t seed, c10::Device device, double offset = 0.0) {
+  at::manual_seed(seed);
+  const at::Tensor z = at::randn({n, d}, at::kDouble);
+  const at::Tensor mix = at::eye(d, at::kDouble) + 0.3 * at::randn({d, d}, at::kDouble);
+  return (z.matmul(mix) + offset).to(device);
+}
+
+/// Distinct points of the integer lattice {0..9}^d scaled by 0.5: many exactly tied distances.
+at::Tensor lattice(std::int64_t n, std::int64_t d, std::uint64_t seed, c10::Device device) {
+  at::manual_seed(seed);
+  std::int64_t cells = 1;
+  for (std::int64_t c = 0; c < d; ++c) cells *= 10;
+  const at::Tensor code = at::randperm(cells, at::kLong).slice(0, 0, n);
+  std::vector<at::Tensor> cols;
+  at::Tensor rest = code;
+  for (std::int64_t c = 0; c < d; ++c) {
+    cols.push_back(rest.remainder(10).to(at::kDouble).unsqueeze(1) * 0.5);
+    rest = rest.div(10, "floor");
+  }
+  return at::cat(cols, 1).to(device);
+}
+
+double rel_diff(double a, double b) { return std::abs(a - b) / std::max(1e-300, std::max(std::abs(a), std::abs(b))); }
+
+/// Device k-NN distances vs the CPU searcher: max norm bit-identical, L2 to 1e-14 relative (the
+/// same formula summed in another order: a few ulps).
+void check_knn_equal(const at::Tensor& x, std::int64_t k, norm_kind norm, const libtorch::device_knn_options& opt) {
+  const auto dev = libtorch::knn_self_device(x, k, norm, opt);
+  const auto cpu = neighbors::knn_self(to_host(x), k, norm, neighbors::backend::brute_force);
+  const at::Tensor dist = dev.distances.to(at::kCPU).contiguous();
+  const double* p = dist.data_ptr<double>();
+  double worst = 0.0;
+  for (index_t i = 0; i < cpu.n; ++i)
+    for (index_t j = 0; j < k; ++j) worst = std::max(worst, rel_diff(p[i * k + j], cpu.distance(i, j)));
+  CAPTURE(worst);
+  if (norm == norm_kind::chebyshev) CHECK(worst == 0.0);
+  else CHECK(worst < 1e-14);
+  CHECK(dev.certified_float + dev.certified_double + dev.exhaustive == x.size(0));
+}
+
+/// Strict / non-strict counts by an obviously correct O(n^2) loop on the host (double).
+std::vector<std::int64_t> brute_counts(const row_matrix<double>& m, const std::vector<double>& r, bool strict,
+                                       norm_kind norm) {
+  std::vector<std::int64_t> out(static_cast<std::size_t>(m.rows()), 0);
+  for (index_t i = 0; i < m.rows(); ++i)
+    for (index_t j = 0; j < m.rows(); ++j) {
+      if (i == j) continue;
+      double acc = 0.0;
+      for (index_t c = 0; c < m.cols(); ++c) {
+        const double t = std::abs(m(i, c) - m(j, c));
+        acc = norm == norm_kind::chebyshev ? std::max(acc, t) : acc + t * t;
+      }
+      const double dist = norm == norm_kind::chebyshev ? acc : std::sqrt(acc);
+      const double ri = r[static_cast<std::size_t>(i)];
+      out[static_cast<std::size_t>(i)] += strict ? dist < ri : dist <= ri;
+    }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("knn_self_device equals the CPU brute force (L2 and max norm, every selection path)") {
+  const auto device = test_device();
+  const at::Tensor x = gaussian(1500, 7, 11, device);
+  libtorch::device_knn_options tiny;  // tiles far smaller than n: exercises the merges across tiles
+  tiny.query_tile = 97;
+  tiny.tile_elements = 97 * 211;
+  libtorch::device_knn_options no_float;  // double selection only
+  no_float.float_pass = false;
+  libtorch::device_knn_options no_extra;  // no spare candidates: ties at the k-th force the fallbacks
+  no_extra.extra_candidates = 0;
+  for (auto norm : {norm_kind::euclidean, norm_kind::chebyshev}) {
+    CAPTURE(static_cast<int>(norm));
+    check_knn_equal(x, 5, norm, {});
+    check_knn_equal(x, 5, norm, tiny);
+    check_knn_equal(x, 1, norm, no_float);
+    check_knn_equal(x, 3, norm, no_extra);
+    check_knn_equal(x.to(at::kFloat), 4, norm, {});  // float input: the CPU sees the same float values
+  }
+  // Data far from the origin (offset 1e4, spread 1): centring keeps the float pass certifiable.
+  check_knn_equal(gaussian(800, 3, 12, device, 1e4), 3, norm_kind::euclidean, {});
+  check_knn_equal(gaussian(800, 3, 12, device, 1e4), 3, norm_kind::chebyshev, {});
+}
+
+TEST_CASE("knn_self_device on a lattice (exact ties) falls back to the exhaustive search and stays exact") {
+  const auto device = test_device();
+  const at::Tensor x = lattice(600, 3, 5, device);
+  for (auto norm : {norm_kind::euclidean, norm_kind::chebyshev}) {
+    libtorch::device_knn_options opt;
+    opt.extra_candidates = 0;
+    const auto r = libtorch::knn_self_device(x, 4, norm, opt);
+    CHECK(r.exhaustive > 0);  // lattice distances tie: the certification must refuse those queries
+    check_knn_equal(x, 4, norm, opt);
+  }
+  // Home ground: continuous data with the default options decide every query in float32.
+  const auto r = libtorch::knn_self_device(gaussian(1000, 4, 3, device), 3, norm_kind::euclidean);
+  CHECK(r.certified_float == 1000);
+}
+
+TEST_CASE("count_within_device equals a brute-force loop, strict and not, at radii that hit points exactly") {
+  const auto device = test_device();
+  for (auto norm : {norm_kind::euclidean, norm_kind::chebyshev}) {
+    for (const at::Tensor& x : {gaussian(700, 4, 21, device), lattice(500, 2, 22, device)}) {
+      // Radii equal to exact neighbour distances: every boundary pair sits exactly on the sphere.
+      const auto knn = libtorch::knn_self_device(x, 3, norm);
+      const at::Tensor radius = knn.distances.select(1, 2).contiguous();
+      const at::Tensor rh = radius.to(at::kCPU).contiguous();
+      const std::vector<double> r(rh.data_ptr<double>(), rh.data_ptr<double>() + rh.numel());
+      for (bool strict : {true, false}) {
+        CAPTURE(strict);
+        libtorch::device_knn_options tiny;
+        tiny.query_tile = 64;
+        tiny.tile_elements = 64 * 150;
+        for (const auto& opt : {libtorch::device_knn_options{}, tiny}) {
+          const auto dev = libtorch::count_within_device(x, radius, strict, norm, opt);
+          const at::Tensor c = dev.counts.to(at::kCPU).contiguous();
+          const std::vector<std::int64_t> got(c.data_ptr<std::int64_t>(), c.data_ptr<std::int64_t>() + c.numel());
+          CHECK(got == brute_counts(to_host(x), r, strict, norm));
+          CHECK(dev.rechecked_pairs > 0);  // the boundary pairs were decided in exact double
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("Kozachenko-Leonenko on device tensors equals the CPU estimator to 1e-9 relative") {
+  const auto device = test_device();
+  // 1e-9: both sides use exact neighbour distances; they differ by summation order (~1e-15).
+  for (auto norm : {norm_kind::euclidean, norm_kind::chebyshev}) {
+    for (std::int64_t d : {1, 3, 24}) {
+      const at::Tensor x = gaussian(1200, d, 30 + static_cast<std::uint64_t>(d), device);
+      entropy::kl_options opt;
+      opt.k = 4;
+      opt.norm = norm;
+      const auto dev = libtorch::kozachenko_leonenko_device(x, opt);
+      const auto cpu = entropy::kozachenko_leonenko(to_host(x), opt);
+      CAPTURE(d);
+      CHECK(rel_diff(dev.value, cpu.value) < 1e-9);
+      CHECK(dev.n == cpu.n);
+      CHECK(dev.dims == cpu.dims);
+      CHECK(dev.method == cpu.method);
+      CHECK(dev.settings.at("norm") == cpu.settings.at("norm"));
+      CHECK(dev.status == cpu.status);
+    }
+  }
+}
+
+TEST_CASE("KSG-1 and KSG-2 on device tensors equal the CPU estimator to 1e-9 relative") {
+  const auto device = test_device();
+  // Correlated Gaussian pair (I = -0.5 log(1 - rho^2) per pair of columns), float and double.
+  for (auto dtype : {at::kDouble, at::kFloat}) {
+    const at::Tensor z = gaussian(1500, 4, 41, device);
+    const at::Tensor x = z.slice(1, 0, 2).to(dtype);
+    const at::Tensor y = (z.slice(1, 0, 2) * 0.8 + 0.6 * z.slice(1, 2, 4)).to(dtype);
+    for (auto variant : {mi::ksg_variant::ksg1, mi::ksg_variant::ksg2}) {
+      mi::ksg_options opt;
+      opt.k = 3;
+      opt.variant = variant;
+      libtorch::device_knn_options tiny;
+      tiny.query_tile = 128;
+      tiny.tile_elements = 128 * 300;
+      for (const auto& dopt : {libtorch::device_knn_options{}, tiny}) {
+        const auto dev = libtorch::ksg_device(x, y, opt, dopt);
+        const auto cpu = mi::ksg(to_host(x), to_host(y), opt);
+        CAPTURE(static_cast<int>(variant));
+        // Counts are exact integers and the terms are summed on the host in the CPU's order, so the
+        // two agree to the last bits; 1e-9 is the contract.
+        CHECK(rel_diff(dev.value, cpu.value) < 1e-9);
+        CHECK(rel_diff(dev.details.at("per_point_sd"), cpu.details.at("per_point_sd")) < 1e-9);
+        CHECK(dev.method == cpu.method);
+        CHECK(dev.settings.at("marginal_counts") == cpu.settings.at("marginal_counts"));
+      }
+    }
+  }
+  // One-dimensional marginals (1-D sorted counts on the CPU side).
+  const at::Tensor z = gaussian(2000, 2, 43, device);
+  const auto dev = libtorch::ksg_device(z.slice(1, 0, 1), z.slice(1, 1, 2));
+  const auto cpu = mi::ksg(to_host(z.slice(1, 0, 1)), to_host(z.slice(1, 1, 2)));
+  CHECK(rel_diff(dev.value, cpu.value) < 1e-9);
+}
+
+TEST_CASE("device k-NN functions reject bad input with clear errors") {
+  const auto device = test_device();
+  const auto opts = at::TensorOptions().dtype(at::kDouble).device(device);
+  const at::Tensor x = at::randn({50, 3}, opts);
+  CHECK_THROWS_WITH_AS(libtorch::knn_self_device(x, 50), doctest::Contains("k must be < n"), invalid_argument);
+  CHECK_THROWS_WITH_AS(libtorch::knn_self_device(x, 0), doctest::Contains("k must be >= 1"), invalid_argument);
+  CHECK_THROWS_WITH_AS(libtorch::knn_self_device(at::randn({4, 3, 2}, opts), 1), doctest::Contains("2-D"),
+                       invalid_argument);
+  CHECK_THROWS_WITH_AS(libtorch::knn_self_device(at::ones({5, 2}, opts.dtype(at::kLong)), 1),
+                       doctest::Contains("floating point"), invalid_argument);
+  at::Tensor bad = x.clone();
+  bad[7][1] = std::nan("");
+  CHECK_THROWS_WITH_AS(libtorch::knn_self_device(bad, 2), doctest::Contains("first row=7"), invalid_argument);
+  libtorch::device_knn_options o;
+  o.query_tile = 0;
+  CHECK_THROWS_WITH_AS(libtorch::knn_self_device(x, 2, norm_kind::euclidean, o), doctest::Contains("query_tile"),
+                       invalid_argument);
+  CHECK_THROWS_WITH_AS(libtorch::count_within_device(x, at::ones({49}, opts), true),
+                       doctest::Contains("one entry per row"), invalid_argument);
+  at::Tensor r = at::ones({50}, opts);
+  r[3] = -1.0;
+  CHECK_THROWS_WITH_AS(libtorch::count_within_device(x, r, true), doctest::Contains("radius must be finite and >= 0"),
+                       invalid_argument);
+  // Estimators: duplicates, mismatched rows, preprocessing requests.
+  at::Tensor dup = x.clone();
+  dup[1] = dup[0];
+  CHECK_THROWS_WITH_AS(libtorch::kozachenko_leonenko_device(dup), doctest::Contains("coincide"), invalid_argument);
+  CHECK_THROWS_WITH_AS(libtorch::ksg_device(x, at::randn({49, 1}, opts)), doctest::Contains("same number of rows"),
+                       invalid_argument);
+  entropy::kl_options std_opt;
+  std_opt.preprocess.standardize = true;
+  CHECK_THROWS_WITH_AS(libtorch::kozachenko_leonenko_device(x, std_opt), doctest::Contains("not available on the device"),
+                       invalid_argument);
+  mi::ksg_options jit;
+  jit.preprocess.jitter = 1e-10;
+  CHECK_THROWS_WITH_AS(libtorch::ksg_device(x, x, jit), doctest::Contains("not available on the device"),
+                       invalid_argument);
+}
