@@ -37,12 +37,9 @@
 #include "infogeo/core/validation.hpp"
 #include "infogeo/mi/doe_densities.hpp"
 #include "infogeo/mi/doe_mlp.hpp"
+#include "infogeo/mi/variational_trainer.hpp"
 
 namespace infogeo::mi {
-
-namespace detail {
-inline std::size_t uz(index_t i) { return static_cast<std::size_t>(i); }
-}  // namespace detail
 
 // ---------------------------------------------------------------------------------------------
 // The contrastive objective with several views per input (seed paper eq. 9).
@@ -295,6 +292,7 @@ struct doe_options {
   index_t epochs = 50;             ///< maximum number of epochs, >= 1
   index_t batch = 256;             ///< minibatch size in rows (whole groups are kept together)
   double lr = 1e-3;                ///< Adam learning rate, > 0
+  double weight_decay = 0.0;       ///< AdamW decoupled weight decay (0 = plain Adam), >= 0
   double clip_norm = 1.0;          ///< global gradient-norm clipping per model (0 = off)
   double holdout_fraction = 0.2;   ///< fraction of inputs (groups) held out, in (0, 1)
   index_t patience = 5;            ///< early stopping: epochs without held-out improvement (0 = off)
@@ -342,25 +340,29 @@ namespace detail {
 struct doe_data {
   row_matrix<double> z;                        // n x dz (standardised)
   row_matrix<double> inputs;                   // m x dx (standardised), one row per input/group
-  std::vector<index_t> input_of_row;           // n
-  std::vector<std::vector<index_t>> rows_of;   // m: rows of each input (group)
+  input_groups g;                              // input of each row, rows of each input
   std::vector<index_t> train_inputs, heldout_inputs;
   Eigen::VectorXd x_mean, x_scale, z_mean, z_scale;
   double log_jacobian = 0.0;                   // sum log z_scale
 };
 
+inline trainer_options trainer_settings(const doe_options& o) {
+  trainer_options t;
+  t.epochs = o.epochs;
+  t.batch = o.batch;
+  t.lr = o.lr;
+  t.weight_decay = o.weight_decay;
+  t.clip_norm = o.clip_norm;
+  t.holdout_fraction = o.holdout_fraction;
+  t.patience = o.patience;
+  t.min_delta = o.min_delta;
+  t.seed = o.seed;
+  return t;
+}
+
 inline void check_doe_options(const doe_options& o, const char* fn) {
   require(o.components >= 1, fn, "components must be >= 1 (components=", o.components, ")");
-  require(o.epochs >= 1, fn, "epochs must be >= 1 (epochs=", o.epochs, ")");
-  require(o.batch >= 1, fn, "batch must be >= 1 (batch=", o.batch, ")");
-  require(std::isfinite(o.lr) && o.lr > 0.0, fn, "lr must be > 0 (lr=", o.lr, ")");
-  require(std::isfinite(o.clip_norm) && o.clip_norm >= 0.0, fn,
-          "clip_norm must be >= 0 (clip_norm=", o.clip_norm, ")");
-  require(o.holdout_fraction > 0.0 && o.holdout_fraction < 1.0, fn,
-          "holdout_fraction must be in (0, 1) (holdout_fraction=", o.holdout_fraction, ")");
-  require(o.patience >= 0, fn, "patience must be >= 0 (patience=", o.patience, ")");
-  require(std::isfinite(o.min_delta) && o.min_delta >= 0.0, fn,
-          "min_delta must be >= 0 (min_delta=", o.min_delta, ")");
+  check_trainer_options(trainer_settings(o), fn);
   for (std::size_t l = 0; l < o.hidden.size(); ++l)
     require(o.hidden[l] >= 1, fn, "hidden widths must be >= 1 (hidden[", l, "]=", o.hidden[l],
             ")");
@@ -399,32 +401,8 @@ doe_data prepare_doe_data(const sample_view<TX>& xv, const sample_view<TZ>& zv,
   const index_t n = zv.rows();
   if (need_x) check_samples(xv, 1, fn, "x");
   d.z = to_row_matrix<double>(zv);
-  index_t m = n;
-  if (groups) {
-    require(!groups->empty(), fn, "groups must not be empty (groups size=0)");
-    require(static_cast<index_t>(groups->size()) == n, fn,
-            "groups must have one entry per row of z (groups size=", groups->size(),
-            ", z rows=", n, ")");
-    index_t max_g = -1;
-    for (std::size_t r = 0; r < groups->size(); ++r) {
-      require((*groups)[r] >= 0, fn, "groups must be >= 0 (groups[", r, "]=", (*groups)[r], ")");
-      max_g = std::max(max_g, (*groups)[r]);
-    }
-    // Every id in [0, max] needs a row, so max < n; checking first avoids allocating for a huge id.
-    require(max_g < n, fn, "group ids must be < the number of rows (max group=", max_g, ", z rows=", n, ")");
-    m = max_g + 1;
-    d.input_of_row = *groups;
-  } else {
-    d.input_of_row.resize(uz(n));
-    for (index_t r = 0; r < n; ++r) d.input_of_row[uz(r)] = r;
-  }
-  d.rows_of.assign(uz(m), {});
-  for (index_t r = 0; r < n; ++r) d.rows_of[uz(d.input_of_row[uz(r)])].push_back(r);
-  for (index_t g = 0; g < m; ++g)
-    require(!d.rows_of[uz(g)].empty(), fn, "every group id in [0, max] must have rows; group ", g,
-            " is empty (groups max=", m - 1, ")");
-  require(m >= 2, fn, "needs at least 2 distinct inputs (groups) for a held-out split (inputs=",
-          m, ")");
+  d.g = make_input_groups(groups, n, fn);
+  const index_t m = d.g.inputs();
 
   if (need_x) {
     const row_matrix<double> x = to_row_matrix<double>(xv);
@@ -436,7 +414,7 @@ doe_data prepare_doe_data(const sample_view<TX>& xv, const sample_view<TZ>& zv,
               "ambiguous whether x is per row or per group; pass x per row with groups in row order");
       d.inputs.resize(m, x.cols());
       for (index_t g = 0; g < m; ++g) {
-        const auto& rows = d.rows_of[uz(g)];
+        const auto& rows = d.g.rows_of[uz(g)];
         d.inputs.row(g) = x.row(rows.front());
         for (const index_t r : rows)
           require(x.row(r) == x.row(rows.front()), fn,
@@ -452,19 +430,12 @@ doe_data prepare_doe_data(const sample_view<TX>& xv, const sample_view<TZ>& zv,
   }
 
   // Held-out split by input (views of one input never straddle it).
-  random_engine split_rng = random_engine(o.seed).split(3);
-  std::vector<std::int64_t> perm = split_rng.permutation(static_cast<std::int64_t>(m));
-  index_t n_held = static_cast<index_t>(std::llround(o.holdout_fraction * static_cast<double>(m)));
-  n_held = std::clamp<index_t>(n_held, 1, m - 1);
-  d.heldout_inputs.assign(perm.begin(), perm.begin() + n_held);
-  d.train_inputs.assign(perm.begin() + n_held, perm.end());
-  std::sort(d.heldout_inputs.begin(), d.heldout_inputs.end());
-  std::sort(d.train_inputs.begin(), d.train_inputs.end());
+  split_inputs(m, o.holdout_fraction, o.seed, d.train_inputs, d.heldout_inputs);
 
   // Standardise with training statistics.
   std::vector<index_t> train_rows;
   for (const index_t g : d.train_inputs)
-    train_rows.insert(train_rows.end(), d.rows_of[uz(g)].begin(), d.rows_of[uz(g)].end());
+    train_rows.insert(train_rows.end(), d.g.rows_of[uz(g)].begin(), d.g.rows_of[uz(g)].end());
   if (o.standardize) {
     column_stats(d.z, train_rows, d.z_mean, d.z_scale, true, fn, "z");
     d.z = ((d.z.rowwise() - d.z_mean.transpose()).array().rowwise() /
@@ -498,7 +469,7 @@ inline doe_batch make_batch(const doe_data& d, const std::vector<index_t>& input
   doe_batch b;
   index_t rows = 0;
   for (std::size_t i = first; i < last; ++i)
-    rows += static_cast<index_t>(d.rows_of[uz(input_ids[i])].size());
+    rows += static_cast<index_t>(d.g.rows_of[uz(input_ids[i])].size());
   b.z.resize(rows, d.z.cols());
   if (need_x) b.inputs.resize(static_cast<index_t>(last - first), d.inputs.cols());
   b.positive.reserve(uz(rows));
@@ -506,29 +477,12 @@ inline doe_batch make_batch(const doe_data& d, const std::vector<index_t>& input
   for (std::size_t i = first; i < last; ++i) {
     const index_t g = input_ids[i];
     if (need_x) b.inputs.row(static_cast<index_t>(i - first)) = d.inputs.row(g);
-    for (const index_t row : d.rows_of[uz(g)]) {
+    for (const index_t row : d.g.rows_of[uz(g)]) {
       b.z.row(r++) = d.z.row(row);
       b.positive.push_back(static_cast<index_t>(i - first));
     }
   }
   return b;
-}
-
-// Splits a list of inputs into consecutive runs of whole inputs holding about `batch` rows.
-inline std::vector<std::pair<std::size_t, std::size_t>> batch_ranges(
-    const doe_data& d, const std::vector<index_t>& input_ids, index_t batch) {
-  std::vector<std::pair<std::size_t, std::size_t>> ranges;
-  std::size_t first = 0;
-  index_t rows = 0;
-  for (std::size_t i = 0; i < input_ids.size(); ++i) {
-    rows += static_cast<index_t>(d.rows_of[uz(input_ids[i])].size());
-    if (rows >= batch || i + 1 == input_ids.size()) {
-      ranges.emplace_back(first, i + 1);
-      first = i + 1;
-      rows = 0;
-    }
-  }
-  return ranges;
 }
 
 // Per-row -log q(z) and -log q(z|x) (standardised units) over the rows of the given inputs,
@@ -542,11 +496,11 @@ inline doe_eval evaluate(const doe_data& d, const std::vector<index_t>& input_id
                          const doe_marginal* marginal, const doe_conditional* conditional) {
   doe_eval out;
   index_t total = 0;
-  for (const index_t g : input_ids) total += static_cast<index_t>(d.rows_of[uz(g)].size());
+  for (const index_t g : input_ids) total += static_cast<index_t>(d.g.rows_of[uz(g)].size());
   if (marginal) out.marginal_nll.resize(total);
   if (conditional) out.conditional_nll.resize(total);
   index_t offset = 0;
-  for (const auto& [first, last] : batch_ranges(d, input_ids, 4096)) {
+  for (const auto& [first, last] : batch_ranges(d.g, input_ids, 4096)) {
     const doe_batch b = make_batch(d, input_ids, first, last, conditional != nullptr);
     if (marginal) out.marginal_nll.segment(offset, b.z.rows()) = -marginal->log_density(b.z);
     if (conditional) {
@@ -570,68 +524,10 @@ inline void initialize_marginal(const doe_data& d, doe_marginal& marginal, rando
   if (marginal.family() != doe_family::mixture) return;
   std::vector<index_t> rows;
   for (const index_t g : d.train_inputs)
-    rows.insert(rows.end(), d.rows_of[uz(g)].begin(), d.rows_of[uz(g)].end());
+    rows.insert(rows.end(), d.g.rows_of[uz(g)].begin(), d.g.rows_of[uz(g)].end());
   row_matrix<double> train(static_cast<index_t>(rows.size()), d.z.cols());
   for (std::size_t i = 0; i < rows.size(); ++i) train.row(static_cast<index_t>(i)) = d.z.row(rows[i]);
   marginal.initialize_from_samples(train, rng);
-}
-
-inline void check_finite_loss(double value, const char* fn, const char* what, index_t epoch) {
-  if (!std::isfinite(value))
-    throw_numerical_error(fn, what, " became non-finite during training (epoch=", epoch,
-                          ", value=", value, "); lower lr or enable clip_norm");
-}
-
-// Early-stopping bookkeeping of one model.
-struct stopper {
-  double best = std::numeric_limits<double>::infinity();
-  Eigen::VectorXd best_params;
-  index_t best_epoch = 0;
-  index_t since = 0;
-  bool stopped = false;
-  double last_change = std::numeric_limits<double>::infinity();
-  double previous = std::numeric_limits<double>::infinity();
-
-  void update(double ce, const Eigen::VectorXd& params, index_t epoch, const doe_options& o) {
-    last_change = std::abs(previous - ce);
-    previous = ce;
-    const bool enough = ce < best - o.min_delta;
-    if (ce < best) {  // keep the best parameters even for a tiny improvement
-      best = ce;
-      best_params = params;
-      best_epoch = epoch;
-    }
-    since = enough ? 0 : since + 1;
-    if (o.patience > 0 && since >= o.patience) stopped = true;
-  }
-  bool converged(const doe_options& o) const { return stopped || last_change < o.min_delta; }
-};
-
-// Standard error of the mean of per-row values grouped by input (views of one input are
-// dependent, so the unit is the input).
-inline double grouped_std_error(const Eigen::VectorXd& values, const std::vector<index_t>& input_of) {
-  std::vector<std::pair<index_t, double>> pairs;
-  pairs.reserve(input_of.size());
-  for (std::size_t r = 0; r < input_of.size(); ++r)
-    pairs.emplace_back(input_of[r], values(static_cast<index_t>(r)));
-  std::sort(pairs.begin(), pairs.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<double> means;
-  for (std::size_t i = 0; i < pairs.size();) {
-    std::size_t j = i;
-    double s = 0.0;
-    while (j < pairs.size() && pairs[j].first == pairs[i].first) s += pairs[j++].second;
-    means.push_back(s / static_cast<double>(j - i));
-    i = j;
-  }
-  if (means.size() < 2) return std::numeric_limits<double>::infinity();
-  double mean = 0.0;
-  for (const double v : means) mean += v;
-  mean /= static_cast<double>(means.size());
-  double ss = 0.0;
-  for (const double v : means) ss += (v - mean) * (v - mean);
-  const double k = static_cast<double>(means.size());
-  return std::sqrt(ss / (k - 1.0) / k);
 }
 
 // Held-out contrastive bound (eq. 9 with the fitted q(z|x)), batches of whole held-out inputs.
@@ -640,7 +536,7 @@ inline void contrastive_bound(const doe_data& d, const doe_options& o,
                               double& mean_inputs) {
   double sum = 0.0, sum_c = 0.0;
   index_t rows = 0, batches = 0;
-  for (const auto& [first, last] : batch_ranges(d, d.heldout_inputs, o.batch)) {
+  for (const auto& [first, last] : batch_ranges(d.g, d.heldout_inputs, o.batch)) {
     const doe_batch b = make_batch(d, d.heldout_inputs, first, last, true);
     const contrastive_terms t =
         contrastive_objective(conditional.log_density_matrix(b.inputs, b.z), b.positive);
@@ -653,108 +549,71 @@ inline void contrastive_bound(const doe_data& d, const doe_options& o,
   mean_inputs = sum_c / static_cast<double>(batches);
 }
 
-// The training loop shared by doe_mutual_information (both models) and doe_entropy (marginal
-// only): minibatch Adam with clipping, seeded shuffling of the training inputs each epoch,
-// held-out evaluation after every epoch, early stopping per model, best parameters restored.
-// Minibatch GEMMs are small (batch x 64): Eigen's OpenMP GEMM threading only adds overhead
-// there (ten times slower on a loaded 2-core machine), so training runs Eigen single-threaded
-// and restores the caller's setting afterwards (also keeps results independent of threads).
-struct eigen_single_thread {
-  int saved = Eigen::nbThreads();
-  eigen_single_thread() { Eigen::setNbThreads(1); }
-  ~eigen_single_thread() { Eigen::setNbThreads(saved); }
-  eigen_single_thread(const eigen_single_thread&) = delete;
-  eigen_single_thread& operator=(const eigen_single_thread&) = delete;
-};
-
-inline void train_doe(const doe_data& d, const doe_options& o, doe_marginal& marginal,
-                      doe_conditional* conditional, std::vector<doe_epoch>& trace,
-                      stopper& stop_m, stopper& stop_c, const char* fn) {
-  const eigen_single_thread single_thread;
-  adam opt_m(marginal.parameter_count(), o.lr);
-  adam opt_c;
-  if (conditional) opt_c = adam(conditional->parameters().size(), o.lr);
-  random_engine shuffle_rng = random_engine(o.seed).split(4);
-  std::vector<index_t> order = d.train_inputs;
-  Eigen::VectorXd grad;
-  for (index_t epoch = 1; epoch <= o.epochs; ++epoch) {
-    shuffle_rng.shuffle(order);
-    doe_epoch e;
+// DoE on the shared trainer (variational_trainer.hpp): model 0 is q(z), model 1 (when present)
+// q(z|x); both step on the same minibatches of whole inputs. Early stopping: q(z) on its held-out
+// cross-entropy, q(z|x) on the objective it is trained with (held-out cross-entropy, or minus the
+// held-out eq.-9 objective).
+inline trainer_result train_doe(const doe_data& d, const doe_options& o, doe_marginal& marginal,
+                                doe_conditional* conditional, std::vector<doe_epoch>& trace,
+                                const char* fn) {
+  doe_batch b;
+  std::vector<trainer_model> models;
+  models.push_back({&marginal.parameters(),
+                    [&](Eigen::VectorXd& grad) { return marginal.mean_nll_and_gradient(b.z, grad); },
+                    "the marginal cross-entropy"});
+  if (conditional)
+    models.push_back({&conditional->parameters(),
+                      [&, conditional](Eigen::VectorXd& grad) {
+                        return o.conditional_objective == doe_objective::likelihood
+                                   ? conditional->mean_nll_and_gradient(b.inputs, b.positive, b.z, grad)
+                                   : conditional->contrastive_loss_and_gradient(b.inputs, b.positive,
+                                                                                b.z, grad);
+                      },
+                      "the conditional objective"});
+  doe_epoch e;
+  auto prepare = [&](const std::vector<index_t>& order, std::size_t first, std::size_t last) {
+    b = make_batch(d, order, first, last, conditional != nullptr);
+    return b.z.rows();
+  };
+  auto heldout = [&](index_t epoch) {
+    e = doe_epoch{};
     e.epoch = epoch;
-    double sum_m = 0.0, sum_c = 0.0, norm_m = 0.0, norm_c = 0.0;
-    index_t rows = 0, steps = 0;
-    for (const auto& [first, last] : batch_ranges(d, order, o.batch)) {
-      const doe_batch b = make_batch(d, order, first, last, conditional != nullptr);
-      const double w = static_cast<double>(b.z.rows());
-      if (!stop_m.stopped) {
-        const double loss = marginal.mean_nll_and_gradient(b.z, grad);
-        check_finite_loss(loss, fn, "the marginal cross-entropy", epoch);
-        norm_m += clip_gradient_norm(grad, o.clip_norm);
-        opt_m.step(marginal.parameters(), grad);
-        sum_m += w * loss;
-      }
-      if (conditional && !stop_c.stopped) {
-        const double loss =
-            o.conditional_objective == doe_objective::likelihood
-                ? conditional->mean_nll_and_gradient(b.inputs, b.positive, b.z, grad)
-                : conditional->contrastive_loss_and_gradient(b.inputs, b.positive, b.z, grad);
-        check_finite_loss(loss, fn, "the conditional objective", epoch);
-        norm_c += clip_gradient_norm(grad, o.clip_norm);
-        opt_c.step(conditional->parameters(), grad);
-        sum_c += w * loss;
-      }
-      rows += b.z.rows();
-      ++steps;
-    }
     const doe_eval ev = evaluate(d, d.heldout_inputs, &marginal, conditional);
-    // A model stopped early is no longer trained: its training figures are carried forward.
-    const doe_epoch* prev = trace.empty() ? nullptr : &trace.back();
-    e.train_marginal_ce = stop_m.stopped && prev ? prev->train_marginal_ce
-                                                 : sum_m / static_cast<double>(rows) + d.log_jacobian;
-    e.marginal_grad_norm = stop_m.stopped && prev ? prev->marginal_grad_norm
-                                                  : norm_m / static_cast<double>(steps);
     e.heldout_marginal_ce = ev.marginal_nll.mean() + d.log_jacobian;
-    check_finite_loss(e.heldout_marginal_ce, fn, "the held-out marginal cross-entropy", epoch);
-    if (!stop_m.stopped) stop_m.update(e.heldout_marginal_ce, marginal.parameters(), epoch, o);
+    std::vector<double> objective{e.heldout_marginal_ce};
     if (conditional) {
-      if (stop_c.stopped && prev) {
-        e.train_conditional_loss = prev->train_conditional_loss;
-        e.conditional_grad_norm = prev->conditional_grad_norm;
-      } else {
-        e.train_conditional_loss = sum_c / static_cast<double>(rows) +
-                                   (o.conditional_objective == doe_objective::likelihood
-                                        ? d.log_jacobian
-                                        : 0.0);
-        e.conditional_grad_norm = norm_c / static_cast<double>(steps);
-      }
       e.heldout_conditional_ce = ev.conditional_nll.mean() + d.log_jacobian;
-      check_finite_loss(e.heldout_conditional_ce, fn, "the held-out conditional cross-entropy",
-                        epoch);
       e.heldout_mi = e.heldout_marginal_ce - e.heldout_conditional_ce;
       if (o.conditional_objective == doe_objective::contrastive) {
-        // Early stopping on the objective actually trained: the held-out eq.-9 bound.
+        // Early stopping on the objective actually trained: the held-out contrastive bound.
         double mean_inputs = 0.0;
         contrastive_bound(d, o, *conditional, e.heldout_contrastive_bound, mean_inputs);
-        check_finite_loss(e.heldout_contrastive_bound, fn, "the held-out contrastive bound",
-                          epoch);
-        if (!stop_c.stopped)
-          stop_c.update(-e.heldout_contrastive_bound, conditional->parameters(), epoch, o);
-      } else if (!stop_c.stopped) {
-        stop_c.update(e.heldout_conditional_ce, conditional->parameters(), epoch, o);
+        objective.push_back(-e.heldout_contrastive_bound);
+      } else {
+        objective.push_back(e.heldout_conditional_ce);
       }
+    }
+    return objective;
+  };
+  auto on_epoch = [&](const trainer_epoch& t) {
+    e.train_marginal_ce = t.train_loss[0] + d.log_jacobian;
+    e.marginal_grad_norm = t.grad_norm[0];
+    if (conditional) {
+      e.train_conditional_loss =
+          t.train_loss[1] + (o.conditional_objective == doe_objective::likelihood ? d.log_jacobian : 0.0);
+      e.conditional_grad_norm = t.grad_norm[1];
     }
     trace.push_back(e);
     if (o.on_epoch) o.on_epoch(e);
-    if (stop_m.stopped && (!conditional || stop_c.stopped)) break;
-  }
-  marginal.parameters() = stop_m.best_params;
-  if (conditional) conditional->parameters() = stop_c.best_params;
+  };
+  return train(trainer_settings(o), d.g, d.train_inputs, models, prepare, heldout, on_epoch, fn);
 }
 
 inline void fill_common(estimate& e, const doe_options& o, const doe_data& d) {
   e.parameters["epochs"] = static_cast<double>(o.epochs);
   e.parameters["batch"] = static_cast<double>(o.batch);
   e.parameters["lr"] = o.lr;
+  e.parameters["weight_decay"] = o.weight_decay;
   e.parameters["clip_norm"] = o.clip_norm;
   e.parameters["holdout_fraction"] = o.holdout_fraction;
   e.parameters["patience"] = static_cast<double>(o.patience);
@@ -780,12 +639,11 @@ doe_result doe_mi_impl(const sample_view<TX>& xv, const sample_view<TZ>& zv,
   initialize_marginal(d, out.marginal, master.split(5));
   out.conditional = doe_conditional(options.family, dx, dz, options.components, options.hidden,
                                     options.activation, master.split(2)());
-  stopper stop_m, stop_c;
-  train_doe(d, options, out.marginal, &out.conditional, out.trace, stop_m, stop_c, fn);
-  out.epochs_run = static_cast<index_t>(out.trace.size());
-  out.best_epoch_marginal = stop_m.best_epoch;
-  out.best_epoch_conditional = stop_c.best_epoch;
-  out.converged = stop_m.converged(options) && stop_c.converged(options);
+  const trainer_result tr = train_doe(d, options, out.marginal, &out.conditional, out.trace, fn);
+  out.epochs_run = tr.epochs_run;
+  out.best_epoch_marginal = tr.best_epoch[0];
+  out.best_epoch_conditional = tr.best_epoch[1];
+  out.converged = tr.converged[0] && tr.converged[1];
 
   const doe_eval held = evaluate(d, d.heldout_inputs, &out.marginal, &out.conditional);
   const doe_eval train = evaluate(d, d.train_inputs, &out.marginal, &out.conditional);
@@ -903,11 +761,10 @@ doe_entropy_result doe_entropy(const InputZ& z, const doe_options& options = {})
   doe_entropy_result out;
   out.marginal = doe_marginal(options.family, d.z.cols(), options.components, master.split(1)());
   detail::initialize_marginal(d, out.marginal, master.split(5));
-  detail::stopper stop_m, stop_c;
-  detail::train_doe(d, options, out.marginal, nullptr, out.trace, stop_m, stop_c, fn);
-  out.epochs_run = static_cast<index_t>(out.trace.size());
-  out.best_epoch = stop_m.best_epoch;
-  out.converged = stop_m.converged(options);
+  const trainer_result tr = detail::train_doe(d, options, out.marginal, nullptr, out.trace, fn);
+  out.epochs_run = tr.epochs_run;
+  out.best_epoch = tr.best_epoch[0];
+  out.converged = tr.converged[0];
   const detail::doe_eval held = detail::evaluate(d, d.heldout_inputs, &out.marginal, nullptr);
   const detail::doe_eval train = detail::evaluate(d, d.train_inputs, &out.marginal, nullptr);
   out.entropy_train = train.marginal_nll.mean() + d.log_jacobian;
@@ -915,7 +772,7 @@ doe_entropy_result doe_entropy(const InputZ& z, const doe_options& options = {})
   out.z_scale = d.z_scale;
   estimate& e = out.entropy;
   e.value = held.marginal_nll.mean() + d.log_jacobian;
-  const double se = detail::grouped_std_error(held.marginal_nll, held.input_of);
+  const double se = grouped_std_error(held.marginal_nll, held.input_of);
   if (std::isfinite(se)) e.std_error = se;
   e.n = zv.rows();
   e.dims = zv.cols();

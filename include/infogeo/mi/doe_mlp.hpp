@@ -1,6 +1,6 @@
 // A small multilayer perceptron with hand-written backpropagation (Eigen GEMMs over a whole
-// minibatch), the Adam optimiser (Kingma & Ba 2015, Algorithm 1) and global gradient-norm
-// clipping: the trainable parts of the DoE conditional density q(z|x) (doe.hpp).
+// minibatch): the network of the DoE conditional density q(z|x) (doe.hpp) and of the critics
+// (critics.hpp). Its optimiser (Adam / AdamW) and clipping live in variational_trainer.hpp.
 #pragma once
 
 #include <Eigen/Core>
@@ -11,6 +11,7 @@
 #include "infogeo/core/errors.hpp"
 #include "infogeo/core/random.hpp"
 #include "infogeo/core/sample_view.hpp"
+#include "infogeo/mi/variational_trainer.hpp"
 
 namespace infogeo::mi {
 
@@ -170,55 +171,6 @@ class mlp {
   std::vector<index_t> widths_{1, 1};
   std::vector<index_t> offsets_{0};
   Eigen::VectorXd params_ = Eigen::VectorXd::Zero(2);
-};
-
-/// Scales `grad` so that its L2 norm is at most max_norm (no-op when max_norm <= 0 or the norm
-/// is already below it). Returns the norm before clipping.
-inline double clip_gradient_norm(Eigen::VectorXd& grad, double max_norm) {
-  const double norm = grad.norm();
-  if (max_norm > 0.0 && norm > max_norm) grad *= max_norm / norm;
-  return norm;
-}
-
-/// Adam (Kingma & Ba 2015, Alg. 1) with bias-corrected moments:
-/// m = b1 m + (1-b1) g, v = b2 v + (1-b2) g^2, p -= lr mhat / (sqrt(vhat) + eps).
-class adam {
- public:
-  adam() = default;
-
-  /// Throws invalid_argument unless lr > 0, 0 <= beta1, beta2 < 1, eps > 0.
-  adam(index_t size, double lr, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8)
-      : lr_(lr), beta1_(beta1), beta2_(beta2), eps_(eps),
-        m_(Eigen::VectorXd::Zero(size)), v_(Eigen::VectorXd::Zero(size)) {
-    require(std::isfinite(lr) && lr > 0.0, "adam", "lr must be > 0 (lr=", lr, ")");
-    require(beta1 >= 0.0 && beta1 < 1.0, "adam", "beta1 must be in [0, 1) (beta1=", beta1, ")");
-    require(beta2 >= 0.0 && beta2 < 1.0, "adam", "beta2 must be in [0, 1) (beta2=", beta2, ")");
-    require(eps > 0.0, "adam", "eps must be > 0 (eps=", eps, ")");
-  }
-
-  /// One update of `params` with gradient `grad` (same size as at construction).
-  void step(Eigen::VectorXd& params, const Eigen::VectorXd& grad) {
-    require(params.size() == m_.size() && grad.size() == m_.size(), "adam::step",
-            "params and grad must have the optimiser's size (size=", m_.size(),
-            ", params=", params.size(), ", grad=", grad.size(), ")");
-    ++t_;
-    m_ = beta1_ * m_ + (1.0 - beta1_) * grad;
-    v_ = beta2_ * v_ + (1.0 - beta2_) * grad.cwiseAbs2();
-    const double c1 = 1.0 - std::pow(beta1_, static_cast<double>(t_));
-    const double c2 = 1.0 - std::pow(beta2_, static_cast<double>(t_));
-    params.array() -= lr_ * (m_.array() / c1) / ((v_.array() / c2).sqrt() + eps_);
-  }
-
-  std::int64_t steps() const { return t_; }
-
- private:
-  double lr_ = 1e-3;
-  double beta1_ = 0.9;
-  double beta2_ = 0.999;
-  double eps_ = 1e-8;
-  Eigen::VectorXd m_;
-  Eigen::VectorXd v_;
-  std::int64_t t_ = 0;
 };
 
 }  // namespace infogeo::mi
