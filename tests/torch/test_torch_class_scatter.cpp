@@ -33,7 +33,7 @@ class_data make_data(std::int64_t c, std::int64_t d, torch::ScalarType dtype, to
   const at::Tensor means = 2.0 * torch::randn({c, d}, torch::kDouble);
   for (std::int64_t k = 0; k < c; ++k) {
     const std::int64_t n = 50 + 37 * k;
-    xs.push_back(means[k].unsqueeze(0) + torch::randn({n, d}, torch::kDouble) * (0.5 + 0.1 * k));
+    xs.push_back(means[k].unsqueeze(0) + torch::randn({n, d}, torch::kDouble) * (0.5 + 0.1 * static_cast<double>(k)));
     ys.push_back(torch::full({n}, k, torch::kLong));
   }
   const at::Tensor perm = torch::randperm(torch::cat(ys).size(0), torch::kLong);
