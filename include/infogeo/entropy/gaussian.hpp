@@ -27,7 +27,8 @@ struct moments {
   Eigen::MatrixXd covariance;
 };
 
-inline moments sample_moments(const row_matrix<double>& x, bool unbiased) {
+template <class = void>
+moments sample_moments(const row_matrix<double>& x, bool unbiased) {
   moments m;
   const auto n = static_cast<double>(x.rows());
   m.mean = x.colwise().mean();
@@ -45,8 +46,9 @@ struct covariance_spectrum {
   double log_det = 0.0;     ///< sum of log eigenvalues
 };
 
-inline covariance_spectrum checked_spectrum(const Eigen::MatrixXd& covariance, double rank_tolerance,
-                                            const char* function) {
+template <class = void>
+covariance_spectrum checked_spectrum(const Eigen::MatrixXd& covariance, double rank_tolerance,
+                                     const char* function) {
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(covariance);
   if (solver.info() != Eigen::Success)
     throw_numerical_error(function, "eigen-decomposition of the covariance failed");
@@ -74,7 +76,8 @@ inline covariance_spectrum checked_spectrum(const Eigen::MatrixXd& covariance, d
 /// noisy_mixture.hpp). Eigen's vectorised exp is used where it pays (AVX2 / AVX-512 builds:
 /// ~2.3 ns/element measured); on baseline SSE2 builds it is slower than scalar std::exp
 /// (11.7 vs 6.1 ns/element), so the scalar loop is used there. Fixed summation order.
-inline double sum_exp_shifted(const double* v, index_t n, double scale, double shift) {
+template <class = void>
+double sum_exp_shifted(const double* v, index_t n, double scale, double shift) {
 #if defined(EIGEN_VECTORIZE_AVX2) || defined(EIGEN_VECTORIZE_AVX512)
   const Eigen::Map<const Eigen::ArrayXd> a(v, n);
   return (scale * (a - shift)).exp().sum();
@@ -96,8 +99,9 @@ struct gaussian_options {
 /// Entropy of N(0, covariance) in nats: 1/2 log det(2 pi e Sigma) = D/2 log(2 pi e) + 1/2 log det.
 /// Throws numerical_error when the covariance is singular (see detail::checked_spectrum) and
 /// invalid_argument when it is not square or not finite. Cost O(D^3).
-inline double gaussian_entropy_from_covariance(const Eigen::MatrixXd& covariance,
-                                               double rank_tolerance = 1e-12) {
+template <class = void>
+double gaussian_entropy_from_covariance(const Eigen::MatrixXd& covariance,
+                                        double rank_tolerance = 1e-12) {
   const char* fn = "entropy::gaussian_entropy_from_covariance";
   require(covariance.rows() == covariance.cols() && covariance.rows() >= 1, fn,
           "covariance must be square and non-empty (rows=", covariance.rows(),

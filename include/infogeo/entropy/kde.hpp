@@ -89,9 +89,10 @@ inline std::size_t kde_sz(index_t i) { return static_cast<std::size_t>(i); }
 /// vectorises), with a per-tile max shift so the sum never overflows or underflows to 0.
 /// Query blocks run in parallel (OpenMP); each query's sum is computed by one thread in a fixed
 /// order, so the result does not depend on the number of threads. Cost O(|queries| N D).
-inline void gaussian_log_sums(const row_matrix<double>& x, const std::vector<index_t>& queries,
-                              double s1, double s2, std::vector<double>& out1,
-                              std::vector<double>* out2) {
+template <class = void>
+void gaussian_log_sums(const row_matrix<double>& x, const std::vector<index_t>& queries,
+                       double s1, double s2, std::vector<double>& out1,
+                       std::vector<double>* out2) {
   constexpr index_t query_block = 32;
   constexpr index_t ref_block = 256;
   const index_t n = x.rows();
@@ -364,8 +365,9 @@ inline double kde_choose_bandwidth(const kde_prepared& p, const kde_options& o, 
 
 /// Entropy of prepared data at bandwidth b; also returns the per-query log densities in the
 /// ORIGINAL units (log p(x_q) = log p_W(w_q) - log_jacobian).
-inline estimate kde_run(const kde_prepared& p, const kde_options& o, double b,
-                        std::vector<double>* log_density_out) {
+template <class = void>
+estimate kde_run(const kde_prepared& p, const kde_options& o, double b,
+                 std::vector<double>* log_density_out) {
   estimate e;
   e.method = "kde";
   std::vector<double> logp = kde_log_densities(p, b);

@@ -25,7 +25,8 @@ struct kl_options {
 
 /// The KL formula on precomputed neighbour distances (column `j` of `r`, i.e. the (j+1)-th
 /// neighbour): psi(n) - psi(j+1) + log V_d + (d/n) sum_i log eps_i. Requires all eps_i > 0.
-inline double kozachenko_leonenko_from_knn(const neighbors::knn_result& r, index_t d, index_t j) {
+template <class = void>
+double kozachenko_leonenko_from_knn(const neighbors::knn_result& r, index_t d, index_t j) {
   double sum_log = 0.0;
   for (index_t i = 0; i < r.n; ++i) sum_log += std::log(r.distance(i, j));
   const auto n = static_cast<double>(r.n);

@@ -195,8 +195,9 @@ inline double component_log_density(const noisy_model& m, index_t l, const doubl
 /// centres) tiles, parallel over sample blocks; deterministic for any number of threads.
 /// Cost O(N K M D).
 /// If `own_log_density` is given it receives log phi_j(z_jk) (the generating component) per sample.
-inline std::vector<double> mixture_neg_log_terms(const noisy_model& m, const noisy_options& o,
-                                                 std::vector<double>* own_log_density = nullptr) {
+template <class = void>
+std::vector<double> mixture_neg_log_terms(const noisy_model& m, const noisy_options& o,
+                                          std::vector<double>* own_log_density = nullptr) {
   const index_t n = m.f.rows();
   const index_t d = m.f.cols();
   const index_t k = o.draws;
@@ -305,7 +306,8 @@ inline std::vector<double> mixture_neg_log_terms(const noisy_model& m, const noi
   return terms;
 }
 
-inline estimate base_estimate(const noisy_model& m, const noisy_options& o, const char* method) {
+template <class = void>
+estimate base_estimate(const noisy_model& m, const noisy_options& o, const char* method) {
   estimate e;
   e.n = static_cast<std::int64_t>(m.f.rows());
   e.dims = static_cast<std::int64_t>(m.f.cols());
@@ -317,7 +319,8 @@ inline estimate base_estimate(const noisy_model& m, const noisy_options& o, cons
   return e;
 }
 
-inline double mixture_gaussian_bound(const noisy_model& m, const noisy_options& o, const char* fn) {
+template <class = void>
+double mixture_gaussian_bound(const noisy_model& m, const noisy_options& o, const char* fn) {
   require(m.zero_entries == 0, fn,
           "the Gaussian upper bound is not valid with deterministic (zero) coordinates "
           "(zero_entries=", m.zero_entries, ")");
@@ -347,7 +350,8 @@ inline void note_monte_carlo(const noisy_model& m, const noisy_options& o, estim
 }
 
 /// h(Z) by Monte Carlo as an estimate (value, SEM, draws/centres/seed, zero counts, subset note).
-inline estimate monte_carlo_entropy(const noisy_model& m, const noisy_options& o, const char* method) {
+template <class = void>
+estimate monte_carlo_entropy(const noisy_model& m, const noisy_options& o, const char* method) {
   const auto terms = mixture_neg_log_terms(m, o);
   estimate e = base_estimate(m, o, method);
   double s = 0.0;

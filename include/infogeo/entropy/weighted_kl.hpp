@@ -48,7 +48,8 @@ inline index_t wkl_default_k(index_t d) { return std::max<index_t>(5, 2 * (d / 4
 /// (d < 4) the result is e_k (the plain k-NN estimator), as IndepTest::L2OptW returns.
 /// Errors: k < 1, d < 1, support smaller than floor(d/4) + 1 (k too small for d); a
 /// numerical_error if the constrained system cannot be solved to 1e-8.
-inline std::vector<double> wkl_weights(index_t k, index_t d, wkl_support support = wkl_support::all) {
+template <class = void>
+std::vector<double> wkl_weights(index_t k, index_t d, wkl_support support = wkl_support::all) {
   constexpr const char* fn = "entropy::wkl_weights";
   require(k >= 1, fn, "k must be >= 1 (k=", k, ")");
   require(d >= 1, fn, "d must be >= 1 (d=", d, ")");
@@ -98,7 +99,8 @@ inline std::vector<double> wkl_weights(index_t k, index_t d, wkl_support support
 
 /// Per-order KL entropies as in IndepTest::KLentropy: H_j = (1/n) sum_i log(rho_(j),i^d V_d
 /// (n - 1)) - psi(j), for j = 1..r.k (note log(n-1), not psi(n): the BSY convention).
-inline std::vector<double> wkl_per_order(const neighbors::knn_result& r, index_t d) {
+template <class = void>
+std::vector<double> wkl_per_order(const neighbors::knn_result& r, index_t d) {
   std::vector<double> h(static_cast<std::size_t>(r.k));
   const auto n = static_cast<double>(r.n);
   const double base = std::log(n - 1.0) + log_unit_ball_volume(d, r.norm);

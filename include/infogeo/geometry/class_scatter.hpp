@@ -80,6 +80,7 @@ struct class_scatter {
 
   index_t num_classes() const { return static_cast<index_t>(class_ids.size()); }
   /// Class fractions W_c / W.
+  template <class = void>
   Eigen::VectorXd fractions() const {
     Eigen::VectorXd f(num_classes());
     for (index_t c = 0; c < num_classes(); ++c)
@@ -214,6 +215,7 @@ class class_scatter_accumulator {
   }
 
   /// Projected mode: freezes the pass-1 means and starts pass 2. Throws if no sample was seen.
+  template <class = void>
   void begin_second_pass() {
     const char* fn = "class_scatter_accumulator::begin_second_pass";
     require(options_.mode == scatter_mode::projected, fn, "only the projected mode has a second pass");
@@ -239,6 +241,7 @@ class class_scatter_accumulator {
   /// Pass 2 from external reductions: `weights` / `counts` (C) as in pass 1, `projected` (C x C,
   /// sum_i w_i p_i p_i^T with p_i = projection_basis() (x_i - mu_{y_i})), `residual_sq_norms` (C,
   /// sum_{i in c} w_i ||x_i - mu_c||^2). May be called several times (adds).
+  template <class = void>
   void add_projected_moments(const std::vector<double>& weights, const std::vector<std::int64_t>& counts,
                              const Eigen::MatrixXd& projected, const std::vector<double>& residual_sq_norms) {
     const char* fn = "class_scatter_accumulator::add_projected_moments";
@@ -258,6 +261,7 @@ class class_scatter_accumulator {
   }
 
   /// Combines another accumulator (same C, D, options, phase). See the class comment.
+  template <class = void>
   void merge(const class_scatter_accumulator& other) {
     const char* fn = "class_scatter_accumulator::merge";
     require(other.c_ == c_ && other.d_ == d_, fn, "shapes differ (C=", c_, ", D=", d_,
@@ -311,6 +315,7 @@ class class_scatter_accumulator {
   /// The finalized scatter (the accumulator is unchanged and can keep streaming).
   /// Throws invalid_argument if no sample was seen, or (projected mode) if pass 2 was not run or
   /// saw different per-class counts than pass 1.
+  template <class = void>
   class_scatter finalize() const {
     const char* fn = "class_scatter_accumulator::finalize";
     const double wtot = total_weight();
@@ -432,6 +437,7 @@ class class_scatter_accumulator {
 
   /// Projected mode, pass-1 state from class weights/counts and sums (C x D). Continue with
   /// begin_second_pass(), projection_basis(), add_projected_moments() (or update()), finalize().
+  template <class = void>
   static class_scatter_accumulator from_class_sums(const class_moments& m) {
     class_scatter_options o;
     o.mode = scatter_mode::projected;
@@ -441,6 +447,7 @@ class class_scatter_accumulator {
 
   /// Full mode from the pooled centred within-class scatter S = sum_i w_i (x_i - mu_{y_i})(...)^T
   /// (D x D, NOT divided by W). Per-class variances come from m.centred_sq_norms if given.
+  template <class = void>
   static class_scatter_accumulator from_within_scatter(const class_moments& m,
                                                        const Eigen::MatrixXd& within_scatter) {
     const char* fn = "class_scatter_accumulator::from_within_scatter";
@@ -457,6 +464,7 @@ class class_scatter_accumulator {
   }
 
   /// Full mode from per-class centred scatters S_c = sum_{i in c} w_i (x_i - mu_c)(...)^T (C of D x D).
+  template <class = void>
   static class_scatter_accumulator from_class_scatters(const class_moments& m,
                                                        const std::vector<Eigen::MatrixXd>& class_scatters) {
     const char* fn = "class_scatter_accumulator::from_class_scatters";
@@ -475,6 +483,7 @@ class class_scatter_accumulator {
   /// Full mode, Gram option, from raw (uncentred) second moments: `raw_second_moment` = sum_i w_i
   /// x_i x_i^T (D x D) and optionally `class_sq_norms` (C) = sum_{i in c} w_i ||x_i||^2. Finishes
   /// with thesis eq. 2.1 and inherits its loss of digits (see the file comment).
+  template <class = void>
   static class_scatter_accumulator from_raw_moments(const class_moments& m,
                                                     const Eigen::MatrixXd& raw_second_moment,
                                                     const std::vector<double>& class_sq_norms = {}) {
@@ -501,6 +510,7 @@ class class_scatter_accumulator {
   }
 
   // Rows mu_c - mu for classes with weight > 0, zero rows otherwise.
+  template <class = void>
   static row_matrix<double> centred(const row_matrix<double>& means, const std::vector<double>& weights) {
     double wtot = 0.0;
     for (double v : weights) wtot += v;
@@ -525,6 +535,7 @@ class class_scatter_accumulator {
     require(static_cast<std::int64_t>(v.size()) == c, fn, name, " must have one entry per class (size=",
             v.size(), ", C=", c, ")");
   }
+  template <class = void>
   static void check_square(const Eigen::MatrixXd& m, index_t d, const char* name, const char* fn) {
     require(m.rows() == d && m.cols() == d, fn, name, " must be D x D (rows=", m.rows(), ", cols=",
             m.cols(), ", D=", d, ")");
@@ -552,6 +563,7 @@ class class_scatter_accumulator {
     return n;
   }
 
+  template <class = void>
   static class_scatter_accumulator from_sums(const class_moments& m, class_scatter_options o,
                                              const char* fn) {
     require(m.sums.rows() >= 1 && m.sums.cols() >= 1, fn, "sums must be C x D with C, D >= 1 (rows=",

@@ -64,12 +64,14 @@ struct trace_result {
 
 namespace detail {
 
-inline void require_two_classes(const class_scatter& s, const char* fn) {
+template <class = void>
+void require_two_classes(const class_scatter& s, const char* fn) {
   require(s.num_classes() >= 2, fn, "needs at least 2 non-empty classes (classes=", s.num_classes(), ")");
 }
 
 /// A with M = Z^T A (C x C).
-inline Eigen::MatrixXd between_coefficients(const class_scatter& s, between_weighting w) {
+template <class = void>
+Eigen::MatrixXd between_coefficients(const class_scatter& s, between_weighting w) {
   const index_t c = s.num_classes();
   if (w == between_weighting::count) return s.fractions().cwiseSqrt().asDiagonal();
   const double cd = static_cast<double>(c);
@@ -79,7 +81,8 @@ inline Eigen::MatrixXd between_coefficients(const class_scatter& s, between_weig
 }
 
 /// Rows mu_c - centre, centre = mu (count) or mu_bar (class_balanced): the class means used by NC2/NC3.
-inline row_matrix<double> centred_class_means(const class_scatter& s, between_weighting w) {
+template <class = void>
+row_matrix<double> centred_class_means(const class_scatter& s, between_weighting w) {
   if (w == between_weighting::count) return s.centred_means;
   const Eigen::RowVectorXd mean_row = s.centred_means.colwise().mean();
   return s.centred_means.rowwise() - mean_row;
@@ -88,14 +91,16 @@ inline row_matrix<double> centred_class_means(const class_scatter& s, between_we
 }  // namespace detail
 
 /// G = M^T M (C x C), whose nonzero eigenvalues are those of Sigma_B. O(C^2 D).
-inline Eigen::MatrixXd between_gram(const class_scatter& s, between_weighting w = between_weighting::count) {
+template <class = void>
+Eigen::MatrixXd between_gram(const class_scatter& s, between_weighting w = between_weighting::count) {
   const Eigen::MatrixXd a = detail::between_coefficients(s, w);
   const Eigen::MatrixXd zz = s.centred_means * s.centred_means.transpose();
   return a.transpose() * zz * a;
 }
 
 /// Sigma_B (D x D) explicitly, O(D^2 C); for checks and small D only.
-inline Eigen::MatrixXd between_scatter(const class_scatter& s, between_weighting w = between_weighting::count) {
+template <class = void>
+Eigen::MatrixXd between_scatter(const class_scatter& s, between_weighting w = between_weighting::count) {
   const Eigen::MatrixXd m = s.centred_means.transpose() * detail::between_coefficients(s, w);  // D x C
   return m * m.transpose();
 }
@@ -108,7 +113,8 @@ inline Eigen::MatrixXd between_scatter(const class_scatter& s, between_weighting
 /// Sigma_B is zero (all class means coincide) or keep_c_minus_1 meets an eigenvalue at rounding level.
 /// Units: squared feature units cancel; dimensionless. Bias: plug-in (population moments); with few
 /// samples per class the noise in the class means inflates tr(Sigma_B) by ~tr(Sigma_W)/n_c per class.
-inline trace_result within_between_trace(const class_scatter& s, const collapse_options& options = {}) {
+template <class = void>
+trace_result within_between_trace(const class_scatter& s, const collapse_options& options = {}) {
   const char* fn = "within_between_trace";
   detail::require_two_classes(s, fn);
   require(options.rtol > 0.0 && options.rtol < 1.0, fn, "rtol must be in (0, 1) (rtol=", options.rtol, ")");
@@ -159,7 +165,8 @@ inline trace_result within_between_trace(const class_scatter& s, const collapse_
 }
 
 /// tr(Sigma_B) (= tr(G)).
-inline double between_trace(const class_scatter& s, between_weighting w = between_weighting::count) {
+template <class = void>
+double between_trace(const class_scatter& s, between_weighting w = between_weighting::count) {
   return between_gram(s, w).trace();
 }
 
@@ -175,7 +182,8 @@ struct cdnv_result {
 };
 
 /// Errors: invalid_argument if C < 2 or the scatter carries no per-class variances. Cost O(C^2 D).
-inline cdnv_result class_distance_normalized_variance(const class_scatter& s) {
+template <class = void>
+cdnv_result class_distance_normalized_variance(const class_scatter& s) {
   const char* fn = "class_distance_normalized_variance";
   detail::require_two_classes(s, fn);
   require(s.class_traces.has_value(), fn, "the scatter has no per-class variances (built from a pooled "
@@ -220,7 +228,8 @@ struct nc2_result {
   std::vector<std::string> diagnostics;
 };
 
-inline nc2_result nc2_simplex(const class_scatter& s, between_weighting w = between_weighting::count) {
+template <class = void>
+nc2_result nc2_simplex(const class_scatter& s, between_weighting w = between_weighting::count) {
   const char* fn = "nc2_simplex";
   detail::require_two_classes(s, fn);
   const row_matrix<double> m = detail::centred_class_means(s, w);
@@ -407,7 +416,8 @@ struct collapse_metrics {
 
 /// All scatter-only metrics of `s` (NC1 trace, traces, CDNV, NC2, norm CV). Errors as
 /// within_between_trace(). Cost O(C^3 + C^2 D).
-inline collapse_metrics neural_collapse(const class_scatter& s, const collapse_options& options = {}) {
+template <class = void>
+collapse_metrics neural_collapse(const class_scatter& s, const collapse_options& options = {}) {
   collapse_metrics m;
   m.n = s.n;
   m.dim = s.dim;

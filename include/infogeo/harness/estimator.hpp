@@ -30,13 +30,15 @@ struct estimator {
 /// entropy::gaussian_entropy (Cover & Thomas Thm 8.4.1 with S for Sigma). Exact in the limit for
 /// Gaussian data, a maximum-entropy upper bound otherwise; finite-N bias O(d^2 / N). O(N D^2).
 /// numerical_error when S is singular, invalid_argument when N <= D.
-inline double gaussian_plugin_entropy(const row_matrix<double>& x) { return entropy::gaussian_entropy(x).value; }
+template <class = void>
+double gaussian_plugin_entropy(const row_matrix<double>& x) { return entropy::gaussian_entropy(x).value; }
 
 /// Gaussian plug-in MI h(X) + h(Y) - h(X,Y) with the plug-in entropies above, i.e.
 /// 1/2 (log det S_x + log det S_y - log det S_xy) = -1/2 sum log(1 - r_i^2) over the sample
 /// canonical correlations r_i: exact in the limit for jointly Gaussian data; for other data it
 /// measures only linear dependence.
-inline double gaussian_plugin_mi(const row_matrix<double>& x, const row_matrix<double>& y) {
+template <class = void>
+double gaussian_plugin_mi(const row_matrix<double>& x, const row_matrix<double>& y) {
   require(x.rows() == y.rows(), "harness::gaussian_plugin_mi", "x and y must have the same number of rows (x=",
           x.rows(), ", y=", y.rows(), ")");
   row_matrix<double> xy(x.rows(), x.cols() + y.cols());

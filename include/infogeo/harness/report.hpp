@@ -108,7 +108,8 @@ inline std::string to_markdown(const std::vector<bench_row>& rows) {
 
 /// An SVG scatter of mean estimate (y) vs truth (x), one colour per estimator, +-1 std error
 /// bars, the diagonal y = x; circles for MI tasks, squares for entropy tasks.
-inline std::string to_svg(const std::vector<bench_row>& rows, const std::string& title = "infogeo bench") {
+template <class = void>
+std::string to_svg(const std::vector<bench_row>& rows, const std::string& title = "infogeo bench") {
   const double width = 720, height = 560, left = 70, right = 200, top = 40, bottom = 60;
   // Axis range from the truths (plus a margin), so that one wild estimate does not squash the
   // plot; estimates outside it are drawn clamped to the edge as hollow triangles.

@@ -75,7 +75,8 @@ inline std::uint64_t task_seed(std::uint64_t base, const std::string& task_name,
 }
 
 /// I(X;Y|L) = sum_l p(l) I(X;Y|L=l) with a plug-in p(l) and `mi` applied within each class.
-inline double conditional_mi(const estimator& e, const task_data& d) {
+template <class = void>
+double conditional_mi(const estimator& e, const task_data& d) {
   const char* fn = "harness::conditional_mi";
   require(static_cast<index_t>(d.labels.size()) == d.x.rows(), fn, "labels must match rows (labels=",
           d.labels.size(), ", rows=", d.x.rows(), ")");
@@ -105,8 +106,9 @@ inline std::string skip_reason(const estimator& e, const task& t) {
 /// Runs every estimator on every task: reps data sets per task (seed task_seed), the same data
 /// for every estimator; per cell the statistics over reps. Exceptions never escape: they become
 /// failed / refused rows (an estimator stops being run on a task after its first error).
-inline std::vector<bench_row> run_bench(const std::vector<task>& tasks, const std::vector<estimator>& estimators,
-                                        const bench_options& options) {
+template <class = void>
+std::vector<bench_row> run_bench(const std::vector<task>& tasks, const std::vector<estimator>& estimators,
+                                 const bench_options& options) {
   const char* fn = "harness::run_bench";
   require(options.n >= 2, fn, "n must be >= 2 (n=", options.n, ")");
   require(options.reps >= 1, fn, "reps must be >= 1 (reps=", options.reps, ")");

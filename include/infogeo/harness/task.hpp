@@ -117,7 +117,8 @@ inline double or_default(double v, double d) { return std::isnan(v) ? d : v; }
 
 /// Builds a task of `family` (see task_families()); throws invalid_argument for an unknown family
 /// or out-of-range parameters (checked here, not at generation time).
-inline task make_task(const std::string& family, const task_params& p = {}) {
+template <class = void>
+task make_task(const std::string& family, const task_params& p = {}) {
   using detail::fmt_number;
   using detail::or_default;
   namespace syn = infogeo::synthetic;

@@ -103,8 +103,9 @@ binned_sample discretise(const sample_view<T>& v, const binning_options& o, cons
 
 /// Plug-in entropy (nats) of the rows of an N x d code matrix: rows are grouped exactly by
 /// sorting (no hash collisions), H = log N - (1/N) sum_c n_c log n_c. Returns {H, occupied}.
-inline std::pair<double, index_t> tuple_entropy(const std::vector<std::int64_t>& codes, index_t n,
-                                                index_t d) {
+template <class = void>
+std::pair<double, index_t> tuple_entropy(const std::vector<std::int64_t>& codes, index_t n,
+                                         index_t d) {
   std::vector<index_t> order(static_cast<std::size_t>(n));
   std::iota(order.begin(), order.end(), index_t{0});
   auto row = [&](index_t i) { return codes.begin() + i * d; };

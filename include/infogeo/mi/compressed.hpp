@@ -72,6 +72,7 @@ class pca_projector {
   /// D x n' orthonormal basis (columns = principal directions).
   const Eigen::MatrixXd& basis() const { return basis_; }
   /// Fraction of the total variance kept (1 when nothing varies).
+  template <class = void>
   double retained_variance_ratio() const {
     const double total = variances_.sum();
     return total > 0.0 ? variances_.head(components()).sum() / total : 1.0;
@@ -93,8 +94,9 @@ class pca_projector {
 /// pca_projector::explained_variances()). Eigenvalues of the noisy Cov(X + Z) are lambda + sigma^2,
 /// so passing those gives a larger, still valid bound. Errors: sigma <= 0, components outside
 /// [1, n], a negative eigenvalue.
-inline double compression_loss_bound(const Eigen::VectorXd& variances_descending, index_t components,
-                                     double sigma) {
+template <class = void>
+double compression_loss_bound(const Eigen::VectorXd& variances_descending, index_t components,
+                              double sigma) {
   const char* fn = "mi::compression_loss_bound";
   check_positive(sigma, fn, "sigma");
   const index_t n = variances_descending.size();

@@ -63,8 +63,9 @@ struct contrastive_terms {
 /// -loss is a lower bound on I(X;Z) in expectation (van den Oord et al. 2018; Poole et al. 2019),
 /// capped at log C. Throws invalid_argument if positive has a wrong size or an index outside
 /// [0, C). Cost O(R C).
-inline contrastive_terms contrastive_objective(const row_matrix<double>& log_q,
-                                               const std::vector<index_t>& positive) {
+template <class = void>
+contrastive_terms contrastive_objective(const row_matrix<double>& log_q,
+                                        const std::vector<index_t>& positive) {
   const char* fn = "contrastive_objective";
   const index_t R = log_q.rows();
   const index_t C = log_q.cols();
@@ -140,17 +141,21 @@ class doe_conditional {
   index_t x_dim() const { return net_.input_dim(); }
   index_t z_dim() const { return z_dim_; }
   index_t components() const { return components_; }
+  template <class = void>
   mlp& network() { return net_; }
   const mlp& network() const { return net_; }
+  template <class = void>
   Eigen::VectorXd& parameters() { return net_.parameters(); }
   const Eigen::VectorXd& parameters() const { return net_.parameters(); }
 
   /// theta(x) for every row of x (rows x P).
+  template <class = void>
   row_matrix<double> density_parameters(const row_matrix<double>& x) const {
     return net_.forward(x);
   }
 
   /// log q(z_r | x_r) for every row (x and z with the same number of rows), nats.
+  template <class = void>
   Eigen::VectorXd log_density(const row_matrix<double>& x, const row_matrix<double>& z) const {
     const char* fn = "doe_conditional::log_density";
     check_same_rows(x.rows(), z.rows(), fn, "x", "z");
@@ -162,6 +167,7 @@ class doe_conditional {
 
   /// Mean over the rows of z of -log q(z_r | inputs[input_of_row[r]]) (a cross-entropy), and its
   /// gradient with respect to parameters(). The network runs once per distinct input.
+  template <class = void>
   double mean_nll_and_gradient(const row_matrix<double>& inputs,
                                const std::vector<index_t>& input_of_row,
                                const row_matrix<double>& z, Eigen::VectorXd& grad) const {
@@ -184,6 +190,7 @@ class doe_conditional {
 
   /// The R x C matrix log q(z_r | inputs_c) for all views r and all inputs c (the scores of the
   /// contrastive objective). Cost O(R C P).
+  template <class = void>
   row_matrix<double> log_density_matrix(const row_matrix<double>& inputs,
                                         const row_matrix<double>& z) const {
     check_z(z, "doe_conditional::log_density_matrix");
@@ -194,6 +201,7 @@ class doe_conditional {
   /// Contrastive loss of eq. 9 (see contrastive_objective) over a minibatch of C distinct
   /// `inputs` and R views z with positive[r] the column of view r's input, and its gradient
   /// with respect to parameters(). Cost O(R C P) plus the network passes.
+  template <class = void>
   double contrastive_loss_and_gradient(const row_matrix<double>& inputs,
                                        const std::vector<index_t>& positive,
                                        const row_matrix<double>& z,
@@ -218,11 +226,13 @@ class doe_conditional {
   }
 
   /// One sample z ~ q(.|x_r) per row of x.
+  template <class = void>
   row_matrix<double> sample(const row_matrix<double>& x, random_engine& rng) const {
     return doe_sample(family_, z_dim_, components_, net_.forward(x), rng);
   }
 
  private:
+  template <class = void>
   row_matrix<double> scores(const row_matrix<double>& theta, const row_matrix<double>& z) const {
     row_matrix<double> log_q(z.rows(), theta.rows());
     Eigen::VectorXd nll;
@@ -232,15 +242,18 @@ class doe_conditional {
     }
     return log_q;
   }
+  template <class = void>
   static row_matrix<double> gather(const row_matrix<double>& m, const std::vector<index_t>& idx) {
     row_matrix<double> out(static_cast<index_t>(idx.size()), m.cols());
     for (std::size_t r = 0; r < idx.size(); ++r) out.row(static_cast<index_t>(r)) = m.row(idx[r]);
     return out;
   }
+  template <class = void>
   void check_z(const row_matrix<double>& z, const char* fn) const {
     require(z.cols() == z_dim_, fn, "z must have z_dim columns (z cols=", z.cols(),
             ", z_dim=", z_dim_, ")");
   }
+  template <class = void>
   static void check_rows(const row_matrix<double>& inputs, const std::vector<index_t>& index,
                          const row_matrix<double>& z, const char* fn) {
     require(static_cast<index_t>(index.size()) == z.rows(), fn,
@@ -369,9 +382,10 @@ inline void check_doe_options(const doe_options& o, const char* fn) {
 }
 
 // Column means and scales over the given rows; constant columns get scale 1 (x) or throw (z).
-inline void column_stats(const row_matrix<double>& m, const std::vector<index_t>& rows,
-                         Eigen::VectorXd& mean, Eigen::VectorXd& scale, bool throw_on_constant,
-                         const char* fn, const char* arg) {
+template <class = void>
+void column_stats(const row_matrix<double>& m, const std::vector<index_t>& rows,
+                  Eigen::VectorXd& mean, Eigen::VectorXd& scale, bool throw_on_constant,
+                  const char* fn, const char* arg) {
   mean = Eigen::VectorXd::Zero(m.cols());
   for (const index_t r : rows) mean += m.row(r).transpose();
   mean /= static_cast<double>(rows.size());
@@ -492,8 +506,9 @@ struct doe_eval {
   std::vector<index_t> input_of;  // input of each evaluated row
 };
 
-inline doe_eval evaluate(const doe_data& d, const std::vector<index_t>& input_ids,
-                         const doe_marginal* marginal, const doe_conditional* conditional) {
+template <class = void>
+doe_eval evaluate(const doe_data& d, const std::vector<index_t>& input_ids,
+                  const doe_marginal* marginal, const doe_conditional* conditional) {
   doe_eval out;
   index_t total = 0;
   for (const index_t g : input_ids) total += static_cast<index_t>(d.g.rows_of[uz(g)].size());
@@ -520,7 +535,8 @@ inline doe_eval evaluate(const doe_data& d, const std::vector<index_t>& input_id
 }
 
 // Mixture marginal: start the components on random training rows.
-inline void initialize_marginal(const doe_data& d, doe_marginal& marginal, random_engine rng) {
+template <class = void>
+void initialize_marginal(const doe_data& d, doe_marginal& marginal, random_engine rng) {
   if (marginal.family() != doe_family::mixture) return;
   std::vector<index_t> rows;
   for (const index_t g : d.train_inputs)
@@ -531,9 +547,10 @@ inline void initialize_marginal(const doe_data& d, doe_marginal& marginal, rando
 }
 
 // Held-out contrastive bound (eq. 9 with the fitted q(z|x)), batches of whole held-out inputs.
-inline void contrastive_bound(const doe_data& d, const doe_options& o,
-                              const doe_conditional& conditional, double& bound,
-                              double& mean_inputs) {
+template <class = void>
+void contrastive_bound(const doe_data& d, const doe_options& o,
+                       const doe_conditional& conditional, double& bound,
+                       double& mean_inputs) {
   double sum = 0.0, sum_c = 0.0;
   index_t rows = 0, batches = 0;
   for (const auto& [first, last] : batch_ranges(d.g, d.heldout_inputs, o.batch)) {
@@ -553,9 +570,10 @@ inline void contrastive_bound(const doe_data& d, const doe_options& o,
 // q(z|x); both step on the same minibatches of whole inputs. Early stopping: q(z) on its held-out
 // cross-entropy, q(z|x) on the objective it is trained with (held-out cross-entropy, or minus the
 // held-out eq.-9 objective).
-inline trainer_result train_doe(const doe_data& d, const doe_options& o, doe_marginal& marginal,
-                                doe_conditional* conditional, std::vector<doe_epoch>& trace,
-                                const char* fn) {
+template <class = void>
+trainer_result train_doe(const doe_data& d, const doe_options& o, doe_marginal& marginal,
+                         doe_conditional* conditional, std::vector<doe_epoch>& trace,
+                         const char* fn) {
   doe_batch b;
   std::vector<trainer_model> models;
   models.push_back({&marginal.parameters(),

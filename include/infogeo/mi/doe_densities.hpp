@@ -63,8 +63,9 @@ Eigen::ArrayXXd softplus_array(const Eigen::ArrayBase<Derived>& x) {
   return x.unaryExpr([](double v) { return infogeo::softplus(v); });
 }
 
-inline void check_theta_shape(const row_matrix<double>& theta, const row_matrix<double>& z,
-                              index_t P, const char* function) {
+template <class = void>
+void check_theta_shape(const row_matrix<double>& theta, const row_matrix<double>& z,
+                       index_t P, const char* function) {
   require(theta.cols() == P, function, "theta must have P columns (theta cols=", theta.cols(),
           ", P=", P, ")");
   require(theta.rows() == z.rows(), function,
@@ -84,10 +85,11 @@ inline void check_theta_shape(const row_matrix<double>& theta, const row_matrix<
 /// receives d nll(r) / d z_r (rows x D), i.e. minus the score. Cost O(rows * P).
 /// Throws invalid_argument on mismatched shapes; non-finite parameters propagate (the trainer
 /// checks its losses and throws numerical_error).
-inline void doe_negative_log_density(doe_family family, index_t components,
-                                     const row_matrix<double>& theta, const row_matrix<double>& z,
-                                     Eigen::VectorXd& nll, row_matrix<double>* d_theta = nullptr,
-                                     row_matrix<double>* d_z = nullptr) {
+template <class = void>
+void doe_negative_log_density(doe_family family, index_t components,
+                              const row_matrix<double>& theta, const row_matrix<double>& z,
+                              Eigen::VectorXd& nll, row_matrix<double>* d_theta = nullptr,
+                              row_matrix<double>* d_z = nullptr) {
   const char* fn = "doe_negative_log_density";
   const index_t D = z.cols();
   const index_t P = doe_parameter_count(family, D, components);
@@ -169,8 +171,9 @@ inline void doe_negative_log_density(doe_family family, index_t components,
 /// Draws one sample from the density of each parameter row (rows x D), using only `rng`
 /// (portable, seeded). Gaussian: mu + s eps; logistic: mu + s log(u / (1 - u)); mixture: a
 /// component from softmax(logits), then its Gaussian. Cost O(rows * P).
-inline row_matrix<double> doe_sample(doe_family family, index_t dim, index_t components,
-                                     const row_matrix<double>& theta, random_engine& rng) {
+template <class = void>
+row_matrix<double> doe_sample(doe_family family, index_t dim, index_t components,
+                              const row_matrix<double>& theta, random_engine& rng) {
   const index_t D = dim;
   const index_t P = doe_parameter_count(family, D, components);
   require(theta.cols() == P, "doe_sample", "theta must have P columns (theta cols=",
@@ -237,10 +240,12 @@ class doe_marginal {
   index_t parameter_count() const { return theta_.size(); }
 
   /// The parameter row (layout at the top of this header).
+  template <class = void>
   Eigen::VectorXd& parameters() { return theta_; }
   const Eigen::VectorXd& parameters() const { return theta_; }
 
   /// log q(z_r) for every row of z (rows x dim), in nats.
+  template <class = void>
   Eigen::VectorXd log_density(const row_matrix<double>& z) const {
     check_z(z, "doe_marginal::log_density");
     Eigen::VectorXd nll;
@@ -250,6 +255,7 @@ class doe_marginal {
 
   /// Mean negative log-density over the rows of z (the cross-entropy estimate of H(Z) on these
   /// rows) and, in `grad`, its gradient with respect to parameters().
+  template <class = void>
   double mean_nll_and_gradient(const row_matrix<double>& z, Eigen::VectorXd& grad) const {
     check_z(z, "doe_marginal::mean_nll_and_gradient");
     Eigen::VectorXd nll;
@@ -262,6 +268,7 @@ class doe_marginal {
   /// Mixture only (no-op otherwise): places the component means on K distinct rows of z drawn
   /// with `rng` (repeated rows when K > rows) and sets every log-scale to log(0.5), so that the
   /// components start inside the data rather than where N(0, 1) draws put them.
+  template <class = void>
   void initialize_from_samples(const row_matrix<double>& z, random_engine& rng) {
     check_z(z, "doe_marginal::initialize_from_samples");
     if (family_ != doe_family::mixture || z.rows() == 0) return;
@@ -276,15 +283,18 @@ class doe_marginal {
   }
 
   /// n samples from q (rows x dim).
+  template <class = void>
   row_matrix<double> sample(index_t n, random_engine& rng) const {
     require(n >= 0, "doe_marginal::sample", "n must be >= 0 (n=", n, ")");
     return doe_sample(family_, dim_, components_, broadcast(n), rng);
   }
 
  private:
+  template <class = void>
   row_matrix<double> broadcast(index_t rows) const {
     return theta_.transpose().replicate(rows, 1);
   }
+  template <class = void>
   void check_z(const row_matrix<double>& z, const char* fn) const {
     require(z.cols() == dim_, fn, "z must have dim columns (z cols=", z.cols(), ", dim=", dim_,
             ")");

@@ -69,19 +69,23 @@ class mlp {
   index_t output_dim() const { return widths_.back(); }
   index_t layer_count() const { return static_cast<index_t>(widths_.size()) - 1; }
   index_t parameter_count() const { return params_.size(); }
+  template <class = void>
   mlp_activation activation() const { return activation_; }
 
   /// The flat parameter vector.
+  template <class = void>
   Eigen::VectorXd& parameters() { return params_; }
   const Eigen::VectorXd& parameters() const { return params_; }
 
   /// Output for every row of x (rows x input_dim -> rows x output_dim).
+  template <class = void>
   row_matrix<double> forward(const row_matrix<double>& x) const {
     mlp_cache cache;
     return forward(x, cache);
   }
 
   /// Forward pass that keeps the activations for backward().
+  template <class = void>
   row_matrix<double> forward(const row_matrix<double>& x, mlp_cache& cache) const {
     require(x.cols() == input_dim(), "mlp::forward", "x must have input_dim columns (x cols=",
             x.cols(), ", input_dim=", input_dim(), ")");
@@ -107,6 +111,7 @@ class mlp {
   /// Backpropagation: given d_out = dLoss/d(output) (rows x output_dim) for the forward pass in
   /// `cache`, writes dLoss/d(parameters) into `grad` (resized to parameter_count()) and, if
   /// d_input is not null, dLoss/d(input).
+  template <class = void>
   void backward(const mlp_cache& cache, const row_matrix<double>& d_out, Eigen::VectorXd& grad,
                 row_matrix<double>* d_input = nullptr) const {
     const std::size_t layers = widths_.size() - 1;
@@ -140,28 +145,34 @@ class mlp {
   }
 
   /// Weights of layer l (in_l x out_l), mutable view into parameters().
+  template <class = void>
   Eigen::Map<row_matrix<double>> weights(std::size_t l) {
     return Eigen::Map<row_matrix<double>>(params_.data() + offsets_[l], widths_[l],
                                           widths_[l + 1]);
   }
+  template <class = void>
   Eigen::Map<const row_matrix<double>> weights(std::size_t l) const {
     return Eigen::Map<const row_matrix<double>>(params_.data() + offsets_[l], widths_[l],
                                                 widths_[l + 1]);
   }
   /// Bias of layer l (out_l), view into parameters().
+  template <class = void>
   Eigen::Map<Eigen::VectorXd> bias(std::size_t l) {
     return Eigen::Map<Eigen::VectorXd>(params_.data() + offsets_[l] + widths_[l] * widths_[l + 1],
                                        widths_[l + 1]);
   }
+  template <class = void>
   Eigen::Map<const Eigen::VectorXd> bias(std::size_t l) const {
     return Eigen::Map<const Eigen::VectorXd>(
         params_.data() + offsets_[l] + widths_[l] * widths_[l + 1], widths_[l + 1]);
   }
 
  private:
+  template <class = void>
   Eigen::Map<row_matrix<double>> grad_weights(Eigen::VectorXd& grad, std::size_t l) const {
     return Eigen::Map<row_matrix<double>>(grad.data() + offsets_[l], widths_[l], widths_[l + 1]);
   }
+  template <class = void>
   Eigen::Map<Eigen::VectorXd> grad_bias(Eigen::VectorXd& grad, std::size_t l) const {
     return Eigen::Map<Eigen::VectorXd>(grad.data() + offsets_[l] + widths_[l] * widths_[l + 1],
                                        widths_[l + 1]);

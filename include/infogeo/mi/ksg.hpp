@@ -32,7 +32,8 @@ struct ksg_options {
 namespace detail {
 
 /// [a | b | c...] side by side (same rows).
-inline row_matrix<double> hstack(const std::vector<const row_matrix<double>*>& parts) {
+template <class = void>
+row_matrix<double> hstack(const std::vector<const row_matrix<double>*>& parts) {
   index_t cols = 0;
   for (const auto* p : parts) cols += p->cols();
   row_matrix<double> out(parts.front()->rows(), cols);
@@ -45,8 +46,9 @@ inline row_matrix<double> hstack(const std::vector<const row_matrix<double>*>& p
 }
 
 /// Max-norm distance between rows i and j restricted to columns [c0, c0 + nc).
-inline double block_max_distance(const row_matrix<double>& m, index_t i, index_t j, index_t c0,
-                                 index_t nc) {
+template <class = void>
+double block_max_distance(const row_matrix<double>& m, index_t i, index_t j, index_t c0,
+                          index_t nc) {
   return neighbors::detail::max_abs_diff(m.row(i).data() + c0, m.row(j).data() + c0, nc);
 }
 

@@ -31,7 +31,8 @@ namespace infogeo::mi {
 
 /// Scales `grad` so that its L2 norm is at most max_norm (no-op when max_norm <= 0 or the norm
 /// is already below it). Returns the norm before clipping.
-inline double clip_gradient_norm(Eigen::VectorXd& grad, double max_norm) {
+template <class = void>
+double clip_gradient_norm(Eigen::VectorXd& grad, double max_norm) {
   const double norm = grad.norm();
   if (max_norm > 0.0 && norm > max_norm) grad *= max_norm / norm;
   return norm;
@@ -60,6 +61,7 @@ class adam {
   }
 
   /// One update of `params` with gradient `grad` (same size as at construction).
+  template <class = void>
   void step(Eigen::VectorXd& params, const Eigen::VectorXd& grad) {
     require(params.size() == m_.size() && grad.size() == m_.size(), "adam::step",
             "params and grad must have the optimiser's size (size=", m_.size(),
@@ -152,6 +154,7 @@ struct stopper {
   double last_change = std::numeric_limits<double>::infinity();
   double previous = std::numeric_limits<double>::infinity();
 
+  template <class = void>
   void update(double objective, const Eigen::VectorXd& params, index_t epoch, index_t patience,
               double min_delta) {
     last_change = std::abs(previous - objective);
@@ -238,8 +241,9 @@ inline input_groups make_input_groups(const std::vector<index_t>* groups, index_
 /// Seeded split of inputs 0..m-1 into training and held-out inputs (both sorted), about
 /// holdout_fraction * m held out, at least one of each; the views of an input are never split.
 /// Uses stream 3 of random_engine(seed).
-inline void split_inputs(index_t m, double holdout_fraction, std::uint64_t seed,
-                         std::vector<index_t>& train, std::vector<index_t>& heldout) {
+template <class = void>
+void split_inputs(index_t m, double holdout_fraction, std::uint64_t seed,
+                  std::vector<index_t>& train, std::vector<index_t>& heldout) {
   random_engine split_rng = random_engine(seed).split(3);
   const std::vector<std::int64_t> perm = split_rng.permutation(static_cast<std::int64_t>(m));
   index_t n_held = static_cast<index_t>(std::llround(holdout_fraction * static_cast<double>(m)));
@@ -271,7 +275,8 @@ inline std::vector<std::pair<std::size_t, std::size_t>> batch_ranges(
 /// Standard error of the mean of per-row values grouped by unit (views of one input are
 /// dependent, so the unit is the input): sd of the unit means / sqrt(units). Infinity with
 /// fewer than 2 units.
-inline double grouped_std_error(const Eigen::VectorXd& values, const std::vector<index_t>& unit_of) {
+template <class = void>
+double grouped_std_error(const Eigen::VectorXd& values, const std::vector<index_t>& unit_of) {
   std::vector<std::pair<index_t, double>> pairs;
   pairs.reserve(unit_of.size());
   for (std::size_t r = 0; r < unit_of.size(); ++r)

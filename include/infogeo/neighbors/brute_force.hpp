@@ -30,10 +30,11 @@ inline constexpr index_t brute_ref_block = 2048;
 /// Euclidean k-NN of queries [q_begin, q_end) of `queries` into `refs` by GEMM + exact
 /// re-ranking. `self` means queries == refs and query i excludes reference i. Writes
 /// canonical squared distances and indices, k per query, in (distance, index) order.
-inline void brute_l2_block(const row_matrix<double>& refs, const Eigen::VectorXd& ref_norms,
-                           double max_ref_norm, const row_matrix<double>& queries, bool self,
-                           index_t q_begin, index_t q_end, index_t k, double* dist2,
-                           index_t* idx) {
+template <class = void>
+void brute_l2_block(const row_matrix<double>& refs, const Eigen::VectorXd& ref_norms,
+                    double max_ref_norm, const row_matrix<double>& queries, bool self,
+                    index_t q_begin, index_t q_end, index_t k, double* dist2,
+                    index_t* idx) {
   const index_t d = refs.cols();
   const index_t nr = refs.rows();
   const index_t nq = q_end - q_begin;
@@ -85,9 +86,10 @@ inline void brute_l2_block(const row_matrix<double>& refs, const Eigen::VectorXd
 }
 
 /// Max-norm k-NN of queries [q_begin, q_end) by a direct scan with early exit per pair.
-inline void brute_max_block(const row_matrix<double>& refs, const row_matrix<double>& queries,
-                            bool self, index_t q_begin, index_t q_end, index_t k, double* dist,
-                            index_t* idx) {
+template <class = void>
+void brute_max_block(const row_matrix<double>& refs, const row_matrix<double>& queries,
+                     bool self, index_t q_begin, index_t q_end, index_t k, double* dist,
+                     index_t* idx) {
   const index_t d = refs.cols();
   const index_t nr = refs.rows();
   for (index_t qi = q_begin; qi < q_end; ++qi) {
@@ -109,8 +111,9 @@ inline void brute_max_block(const row_matrix<double>& refs, const row_matrix<dou
 
 /// Brute-force strict / non-strict range count: number of refs p with dist(query, p) < r
 /// (strict) or <= r, in plain distance units for either norm. O(N_r D).
-inline index_t brute_count_within(const row_matrix<double>& refs, const double* query,
-                                  double radius, bool strict, norm_kind norm) {
+template <class = void>
+index_t brute_count_within(const row_matrix<double>& refs, const double* query,
+                           double radius, bool strict, norm_kind norm) {
   index_t count = 0;
   const index_t d = refs.cols();
   for (index_t j = 0; j < refs.rows(); ++j) {

@@ -164,6 +164,7 @@ class chebyshev_grid_2d {
   /// k nearest OTHER points of every point: row i of the n x k outputs (dist, idx) holds point
   /// i's neighbours in (distance, index) order. Parallel over grid rows; thread-independent.
   /// Errors: k < 1, k >= n.
+  template <class = void>
   void knn_self(index_t k, double* dist, index_t* idx) const {
     constexpr const char* fn = "neighbors::chebyshev_grid_2d::knn_self";
     require(k >= 1, fn, "k must be >= 1 (k=", k, ")");
@@ -193,6 +194,7 @@ class chebyshev_grid_2d {
  private:
   static constexpr index_t lanes = 4;  ///< distance chunk; xs_, ys_ carry this much padding
 
+  template <class = void>
   static index_t checked_rows(const row_matrix<double>& points) {
     constexpr const char* fn = "neighbors::chebyshev_grid_2d";
     require(points.cols() == 2, fn, "points must have 2 columns (dims=", points.cols(), ")");

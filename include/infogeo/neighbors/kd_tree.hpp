@@ -549,6 +549,7 @@ class nanoflann_l2_index {
 
   /// The k nearest points to `query` other than index `skip` (-1: none), sorted by (squared
   /// distance, index); writes squared distances.
+  template <class = void>
   void knn_squared(const double* query, index_t k, index_t skip, double* dist2,
                    index_t* idx) const {
     detail::nanoflann_result_set result(k, skip, dist2, idx);
@@ -654,6 +655,7 @@ class kd_tree {
   /// squared) in either norm; L2 points are compared as sqrt(canonical squared distance).
   /// A box (node or micro-block) inside the query region adds its size without a scan; a box
   /// that misses it is skipped; so the cost is O(boxes crossing the boundary).
+  template <class = void>
   index_t count_within(const double* query, double radius, bool strict, norm_kind norm) const {
     require(!std::isnan(radius), "kd_tree::count_within", "radius must not be NaN (radius=", radius, ")");
     if (n_ == 0 || radius < 0.0 || (strict && radius == 0.0 && norm == norm_kind::euclidean))
@@ -670,6 +672,7 @@ class kd_tree {
   /// included. Equal to count_within() per point. The batch shares one traversal (a node
   /// outside every query's region, or inside all of them, is settled once for all), and each
   /// bucket is processed for all its queries in turn while its boxes and points are in cache.
+  template <class = void>
   void count_within_batch(index_t p0, index_t p1, const double* radii, bool strict,
                           index_t* counts) const {
     require(p0 >= 0 && p1 <= n_ && p1 - p0 >= 0 && p1 - p0 <= batch_size,
@@ -1163,6 +1166,7 @@ class kd_tree {
 
   // Bounding box of rows [begin, end) of `work` into l[0, d), h[0, d); returns the widest
   // coordinate.
+  template <class = void>
   index_t bounding_box(const row_matrix<double>& work, index_t begin, index_t end, double* l,
                        double* h) const {
     for (index_t j = 0; j < d_; ++j) {
@@ -1190,6 +1194,7 @@ class kd_tree {
   // Reorders rows [begin, end) of `work` (and perm_) so that the first `left` of them hold the
   // smallest values of coordinate `axis`. Keys (value, original index) have no ties, so the
   // result is unique.
+  template <class = void>
   void partition_rows(row_matrix<double>& work, index_t begin, index_t end, index_t axis,
                       index_t left) {
     const index_t m = end - begin;
@@ -1217,6 +1222,7 @@ class kd_tree {
   // multiples of group_points from the bucket's start) and those into micro-blocks (split at
   // multiples of block), the same median rule as the nodes; stores each block's points
   // (coordinate-major) and box.
+  template <class = void>
   void build_blocks(row_matrix<double>& work, index_t begin, index_t end) {
     const index_t m = end - begin;
     std::vector<double> l(static_cast<std::size_t>(d_));
@@ -1265,6 +1271,7 @@ class kd_tree {
   // id + 1, right child id + 1 + size of the left subtree). `work` holds the points of
   // [begin, end) in tree order (row-major), so every pass is sequential. The top levels run as
   // OpenMP tasks on disjoint ranges and node slots.
+  template <class = void>
   void build(row_matrix<double>& work, index_t begin, index_t end, index_t id, int depth) {
     const index_t m = end - begin;
     nodes_[static_cast<std::size_t>(id)] = node{begin, end, -1};

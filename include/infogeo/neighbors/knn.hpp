@@ -39,7 +39,8 @@ enum class backend {
   brute_force  ///< Eigen GEMM + exact re-ranking (L2) / direct scan (max norm)
 };
 
-inline const char* to_string(backend b) {
+template <class = void>
+const char* to_string(backend b) {
   switch (b) {
     case backend::kd_tree: return "kd_tree";
     case backend::brute_force: return "brute_force";
@@ -63,7 +64,8 @@ inline constexpr index_t max_brute_force_min_d = 80;   ///< max norm: scan beats
 inline constexpr index_t grid_2d_min_n = 1024;
 
 /// The backend `automatic` resolves to for n points in d dimensions.
-inline backend choose_backend(index_t n, index_t d, norm_kind norm) {
+template <class = void>
+backend choose_backend(index_t n, index_t d, norm_kind norm) {
   if (n <= brute_force_max_n) return backend::brute_force;
   const index_t min_d = norm == norm_kind::euclidean ? l2_brute_force_min_d : max_brute_force_min_d;
   return d >= min_d ? backend::brute_force : backend::kd_tree;
@@ -91,7 +93,8 @@ struct knn_result {
 
 namespace detail {
 
-inline void check_knn_args(index_t n_refs, index_t d, index_t k, bool self, const char* function) {
+template <class = void>
+void check_knn_args(index_t n_refs, index_t d, index_t k, bool self, const char* function) {
   require(d >= 1, function, "points must have at least one column (dims=", d, ")");
   require(k >= 1, function, "k must be >= 1 (k=", k, ")");
   if (self)
@@ -116,9 +119,10 @@ inline void for_each_block(index_t n, index_t block, F&& f) {
 }
 
 /// Shared driver: refs/queries double row-major; self => queries is refs.
-inline knn_result run_knn(const row_matrix<double>& refs, const row_matrix<double>& queries,
-                          bool self, index_t k, norm_kind norm, backend requested,
-                          const char* function) {
+template <class = void>
+knn_result run_knn(const row_matrix<double>& refs, const row_matrix<double>& queries,
+                   bool self, index_t k, norm_kind norm, backend requested,
+                   const char* function) {
   check_knn_args(refs.rows(), refs.cols(), k, self, function);
   require(queries.cols() == refs.cols(), function,
           "queries and points must have the same number of columns (query dims=", queries.cols(),
@@ -195,16 +199,18 @@ inline knn_result run_knn(const row_matrix<double>& refs, const row_matrix<doubl
 /// Exact k nearest neighbours of every point among the other points (leave-one-out), in the
 /// L2 or max norm. points: n x d, double. Errors: d = 0, k < 1, k >= n.
 /// Cost: kd-tree ~O(n log n) at low d; brute force O(n^2 d).
-inline knn_result knn_self(const row_matrix<double>& points, index_t k,
-                           norm_kind norm = norm_kind::euclidean, backend b = backend::automatic) {
+template <class = void>
+knn_result knn_self(const row_matrix<double>& points, index_t k,
+                    norm_kind norm = norm_kind::euclidean, backend b = backend::automatic) {
   return detail::run_knn(points, points, true, k, norm, b, "neighbors::knn_self");
 }
 
 /// Exact k nearest reference points of every query (no exclusion). Errors: dims differ,
 /// d = 0, k < 1, k > number of references.
-inline knn_result knn_query(const row_matrix<double>& refs, const row_matrix<double>& queries,
-                            index_t k, norm_kind norm = norm_kind::euclidean,
-                            backend b = backend::automatic) {
+template <class = void>
+knn_result knn_query(const row_matrix<double>& refs, const row_matrix<double>& queries,
+                     index_t k, norm_kind norm = norm_kind::euclidean,
+                     backend b = backend::automatic) {
   return detail::run_knn(refs, queries, false, k, norm, b, "neighbors::knn_query");
 }
 
@@ -303,6 +309,7 @@ class range_counter {
 
   /// Number of points p with dist(q, p) < radius (strict) or <= radius; includes a point equal
   /// to the query. In one dimension both norms are |x - q|.
+  template <class = void>
   index_t count(const double* q, double radius, bool strict) const {
     constexpr const char* fn = "neighbors::range_counter::count";
     require(!std::isnan(radius), fn, "radius must not be NaN (radius=", radius, ")");
@@ -320,6 +327,7 @@ class range_counter {
 
   /// For every point i of the set: the number of OTHER points within radii[i] of it (strict or
   /// not). Parallel over points; independent of the thread count.
+  template <class = void>
   std::vector<index_t> count_others(const std::vector<double>& radii, bool strict) const {
     const index_t n = points_->rows();
     require(static_cast<index_t>(radii.size()) == n, "neighbors::range_counter::count_others",

@@ -42,7 +42,8 @@ struct preprocess_report {
 };
 
 /// Number of rows equal to an earlier row (exact comparison); O(N log N D).
-inline index_t count_duplicate_rows(const row_matrix<double>& m) {
+template <class = void>
+index_t count_duplicate_rows(const row_matrix<double>& m) {
   const index_t n = m.rows();
   const index_t d = m.cols();
   std::vector<index_t> order(static_cast<std::size_t>(n));
@@ -69,9 +70,10 @@ inline void check_preprocess_options(const preprocess_options& opt, const char* 
 /// Standardises (if asked) and jitters (if asked) `m` in place. `stream` selects an
 /// independent noise stream (X, Y, Z of one estimate use 0, 1, 2). Throws for a constant column
 /// when standardising.
-inline preprocess_report preprocess(row_matrix<double>& m, const preprocess_options& opt,
-                                    const char* function, const char* argument,
-                                    std::uint64_t stream = 0) {
+template <class = void>
+preprocess_report preprocess(row_matrix<double>& m, const preprocess_options& opt,
+                             const char* function, const char* argument,
+                             std::uint64_t stream = 0) {
   check_preprocess_options(opt, function);
   preprocess_report rep;
   rep.jitter = opt.jitter;
@@ -149,7 +151,8 @@ inline void record(estimate& e, const preprocess_options& opt, const preprocess_
 }
 
 /// Number of points whose nearest neighbour is at distance 0 (they coincide with another).
-inline index_t count_zero_nn(const knn_result& r) {
+template <class = void>
+index_t count_zero_nn(const knn_result& r) {
   index_t zeros = 0;
   for (index_t i = 0; i < r.n; ++i) zeros += r.distance(i, 0) == 0.0;
   return zeros;
@@ -157,8 +160,9 @@ inline index_t count_zero_nn(const knn_result& r) {
 
 /// Throws invalid_argument when some point has a neighbour at distance 0: duplicates make the
 /// log-distance -inf (entropy) or the neighbour radius 0 (KSG). Names how many points.
-inline void check_no_duplicates(const knn_result& r, const char* function, const char* argument,
-                                const preprocess_options& opt) {
+template <class = void>
+void check_no_duplicates(const knn_result& r, const char* function, const char* argument,
+                         const preprocess_options& opt) {
   const index_t zeros = count_zero_nn(r);
   if (zeros == 0) return;
   if (opt.jitter > 0.0)

@@ -45,7 +45,8 @@ inline double gmm_log_component(double x, double w, double mu, double s) {
 /// half the sample std, equal weights (deterministic). Each iteration never decreases the
 /// likelihood. O(N) per iteration. Throws invalid_argument for < 2 values, NaN/Inf, or a
 /// constant input (no mixture is identifiable).
-inline gmm1d fit_gmm2(const std::vector<double>& values, const gmm_options& options = {}) {
+template <class = void>
+gmm1d fit_gmm2(const std::vector<double>& values, const gmm_options& options = {}) {
   const char* fn = "stats::fit_gmm2";
   require(values.size() >= 2, fn, "needs at least 2 values (n=", values.size(), ")");
   require(options.max_iterations >= 1, fn, "max_iterations must be >= 1 (max_iterations=", options.max_iterations, ")");

@@ -18,7 +18,8 @@ namespace infogeo::synthetic {
 
 /// h(N(mu, Sigma)) = 1/2 log det(2 pi e Sigma) (Cover & Thomas Thm. 8.4.1). Sigma must be SPD
 /// (numerical_error otherwise). Cost O(d^3).
-inline double gaussian_entropy(const Eigen::MatrixXd& cov) {
+template <class = void>
+double gaussian_entropy(const Eigen::MatrixXd& cov) {
   require(cov.rows() == cov.cols() && cov.rows() >= 1, "synthetic::gaussian_entropy",
           "cov must be square and non-empty (rows=", cov.rows(), ", cols=", cov.cols(), ")");
   const double d = static_cast<double>(cov.rows());
@@ -26,7 +27,8 @@ inline double gaussian_entropy(const Eigen::MatrixXd& cov) {
 }
 
 /// n samples of N(0, cov) (x = L z, L the Cholesky factor); truth gaussian_entropy(cov).
-inline entropy_sample sample_gaussian(index_t n, const Eigen::MatrixXd& cov, std::uint64_t seed) {
+template <class = void>
+entropy_sample sample_gaussian(index_t n, const Eigen::MatrixXd& cov, std::uint64_t seed) {
   require(n >= 1, "synthetic::sample_gaussian", "n must be >= 1 (n=", n, ")");
   entropy_sample s;
   s.entropy = gaussian_entropy(cov);

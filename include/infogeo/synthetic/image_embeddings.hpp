@@ -27,7 +27,8 @@ inline index_t image_latent_dims(image_kind kind) { return kind == image_kind::g
 /// Renders `latent` (N x 2, entries in (0, 1)) as N size x size images of Gaussian bumps
 /// (row-major pixels): pixel (r, c) = exp(-((c + 0.5 - cx)^2 + (r + 0.5 - cy)^2) / (2 w^2)) with
 /// centre (cx, cy) = size * (0.2 + 0.6 u) and width w = size / 8. Injective in the centre.
-inline row_matrix<double> render_gaussian_bumps(const row_matrix<double>& latent, index_t size) {
+template <class = void>
+row_matrix<double> render_gaussian_bumps(const row_matrix<double>& latent, index_t size) {
   const char* fn = "synthetic::render_gaussian_bumps";
   require(latent.cols() == 2, fn, "latent must have 2 columns (cols=", latent.cols(), ")");
   require(size >= 4, fn, "size must be >= 4 (size=", size, ")");
@@ -53,7 +54,8 @@ inline row_matrix<double> render_gaussian_bumps(const row_matrix<double>& latent
 /// the pixel covered by [cx - a, cx + a] x [cy - b, cy + b], with cx, cy = size * (0.25 + 0.5 u),
 /// a, b = size * (0.05 + 0.2 u). Edges stay strictly inside the image, so the (continuous,
 /// piecewise-linear) coverage map is injective in the four parameters.
-inline row_matrix<double> render_rectangles(const row_matrix<double>& latent, index_t size) {
+template <class = void>
+row_matrix<double> render_rectangles(const row_matrix<double>& latent, index_t size) {
   const char* fn = "synthetic::render_rectangles";
   require(latent.cols() == 4, fn, "latent must have 4 columns (cols=", latent.cols(), ")");
   require(size >= 4, fn, "size must be >= 4 (size=", size, ")");

@@ -118,7 +118,8 @@ inline double transform_inverse(transform_kind kind, double u) {
 namespace detail {
 /// Rotates pairs (0,1), (2,3), ... of row i by angle sign * ||row||^2 (the norm is unchanged, so
 /// the inverse uses the same angle with the opposite sign).
-inline void spiral_rows(row_matrix<double>& m, double sign) {
+template <class = void>
+void spiral_rows(row_matrix<double>& m, double sign) {
   for (index_t i = 0; i < m.rows(); ++i) {
     const double angle = sign * m.row(i).squaredNorm();
     const double c = std::cos(angle);
@@ -134,7 +135,8 @@ inline void spiral_rows(row_matrix<double>& m, double sign) {
 }  // namespace detail
 
 /// Applies the transform to every row of `m` in place (elementwise, or the spiral per row).
-inline void apply_transform(row_matrix<double>& m, transform_kind kind) {
+template <class = void>
+void apply_transform(row_matrix<double>& m, transform_kind kind) {
   if (kind == transform_kind::identity) return;
   if (kind == transform_kind::spiral) return detail::spiral_rows(m, 1.0);
   for (index_t i = 0; i < m.rows(); ++i)
@@ -142,7 +144,8 @@ inline void apply_transform(row_matrix<double>& m, transform_kind kind) {
 }
 
 /// Undoes apply_transform in place (round trip exact up to rounding inside the stated domains).
-inline void invert_transform(row_matrix<double>& m, transform_kind kind) {
+template <class = void>
+void invert_transform(row_matrix<double>& m, transform_kind kind) {
   if (kind == transform_kind::identity) return;
   if (kind == transform_kind::spiral) return detail::spiral_rows(m, -1.0);
   for (index_t i = 0; i < m.rows(); ++i)

@@ -101,7 +101,8 @@ row_matrix<double> gather_rows(const sample_view<T>& features, const std::vector
 }
 
 /// A row-major view of a row-major Eigen matrix.
-inline sample_view<double> view_of(const row_matrix<double>& m) {
+template <class = void>
+sample_view<double> view_of(const row_matrix<double>& m) {
   return sample_view<double>(m.data(), m.rows(), m.cols());
 }
 
