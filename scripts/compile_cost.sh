@@ -16,7 +16,7 @@ rounds="${ROUNDS:-3}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-eigen_dir=$(pkg-config --cflags-only-I eigen3 2>/dev/null | sed 's/-I//' || true)
+eigen_dir=$(pkg-config --cflags-only-I eigen3 2>/dev/null | sed 's/-I//; s/[[:space:]]*$//' || true)
 eigen_dir="${eigen_dir:-/usr/include/eigen3}"
 flags=(-std=c++17 -O2 -fopenmp -I"$root/include" -I"$eigen_dir" -c -o /dev/null)
 
@@ -32,7 +32,10 @@ done
 declare -A best
 for ((r = 0; r < rounds; ++r)); do
   for tu in "${tus[@]}"; do
-    t=$( { /usr/bin/time -f '%U' "$cxx" "${flags[@]}" "$work/$tu.cpp" ; } 2>&1 | tail -1 )
+    if ! /usr/bin/time -o "$work/time" -f '%U' "$cxx" "${flags[@]}" "$work/$tu.cpp" 2> "$work/err"; then
+      echo "compile_cost.sh: $tu.cpp does not compile:" >&2; head -20 "$work/err" >&2; exit 1
+    fi
+    t=$(tail -1 "$work/time")
     if [[ -z "${best[$tu]:-}" ]] || awk -v a="$t" -v b="${best[$tu]}" 'BEGIN{exit !(a < b)}'; then best[$tu]=$t; fi
   done
 done

@@ -1,4 +1,6 @@
-// Umbrella header: everything in infogeo except the optional LibTorch adapters (infogeo/torch.hpp).
+// Umbrella header: everything in infogeo except the optional LibTorch adapters (infogeo/torch.hpp)
+// and the trainable estimators (DoE, variational bounds, V-information), which train networks and
+// are included through their own headers (see infogeo/mi.hpp and docs/performance_compile.md).
 #pragma once
 
 #include "infogeo/core.hpp"
