@@ -20,6 +20,7 @@
 #pragma once
 
 #include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
 
 #include <algorithm>
 #include <cmath>
@@ -254,7 +255,7 @@ inline device_knn_result knn_self_device(const at::Tensor& x, std::int64_t k, no
   detail::check_options(opt, fn);
   require(k >= 1, fn, "k must be >= 1 (k=", k, ")");
   require(k < x.size(0), fn, "k must be < n (k=", k, ", n=", x.size(0), ")");
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;  // c10: at::NoGradGuard is not declared by ATen.h in LibTorch 2.x
   const bool use_float = opt.float_pass && !detail::tf32_allowed();
   const detail::knn_data w = detail::prepare(x, norm, use_float);
   const std::int64_t n = w.n;
@@ -314,7 +315,7 @@ inline device_count_result count_within_device(const at::Tensor& x, const at::Te
   require(radius.device() == x.device(), fn, "radius must live on ", x.device().str(), " (",
           detail::describe(radius), ")");
   require(at::isFloatingType(radius.scalar_type()), fn, "radius must be floating point (", detail::describe(radius), ")");
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;  // c10: at::NoGradGuard is not declared by ATen.h in LibTorch 2.x
   const at::Tensor r = radius.to(at::kDouble);
   const at::Tensor bad = at::logical_not(at::isfinite(r) & (r >= 0)).nonzero();
   if (bad.numel() > 0) {

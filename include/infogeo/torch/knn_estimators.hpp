@@ -6,6 +6,7 @@
 #pragma once
 
 #include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -73,7 +74,7 @@ inline estimate kozachenko_leonenko_device(const at::Tensor& x, const entropy::k
   detail::check_no_preprocess(opt.preprocess, fn);
   const auto r = knn_self_device(x, opt.k, opt.norm, dopt);
   detail::check_no_zero_distance(r, fn, "x");
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;  // c10: at::NoGradGuard is not declared by ATen.h in LibTorch 2.x
   const double sum_log = r.distances.select(1, opt.k - 1).log().sum().item<double>();
   const auto n = static_cast<double>(x.size(0));
   const index_t d = x.size(1);
@@ -113,7 +114,7 @@ inline estimate ksg_device(const at::Tensor& x, const at::Tensor& y, const mi::k
   require(opt.variant == mi::ksg_variant::ksg1 || opt.variant == mi::ksg_variant::ksg2, fn,
           "variant must be 1 or 2 (variant=", static_cast<int>(opt.variant), ")");
   detail::check_no_preprocess(opt.preprocess, fn);
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;  // c10: at::NoGradGuard is not declared by ATen.h in LibTorch 2.x
   const at::Tensor xd = x.to(at::kDouble).contiguous();
   const at::Tensor yd = y.to(at::kDouble).contiguous();
   const std::int64_t n = xd.size(0);
