@@ -5,6 +5,7 @@
 #include "infogeo/vinfo/decoder.hpp"
 #include "infogeo/vinfo/linear_decoder.hpp"
 #include "infogeo/vinfo/minimality.hpp"
+#include "infogeo/vinfo/mlp_decoder.hpp"
 #include "infogeo/vinfo/result.hpp"
 #include "infogeo/vinfo/splits.hpp"
 #include "infogeo/vinfo/sufficiency.hpp"
