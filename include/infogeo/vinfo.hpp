@@ -3,6 +3,7 @@
 #pragma once
 
 #include "infogeo/vinfo/decoder.hpp"
+#include "infogeo/vinfo/layers.hpp"
 #include "infogeo/vinfo/linear_decoder.hpp"
 #include "infogeo/vinfo/minimality.hpp"
 #include "infogeo/vinfo/mlp_decoder.hpp"

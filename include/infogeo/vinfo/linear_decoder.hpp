@@ -36,6 +36,9 @@ struct linear_softmax_options {
   double relative_tolerance = 1e-12;   ///< or when (J_old - J) <= this * max(|J|, 1) (>= 0)
   std::int64_t max_iterations = 1000;  ///< L-BFGS iterations (>= 1)
   int memory = 10;                     ///< L-BFGS history pairs (>= 1)
+  /// Precondition L-BFGS with the feature second-moment matrix (see detail::linear_preconditioner).
+  /// false = identity initial Hessian, the textbook L-BFGS (kept as the benchmark's baseline).
+  bool precondition = true;
 };
 
 namespace detail {
@@ -233,7 +236,7 @@ class linear_softmax_family {
         warm_start->preconditioner_->dims == d && warm_start->preconditioner_->classes == c &&
         warm_start->preconditioner_->l2 == l2)
       out.preconditioner_ = warm_start->preconditioner_;
-    else
+    else if (options_.precondition)
       out.preconditioner_ = detail::build_linear_preconditioner(x, c, l2, key);
 
     Eigen::MatrixXd theta = Eigen::MatrixXd::Zero(d + 1, c);
@@ -273,8 +276,9 @@ class linear_softmax_family {
       }
       Eigen::MatrixXd r = precondition(q);
       if (m > 0) {
-        const Eigen::MatrixXd my = precondition(y_hist.back());
-        const double yhy = dot(y_hist.back(), my);
+        // gamma = s^T y / (y^T M^{-1} y), the preconditioned form of Nocedal & Wright eq. (7.20).
+        const double yhy = out.preconditioner_ ? dot(y_hist.back(), precondition(y_hist.back()))
+                                               : y_hist.back().squaredNorm();
         if (yhy > 0.0) r *= (1.0 / rho_hist.back()) / yhy;
       }
       for (std::size_t k = 0; k < m; ++k) {

@@ -23,7 +23,7 @@
 
 namespace infogeo::vinfo {
 
-/// Options of the MLP family. Defaults: two ReLU layers of 64, Adam lr 1e-3, batch 256, up to 200
+/// Options of the MLP family. Defaults: two ReLU layers of 64, Adam lr 1e-3, batch 64, up to 300
 /// epochs, early stopping with patience 10 epochs on a 10 % validation split (fit_purpose::
 /// generalize) or on the training cross-entropy (fit_purpose::in_sample).
 struct mlp_decoder_options {
@@ -31,8 +31,8 @@ struct mlp_decoder_options {
   mi::mlp_activation activation = mi::mlp_activation::relu;
   double learning_rate = 1e-3;                    ///< Adam step size (> 0)
   double weight_decay = 0.0;                      ///< AdamW decoupled decay (>= 0; 0 = plain Adam)
-  index_t batch_size = 256;                       ///< minibatch rows (>= 1; capped at N)
-  std::int64_t max_epochs = 200;                  ///< epoch cap (>= 1)
+  index_t batch_size = 64;                        ///< minibatch rows (>= 1; capped at N)
+  std::int64_t max_epochs = 300;                  ///< epoch cap (>= 1)
   std::int64_t patience = 10;                     ///< epochs without improvement before stopping (>= 1)
   double min_improvement = 1e-4;                  ///< improvement in nats that resets the patience (>= 0)
   double validation_fraction = 0.1;               ///< generalize only: share held out for stopping, in (0, 1)
