@@ -64,10 +64,12 @@ class mlp_softmax_decoder {
 
  private:
   friend class mlp_decoder_family;
+  template <class = void>
   void standardise(row_matrix<double>& x) const {
     x.rowwise() -= mean_.transpose();
     x.array().rowwise() *= inv_std_.transpose().array();
   }
+  template <class = void>
   static void log_softmax_rows(row_matrix<double>& z) {
     for (index_t i = 0; i < z.rows(); ++i) {
       const double m = z.row(i).maxCoeff();
