@@ -143,17 +143,31 @@ inline at::Tensor approx_block(const knn_data& w, int p, const at::Tensor& rows,
   return blk;
 }
 
+/// sqrt(sum_c diff_c^2) over the last dimension, accumulated in coordinate order with one rounding
+/// per multiply and per add, as the CPU loops do. A reduction kernel (sum) adds in a tree on CUDA and
+/// can differ in the last bit, which flips exact ties (a point at exactly the k-th distance) against
+/// the CPU estimators; separate elementwise kernels are never contracted into FMAs.
+inline at::Tensor sequential_l2(const at::Tensor& diff) {
+  const std::int64_t d = diff.size(-1);
+  at::Tensor acc = diff.select(-1, 0) * diff.select(-1, 0);
+  for (std::int64_t c = 1; c < d; ++c) {
+    const at::Tensor t = diff.select(-1, c);
+    acc = acc + t * t;
+  }
+  return acc.sqrt();
+}
+
 /// Exact distances (double, the CPU's arithmetic) from row q[i] to rows c[i, j]: B x m.
 inline at::Tensor exact_to(const knn_data& w, const at::Tensor& q, const at::Tensor& c) {
   const at::Tensor diff = w.exact.index_select(0, c.reshape({-1})).view({c.size(0), c.size(1), w.d}) -
                           w.exact.index_select(0, q).unsqueeze(1);
-  return w.norm == norm_kind::euclidean ? diff.pow(2).sum(2).sqrt() : diff.abs().amax(2);
+  return w.norm == norm_kind::euclidean ? sequential_l2(diff) : diff.abs().amax(2);
 }
 
 /// Exact distances of pairs (q[i], r[i]): M.
 inline at::Tensor exact_pairs(const knn_data& w, const at::Tensor& q, const at::Tensor& r) {
   const at::Tensor diff = w.exact.index_select(0, r) - w.exact.index_select(0, q);
-  return w.norm == norm_kind::euclidean ? diff.pow(2).sum(1).sqrt() : diff.abs().amax(1);
+  return w.norm == norm_kind::euclidean ? sequential_l2(diff) : diff.abs().amax(1);
 }
 
 inline std::int64_t ref_tile(const device_knn_options& opt, std::int64_t b, std::int64_t n) {
