@@ -15,7 +15,7 @@ namespace infogeo {
 
 /// An entropy / mutual-information / divergence estimate.
 /// Units: natural log (nats) everywhere; use bits() or to_bits() to convert.
-struct estimate {
+struct estimate : verdict {  // status, reasons, warn(), ok(), has_reason()
   double value = 0.0;                ///< the estimate, in nats
   std::optional<double> std_error;   ///< standard error in nats, only where one is known
   std::int64_t n = 0;                ///< number of samples used
@@ -25,21 +25,6 @@ struct estimate {
   std::map<std::string, std::string> settings;  ///< categorical choices actually used (norm, ...)
   std::map<std::string, double> details;        ///< named diagnostics (rank used, ties jittered, ...)
   std::vector<std::string> diagnostics;         ///< human-readable notes on anything unusual
-  verdict_status status = verdict_status::ok;   ///< ok / warning (see reasons); refused never returns
-  std::vector<verdict_reason> reasons;          ///< why the status is not ok (docs/verdicts.md)
-
-  /// Records a warning: the value is kept, status becomes warning (a refusal is thrown, never stored).
-  void warn(std::string code, std::string message, std::optional<double> measured = std::nullopt) {
-    if (status == verdict_status::ok) status = verdict_status::warning;
-    reasons.push_back({std::move(code), std::move(message), measured});
-  }
-  bool ok() const { return status == verdict_status::ok; }
-  /// True when a reason with this code was recorded.
-  bool has_reason(const std::string& code) const {
-    for (const auto& r : reasons)
-      if (r.code == code) return true;
-    return false;
-  }
 
   double bits() const { return to_bits(value); }
   std::optional<double> std_error_bits() const {

@@ -34,6 +34,25 @@ struct verdict_reason {
   std::optional<double> value;  ///< the measured quantity the check compared against its threshold
 };
 
+/// The verdict fields every result carries (infogeo::estimate, the V-information results, ...).
+struct verdict {
+  verdict_status status = verdict_status::ok;  ///< ok / warning (see reasons); refused never returns
+  std::vector<verdict_reason> reasons;         ///< why the status is not ok (docs/verdicts.md)
+
+  /// Records a warning: the value is kept, status becomes warning (a refusal is thrown, never stored).
+  void warn(std::string code, std::string message, std::optional<double> measured = std::nullopt) {
+    if (status == verdict_status::ok) status = verdict_status::warning;
+    reasons.push_back({std::move(code), std::move(message), measured});
+  }
+  bool ok() const { return status == verdict_status::ok; }
+  /// True when a reason with this code was recorded.
+  bool has_reason(const std::string& code) const {
+    for (const auto& r : reasons)
+      if (r.code == code) return true;
+    return false;
+  }
+};
+
 /// Thrown when an estimator refuses (verdict_status::refused). It is a numerical_error, so existing
 /// handlers still catch it; reasons() carries the machine-readable codes.
 class refused_error : public numerical_error {

@@ -17,23 +17,8 @@
 
 namespace infogeo::vinfo {
 
-/// Verdict fields shared by the V-information results (same semantics as infogeo::estimate).
-struct vinfo_verdict {
-  verdict_status status = verdict_status::ok;  ///< ok / warning (see reasons)
-  std::vector<verdict_reason> reasons;         ///< docs/verdicts.md lists the codes
-
-  /// Records a warning: the value is kept, status becomes warning.
-  void warn(std::string code, std::string message, std::optional<double> measured = std::nullopt) {
-    if (status == verdict_status::ok) status = verdict_status::warning;
-    reasons.push_back({std::move(code), std::move(message), measured});
-  }
-  bool ok() const { return status == verdict_status::ok; }
-  bool has_reason(const std::string& code) const {
-    for (const auto& r : reasons)
-      if (r.code == code) return true;
-    return false;
-  }
-};
+/// Verdict fields of the V-information results: the same struct as infogeo::estimate's.
+using vinfo_verdict = infogeo::verdict;
 
 /// Sufficiency I_V(h -> y) = H_V(y | empty) - H_V(y | h) (thesis Sec. 1.3; Xu et al. 2020, Def. 2).
 /// All values in nats.
