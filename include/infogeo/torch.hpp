@@ -4,6 +4,7 @@
 //   * class_scatter.hpp device_class_scatter: two-pass class-scatter statistics on the device;
 //   * ncc.hpp           ncc_on_device: nearest-class-centre predictions (NC4) on the device;
 //   * knn.hpp, knn_estimators.hpp  exact k-NN distances / range counts, KL and KSG on device tensors;
+//   * compression.hpp   autoencoder compression before MI estimation (Butakov et al. 2024);
 //   * distributed.hpp   reductions through a torch.distributed process group (gloo / NCCL);
 //   * conversions.hpp   host <-> device matrix copies used by the above.
 // The adapters need only ATen; this umbrella also includes <torch/torch.h> so that code written
@@ -13,6 +14,7 @@
 #include <torch/torch.h>
 
 #include "infogeo/torch/class_scatter.hpp"
+#include "infogeo/torch/compression.hpp"
 #include "infogeo/torch/distributed.hpp"
 #include "infogeo/torch/knn.hpp"
 #include "infogeo/torch/knn_estimators.hpp"
