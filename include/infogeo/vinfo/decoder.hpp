@@ -106,6 +106,21 @@ sample_view<double> view_of(const row_matrix<double>& m) {
   return sample_view<double>(m.data(), m.rows(), m.cols());
 }
 
+/// The input checks every decoder family's fit() makes (function name `fn` in the messages):
+/// non-empty features, one label per row, at least 2 classes, labels in [0, num_classes).
+inline void check_fit_inputs(const char* fn, const sample_view<double>& features,
+                             const std::vector<std::int64_t>& labels, std::int64_t num_classes) {
+  require(features.rows() >= 1 && features.cols() >= 1, fn, "features must be non-empty (rows=", features.rows(),
+          ", cols=", features.cols(), ")");
+  require(static_cast<index_t>(labels.size()) == features.rows(), fn,
+          "features and labels must have the same number of rows (features rows=", features.rows(),
+          ", labels=", labels.size(), ")");
+  require(num_classes >= 2, fn, "num_classes must be >= 2 (num_classes=", num_classes, ")");
+  for (std::size_t i = 0; i < labels.size(); ++i)
+    require(labels[i] >= 0 && labels[i] < num_classes, fn, "labels must be in [0, num_classes) (labels[", i,
+            "]=", labels[i], ", num_classes=", num_classes, ")");
+}
+
 namespace detail {
 template <class F, class = void>
 struct is_decoder_family : std::false_type {};

@@ -208,15 +208,7 @@ class linear_softmax_family {
                              const linear_softmax_decoder* warm_start = nullptr) const {
     (void)context;
     const char* fn = "vinfo::linear_softmax_family::fit";
-    require(features.rows() >= 1 && features.cols() >= 1, fn, "features must be non-empty (rows=",
-            features.rows(), ", cols=", features.cols(), ")");
-    require(static_cast<index_t>(labels.size()) == features.rows(), fn,
-            "features and labels must have the same number of rows (features rows=", features.rows(),
-            ", labels=", labels.size(), ")");
-    require(num_classes >= 2, fn, "num_classes must be >= 2 (num_classes=", num_classes, ")");
-    for (std::size_t i = 0; i < labels.size(); ++i)
-      require(labels[i] >= 0 && labels[i] < num_classes, fn, "labels must be in [0, num_classes) (labels[", i,
-              "]=", labels[i], ", num_classes=", num_classes, ")");
+    check_fit_inputs(fn, features, labels, num_classes);
 
     row_matrix<double> copy;
     const double* data = features.data();
