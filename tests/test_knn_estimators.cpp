@@ -295,33 +295,49 @@ TEST_CASE("wKL is less biased than KL at d = 8 on Gaussian data") {
   CHECK(std::abs(wkl_err) + 0.1 < std::abs(kl_err));
 }
 
-TEST_CASE("wKL flags its variance inflation at high dimension (weight norm diagnostic)") {
+TEST_CASE("wKL refuses exploding weights and warns on inflated ones (weight_variance)") {
   // At d = 20 the floor(d/4) = 5 constraints force ||w||_2 ~ 4.9e4 for k = 12 (the default):
-  // the estimate is noise-dominated and must say so; at d = 8, k = 80 it is quiet.
+  // sd(H_w) ~ 0.3..1 ||w|| / sqrt(n) (measured, see wkl_weight_norm_limit) = hundreds of nats at
+  // n = 400, so the estimate is refused (it failed before: a number was printed with a note).
   random_engine rng(21);
   row_matrix<double> x(400, 20);
   for (index_t i = 0; i < x.size(); ++i) x.data()[i] = rng.normal();
-  const auto high = entropy::weighted_kozachenko_leonenko(x);
-  CHECK(high.details.at("weight_norm") > 1e4);
-  REQUIRE(high.diagnostics.size() == 1);
-  CHECK(high.diagnostics[0].find("large variance") != std::string::npos);
+  try {
+    entropy::weighted_kozachenko_leonenko(x);
+    FAIL("expected a refusal");
+  } catch (const refused_error& err) {
+    REQUIRE(err.reasons().size() == 1);
+    CHECK(err.reasons()[0].code == "weight_variance");
+    CHECK(*err.reasons()[0].value > 1e4);
+  }
   row_matrix<double> y(400, 10);
   for (index_t i = 0; i < y.size(); ++i) y.data()[i] = rng.normal();
   mi::entropy_difference_options o;
   o.estimator = mi::knn_entropy::weighted_kl;
   o.k = 12;
-  const auto joint = mi::entropy_difference(x.leftCols(10).eval(), y, o);  // h(X,Y) at d = 20
-  bool flagged = false;
-  for (const auto& note : joint.diagnostics) flagged = flagged || note.find("h(X,Y): weight vector norm") == 0;
-  CHECK(flagged);
-  // The discrete-label estimator passes the class-wise entropy warnings on as well.
+  try {
+    mi::entropy_difference(x.leftCols(10).eval(), y, o);  // h(X,Y) at d = 20
+    FAIL("expected a refusal");
+  } catch (const refused_error& err) {
+    CHECK(err.reasons()[0].code == "weight_variance");
+    CHECK(err.reasons()[0].message.find("h(X,Y): ") == 0);
+  }
+  // The discrete-label estimator lets the class-wise refusal through.
   std::vector<int> labels(400);
   for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<int>(i % 2);
-  const auto by_label = mi::mi_discrete_labels(
-      x, labels, [](const row_matrix<double>& m) { return entropy::weighted_kozachenko_leonenko(m); });
-  bool class_flagged = false;
-  for (const auto& note : by_label.diagnostics) class_flagged = class_flagged || note.find("h(X|Y=1): weight vector norm") == 0;
-  CHECK(class_flagged);
+  CHECK_THROWS_AS(mi::mi_discrete_labels(
+                      x, labels, [](const row_matrix<double>& m) { return entropy::weighted_kozachenko_leonenko(m); }),
+                  refused_error);
+  // d = 8, k = 6, n = 300: ||w|| = 13 < sqrt(300) = 17.3 but > 0.2 sqrt(n): a warning (measured sd
+  // 0.4..0.7 nats against 0.12 for plain KL).
+  row_matrix<double> mid(300, 8);
+  for (index_t i = 0; i < mid.size(); ++i) mid.data()[i] = rng.normal();
+  entropy::wkl_options six;
+  six.k = 6;
+  const auto warned = entropy::weighted_kozachenko_leonenko(mid, six);
+  CHECK(warned.status == verdict_status::warning);
+  CHECK(warned.has_reason("weight_variance"));
+  // Home ground: d = 8, k = 80, n = 2000 is quiet.
   row_matrix<double> low(2000, 8);
   for (index_t i = 0; i < low.size(); ++i) low.data()[i] = rng.normal();
   entropy::wkl_options quiet;
@@ -329,6 +345,18 @@ TEST_CASE("wKL flags its variance inflation at high dimension (weight norm diagn
   const auto ok = entropy::weighted_kozachenko_leonenko(low, quiet);
   CHECK(ok.details.at("weight_norm") < entropy::wkl_weight_norm_warning);
   CHECK(ok.diagnostics.empty());
+  CHECK(ok.ok());
+  // restricted support at k <= d is the full support: same number, and it says so.
+  entropy::wkl_options all8;
+  all8.k = 8;
+  entropy::wkl_options res8 = all8;
+  res8.support = entropy::wkl_support::restricted;
+  const auto a8 = entropy::weighted_kozachenko_leonenko(low, all8);
+  const auto r8 = entropy::weighted_kozachenko_leonenko(low, res8);
+  CHECK(a8.value == r8.value);
+  CHECK(r8.settings.at("support").find("= all") != std::string::npos);
+  res8.k = 40;  // k > d: a genuinely different support
+  CHECK(entropy::weighted_kozachenko_leonenko(low, res8).settings.at("support") == "restricted");
 }
 
 // ================================ KSG ========================================================
@@ -342,6 +370,7 @@ TEST_CASE("KSG 1 and 2 equal a small independent reference (1e-9)") {
     const row_matrix<double> ys = y.leftCols(dy);
     for (const index_t k : {1, 3, 5}) {
       mi::ksg_options opt;
+      opt.preprocess.standardize = false;  // the reference works on the raw data
       opt.k = k;
       const double v1 = mi::ksg(xs, ys, opt).value;
       opt.variant = mi::ksg_variant::ksg2;
@@ -441,7 +470,9 @@ TEST_CASE("conditional MI (Frenzel-Pompe): reference and Gaussian truth") {
            digamma(static_cast<double>(nz + 1));
   }
   const double expected = digamma(3.0) - acc / static_cast<double>(n_small);
-  CHECK(std::abs(mi::ksg_conditional(x, y, z).value - expected) < 1e-9);
+  mi::ksg_options raw;
+  raw.preprocess.standardize = false;  // the reference works on the raw data
+  CHECK(std::abs(mi::ksg_conditional(x, y, z, raw).value - expected) < 1e-9);
 
   // Gaussian truth: x = z + e1, y = z + 0.5 x + e2: given z, y = 0.5 x + noise with
   // Var(x|z) = 1, Var(e2) = 1: rho^2 = 0.25 / 1.25 = 0.2, I(X;Y|Z) = -0.5 log 0.8 = 0.1116.
@@ -499,6 +530,7 @@ TEST_CASE("MI as an entropy difference (KL and weighted KL)") {
   gaussian_pairs(4000, 2, 0.6, 71, x, y);
   const double truth = pair_mi(2, 0.6);
   mi::entropy_difference_options opt;
+  opt.preprocess.standardize = false;  // the identity below is on the raw data
   const auto kl = mi::entropy_difference(x, y, opt);
   // Identity with the three separate estimates (exact).
   entropy::kl_options ko;
@@ -578,31 +610,53 @@ TEST_CASE("estimates are bit-identical with 1 and many threads") {
 
 TEST_CASE("duplicates: default error naming the count; seeded jitter is reported") {
   random_engine rng(101);
-  row_matrix<double> x(500, 2);
-  for (index_t i = 0; i < x.size(); ++i) x.data()[i] = std::round(4.0 * rng.normal()) / 4.0;  // ties
+  // Continuous rows plus 3 exact duplicates: 3/503 tied rows per column stay under the 1%
+  // discrete-column threshold, so this reaches the duplicate-row check.
+  row_matrix<double> c(503, 2);
+  for (index_t i = 0; i < 500 * 2; ++i) c.data()[i] = rng.normal();
+  for (index_t i = 500; i < 503; ++i) c.row(i) = c.row(i - 500);
   try {
-    entropy::kozachenko_leonenko(x);
+    entropy::kozachenko_leonenko(c);
     FAIL("expected an error");
   } catch (const infogeo::invalid_argument& err) {
     const std::string msg = err.what();
     CHECK(msg.find("coincide") != std::string::npos);
     CHECK(msg.find("duplicates=") != std::string::npos);
   }
-  CHECK_THROWS_AS(mi::ksg(x, x), infogeo::invalid_argument);
+  CHECK_THROWS_AS(mi::ksg(c, c), infogeo::invalid_argument);
+  // Rounded data (95% of each column ties): no density -> refused without jitter.
+  row_matrix<double> x(500, 2);
+  for (index_t i = 0; i < x.size(); ++i) x.data()[i] = std::round(4.0 * rng.normal()) / 4.0;  // ties
+  try {
+    entropy::kozachenko_leonenko(x);
+    FAIL("expected a refusal");
+  } catch (const refused_error& err) {
+    CHECK(err.reasons()[0].code == "discrete_columns");
+  }
   entropy::kl_options opt;
   opt.preprocess.jitter = 1e-6;
   opt.preprocess.seed = 5;
-  const auto a = entropy::kozachenko_leonenko(x, opt);
-  const auto b = entropy::kozachenko_leonenko(x, opt);
+  // Jittered, the 2-D sample sits in tiny clouds around ~100 grid points: at the neighbour scale it
+  // looks 0-dimensional (TwoNN ~0.3), and the entropy is refused on that ground.
+  CHECK_THROWS_AS(entropy::kozachenko_leonenko(x, opt), refused_error);
+  // In 1-D the dimension check does not apply: the jittered value is returned, reproducibly, and
+  // flagged because it measures the jitter (it drops by ~log 10 per tied point at a tenth of it).
+  const row_matrix<double> x1 = x.leftCols(1);
+  const auto a = entropy::kozachenko_leonenko(x1, opt);
+  const auto b = entropy::kozachenko_leonenko(x1, opt);
   CHECK(a.value == b.value);
   CHECK(std::isfinite(a.value));
   CHECK(a.settings.at("ties") == "jitter");
   CHECK(a.parameters.at("jitter") == 1e-6);
   CHECK(a.details.at("duplicate_rows") > 0);
+  CHECK(a.has_reason("jitter_sensitive"));
+  CHECK(a.details.at("value_at_jitter_tenth") < a.value - 1.0);
   mi::ksg_options ko;
   ko.preprocess.jitter = 1e-8;
   row_matrix<double> yj = x;
-  CHECK(std::isfinite(mi::ksg(x, yj, ko).value));
+  const auto m = mi::ksg(x, yj, ko);
+  CHECK(std::isfinite(m.value));
+  CHECK(m.has_reason("discrete_columns"));
 }
 
 TEST_CASE("standardisation is recorded; MI unchanged by rescaling a column") {
@@ -619,8 +673,13 @@ TEST_CASE("standardisation is recorded; MI unchanged by rescaling a column") {
   // on a radius, changing one term by <= 1/n: tolerance 1e-3.
   CHECK(std::abs(a.value - b.value) < 1e-3);
   CHECK(a.settings.at("standardize") != "off");
+  // MI standardises by default (the issue's 1e-4-scaled Y gave 0.0056 instead of 0.8).
+  CHECK(mi::ksg(x2, y).value == b.value);
   // Without standardisation the 1000x column dominates the max norm and the estimate moves.
-  CHECK(std::abs(mi::ksg(x2, y).value - a.value) > 0.05);
+  mi::ksg_options raw;
+  raw.preprocess.standardize = false;
+  CHECK(std::abs(mi::ksg(x2, y, raw).value - a.value) > 0.05);
+  CHECK(mi::ksg(x2, y, raw).settings.at("standardize") == "off");
   entropy::kl_options ko;
   ko.preprocess.standardize = true;
   const auto h = entropy::kozachenko_leonenko(x, ko);

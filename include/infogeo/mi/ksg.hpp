@@ -2,6 +2,7 @@
 // conditional mutual information, with exact max-norm neighbours and exact marginal counts.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <exception>
 #include <memory>
@@ -15,18 +16,29 @@
 #include "infogeo/core/validation.hpp"
 #include "infogeo/neighbors/knn.hpp"
 #include "infogeo/neighbors/preprocess.hpp"
+#include "infogeo/neighbors/regime.hpp"
 
 namespace infogeo::mi {
 
 /// KSG algorithm 1 (eq. 8) or 2 (eq. 9 with m = 2) of Kraskov et al. 2004.
 enum class ksg_variant { ksg1 = 1, ksg2 = 2 };
 
+/// The preprocessing MI estimators use by default: each column standardised (as scikit-learn's
+/// mutual_info_regression), no jitter. Recorded in settings "standardize".
+inline neighbors::preprocess_options mi_preprocess_default() {
+  neighbors::preprocess_options p;
+  p.standardize = true;
+  return p;
+}
+
 /// Options of ksg() and ksg_conditional().
 struct ksg_options {
   index_t k = 3;  ///< joint-space neighbour order, 1 <= k < n
   ksg_variant variant = ksg_variant::ksg1;
   neighbors::backend search = neighbors::backend::automatic;
-  neighbors::preprocess_options preprocess;  ///< standardise / jitter (off)
+  /// Per-column standardisation ON by default (MI is invariant to it, the max-norm neighbours are
+  /// not: a column 1e-4 times smaller than the others is otherwise ignored); jitter off.
+  neighbors::preprocess_options preprocess = mi_preprocess_default();
 };
 
 namespace detail {
@@ -67,6 +79,17 @@ inline void check_k(index_t k, index_t n, const char* fn) {
   require(k < n, fn, "k must be < n (k=", k, ", n=", n, ")");
 }
 
+/// The checks k-NN MI estimators make on the raw X and Y: constant columns are refused (code
+/// "constant_column", naming the column); tied columns are returned (the caller warns or refuses).
+template <class = void>
+neighbors::column_profile mi_column_checks(const row_matrix<double>& raw, const char* fn, const char* what) {
+  auto prof = neighbors::profile_columns(raw);
+  neighbors::refuse_constant_columns(prof, fn, what,
+                                     "a constant carries no information, k-NN MI estimators then count "
+                                     "neighbours in a degenerate space (and standardising divides by 0)");
+  return prof;
+}
+
 }  // namespace detail
 
 /// KSG estimate of the mutual information I(X;Y) in nats (Kraskov, Stoegbauer & Grassberger
@@ -83,30 +106,25 @@ inline void check_k(index_t k, index_t n, const char* fn) {
 /// with the MI and with dimension (underestimates strong dependence). Cost: one joint k-NN search
 /// and n range counts per marginal. Errors: n < 2, dx or dy = 0, NaN/Inf, mismatched rows,
 /// k < 1, k >= n, joint duplicates (set preprocess.jitter).
-template <class InputX, class InputY>
-estimate ksg(const InputX& x, const InputY& y, const ksg_options& opt = {}) {
-  constexpr const char* fn = "mi::ksg";
-  const auto vx = make_view(x);
-  const auto vy = make_view(y);
-  check_paired_samples(vx, vy, 2, fn);
-  detail::check_k(opt.k, vx.rows(), fn);
-  require(opt.variant == ksg_variant::ksg1 || opt.variant == ksg_variant::ksg2, fn,
-          "variant must be 1 or 2 (variant=", static_cast<int>(opt.variant), ")");
-  neighbors::preprocess_report rx;
-  neighbors::preprocess_report ry;
-  const row_matrix<double> mx = neighbors::prepared_copy(vx, opt.preprocess, fn, "x", rx, 0);
-  const row_matrix<double> my = neighbors::prepared_copy(vy, opt.preprocess, fn, "y", ry, 1);
+namespace detail {
+/// KSG on copied raw samples (preprocessed here). Searches max(k, 2) joint neighbours: the first
+/// two give the TwoNN intrinsic dimension of the joint sample (a warning when low).
+template <class = void>
+estimate ksg_on(row_matrix<double> mx, row_matrix<double> my, const ksg_options& opt, const char* fn) {
+  neighbors::preprocess_report rx = neighbors::preprocess(mx, opt.preprocess, fn, "x", 0);
+  neighbors::preprocess_report ry = neighbors::preprocess(my, opt.preprocess, fn, "y", 1);
   const row_matrix<double> joint = detail::hstack({&mx, &my});
   const index_t n = joint.rows();
   const index_t k = opt.k;
-  const auto r = neighbors::knn_self(joint, k, norm_kind::chebyshev, opt.search);
+  const auto r = neighbors::knn_self(joint, std::max<index_t>(k, std::min<index_t>(2, n - 1)),
+                                     norm_kind::chebyshev, opt.search);
   neighbors::check_no_duplicates(r, fn, "(x, y)", opt.preprocess);
 
   const bool v1 = opt.variant == ksg_variant::ksg1;
   std::vector<double> rad_x(static_cast<std::size_t>(n));
   std::vector<double> rad_y(static_cast<std::size_t>(n));
   if (v1) {
-    for (index_t i = 0; i < n; ++i) rad_x[static_cast<std::size_t>(i)] = r.kth_distance(i);
+    for (index_t i = 0; i < n; ++i) rad_x[static_cast<std::size_t>(i)] = r.distance(i, k - 1);
     rad_y = rad_x;
   } else {
     for (index_t i = 0; i < n; ++i) {
@@ -173,8 +191,50 @@ estimate ksg(const InputX& x, const InputY& y, const ksg_options& opt = {}) {
   e.details["per_point_sd"] = sd;
   neighbors::record(e, opt.preprocess, rx, "_x");
   neighbors::record(e, opt.preprocess, ry, "_y");
+  neighbors::check_intrinsic_dimension(e, r, joint.cols(), fn, "(x, y)", false);
   return e;
 }
+}  // namespace detail
+
+/// KSG estimate: see above. Verdict (docs/verdicts.md): refused for a constant column of X or Y
+/// ("constant_column"); warned when columns have tied values ("discrete_columns": KSG assumes a
+/// joint density; use mixed_ksg()), when jitter was needed and the estimate moves at a tenth of it
+/// ("jitter_sensitive"), and when the joint sample's TwoNN intrinsic dimension is clearly below
+/// dx + dy ("intrinsic_dimension").
+template <class InputX, class InputY>
+estimate ksg(const InputX& x, const InputY& y, const ksg_options& opt = {}) {
+  constexpr const char* fn = "mi::ksg";
+  const auto vx = make_view(x);
+  const auto vy = make_view(y);
+  check_paired_samples(vx, vy, 2, fn);
+  detail::check_k(opt.k, vx.rows(), fn);
+  require(opt.variant == ksg_variant::ksg1 || opt.variant == ksg_variant::ksg2, fn,
+          "variant must be 1 or 2 (variant=", static_cast<int>(opt.variant), ")");
+  neighbors::check_preprocess_options(opt.preprocess, fn);
+  const row_matrix<double> mx = to_row_matrix<double>(vx);
+  const row_matrix<double> my = to_row_matrix<double>(vy);
+  const auto px = detail::mi_column_checks(mx, fn, "x");
+  const auto py = detail::mi_column_checks(my, fn, "y");
+  estimate e = detail::ksg_on(mx, my, opt, fn);
+  const bool tied = !px.tied_columns().empty() || !py.tied_columns().empty();
+  if (tied) {
+    const auto& p = px.tied_columns().empty() ? py : px;
+    e.warn("discrete_columns",
+           neighbors::discrete_columns_message(
+               p, px.tied_columns().empty() ? "y" : "x",
+               "KSG assumes a joint density and is biased on ties; use mi::mixed_ksg (--method mixed-ksg), "
+               "which handles discrete, continuous and mixed coordinates"),
+           p.max_tied_fraction());
+    if (opt.preprocess.jitter > 0.0) {
+      ksg_options tenth = opt;
+      tenth.preprocess.jitter = opt.preprocess.jitter / 10.0;
+      const double se = e.details["per_point_sd"] / std::sqrt(static_cast<double>(e.n));
+      neighbors::check_jitter_stability(e, detail::ksg_on(mx, my, tenth, fn).value, opt.preprocess.jitter, se);
+    }
+  }
+  return e;
+}
+
 
 /// Conditional mutual information I(X;Y|Z) in nats by the KSG-1 construction of Frenzel &
 /// Pompe 2007 (Phys. Rev. Lett. 99, 204101, eq. 2): eps_i = max-norm distance to the k-th

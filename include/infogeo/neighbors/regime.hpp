@@ -1,0 +1,188 @@
+// Checks that tell whether data are in a k-NN estimator's home ground, measured on the data and
+// on the neighbour distances the estimator already has: intrinsic dimension (TwoNN), constant
+// columns and columns with tied values (discrete or mixed discrete-continuous coordinates).
+// The reason codes are listed in docs/verdicts.md.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "infogeo/core/errors.hpp"
+#include "infogeo/core/result.hpp"
+#include "infogeo/core/sample_view.hpp"
+#include "infogeo/core/verdict.hpp"
+#include "infogeo/neighbors/knn.hpp"
+
+namespace infogeo::neighbors {
+
+/// A column counts as discrete (or mixed: continuous with atoms, e.g. the exact zeros of a ReLU)
+/// when more than this fraction of its rows repeat a value of another row. Rows of a density
+/// repeat a value with probability 0; float32 rounding of N = 1e6 normal values repeats ~0.05%.
+inline constexpr double tied_fraction_threshold = 0.01;
+
+/// What profile_columns() measured on each column.
+struct column_profile {
+  index_t n = 0;
+  std::vector<index_t> distinct;       ///< number of distinct values per column
+  std::vector<double> tied_fraction;   ///< 1 - distinct / n per column
+  /// First constant column (one distinct value), or -1.
+  index_t first_constant() const {
+    for (std::size_t j = 0; j < distinct.size(); ++j)
+      if (distinct[j] <= 1) return static_cast<index_t>(j);
+    return -1;
+  }
+  /// Columns whose tied fraction exceeds tied_fraction_threshold (constant columns included).
+  std::vector<index_t> tied_columns() const {
+    std::vector<index_t> out;
+    for (std::size_t j = 0; j < tied_fraction.size(); ++j)
+      if (tied_fraction[j] > tied_fraction_threshold) out.push_back(static_cast<index_t>(j));
+    return out;
+  }
+  /// Largest tied fraction over the columns (0 for none).
+  double max_tied_fraction() const {
+    double m = 0.0;
+    for (double t : tied_fraction) m = std::max(m, t);
+    return m;
+  }
+};
+
+/// Distinct values per column by sorting a copy of each column: O(N log N) per column, small next
+/// to a k-NN search. Exact comparison (0.0 and -0.0 are one value).
+template <class = void>
+column_profile profile_columns(const row_matrix<double>& m) {
+  column_profile p;
+  p.n = m.rows();
+  std::vector<double> col(static_cast<std::size_t>(m.rows()));
+  for (index_t j = 0; j < m.cols(); ++j) {
+    for (index_t i = 0; i < m.rows(); ++i) col[static_cast<std::size_t>(i)] = m(i, j);
+    std::sort(col.begin(), col.end());
+    index_t distinct = col.empty() ? 0 : 1;
+    for (std::size_t i = 1; i < col.size(); ++i) distinct += col[i] != col[i - 1];
+    p.distinct.push_back(distinct);
+    p.tied_fraction.push_back(m.rows() > 0 ? 1.0 - static_cast<double>(distinct) / static_cast<double>(m.rows())
+                                           : 0.0);
+  }
+  return p;
+}
+
+/// "0, 3, 7" (at most 8 names, then "...").
+inline std::string column_list(const std::vector<index_t>& cols) {
+  std::string s;
+  for (std::size_t i = 0; i < cols.size() && i < 8; ++i) s += (i ? ", " : "") + std::to_string(cols[i]);
+  if (cols.size() > 8) s += ", ...";
+  return s;
+}
+
+/// Intrinsic dimension by the TwoNN maximum-likelihood estimator (Facco, d'Errico, Rodriguez &
+/// Laio 2017, Sci. Rep. 7:12140, eq. 5 in its MLE form): with mu_i = r2_i / r1_i, the ratio of
+/// the distances to the second and first neighbours, mu is Pareto(d) when the density is locally
+/// constant up to r2, so d = (N - 1) / sum_i log mu_i.
+/// Why TwoNN and not the Levina-Bickel MLE: it needs only the two nearest distances, which every
+/// k-NN estimator here already has (k >= 2), it assumes constant density only out to the second
+/// neighbour (Levina-Bickel out to the k-th), and the ratio is the same in every norm (volumes
+/// scale as r^d), so the max-norm KSG search serves as well as the Euclidean one. Known bias:
+/// it underestimates at large d and small N (boundary and curvature effects; ~0.6 d at d = 64,
+/// N = 5000 for a Gaussian), which intrinsic_dimension_threshold() allows for.
+/// Requires r.k >= 2; points with r1 = 0 (duplicates) are skipped. Returns NaN when no point has
+/// r1 > 0 and r2 > r1 (every ratio 1: no information on the dimension).
+inline double twonn_dimension(const knn_result& r) {
+  require(r.k >= 2, "neighbors::twonn_dimension", "needs the two nearest neighbours (k=", r.k, ")");
+  double sum = 0.0;
+  index_t used = 0;
+  for (index_t i = 0; i < r.n; ++i) {
+    const double r1 = r.distance(i, 0);
+    const double r2 = r.distance(i, 1);
+    if (!(r1 > 0.0)) continue;
+    sum += std::log(r2 / r1);
+    ++used;
+  }
+  if (used < 2 || !(sum > 0.0)) return std::nan("");
+  return static_cast<double>(used - 1) / sum;
+}
+
+/// The intrinsic dimension below which data in ambient dimension d are "clearly" not filling
+/// it: d (1 - 0.15 ln d) - 3 d / sqrt(n). The first factor is the lower envelope of TwoNN on
+/// full-dimensional home-ground data (Gaussian, uniform, exponential; d = 1..64, N = 200..5000:
+/// the lowest ratio estimate / d seen was 0.90 at d = 2, 0.78 at d = 10, 0.67 at d = 20, 0.46 at
+/// d = 64), the second three standard deviations of the MLE (sd ~ d / sqrt(n)). A 2-D latent
+/// linearly embedded in 64-D (TwoNN ~2.0) is far below (threshold ~25 at n = 5000).
+inline double intrinsic_dimension_threshold(index_t d, index_t n) {
+  const double dd = static_cast<double>(d);
+  return dd * (1.0 - 0.15 * std::log(dd)) - 3.0 * dd / std::sqrt(static_cast<double>(n));
+}
+
+/// Measures the intrinsic dimension from `r` (k >= 2; needs r computed on the d-dimensional sample
+/// that `what` names) and records details "intrinsic_dimension<suffix>" and
+/// "intrinsic_dimension_threshold<suffix>". When it is below the threshold: refuses (refuse_low =
+/// true; code "intrinsic_dimension") or warns (code "intrinsic_dimension"). d = 1 is never checked.
+inline void check_intrinsic_dimension(estimate& e, const knn_result& r, index_t d, const char* function,
+                                      const std::string& what, bool refuse_low, const std::string& suffix = "") {
+  if (d < 2 || r.k < 2) return;
+  const double id = twonn_dimension(r);
+  const double threshold = intrinsic_dimension_threshold(d, r.n);
+  e.details["intrinsic_dimension" + suffix] = id;
+  e.details["intrinsic_dimension_threshold" + suffix] = threshold;
+  if (!(id < threshold)) return;  // NaN (no information) passes: other checks cover ties
+  const std::string message = infogeo::detail::concat(
+      what, " has intrinsic dimension ~", id, " (TwoNN) in ambient dimension ", d, " (threshold ", threshold,
+      "): the sample lies on a lower-dimensional set, where a differential entropy does not exist (it is -inf "
+      "on the set) and k-NN / kernel estimates diverge with N; compress to about the intrinsic dimension "
+      "first (e.g. --pca ", std::max<index_t>(1, static_cast<index_t>(std::ceil(id))),
+      " or an autoencoder) or use KSG mutual information");
+  if (refuse_low) refuse(function, "intrinsic_dimension", message, id);
+  e.warn("intrinsic_dimension",
+         infogeo::detail::concat(what, " has intrinsic dimension ~", id, " (TwoNN) in ambient dimension ", d,
+                        " (threshold ", threshold,
+                        "): KSG stays finite on manifolds but its bias is not characterised there; check the "
+                        "estimate after compressing to about the intrinsic dimension (e.g. --pca ",
+                        std::max<index_t>(1, static_cast<index_t>(std::ceil(id))), ")"),
+         id);
+}
+
+/// Refuses when a column of `m` (named `what`) is constant: code "constant_column", naming it.
+inline void refuse_constant_columns(const column_profile& p, const char* function, const std::string& what,
+                                    const std::string& consequence) {
+  const index_t c = p.first_constant();
+  if (c < 0) return;
+  refuse(function, "constant_column",
+         infogeo::detail::concat(what, " column ", c, " is constant (one distinct value in ", p.n, " rows): ", consequence,
+                        "; remove the column"),
+         static_cast<double>(c));
+}
+
+}  // namespace infogeo::neighbors
+
+namespace infogeo::neighbors {
+
+/// Tolerance of the jitter-stability check: two estimates at jitter scales s and s / 10 may differ by
+/// this much (nats) plus two standard errors before the jittered estimate is flagged.
+inline constexpr double jitter_stability_tolerance = 0.05;
+
+/// Records the estimate recomputed at a tenth of the jitter (detail "value_at_jitter_tenth") and warns
+/// with code "jitter_sensitive" when it differs from e.value by more than
+/// jitter_stability_tolerance + 2 * std_error (std_error 0 when unknown).
+inline void check_jitter_stability(estimate& e, double value_at_tenth, double jitter, double std_error = 0.0) {
+  e.details["value_at_jitter_tenth"] = value_at_tenth;
+  const double diff = std::abs(e.value - value_at_tenth);
+  if (diff > jitter_stability_tolerance + 2.0 * std_error)
+    e.warn("jitter_sensitive",
+           infogeo::detail::concat("the data have tied values broken by jitter ", jitter,
+                                   "; recomputed at jitter ", jitter / 10.0, " the estimate moves by ", diff,
+                                   " nats, so it measures the jitter, not the data; use an estimator for discrete "
+                                   "or mixed data (mi --method mixed-ksg, binning) instead of jitter"),
+           diff);
+}
+
+/// The message of a "discrete_columns" reason for the sample named `what`.
+inline std::string discrete_columns_message(const column_profile& p, const std::string& what,
+                                            const std::string& consequence) {
+  const auto cols = p.tied_columns();
+  return infogeo::detail::concat(what, " column(s) ", column_list(cols), " repeat values (up to ",
+                                 100.0 * p.max_tied_fraction(), "% of rows tie): discrete or mixed "
+                                 "discrete-continuous coordinates (e.g. labels, rounded values, ReLU zeros); ",
+                                 consequence);
+}
+
+}  // namespace infogeo::neighbors
