@@ -12,8 +12,13 @@
 #include "infogeo/core/random.hpp"
 #include "infogeo/entropy/kozachenko_leonenko.hpp"
 #include "infogeo/entropy/weighted_kl.hpp"
+#include "infogeo/mi/binning.hpp"
+#include "infogeo/mi/compressed.hpp"
 #include "infogeo/mi/entropy_difference.hpp"
+#include "infogeo/mi/automatic.hpp"
+#include "infogeo/entropy/automatic.hpp"
 #include "infogeo/mi/ksg.hpp"
+#include "infogeo/mi/mixed_ksg.hpp"
 #include "infogeo/neighbors/regime.hpp"
 
 using namespace infogeo;
@@ -242,4 +247,223 @@ TEST_CASE("jitter on mixed data: MI stable across jitter scales stays quiet, ent
   CHECK(m.has_reason("discrete_columns"));
   CHECK_FALSE(m.has_reason("jitter_sensitive"));
   CHECK(std::abs(m.details.at("value_at_jitter_tenth") - m.value) < 0.05);
+}
+
+// ============================ mixed KSG (Gao et al. 2017) =====================================
+
+TEST_CASE("mixed KSG equals KSG-1 on tie-free data (exact)") {
+  row_matrix<double> x;
+  row_matrix<double> y;
+  gaussian_pair(1500, 2, 0.7, 101, x, y);
+  for (index_t k : {1, 3, 6}) {
+    mi::ksg_options ko;
+    ko.k = k;
+    mi::mixed_ksg_options mo;
+    mo.k = k;
+    const auto m = mi::mixed_ksg(x, y, mo);
+    CHECK(std::abs(m.value - mi::ksg(x, y, ko).value) < 1e-12);
+    CHECK(m.details.at("points_on_atoms") == 0.0);
+    CHECK(m.ok());
+  }
+}
+
+TEST_CASE("mixed KSG: discrete, continuous and mixed pairs against exact truth") {
+  const index_t n = 4000;
+  // (a) purely discrete: X uniform on 4 levels, Y = X with probability 0.7, else uniform on 4.
+  //     p(x, y) = 1/4 (0.7 [x = y] + 0.3 / 4): I = sum p log(p / (1/16)) exactly. Plug-in bias
+  //     (9 / 2n ~ 0.001) plus sd ~0.015 at n = 4000: tolerance 0.05.
+  {
+    random_engine rng(11);
+    row_matrix<double> x(n, 1);
+    row_matrix<double> y(n, 1);
+    for (index_t i = 0; i < n; ++i) {
+      const auto c = static_cast<double>(rng.uniform_index(4));
+      x(i, 0) = c;
+      y(i, 0) = rng.uniform() < 0.7 ? c : static_cast<double>(rng.uniform_index(4));
+    }
+    const double p_same = 0.25 * (0.7 + 0.3 / 4.0);
+    const double p_diff = 0.25 * (0.3 / 4.0);
+    const double truth = 4.0 * p_same * std::log(p_same * 16.0) + 12.0 * p_diff * std::log(p_diff * 16.0);
+    const auto m = mi::mixed_ksg(x, y);
+    CAPTURE(truth);
+    CHECK(std::abs(m.value - truth) < 0.05);
+    CHECK(m.details.at("points_on_atoms") == static_cast<double>(n));
+    // KSG cannot even run here (every joint neighbour distance is 0).
+    CHECK_THROWS_AS(mi::ksg(x, y), infogeo::invalid_argument);
+  }
+  // (b) discrete X on 4 levels, Y = X + N(0, 1): I = h(Y) - h(Y | X) with h(Y) of the Gaussian
+  //     mixture by the trapezoid rule on [-8, 11] (step 1e-3; error << 1e-6).
+  {
+    random_engine rng(12);
+    row_matrix<double> x(n, 1);
+    row_matrix<double> y(n, 1);
+    for (index_t i = 0; i < n; ++i) {
+      x(i, 0) = static_cast<double>(rng.uniform_index(4));
+      y(i, 0) = x(i, 0) + rng.normal();
+    }
+    double h = 0.0;
+    const double step = 1e-3;
+    for (double t = -8.0; t <= 11.0; t += step) {
+      double p = 0.0;
+      for (int c = 0; c < 4; ++c) p += 0.25 * std::exp(-0.5 * (t - c) * (t - c)) / std::sqrt(2.0 * pi);
+      if (p > 0.0) h -= p * std::log(p) * step;
+    }
+    const double truth = h - 0.5 * std::log(2.0 * pi * std::exp(1.0));
+    const auto m = mi::mixed_ksg(x, y);
+    CAPTURE(truth);
+    CAPTURE(m.value);
+    // KSG-type bias at I ~ 0.4 in 1 + 1 dims ~0.01, sd ~0.015: tolerance 0.05.
+    CHECK(std::abs(m.value - truth) < 0.05);
+  }
+  // (c) the issue's regime: X = (c, u) mixed, Y = rho u + noise; I = -1/2 log(1 - rho^2).
+  {
+    random_engine rng(13);
+    row_matrix<double> x(n, 2);
+    row_matrix<double> y(n, 1);
+    for (index_t i = 0; i < n; ++i) {
+      x(i, 0) = static_cast<double>(rng.uniform_index(4));
+      x(i, 1) = rng.normal();
+      y(i, 0) = 0.8 * x(i, 1) + 0.6 * rng.normal();
+    }
+    const double truth = -0.5 * std::log(1.0 - 0.64);
+    const auto m = mi::mixed_ksg(x, y);
+    CAPTURE(m.value);
+    // Sd ~0.015 at n = 4000; KSG bias in the 3-D joint ~0.03: tolerance 0.07.
+    CHECK(std::abs(m.value - truth) < 0.07);
+  }
+}
+
+TEST_CASE("mixed KSG: bad input and constant columns") {
+  row_matrix<double> x;
+  row_matrix<double> y;
+  gaussian_pair(200, 1, 0.5, 3, x, y);
+  mi::mixed_ksg_options o;
+  o.k = 0;
+  CHECK_THROWS_AS(mi::mixed_ksg(x, y, o), infogeo::invalid_argument);
+  o.k = 200;
+  CHECK_THROWS_AS(mi::mixed_ksg(x, y, o), infogeo::invalid_argument);
+  o.k = 3;
+  o.preprocess.jitter = 1e-6;
+  CHECK_THROWS_AS(mi::mixed_ksg(x, y, o), infogeo::invalid_argument);
+  row_matrix<double> bad = x;
+  bad(5, 0) = std::nan("");
+  CHECK_THROWS_AS(mi::mixed_ksg(bad, y), infogeo::invalid_argument);
+  CHECK_THROWS_AS(mi::mixed_ksg(x, y.topRows(100).eval()), infogeo::invalid_argument);
+  row_matrix<double> c = row_matrix<double>::Constant(200, 1, 2.0);
+  CHECK(refusal_code([&] { mi::mixed_ksg(x, c); }) == "constant_column");
+}
+
+// ============================ binning and PCA compression =====================================
+
+TEST_CASE("binning: --bins 1 and saturated joint bins warn; Miller-Madow corrects the plug-in bias") {
+  row_matrix<double> x;
+  row_matrix<double> y;
+  gaussian_pair(1000, 2, 0.6, 121, x, y);
+  mi::binning_options one;
+  one.bins = 1;
+  // Before: binning --bins 1 returned 0.000 with status ok.
+  const auto b1 = mi::binned_mutual_information(x, y, one);
+  CHECK(b1.value == 0.0);
+  CHECK(b1.has_reason("few_bins"));
+  // 30 bins per dimension in a 4-D joint: ~N occupied joint bins, the estimate measures N.
+  const auto b30 = mi::binned_mutual_information(x, y);
+  CHECK(b30.has_reason("bins_saturated"));
+  CHECK_FALSE(b30.has_reason("few_bins"));
+  // Home ground: 1 + 1 dims, 10 bins, n = 5000 (at most 100 joint bins): quiet.
+  row_matrix<double> x1;
+  row_matrix<double> y1;
+  gaussian_pair(5000, 1, 0.6, 122, x1, y1);
+  mi::binning_options ten;
+  ten.bins = 10;
+  CHECK(mi::binned_mutual_information(x1, y1, ten).ok());
+  CHECK(mi::binned_entropy(x1, ten).ok());
+  // A constant coordinate occupies one bin.
+  row_matrix<double> xc(5000, 2);
+  xc << x1, Eigen::VectorXd::Constant(5000, 3.0);
+  CHECK(mi::binned_entropy(xc, ten).has_reason("few_bins"));
+  // Miller-Madow: exactly (m - 1) / (2N) added; on 20 equiprobable levels with N = 200 the plug-in
+  // bias is ~ -19/400 = -0.0475 and the corrected mean over 40 seeds is within 0.015 of log 20
+  // (sd of one estimate ~0.03, of the 40-seed mean ~0.005).
+  mi::binning_options twenty;
+  twenty.bins = 20;
+  mi::binning_options mm = twenty;
+  mm.miller_madow = true;
+  double plain_mean = 0.0;
+  double mm_mean = 0.0;
+  for (std::uint64_t seed = 0; seed < 40; ++seed) {
+    random_engine rng(900 + seed);
+    row_matrix<double> t(200, 1);
+    for (index_t i = 0; i < 200; ++i) t(i, 0) = static_cast<double>(rng.uniform_index(20));
+    t(0, 0) = 0.0;
+    t(1, 0) = 19.0;  // pin the range so that every level is its own bin
+    const auto p = mi::binned_entropy(t, twenty);
+    const auto c = mi::binned_entropy(t, mm);
+    CHECK(std::abs(c.value - p.value - (p.details.at("occupied_bins") - 1.0) / 400.0) < 1e-12);
+    plain_mean += p.value / 40.0;
+    mm_mean += c.value / 40.0;
+  }
+  CHECK(plain_mean < std::log(20.0) - 0.03);
+  CHECK(std::abs(mm_mean - std::log(20.0)) < 0.015);
+}
+
+TEST_CASE("PCA compression warns when it keeps components without variance") {
+  row_matrix<double> x;
+  row_matrix<double> y;
+  embedded_pair(1000, 10, 0.8, false, 131, x, y);  // X has rank 1
+  auto ksg = [](const row_matrix<double>& px, const row_matrix<double>& yy) { return mi::ksg(px, yy); };
+  const auto bad = mi::compressed_mutual_information(x, y, 3, ksg);
+  CHECK(bad.has_reason("pca_rank"));
+  CHECK(bad.details.at("pca_numerical_rank") == 1.0);
+  const auto good = mi::compressed_mutual_information(x, y, 1, ksg);
+  CHECK_FALSE(good.has_reason("pca_rank"));
+}
+
+// ============================ --method auto ===================================================
+
+TEST_CASE("auto: picks by regime, records why, never returns a flagged value") {
+  // Continuous 2x2 Gaussian: KSG-1.
+  row_matrix<double> x;
+  row_matrix<double> y;
+  gaussian_pair(2000, 2, 0.6, 141, x, y);
+  const auto a = mi::automatic(x, y);
+  CHECK(a.settings.at("auto_choice") == "ksg1");
+  CHECK(a.ok());
+  CHECK(std::abs(a.value - (-std::log(1.0 - 0.36))) < 0.08);
+  // Mixed X = (c, u): mixed KSG.
+  random_engine rng(142);
+  row_matrix<double> xm(2000, 2);
+  row_matrix<double> ym(2000, 1);
+  for (index_t i = 0; i < 2000; ++i) {
+    xm(i, 0) = static_cast<double>(rng.uniform_index(4));
+    xm(i, 1) = rng.normal();
+    ym(i, 0) = 0.8 * xm(i, 1) + 0.6 * rng.normal();
+  }
+  const auto m = mi::automatic(xm, ym);
+  CHECK(m.settings.at("auto_choice") == "mixed_ksg");
+  CHECK(std::abs(m.value - (-0.5 * std::log(0.36))) < 0.08);
+  // Linear embedding of a 1+1-D latent pair in 2 x 32 dims: projected on the ranks, then KSG.
+  const double rho = std::sqrt(1.0 - std::exp(-2.0 * 0.916));
+  row_matrix<double> xe;
+  row_matrix<double> ye;
+  embedded_pair(2000, 32, rho, false, 143, xe, ye);
+  const auto e = mi::automatic(xe, ye);
+  CHECK(e.ok());
+  CHECK(e.settings.count("compression") == 1);
+  CHECK(std::abs(e.value - 0.916) < 0.08);
+  // Through tanh the embedding is not linear: KSG would warn, so auto refuses.
+  embedded_pair(2000, 32, rho, true, 144, xe, ye);
+  CHECK(refusal_code([&] { mi::automatic(xe, ye); }) == "intrinsic_dimension");
+  // Entropy: KL at d <= 3, weighted KL at d = 8 with n = 20000? (weights small only for large n);
+  row_matrix<double> g2;
+  gaussian(2000, 2, 145, g2);
+  const auto h2 = entropy::automatic(g2);
+  CHECK(h2.settings.at("auto_choice") == "kozachenko_leonenko");
+  CHECK(std::abs(h2.value - std::log(2.0 * pi * std::exp(1.0))) < 0.05);
+  row_matrix<double> g6;
+  gaussian(2000, 6, 146, g6);
+  const auto h6 = entropy::automatic(g6);
+  CHECK(h6.ok());
+  CHECK(h6.settings.count("auto_reason") == 1);
+  CHECK(std::abs(h6.value - 3.0 * std::log(2.0 * pi * std::exp(1.0))) < 0.25);
+  CHECK(refusal_code([&] { entropy::automatic(xm); }) == "discrete_columns");
 }

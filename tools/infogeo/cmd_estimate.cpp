@@ -24,7 +24,11 @@ std::function<json()> setup_estimate(CLI::App& app, const std::string& family,
   app.add_option("--metric", args->metric, "euclidean|chebyshev");
   app.add_option("--weights", args->weights, "weighted-KL support: all|restricted");
   app.add_flag("--discrete-y", args->discrete_y, "treat Y as discrete labels");
-  app.add_flag("--standardize", args->standardize, "standardise every column first");
+  app.add_flag("--standardize", args->standardize,
+               "standardise every column first (entropy; MI estimators already do by default)");
+  app.add_flag("--no-standardize", args->no_standardize,
+               "MI: do not standardise the columns (the k-NN MI default is a per-column z-score)");
+  app.add_flag("--miller-madow", args->miller_madow, "binning: add the Miller-Madow bias correction");
   app.add_option("--jitter", args->jitter, "relative jitter scale for tied points");
   app.add_option("--bandwidth", args->bandwidth, "KDE bandwidth: rule|ml|lscv");
   app.add_option("--bins", args->bins, "number of bins per dimension")->check(CLI::PositiveNumber);

@@ -100,6 +100,7 @@ mi::binning_options binning_from(const estimator_args& args) {
     require(args.bins > 0, "mi", "--bins must be > 0 (bins=", args.bins, ")");
     o.bins = args.bins;
   }
+  o.miller_madow = args.miller_madow;
   return o;
 }
 

@@ -12,6 +12,9 @@
 #include "infogeo/entropy/weighted_kl.hpp"
 #include "infogeo/mi/entropy_difference.hpp"
 #include "infogeo/mi/ksg.hpp"
+#include "infogeo/mi/automatic.hpp"
+#include "infogeo/entropy/automatic.hpp"
+#include "infogeo/mi/mixed_ksg.hpp"
 #include "inputs.hpp"
 #include "registry.hpp"
 
@@ -30,9 +33,15 @@ entropy::wkl_support parse_support(const std::string& weights, const char* famil
   throw_invalid_argument(family, "--weights must be all or restricted (weights=", weights, ")");
 }
 
-neighbors::preprocess_options preprocess_from(const estimator_args& args) {
+/// Entropy: standardise only with --standardize (scale changes an entropy). MI: standardise unless
+/// --no-standardize (MI is scale-free, the max-norm neighbours are not).
+neighbors::preprocess_options preprocess_from(const estimator_args& args, bool for_mi) {
+  require(!(args.standardize && args.no_standardize), for_mi ? "mi" : "entropy",
+          "give --standardize or --no-standardize, not both");
+  require(for_mi || !args.no_standardize, "entropy",
+          "--no-standardize applies to mi (entropy estimators never standardise unless --standardize)");
   neighbors::preprocess_options p;
-  p.standardize = args.standardize;
+  p.standardize = for_mi ? !args.no_standardize : args.standardize;
   p.jitter = std::isnan(args.jitter) ? 0.0 : args.jitter;
   p.seed = args.seed;
   return p;
@@ -42,7 +51,7 @@ entropy::kl_options kl_from(const estimator_args& args, const char* family) {
   entropy::kl_options o;
   if (args.k != 0) o.k = args.k;
   o.norm = parse_metric(args.metric, family);
-  o.preprocess = preprocess_from(args);
+  o.preprocess = preprocess_from(args, std::string(family) == "mi");
   return o;
 }
 
@@ -51,7 +60,7 @@ entropy::wkl_options wkl_from(const estimator_args& args, const char* family) {
   o.k = args.k;  // 0 = automatic per dimension
   o.norm = parse_metric(args.metric, family);
   o.support = parse_support(args.weights, family);
-  o.preprocess = preprocess_from(args);
+  o.preprocess = preprocess_from(args, std::string(family) == "mi");
   return o;
 }
 
@@ -82,8 +91,29 @@ json run_ksg(const estimator_args& args, mi::ksg_variant variant) {
   mi::ksg_options o;
   if (args.k != 0) o.k = args.k;
   o.variant = variant;
-  o.preprocess = preprocess_from(args);
+  o.preprocess = preprocess_from(args, true);
   json j = to_json(mi::ksg(in.x, in.y, o));
+  j["preprocessing"] = in.preprocessing;
+  return j;
+}
+
+json run_mixed_ksg(const estimator_args& args) {
+  require_no_weights(args, false, "mi");
+  const xy_inputs in = load_xy(args);
+  require(args.metric.empty() || args.metric == "chebyshev" || args.metric == "max", "mi",
+          "mixed KSG is defined with the max norm only (metric=", args.metric, ")");
+  require(std::isnan(args.jitter) || args.jitter == 0.0, "mi",
+          "mixed-ksg handles ties exactly; --jitter does not apply (jitter=", args.jitter, ")");
+  mi::mixed_ksg_options o;
+  if (args.k != 0) o.k = args.k;
+  o.preprocess = preprocess_from(args, true);
+  // Integer-typed Y (labels) is just a discrete column here.
+  row_matrix<double> y;
+  if (in.y_discrete) {
+    y.resize(static_cast<index_t>(in.y_labels.size()), 1);
+    for (std::size_t i = 0; i < in.y_labels.size(); ++i) y(static_cast<index_t>(i), 0) = static_cast<double>(in.y_labels[i]);
+  }
+  json j = in.y_discrete ? to_json(mi::mixed_ksg(in.x, y, o)) : to_json(mi::mixed_ksg(in.x, in.y, o));
   j["preprocessing"] = in.preprocessing;
   return j;
 }
@@ -120,7 +150,7 @@ json run_entropy_mi(const estimator_args& args, bool weighted) {
   else if (weighted) o.k = 0;  // weighted KL: the per-dimension automatic k
   o.norm = parse_metric(args.metric, "mi");
   o.support = parse_support(args.weights, "mi");
-  o.preprocess = preprocess_from(args);
+  o.preprocess = preprocess_from(args, true);
   json j = to_json(mi::entropy_difference(in.x, in.y, o));
   j["preprocessing"] = in.preprocessing;
   return j;
@@ -141,6 +171,48 @@ const method_registrar ksg1_mi{method{
 const method_registrar ksg2_mi{method{
     "mi", "ksg2", "Kraskov-Stoegbauer-Grassberger algorithm 2 (--k)",
     [](const estimator_args& a) { return run_ksg(a, mi::ksg_variant::ksg2); }}};
+
+/// --method auto: only --k (MI) is meaningful; estimator-specific options are refused, not ignored.
+void require_auto_options(const estimator_args& args, const char* family) {
+  require(args.weights.empty() && args.metric.empty() && std::isnan(args.jitter) && !args.standardize &&
+              !args.no_standardize,
+          family, "--method auto chooses the estimator and its preprocessing; drop --weights, --metric, --jitter, "
+                  "--standardize / --no-standardize (method=auto)");
+}
+
+json run_auto_entropy(const estimator_args& args) {
+  require(args.files.size() == 1, "entropy", "this method needs one file FILE.npy (files=", args.files.size(), ")");
+  require_auto_options(args, "entropy");
+  require(args.k == 0, "entropy", "--method auto chooses k (k=", args.k, ")");
+  return to_json(entropy::automatic(load_samples(args.files[0])));
+}
+
+json run_auto_mi(const estimator_args& args) {
+  require_auto_options(args, "mi");
+  const xy_inputs in = load_xy(args);
+  mi::automatic_options o;
+  if (args.k != 0) o.k = args.k;
+  row_matrix<double> y;
+  if (in.y_discrete) {
+    y.resize(static_cast<index_t>(in.y_labels.size()), 1);
+    for (std::size_t i = 0; i < in.y_labels.size(); ++i) y(static_cast<index_t>(i), 0) = static_cast<double>(in.y_labels[i]);
+  }
+  json j = in.y_discrete ? to_json(mi::automatic(in.x, y, o)) : to_json(mi::automatic(in.x, in.y, o));
+  j["preprocessing"] = in.preprocessing;
+  return j;
+}
+
+const method_registrar auto_entropy{method{
+    "entropy", "auto", "picks KL or weighted KL by the measured regime; refuses what no estimator can do (docs/choosing.md)",
+    run_auto_entropy}};
+
+const method_registrar auto_mi{method{
+    "mi", "auto", "picks KSG-1 or mixed KSG (ties) by the measured regime, PCA on linear embeddings (docs/choosing.md)",
+    run_auto_mi}};
+
+const method_registrar mixed_ksg_mi{method{
+    "mi", "mixed-ksg", "mixed discrete-continuous KSG (Gao, Kannan, Oh & Viswanath 2017; ties exact; --k)",
+    run_mixed_ksg}};
 
 const method_registrar kl_mi{method{
     "mi", "kl", "h(X)+h(Y)-h(X,Y) with Kozachenko-Leonenko; discrete Y: h(X)-sum p(y) h(X|y)",

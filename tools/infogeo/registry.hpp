@@ -47,7 +47,9 @@ struct estimator_args {
   std::string metric;      ///< euclidean | chebyshev
   std::string weights;     ///< all | restricted (weighted KL support)
   bool discrete_y = false; ///< treat Y as class labels even if float-typed
-  bool standardize = false;
+  bool standardize = false;     ///< entropy: standardise columns (MI always does unless no_standardize)
+  bool no_standardize = false;  ///< MI: skip the default per-column standardisation
+  bool miller_madow = false;    ///< binning: Miller-Madow bias correction
   double jitter = std::numeric_limits<double>::quiet_NaN();  ///< relative jitter scale for ties
   std::string bandwidth;   ///< rule | ml | lscv
   int bins = 0;

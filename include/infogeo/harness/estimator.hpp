@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "infogeo/core/errors.hpp"
+#include "infogeo/core/result.hpp"
 #include "infogeo/core/sample_view.hpp"
 #include "infogeo/core/special_functions.hpp"
 #include "infogeo/entropy/gaussian.hpp"
@@ -22,6 +23,10 @@ struct estimator {
   std::string description;
   std::function<double(const row_matrix<double>& x)> entropy;  ///< h(X) in nats
   std::function<double(const row_matrix<double>& x, const row_matrix<double>& y)> mi;  ///< I(X;Y), nats
+  /// Preferred over `entropy` / `mi` when set: the full estimate, whose verdict (ok / warning with
+  /// reasons; a refusal is thrown) becomes the bench cell's status.
+  std::function<estimate(const row_matrix<double>& x)> entropy_estimate;
+  std::function<estimate(const row_matrix<double>& x, const row_matrix<double>& y)> mi_estimate;
   index_t max_dims = 0;  ///< tasks whose joint dimension exceeds this are skipped (0 = no limit)
   bool slow = false;     ///< seconds per fit (trained models): left out of the quick suite unless named
 };

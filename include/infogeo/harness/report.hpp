@@ -106,6 +106,51 @@ inline std::string to_markdown(const std::vector<bench_row>& rows) {
   return os.str();
 }
 
+/// The bench's tolerance for "within the truth": |bias| <= max(0.1 nats, 10% of |truth|).
+inline double bench_tolerance(double truth) { return std::max(0.1, 0.1 * std::abs(truth)); }
+
+/// Per-estimator summary (markdown): cells run (not skipped), how many ok / warning / refused /
+/// failed, the fraction of cells with a value whose |bias| is within bench_tolerance(), mean |bias|
+/// over cells with a value, and the number of "ok" cells beyond the tolerance (a check that missed).
+inline std::string summary_markdown(const std::vector<bench_row>& rows) {
+  struct acc {
+    int run = 0, ok = 0, warning = 0, refused = 0, failed = 0, valued = 0, within = 0, ok_beyond = 0;
+    double abs_bias = 0.0;
+  };
+  std::vector<std::string> order;
+  std::map<std::string, acc> by;
+  for (const auto& r : rows) {
+    if (r.status == cell_status::skipped) continue;
+    if (!by.count(r.estimator)) order.push_back(r.estimator);
+    acc& a = by[r.estimator];
+    ++a.run;
+    a.ok += r.status == cell_status::ok;
+    a.warning += r.status == cell_status::warning;
+    a.refused += r.status == cell_status::refused;
+    a.failed += r.status == cell_status::failed;
+    if (std::isfinite(r.bias)) {
+      ++a.valued;
+      a.abs_bias += std::abs(r.bias);
+      const bool within = std::abs(r.bias) <= bench_tolerance(r.truth);
+      a.within += within;
+      a.ok_beyond += r.status == cell_status::ok && !within;
+    }
+  }
+  std::ostringstream os;
+  os << "| estimator | cells | ok | warning | refused | failed | within tolerance | mean abs bias | ok beyond tolerance |\n"
+     << "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  for (const auto& name : order) {
+    const acc& a = by[name];
+    os << "| " << detail::md_cell(name) << " | " << a.run << " | " << a.ok << " | " << a.warning << " | " << a.refused
+       << " | " << a.failed << " | "
+       << (a.valued ? std::to_string(a.within) + "/" + std::to_string(a.valued) : std::string("-")) << " | "
+       << (a.valued ? detail::fixed(a.abs_bias / a.valued) : std::string("-")) << " | " << a.ok_beyond << " |\n";
+  }
+  os << "\nTolerance: |bias| <= max(0.1 nats, 10% of |truth|). \"within tolerance\" counts cells with a value "
+        "(ok or warning); refused cells have none.\n";
+  return os.str();
+}
+
 /// An SVG scatter of mean estimate (y) vs truth (x), one colour per estimator, +-1 std error
 /// bars, the diagonal y = x; circles for MI tasks, squares for entropy tasks.
 template <class = void>

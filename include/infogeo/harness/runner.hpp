@@ -19,7 +19,8 @@ namespace infogeo::harness {
 
 /// Outcome of one (estimator, task) cell.
 enum class cell_status {
-  ok,       ///< every rep returned a finite number
+  ok,       ///< every rep returned a finite number with verdict ok
+  warning,  ///< every rep returned a finite number, some with a warning verdict (see message)
   failed,   ///< an exception other than numerical_error, or a non-finite value: a bug to fix
   refused,  ///< the estimator threw infogeo::numerical_error (no honest number for this data)
   skipped,  ///< not applicable (no function for the quantity, or too many dimensions)
@@ -28,6 +29,7 @@ enum class cell_status {
 inline const char* status_name(cell_status s) {
   switch (s) {
     case cell_status::ok: return "ok";
+    case cell_status::warning: return "warning";
     case cell_status::failed: return "failed";
     case cell_status::refused: return "refused";
     case cell_status::skipped: return "skipped";
@@ -74,9 +76,27 @@ inline std::uint64_t task_seed(std::uint64_t base, const std::string& task_name,
   return z ^ (z >> 31);
 }
 
+/// The estimator's MI on (x, y): through mi_estimate when set (its warnings are appended to
+/// `reasons` as codes), else through mi.
+inline double mi_value(const estimator& e, const row_matrix<double>& x, const row_matrix<double>& y,
+                       std::vector<std::string>& reasons) {
+  if (!e.mi_estimate) return e.mi(x, y);
+  const estimate r = e.mi_estimate(x, y);
+  for (const auto& reason : r.reasons) reasons.push_back(reason.code);
+  return r.value;
+}
+
+/// The estimator's entropy of x (entropy_estimate when set, its warnings appended to `reasons`).
+inline double entropy_value(const estimator& e, const row_matrix<double>& x, std::vector<std::string>& reasons) {
+  if (!e.entropy_estimate) return e.entropy(x);
+  const estimate r = e.entropy_estimate(x);
+  for (const auto& reason : r.reasons) reasons.push_back(reason.code);
+  return r.value;
+}
+
 /// I(X;Y|L) = sum_l p(l) I(X;Y|L=l) with a plug-in p(l) and `mi` applied within each class.
 template <class = void>
-double conditional_mi(const estimator& e, const task_data& d) {
+double conditional_mi(const estimator& e, const task_data& d, std::vector<std::string>& reasons) {
   const char* fn = "harness::conditional_mi";
   require(static_cast<index_t>(d.labels.size()) == d.x.rows(), fn, "labels must match rows (labels=",
           d.labels.size(), ", rows=", d.x.rows(), ")");
@@ -89,15 +109,15 @@ double conditional_mi(const estimator& e, const task_data& d) {
       x.row(static_cast<index_t>(k)) = d.x.row(idx[k]);
       y.row(static_cast<index_t>(k)) = d.y.row(idx[k]);
     }
-    total += static_cast<double>(idx.size()) / static_cast<double>(d.x.rows()) * e.mi(x, y);
+    total += static_cast<double>(idx.size()) / static_cast<double>(d.x.rows()) * mi_value(e, x, y, reasons);
   }
   return total;
 }
 
 /// Why an estimator does not apply to a task ("" if it does).
 inline std::string skip_reason(const estimator& e, const task& t) {
-  if (t.kind == quantity::entropy && !e.entropy) return "no entropy function";
-  if (t.kind != quantity::entropy && !e.mi) return "no MI function";
+  if (t.kind == quantity::entropy && !e.entropy && !e.entropy_estimate) return "no entropy function";
+  if (t.kind != quantity::entropy && !e.mi && !e.mi_estimate) return "no MI function";
   if (e.max_dims > 0 && t.dims > e.max_dims)
     return "task dims " + std::to_string(t.dims) + " > max_dims " + std::to_string(e.max_dims);
   return "";
@@ -136,7 +156,7 @@ std::vector<bench_row> run_bench(const std::vector<task>& tasks, const std::vect
       for (std::size_t k = 0; k < estimators.size(); ++k) {
         bench_row& r = rows[first + k];
         ++done;
-        if (r.status != cell_status::ok) {
+        if (r.status != cell_status::ok && r.status != cell_status::warning) {
           if (options.progress) options.progress(done, total, t.name + " / " + estimators[k].name);
           continue;
         }
@@ -148,9 +168,14 @@ std::vector<bench_row> run_bench(const std::vector<task>& tasks, const std::vect
         const auto start = std::chrono::steady_clock::now();
         try {
           double v;
-          if (t.kind == quantity::entropy) v = e.entropy(data.x);
-          else if (t.kind == quantity::mi) v = e.mi(data.x, data.y);
-          else v = conditional_mi(e, data);
+          std::vector<std::string> reasons;
+          if (t.kind == quantity::entropy) v = entropy_value(e, data.x, reasons);
+          else if (t.kind == quantity::mi) v = mi_value(e, data.x, data.y, reasons);
+          else v = conditional_mi(e, data, reasons);
+          for (const auto& code : reasons) {
+            r.status = cell_status::warning;
+            if (r.message.find(code) == std::string::npos) r.message += (r.message.empty() ? "" : ", ") + code;
+          }
           if (!std::isfinite(v)) {
             r.status = cell_status::failed;
             r.message = "returned a non-finite value (" + std::to_string(v) + ") at rep " + std::to_string(rep);
@@ -180,7 +205,7 @@ std::vector<bench_row> run_bench(const std::vector<task>& tasks, const std::vect
         const std::size_t m = s.size();
         r.median_seconds = m % 2 ? s[m / 2] : 0.5 * (s[m / 2 - 1] + s[m / 2]);
       }
-      if (r.status != cell_status::ok || r.values.empty()) continue;
+      if ((r.status != cell_status::ok && r.status != cell_status::warning) || r.values.empty()) continue;
       const double cnt = static_cast<double>(r.values.size());
       double sum = 0.0, sq = 0.0;
       for (double v : r.values) {

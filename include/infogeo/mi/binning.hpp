@@ -30,7 +30,14 @@ struct binning_options {
   index_t bins = 30;          ///< equal-width bins per dimension over the data range (> 0)
   double bin_width = 0.0;     ///< if > 0: bins of this width anchored at the range minimum (overrides bins)
   bool global_range = false;  ///< one [min, max] over all coordinates (Shwartz-Ziv & Tishby) instead of per dimension
+  /// Add the Miller-Madow correction (m - 1) / (2N) to every plug-in entropy (m = occupied bins;
+  /// Miller 1955): removes the leading O(1/N) bias of the plug-in entropy; off by default.
+  bool miller_madow = false;
 };
+
+/// Occupied (joint) bins above this fraction of N: the plug-in estimate measures N, not the data
+/// (each occupied bin holds about two samples or fewer; "bins_saturated").
+inline constexpr double binning_saturation_fraction = 0.5;
 
 namespace detail {
 
@@ -41,6 +48,8 @@ struct binned_sample {
   index_t d = 0;
   double width = 0.0;      ///< bin width (of dimension 0 with per-dimension ranges)
   double max_bins = 0.0;   ///< largest number of bins along any dimension
+  index_t min_occupied = 0;     ///< fewest occupied bins along any dimension
+  index_t min_occupied_dim = 0; ///< the dimension with the fewest occupied bins
 };
 
 template <class T>
@@ -97,6 +106,14 @@ binned_sample discretise(const sample_view<T>& v, const binning_options& o, cons
       k = std::min(std::max(k, 0.0), nb - 1.0);  // the maximum falls in the last bin
       b.codes[static_cast<std::size_t>(i * b.d + j)] = static_cast<std::int64_t>(k);
     }
+    std::vector<std::int64_t> col(static_cast<std::size_t>(b.n));
+    for (index_t i = 0; i < b.n; ++i) col[static_cast<std::size_t>(i)] = b.codes[static_cast<std::size_t>(i * b.d + j)];
+    std::sort(col.begin(), col.end());
+    const auto occupied = static_cast<index_t>(std::unique(col.begin(), col.end()) - col.begin());
+    if (j == 0 || occupied < b.min_occupied) {
+      b.min_occupied = occupied;
+      b.min_occupied_dim = j;
+    }
   }
   return b;
 }
@@ -138,11 +155,37 @@ inline std::vector<std::int64_t> join_codes(const std::vector<std::int64_t>& a, 
   return out;
 }
 
+/// The verdicts every binning estimate carries: "few_bins" when a coordinate of `b` (named
+/// `what`) occupies fewer than 2 bins (it then contributes nothing: a constant column, or bins = 1),
+/// "bins_saturated" when `occupied` (the joint bins behind the estimate) exceed
+/// binning_saturation_fraction * N.
+inline void binning_verdicts(estimate& e, const binned_sample& b, const char* what, index_t occupied) {
+  if (b.min_occupied < 2)
+    e.warn("few_bins",
+           infogeo::detail::concat(what, " coordinate ", b.min_occupied_dim, " occupies ", b.min_occupied,
+                                   " bin: it carries no information after binning, so the estimate ignores it "
+                                   "(bins = 1 or a constant coordinate); use more bins"),
+           static_cast<double>(b.min_occupied));
+  const double frac = static_cast<double>(occupied) / static_cast<double>(b.n);
+  if (frac > binning_saturation_fraction && !e.has_reason("bins_saturated"))
+    e.warn("bins_saturated",
+           infogeo::detail::concat(occupied, " occupied bins for N = ", b.n, " samples (", 100.0 * frac,
+                                   "%): the plug-in entropies approach their log N ceiling and the estimate "
+                                   "measures the sample size, not the data; use fewer bins or a k-NN estimator"),
+           frac);
+}
+
+/// Miller-Madow correction (m - 1) / (2N) of a plug-in entropy over m occupied bins.
+inline double miller_madow(index_t occupied, index_t n) {
+  return static_cast<double>(occupied - 1) / (2.0 * static_cast<double>(n));
+}
+
 inline void binning_fields(estimate& e, const binned_sample& b, const binning_options& o) {
   e.parameters["bins"] = b.max_bins;
   e.parameters["bin_width"] = b.width;
   e.settings["bins_by"] = o.bin_width > 0.0 ? "width" : "count";
   e.settings["range"] = o.global_range ? "global" : "per dimension";
+  e.settings["miller_madow"] = o.miller_madow ? "on" : "off";
   e.n = static_cast<std::int64_t>(b.n);
   e.dims = static_cast<std::int64_t>(b.d);
 }
@@ -153,7 +196,9 @@ inline void binning_fields(estimate& e, const binned_sample& b, const binning_op
 /// I(X;T) when X is the sample index (Shwartz-Ziv & Tishby 2017). Depends strongly on the bin
 /// size: reaches the ceiling log N ("log_n_ceiling") when every sample has its own bin
 /// ("occupied_bins" = N; a diagnostic says so). Plug-in bias about -(occupied - 1)/(2N)
-/// (Miller-Madow). Cost O(N D log N). Errors: bins <= 0, bin_width < 0, non-finite t, a
+/// (Miller-Madow; options.miller_madow adds it back). Verdict: "few_bins" when a coordinate
+/// occupies fewer than 2 bins, "bins_saturated" when occupied bins exceed N / 2. Cost O(N D log N).
+/// Errors: bins <= 0, bin_width < 0, non-finite t, a
 /// bin_width so small that bin indices overflow.
 template <class Input>
 estimate binned_entropy(const Input& t, const binning_options& options = {}) {
@@ -161,13 +206,14 @@ estimate binned_entropy(const Input& t, const binning_options& options = {}) {
   const auto b = detail::discretise(make_view(t), options, fn, "t");
   const auto [h, occupied] = detail::tuple_entropy(b.codes, b.n, b.d);
   estimate e;
-  e.value = h;
+  e.value = h + (options.miller_madow ? detail::miller_madow(occupied, b.n) : 0.0);
   e.method = "binning";
   detail::binning_fields(e, b, options);
   e.details["occupied_bins"] = static_cast<double>(occupied);
   e.details["log_n_ceiling"] = std::log(static_cast<double>(b.n));
   if (occupied == b.n)
     e.diagnostics.push_back("every sample occupies its own bin: H(T) = log N, the ceiling (bins too fine)");
+  detail::binning_verdicts(e, b, "t", occupied);
   return e;
 }
 
@@ -187,7 +233,10 @@ estimate binned_mutual_information_labels(const Input& t, const Labels& labels,
   const auto joint = detail::join_codes(b.codes, b.d, lab.values, 1, b.n);
   const auto [hty, occupied_joint] = detail::tuple_entropy(joint, b.n, b.d + 1);
   estimate e;
-  e.value = ht + hy - hty;
+  e.value = ht + hy - hty +
+            (options.miller_madow ? detail::miller_madow(occupied, b.n) + detail::miller_madow(classes, b.n) -
+                                        detail::miller_madow(occupied_joint, b.n)
+                                  : 0.0);
   e.method = "binning";
   detail::binning_fields(e, b, options);
   e.settings["y"] = "discrete";
@@ -199,12 +248,14 @@ estimate binned_mutual_information_labels(const Input& t, const Labels& labels,
   e.details["log_n_ceiling"] = std::log(static_cast<double>(b.n));
   if (occupied == b.n)
     e.diagnostics.push_back("every sample occupies its own bin: I(T;Y) = H(Y) whatever T is (bins too fine)");
-  (void)classes;
+  detail::binning_verdicts(e, b, "t", occupied_joint);
   return e;
 }
 
 /// I(X;Y) = H(B(X)) + H(B(Y)) - H(B(X), B(Y)) (nats) with both X and Y binned by the same
 /// options (each variable its own ranges). A discretised-MI baseline; same bin-size caveats.
+/// Verdict: "few_bins" (a coordinate of X or Y in fewer than 2 bins; e.g. bins = 1 gives 0),
+/// "bins_saturated" (occupied joint bins > N / 2: the estimate measures N, not I).
 /// Errors: those of binned_entropy(), mismatched rows.
 template <class X, class Y>
 estimate binned_mutual_information(const X& x, const Y& y, const binning_options& options = {}) {
@@ -217,7 +268,10 @@ estimate binned_mutual_information(const X& x, const Y& y, const binning_options
   const auto joint = detail::join_codes(bx.codes, bx.d, by.codes, by.d, bx.n);
   const auto [hxy, oxy] = detail::tuple_entropy(joint, bx.n, bx.d + by.d);
   estimate e;
-  e.value = hx + hy - hxy;
+  e.value = hx + hy - hxy +
+            (options.miller_madow ? detail::miller_madow(ox, bx.n) + detail::miller_madow(oy, bx.n) -
+                                        detail::miller_madow(oxy, bx.n)
+                                  : 0.0);
   e.method = "binning";
   detail::binning_fields(e, bx, options);
   e.dims = static_cast<std::int64_t>(bx.d + by.d);
@@ -230,6 +284,8 @@ estimate binned_mutual_information(const X& x, const Y& y, const binning_options
   e.details["log_n_ceiling"] = std::log(static_cast<double>(bx.n));
   if (oxy == bx.n)
     e.diagnostics.push_back("every sample occupies its own joint bin: I = H(X_b) + H(Y_b) - log N (bins too fine)");
+  detail::binning_verdicts(e, bx, "x", oxy);
+  detail::binning_verdicts(e, by, "y", oxy);
   return e;
 }
 

@@ -109,13 +109,18 @@ double compression_loss_bound(const Eigen::VectorXd& variances_descending, index
   return 0.5 * static_cast<double>(n - components) * std::log1p(lambda / (sigma * sigma));
 }
 
+/// Eigenvalues at or below this fraction of the largest count as zero (numerical rank).
+inline constexpr double pca_rank_tolerance = 1e-10;
+
 /// I(E(X); Y) with E the n'-component PCA projection of X fitted on X itself, estimated by any
 /// MI estimator: `estimator(const row_matrix<double>& projected_x, const Y& y)` returning an
 /// estimate (e.g. a lambda calling kde_mutual_information or a kNN estimator). Adds
 /// "pca_components", "pca_input_dims", "pca_retained_variance_ratio",
 /// "pca_largest_discarded_variance" to details and, when noise_sigma > 0 (X already noisy with
 /// that std), "compression_loss_bound" (Corollary 6, computed with the eigenvalues of the noisy
-/// sample: conservative). Errors: those of pca_projector and the estimator.
+/// sample: conservative). Verdict: warns ("pca_rank") when n' exceeds the numerical rank of X
+/// (eigenvalues <= 1e-10 of the largest); the k-NN MI estimators standardise the projected
+/// coordinates by default. Errors: those of pca_projector and the estimator.
 template <class X, class Y, class Estimator>
 estimate compressed_mutual_information(const X& x, const Y& y, index_t components,
                                        Estimator&& estimator, double noise_sigma = 0.0) {
@@ -130,6 +135,19 @@ estimate compressed_mutual_information(const X& x, const Y& y, index_t component
     e.details["compression_loss_bound"] =
         compression_loss_bound(projector.explained_variances(), components, noise_sigma);
   e.settings["compression"] = "pca";
+  // Kept components with (numerically) no variance: the projection has a constant or rank-deficient
+  // block, and a k-NN estimator then works on a lower-dimensional set than it is told.
+  const auto& ev = projector.explained_variances();
+  const double top = ev.size() > 0 ? ev(0) : 0.0;
+  index_t rank = 0;
+  for (index_t j = 0; j < ev.size(); ++j) rank += ev(j) > pca_rank_tolerance * top;
+  e.details["pca_numerical_rank"] = static_cast<double>(rank);
+  if (components > rank)
+    e.warn("pca_rank",
+           infogeo::detail::concat("kept ", components, " principal components but X has numerical rank ", rank,
+                                   " (eigenvalues <= ", pca_rank_tolerance,
+                                   " x the largest): the extra components carry no variance; use --pca ", rank),
+           static_cast<double>(rank));
   return e;
 }
 

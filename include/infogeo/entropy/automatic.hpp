@@ -1,0 +1,78 @@
+// entropy::automatic: picks a k-NN entropy estimator by the measured regime and says why.
+#pragma once
+
+#include <string>
+
+#include "infogeo/core/errors.hpp"
+#include "infogeo/core/result.hpp"
+#include "infogeo/core/sample_view.hpp"
+#include "infogeo/core/validation.hpp"
+#include "infogeo/entropy/kozachenko_leonenko.hpp"
+#include "infogeo/entropy/weighted_kl.hpp"
+
+namespace infogeo::entropy {
+
+/// Options of automatic().
+struct automatic_options {
+  neighbors::backend search = neighbors::backend::automatic;
+};
+
+/// Differential entropy h(X) in nats with the estimator whose home ground the data are in
+/// (docs/choosing.md has the decision table and the bench evidence):
+///  * d <= 3: Kozachenko-Leonenko, k = 3 (BSY 2019: efficient for d <= 3; lowest RMSE in the bench);
+///  * d >= 4: weighted Kozachenko-Leonenko (auto k) when its bias-cancelling weights are small at
+///    this n (no "weight_variance" warning: ||w||_2 <= min(20, 0.2 sqrt(n))); otherwise plain KL with
+///    k = 3, whose bias grows with d but whose variance does not explode.
+/// The choice and the reason are recorded in settings "auto_choice" and "auto_reason". The chosen
+/// estimator's checks run as usual; a refusal (constant or discrete columns, intrinsic dimension
+/// below d) propagates, and a value whose checks warn is never returned: it is refused with the
+/// warnings as reasons (code of the first warning).
+/// Errors: as kozachenko_leonenko().
+template <class Input>
+estimate automatic(const Input& x, const automatic_options& opt = {}) {
+  constexpr const char* fn = "entropy::automatic";
+  const auto view = make_view(x);
+  check_shape(view, 2, fn, "x");
+  const index_t n = view.rows();
+  const index_t d = view.cols();
+  estimate e;
+  std::string reason;
+  bool weighted = false;
+  if (d >= 4) {
+    const index_t k = wkl_default_k(d);
+    if (k < n) {
+      double norm = 0.0;
+      for (double w : wkl_weights(k, d)) norm += w * w;
+      norm = std::sqrt(norm);
+      weighted = norm <= wkl_weight_norm_warning && norm <= 0.2 * wkl_weight_norm_limit(n);
+      reason = weighted ? infogeo::detail::concat("d = ", d, " >= 4 and the weighted-KL weights are small at n = ", n,
+                                                  " (||w|| = ", norm, "): bias-cancelling weights")
+                        : infogeo::detail::concat("d = ", d, " >= 4 but the weighted-KL weights would inflate the "
+                                                  "variance at n = ", n, " (||w|| = ", norm, "): plain KL, k = 3");
+    } else {
+      reason = infogeo::detail::concat("n = ", n, " too small for the weighted estimator's k: plain KL, k = 3");
+    }
+  } else {
+    reason = infogeo::detail::concat("d = ", d, " <= 3: plain Kozachenko-Leonenko, k = 3");
+  }
+  if (weighted) {
+    wkl_options o;
+    o.search = opt.search;
+    e = weighted_kozachenko_leonenko(x, o);
+  } else {
+    kl_options o;
+    o.search = opt.search;
+    e = kozachenko_leonenko(x, o);
+  }
+  if (!e.reasons.empty()) {
+    std::vector<verdict_reason> reasons = e.reasons;
+    reasons.front().message = "auto chose " + e.method + " (" + reason + ") but its checks warn: " +
+                              reasons.front().message;
+    refuse(fn, std::move(reasons));
+  }
+  e.settings["auto_choice"] = e.method;
+  e.settings["auto_reason"] = reason;
+  return e;
+}
+
+}  // namespace infogeo::entropy

@@ -1,0 +1,97 @@
+// mi::automatic: picks a mutual-information estimator by the measured regime and says why.
+#pragma once
+
+#include <string>
+
+#include "infogeo/core/errors.hpp"
+#include "infogeo/core/result.hpp"
+#include "infogeo/core/sample_view.hpp"
+#include "infogeo/core/validation.hpp"
+#include "infogeo/mi/compressed.hpp"
+#include "infogeo/mi/ksg.hpp"
+#include "infogeo/mi/mixed_ksg.hpp"
+#include "infogeo/neighbors/regime.hpp"
+
+namespace infogeo::mi {
+
+/// Options of automatic().
+struct automatic_options {
+  index_t k = 3;
+  neighbors::backend search = neighbors::backend::automatic;
+};
+
+/// I(X;Y) in nats with the estimator whose home ground the data are in (docs/choosing.md):
+///  * a constant column: refused ("constant_column");
+///  * any column of X or Y with tied values (discrete, mixed, labels): mixed KSG (Gao et al. 2017),
+///    exact on ties, equal to KSG-1 elsewhere;
+///  * otherwise KSG-1 (k = 3, standardised): the lowest-RMSE k-NN MI estimator on the bench's
+///    continuous tasks; the entropy differences do not cancel their biases.
+///  * if the joint intrinsic dimension is low and X or Y is rank-deficient (a linear embedding),
+///    each side is projected on its numerical rank by PCA (MI is invariant under the injective
+///    linear map back) and the estimator rerun; settings "compression" records it.
+/// The choice and the reason are recorded in settings "auto_choice" and "auto_reason". A value
+/// whose checks still warn is never returned: it is refused with those reasons.
+template <class InputX, class InputY>
+estimate automatic(const InputX& x, const InputY& y, const automatic_options& opt = {}) {
+  constexpr const char* fn = "mi::automatic";
+  const auto vx = make_view(x);
+  const auto vy = make_view(y);
+  check_paired_samples(vx, vy, 2, fn);
+  const row_matrix<double> mx = to_row_matrix<double>(vx);
+  const row_matrix<double> my = to_row_matrix<double>(vy);
+  const auto px = detail::mi_column_checks(mx, fn, "x");
+  const auto py = detail::mi_column_checks(my, fn, "y");
+  const bool tied = !px.tied_columns().empty() || !py.tied_columns().empty();
+  auto run = [&](const row_matrix<double>& a, const row_matrix<double>& b) {
+    if (tied) {
+      mixed_ksg_options o;
+      o.k = opt.k;
+      o.search = opt.search;
+      return mixed_ksg(a, b, o);
+    }
+    ksg_options o;
+    o.k = opt.k;
+    o.search = opt.search;
+    return ksg(a, b, o);
+  };
+  std::string reason = tied ? infogeo::detail::concat("columns with tied values (up to ",
+                                                      100.0 * std::max(px.max_tied_fraction(), py.max_tied_fraction()),
+                                                      "% of rows): mixed KSG handles ties exactly")
+                            : std::string("continuous columns: KSG-1, k = ") + std::to_string(opt.k) + ", standardised";
+  estimate e = run(mx, my);
+  if (e.has_reason("intrinsic_dimension")) {
+    // A linear embedding: project each side on its numerical rank and retry.
+    const pca_projector fx(mx, mx.cols());
+    const pca_projector fy(my, my.cols());
+    auto rank = [](const pca_projector& p) {
+      const auto& ev = p.explained_variances();
+      index_t r = 0;
+      for (index_t j = 0; j < ev.size(); ++j) r += ev(j) > pca_rank_tolerance * ev(0);
+      return std::max<index_t>(r, 1);
+    };
+    const index_t rx = rank(fx);
+    const index_t ry = rank(fy);
+    if (rx < mx.cols() || ry < my.cols()) {
+      const row_matrix<double> cx = pca_projector(mx, rx).transform(mx);
+      const row_matrix<double> cy = pca_projector(my, ry).transform(my);
+      estimate c = run(cx, cy);
+      if (c.reasons.empty()) {
+        e = c;
+        e.settings["compression"] = infogeo::detail::concat("pca to the numerical ranks (", rx, ", ", ry, ")");
+        reason += infogeo::detail::concat("; X and Y lie in linear subspaces of rank ", rx, " and ", ry,
+                                          ": projected on them first (MI is invariant under the injective map)");
+      }
+    }
+  }
+  if (!e.reasons.empty()) {
+    std::vector<verdict_reason> reasons = e.reasons;
+    reasons.front().message = "auto chose " + e.method + " (" + reason + ") but its checks warn: " +
+                              reasons.front().message;
+    refuse(fn, std::move(reasons));
+  }
+  e.settings["auto_choice"] = e.method;
+  e.settings["auto_reason"] = reason;
+  return e;
+}
+
+}  // namespace infogeo::mi
