@@ -34,8 +34,9 @@ cpu="$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ 
   echo "- tool: $("$build/bin/infogeo" --version)"
   echo "- CSV: [results/bench_$suite.csv](results/bench_$suite.csv), plot: [results/bench_$suite.svg](results/bench_$suite.svg)"
   echo
-  echo "Times are wall-clock on a shared machine: compare them within one table only. \`refused\`"
-  echo "means the estimator raised infogeo::numerical_error (no honest number for that data);"
+  echo "Times are wall-clock on a shared machine: compare them within one table only. The status is the"
+  echo "estimator's verdict (docs/verdicts.md): \`ok\`; \`warning\` (a value, with the reason codes in the"
+  echo "notes); \`refused\` (infogeo::numerical_error / refused_error: no honest number for that data);"
   echo "\`failed\` would be a bug and makes the command exit non-zero."
   echo
   cat "$table"

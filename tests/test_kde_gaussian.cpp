@@ -377,3 +377,26 @@ TEST_CASE("bootstrap: works with library estimators, is seeded, validates") {
   CHECK_THROWS_AS(stats::bootstrap(1, stat, o), infogeo::invalid_argument);
   CHECK_THROWS_AS(stats::take_rows(x, std::vector<index_t>{0, 400}), infogeo::invalid_argument);
 }
+
+TEST_CASE("kde entropy: refused on a curve in 8-D and on discrete columns (verdicts)") {
+  // A 1-D latent through tanh into 8 dims (full-rank covariance, so whitening succeeds): the
+  // entropy is -inf on the curve; before, a finite number came back with no warning.
+  infogeo::random_engine rng(5);
+  infogeo::row_matrix<double> x(400, 8);
+  for (infogeo::index_t i = 0; i < 400; ++i) {
+    const double u = rng.normal();
+    for (infogeo::index_t j = 0; j < 8; ++j) x(i, j) = std::tanh((0.3 + 0.2 * static_cast<double>(j)) * u + 0.1 * static_cast<double>(j) * u * u);
+  }
+  try {
+    infogeo::entropy::kde_entropy(x);
+    FAIL("expected a refusal");
+  } catch (const infogeo::refused_error& err) {
+    CHECK(err.reasons()[0].code == "intrinsic_dimension");
+  }
+  infogeo::row_matrix<double> c(400, 2);
+  for (infogeo::index_t i = 0; i < 400; ++i) {
+    c(i, 0) = static_cast<double>(rng.uniform_index(3));
+    c(i, 1) = rng.normal();
+  }
+  CHECK_THROWS_AS(infogeo::entropy::kde_entropy(c), infogeo::refused_error);
+}

@@ -15,6 +15,8 @@
 #include "infogeo/entropy/weighted_kl.hpp"
 #include "infogeo/mi/ksg.hpp"
 #include "infogeo/mi/mixed_ksg.hpp"
+#include "infogeo/mi/automatic.hpp"
+#include "infogeo/entropy/automatic.hpp"
 #include "infogeo/mi/entropy_difference.hpp"
 #include "infogeo/entropy/kde.hpp"
 #include "infogeo/mi/binning.hpp"
@@ -35,21 +37,22 @@ estimator doe_estimator(const std::string& name, mi::doe_family family, const st
   e.name = name;
   e.description = description;
   // Not marked slow: 0.2-0.8 s per fit in Release at n = 1000-2000 (docs/results.md).
-  e.mi = [family](const row_matrix<double>& x, const row_matrix<double>& y) {
+  e.mi_estimate = [family](const row_matrix<double>& x, const row_matrix<double>& y) {
     mi::doe_options o;
     o.family = family;
-    return mi::doe_mutual_information(x, y, o).mi.value;
+    return mi::doe_mutual_information(x, y, o).mi;
   };
-  e.entropy = [family](const row_matrix<double>& x) {
+  e.entropy_estimate = [family](const row_matrix<double>& x) {
     mi::doe_options o;
     o.family = family;
-    return mi::doe_entropy(x, o).entropy.value;
+    return mi::doe_entropy(x, o).entropy;
   };
   return e;
 }
 
 const estimator_registrar doe_gauss{
-    doe_estimator("doe-gauss", mi::doe_family::gaussian, "difference of entropies, Gaussian q(z), q(z|x)")};
+    doe_estimator("doe-gauss", mi::doe_family::gaussian_full,
+                  "difference of entropies, full-covariance Gaussian q(z), q(z|x)")};
 
 const estimator_registrar kl{[] {
   estimator e;
@@ -80,6 +83,15 @@ estimator ksg_estimator(const std::string& name, mi::ksg_variant variant) {
 }
 const estimator_registrar ksg1{ksg_estimator("ksg1", mi::ksg_variant::ksg1)};
 const estimator_registrar ksg2{ksg_estimator("ksg2", mi::ksg_variant::ksg2)};
+
+const estimator_registrar automatic{[] {
+  estimator e;
+  e.name = "auto";
+  e.description = "--method auto: picks by the measured regime, refuses rather than return a flagged value";
+  e.entropy_estimate = [](const row_matrix<double>& x) { return entropy::automatic(x); };
+  e.mi_estimate = [](const row_matrix<double>& x, const row_matrix<double>& y) { return mi::automatic(x, y); };
+  return e;
+}()};
 
 const estimator_registrar mixed_ksg{[] {
   estimator e;

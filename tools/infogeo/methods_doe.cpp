@@ -113,7 +113,12 @@ json run_doe(const estimator_args& args, mi::doe_family family) {
 
 const method_registrar doe_gauss{method{
     "mi", "doe-gauss",
-    "difference of entropies H_q(Z) - H_q(Z|X), diagonal Gaussian q (McAllester & Stratos 2020)",
+    "difference of entropies H_q(Z) - H_q(Z|X), full-covariance (Cholesky) Gaussian q (McAllester & Stratos 2020)",
+    [](const estimator_args& a) { return run_doe(a, mi::doe_family::gaussian_full); }}};
+
+const method_registrar doe_gauss_diag{method{
+    "mi", "doe-gauss-diag",
+    "difference of entropies with diagonal Gaussian q (warns when z is correlated: diagonal_family)",
     [](const estimator_args& a) { return run_doe(a, mi::doe_family::gaussian); }}};
 
 const method_registrar doe_mixture{method{

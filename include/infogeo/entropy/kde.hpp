@@ -26,6 +26,8 @@
 #include "infogeo/core/special_functions.hpp"
 #include "infogeo/core/validation.hpp"
 #include "infogeo/entropy/gaussian.hpp"
+#include "infogeo/neighbors/knn.hpp"
+#include "infogeo/neighbors/regime.hpp"
 #include "infogeo/stats/bootstrap.hpp"
 
 namespace infogeo::entropy {
@@ -387,9 +389,32 @@ estimate kde_run(const kde_prepared& p, const kde_options& o, double b,
   return e;
 }
 
+/// The KDE entropy's regime checks on the raw sample: columns with tied values are refused
+/// ("discrete_columns": no density) and a TwoNN intrinsic dimension clearly below d is refused
+/// ("intrinsic_dimension": the kernel density then diverges on the manifold and -E log p with it).
+/// One 2-NN search, small next to the O(N^2) kernel sums.
+template <class T>
+void kde_regime_checks(const sample_view<T>& view, const char* fn) {
+  const row_matrix<double> raw = to_row_matrix<double>(view);
+  const auto prof = neighbors::profile_columns(raw);
+  if (!prof.tied_columns().empty())
+    refuse(fn, "discrete_columns",
+           neighbors::discrete_columns_message(prof, "x",
+                                               "such data have no density, so a differential entropy (and a KDE "
+                                               "estimate of it) does not exist; use mi::mixed_ksg for MI"),
+           prof.max_tied_fraction());
+  if (raw.cols() >= 2 && raw.rows() >= 3) {
+    estimate scratch;
+    neighbors::check_intrinsic_dimension(scratch, neighbors::knn_self(raw, 2, norm_kind::euclidean), raw.cols(), fn,
+                                         "x", true);
+  }
+}
+
 template <class T>
 estimate kde_entropy_view(const sample_view<T>& view, const kde_options& o,
                           std::vector<double>* log_density_out, const char* fn) {
+  check_samples(view, 3, fn, "x");
+  kde_regime_checks(view, fn);
   const kde_prepared p = kde_prepare(view, o, fn);
   estimate tmp;
   const double b = kde_choose_bandwidth(p, o, tmp, fn);
@@ -418,7 +443,8 @@ estimate kde_entropy_view(const sample_view<T>& view, const kde_options& o,
 /// std_error = SEM of the per-query log terms, search bracket in details.
 /// Errors: invalid_argument for N < 3, non-finite data, bad options, N <= D with whitening;
 /// numerical_error for a singular covariance (whitening) or a bandwidth search that does not
-/// bracket a minimum (duplicate points).
+/// bracket a minimum (duplicate points). Verdict: refused for tied columns ("discrete_columns")
+/// and a TwoNN intrinsic dimension clearly below D ("intrinsic_dimension"), as KL.
 template <class Input>
 estimate kde_entropy(const Input& x, const kde_options& options = {}) {
   return detail::kde_entropy_view(make_view(x), options, nullptr, "entropy::kde_entropy");

@@ -287,6 +287,105 @@ struct suite {
   std::vector<task> tasks;
 };
 
+/// Tasks for the regimes of real representations (issue 13), with closed-form truth:
+///  * "embedded-mi": 1-D latents u, v with correlation rho (I = -1/2 log(1 - rho^2) = 0.916),
+///    X = a u, Y = b v in `width` dims each (fixed random directions a, b; optionally through tanh,
+///    which is injective on the line, so I is unchanged);
+///  * "mixed-mi": X = (c, u), c uniform on 4 levels, u ~ N(0, 1); Y = 0.8 u + 0.6 e: I = -1/2 log 0.36;
+///  * "scaled-mi": the 2x2 gaussian-mi pair (I = 1) with Y multiplied by 1e-4;
+///  * "dense-mi": (X, Y) jointly Gaussian, d + d dims, every correlation rho:
+///    I = 1/2 [2 log det S_d - log det S_2d], det S_m = (1 - rho)^(m-1) (1 + (m-1) rho).
+inline task regime_task(const std::string& kind, index_t d, bool nonlinear = false) {
+  task t;
+  t.family = kind;
+  t.kind = quantity::mi;
+  if (kind == "embedded-mi") {
+    const double rho = std::sqrt(1.0 - std::exp(-2.0 * 0.916));
+    t.name = "embedded-mi 1+1 in " + std::to_string(d) + "+" + std::to_string(d) + (nonlinear ? " tanh" : " linear");
+    t.truth = -0.5 * std::log(1.0 - rho * rho);
+    t.dims = 2 * d;
+    t.generate = [d, rho, nonlinear](index_t n, std::uint64_t seed) {
+      random_engine rng(seed);
+      Eigen::VectorXd a(d), b(d);
+      random_engine dir(12345);  // the layer is fixed across reps
+      for (index_t j = 0; j < d; ++j) a(j) = 0.5 * dir.normal();
+      for (index_t j = 0; j < d; ++j) b(j) = 0.5 * dir.normal();
+      task_data out;
+      out.x.resize(n, d);
+      out.y.resize(n, d);
+      for (index_t i = 0; i < n; ++i) {
+        const double u = rng.normal();
+        const double v = rho * u + std::sqrt(1.0 - rho * rho) * rng.normal();
+        for (index_t j = 0; j < d; ++j) {
+          out.x(i, j) = nonlinear ? std::tanh(a(j) * u) : a(j) * u;
+          out.y(i, j) = nonlinear ? std::tanh(b(j) * v) : b(j) * v;
+        }
+      }
+      out.truth = -0.5 * std::log(1.0 - rho * rho);
+      return out;
+    };
+    return t;
+  }
+  if (kind == "mixed-mi") {
+    t.name = "mixed-mi (4 levels, continuous) x 1";
+    t.truth = -0.5 * std::log(0.36);
+    t.dims = 3;
+    t.generate = [](index_t n, std::uint64_t seed) {
+      random_engine rng(seed);
+      task_data out;
+      out.x.resize(n, 2);
+      out.y.resize(n, 1);
+      for (index_t i = 0; i < n; ++i) {
+        out.x(i, 0) = static_cast<double>(rng.uniform_index(4));
+        out.x(i, 1) = rng.normal();
+        out.y(i, 0) = 0.8 * out.x(i, 1) + 0.6 * rng.normal();
+      }
+      out.truth = -0.5 * std::log(0.36);
+      return out;
+    };
+    return t;
+  }
+  if (kind == "scaled-mi") {
+    task_params p;
+    p.dx = 2;
+    p.dy = 2;
+    p.mi = 1.0;
+    task base = make_task("gaussian-mi", p);
+    t.name = "scaled-mi 2x2 I=1 (Y x 1e-4)";
+    t.truth = base.truth;
+    t.dims = base.dims;
+    t.generate = [base](index_t n, std::uint64_t seed) {
+      task_data out = base.generate(n, seed);
+      out.y *= 1e-4;
+      return out;
+    };
+    return t;
+  }
+  require(kind == "dense-mi", "harness::regime_task", "unknown regime task (task=", kind, ")");
+  const double rho = 0.5;
+  auto log_det = [rho](index_t m) {
+    return static_cast<double>(m - 1) * std::log(1.0 - rho) + std::log(1.0 + static_cast<double>(m - 1) * rho);
+  };
+  t.name = "dense-mi " + std::to_string(d) + "x" + std::to_string(d) + " rho=0.5";
+  t.truth = 0.5 * (2.0 * log_det(d) - log_det(2 * d));
+  t.dims = 2 * d;
+  const double truth = t.truth;
+  t.generate = [d, rho, truth](index_t n, std::uint64_t seed) {
+    random_engine rng(seed);
+    task_data out;
+    out.x.resize(n, d);
+    out.y.resize(n, d);
+    for (index_t i = 0; i < n; ++i) {
+      const double c = std::sqrt(rho) * rng.normal();
+      for (index_t j = 0; j < d; ++j) out.x(i, j) = c + std::sqrt(1.0 - rho) * rng.normal();
+      for (index_t j = 0; j < d; ++j) out.y(i, j) = c + std::sqrt(1.0 - rho) * rng.normal();
+    }
+    out.truth = truth;
+    return out;
+  };
+  return t;
+}
+
 /// The built-in suites. quick: the main-job run (12 tasks, n = 1000, 5 reps: ~30 s on 2 cores
 /// with every estimator registered today); standard: docs/results.md (24 tasks, n = 2000, 5 reps);
 /// full: adds 20+20-D Gaussians, more transforms and 16x16 image embeddings (n = 5000, 10 reps).
@@ -325,7 +424,12 @@ inline suite make_suite(const std::string& name) {
   t.push_back(make_task("uniform-entropy", dims(2)));
   t.push_back(make_task("exponential-entropy", dims(1)));
   t.push_back(make_task("student-t-entropy", dims(1)));
+  t.push_back(regime_task("mixed-mi", 0));
+  t.push_back(regime_task("scaled-mi", 0));
   if (name == "quick") return s;
+  t.push_back(regime_task("embedded-mi", 16, false));
+  t.push_back(regime_task("embedded-mi", 16, true));
+  t.push_back(regime_task("dense-mi", 5));
   t.push_back(make_task("gaussian-mi", tp(10, 10, 2.0)));
   t.push_back(make_task("gaussian-mi", tp(2, 2, 1.0, "half-cube")));
   t.push_back(make_task("gaussian-mi", tp(2, 2, 1.0, "wiggly")));
@@ -349,6 +453,8 @@ inline suite make_suite(const std::string& name) {
   t.push_back(make_task("gaussian-mi", tp(2, 2, 1.0, "sigmoid")));
   t.push_back(make_task("student-t-mi", tp(2, 2, nan, "asinh", 3.0)));
   t.push_back(make_task("gaussian-entropy", dims(20)));
+  t.push_back(regime_task("dense-mi", 15));
+  t.push_back(regime_task("embedded-mi", 32, false));
   t.push_back(make_task("image-gaussians"));
   t.push_back(make_task("image-rectangles"));
   return s;

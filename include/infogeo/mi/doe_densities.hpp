@@ -1,6 +1,6 @@
 // Trainable densities for the difference-of-entropies (DoE) estimator (McAllester & Stratos 2020,
 // "Formal limitations on the measurement of mutual information", AISTATS, Sec. 7): diagonal
-// Gaussian, K-component diagonal Gaussian mixture and diagonal logistic, each with a batched
+// and full-covariance (Cholesky) Gaussian, K-component diagonal Gaussian mixture and diagonal logistic, each with a batched
 // negative log-density, its gradients with respect to the parameters and to z, and sampling.
 //
 // Parameters are laid out per row ("theta"), so that the same kernels serve the marginal q(z)
@@ -8,6 +8,9 @@
 // produced by an MLP of x; see doe.hpp):
 //   gaussian, logistic: [mu (D) | log s (D)]                        P = 2 D
 //   mixture:            [logits (K) | mu_1..mu_K (K D) | log s_1..log s_K (K D)]   P = K + 2 K D
+//   gaussian_full:      [mu (D) | log L_ii (D) | L_ij, i > j, row-major]   P = 2 D + D (D - 1) / 2
+//                       (Cholesky factor of the covariance; zeros = the identity, so the
+//                       initialisation of the diagonal family carries over)
 // All computation is in double; the kernels are vectorised over the rows of a minibatch.
 #pragma once
 
@@ -30,6 +33,7 @@ enum class doe_family {
   gaussian,  ///< diagonal Gaussian N(mu, diag(s^2))
   mixture,   ///< K-component diagonal Gaussian mixture (a mixture density network when conditional)
   logistic,  ///< product of logistic densities: -log p = sum_i [w_i + 2 softplus(-w_i) + log s_i]
+  gaussian_full,  ///< full-covariance Gaussian N(mu, L L^T), L lower triangular (Cholesky factor)
 };
 
 /// "gaussian", "mixture" or "logistic".
@@ -38,6 +42,7 @@ inline std::string to_string(doe_family family) {
     case doe_family::gaussian: return "gaussian";
     case doe_family::mixture: return "mixture";
     case doe_family::logistic: return "logistic";
+    case doe_family::gaussian_full: return "gaussian_full";
   }
   return "unknown";
 }
@@ -50,6 +55,7 @@ inline index_t doe_parameter_count(doe_family family, index_t dim, index_t compo
   require(components >= 1, "doe_parameter_count", "components must be >= 1 (components=",
           components, ")");
   if (family == doe_family::mixture) return components + 2 * components * dim;
+  if (family == doe_family::gaussian_full) return 2 * dim + dim * (dim - 1) / 2;
   return 2 * dim;
 }
 
@@ -98,6 +104,41 @@ void doe_negative_log_density(doe_family family, index_t components,
   if (d_theta) d_theta->resize(B, P);
   if (d_z) d_z->resize(B, D);
   const auto za = z.array();
+
+  if (family == doe_family::gaussian_full) {
+    // theta = [mu (D) | log L_ii (D) | L_ij, i > j, row-major (D(D-1)/2)]. Per row: L u = z - mu
+    // (forward substitution), nll = |u|^2 / 2 + sum log L_ii + D log(2 pi) / 2; with v = L^-T u:
+    // d mu = -v, d L_ij = -v_i u_j (i > j), d log L_ii = 1 - L_ii v_i u_i, d z = v.
+    nll.resize(B);
+    Eigen::VectorXd u(D), v(D), diag(D);
+    auto off = [D](index_t i, index_t j) { return 2 * D + i * (i - 1) / 2 + j; };
+    for (index_t r = 0; r < B; ++r) {
+      double log_det = 0.0;
+      for (index_t i = 0; i < D; ++i) {
+        diag(i) = std::exp(theta(r, D + i));
+        log_det += theta(r, D + i);
+        double acc = z(r, i) - theta(r, i);
+        for (index_t j = 0; j < i; ++j) acc -= theta(r, off(i, j)) * u(j);
+        u(i) = acc / diag(i);
+      }
+      nll(r) = 0.5 * u.squaredNorm() + log_det + static_cast<double>(D) * detail::half_log_two_pi;
+      if (!d_theta && !d_z) continue;
+      for (index_t i = D - 1; i >= 0; --i) {
+        double acc = u(i);
+        for (index_t j = i + 1; j < D; ++j) acc -= theta(r, off(j, i)) * v(j);
+        v(i) = acc / diag(i);
+      }
+      if (d_z) d_z->row(r) = v.transpose();
+      if (d_theta) {
+        for (index_t i = 0; i < D; ++i) {
+          (*d_theta)(r, i) = -v(i);
+          (*d_theta)(r, D + i) = 1.0 - diag(i) * v(i) * u(i);
+          for (index_t j = 0; j < i; ++j) (*d_theta)(r, off(i, j)) = -v(i) * u(j);
+        }
+      }
+    }
+    return;
+  }
 
   if (family == doe_family::gaussian || family == doe_family::logistic) {
     const auto mu = theta.leftCols(D).array();
@@ -179,6 +220,18 @@ row_matrix<double> doe_sample(doe_family family, index_t dim, index_t components
   require(theta.cols() == P, "doe_sample", "theta must have P columns (theta cols=",
           theta.cols(), ", P=", P, ")");
   row_matrix<double> out(theta.rows(), D);
+  if (family == doe_family::gaussian_full) {  // mu + L eps
+    Eigen::VectorXd eps(D);
+    for (index_t r = 0; r < theta.rows(); ++r) {
+      for (index_t j = 0; j < D; ++j) eps(j) = rng.normal();
+      for (index_t i = 0; i < D; ++i) {
+        double acc = theta(r, i) + std::exp(theta(r, D + i)) * eps(i);
+        for (index_t j = 0; j < i; ++j) acc += theta(r, 2 * D + i * (i - 1) / 2 + j) * eps(j);
+        out(r, i) = acc;
+      }
+    }
+    return out;
+  }
   for (index_t r = 0; r < theta.rows(); ++r) {
     index_t mu_off = 0;
     index_t ls_off = D;

@@ -44,8 +44,9 @@ struct mixed_ksg_options {
 /// consistency for mixtures (Theorem 1). Bias: KSG's on the continuous part; the plug-in bias
 /// (~(|X||Y| - |X| - |Y| + 1) / 2N) on the discrete part. Cost: one joint k-NN search, three
 /// range counters (joint ties, x, y), two counts per point.
-/// Verdict: refused for a constant column ("constant_column"); warned when the joint sample is
-/// tie-free and its TwoNN intrinsic dimension is clearly below dx + dy ("intrinsic_dimension").
+/// Verdict: refused for a constant column ("constant_column"); warned when no point sits on a
+/// joint atom and the TwoNN intrinsic dimension is clearly below the number of continuous (tie-free)
+/// columns ("intrinsic_dimension").
 /// Errors (infogeo::invalid_argument): n < 2, dx or dy = 0, NaN/Inf, mismatched rows, k < 1,
 /// k >= n, jitter != 0.
 template <class InputX, class InputY>
@@ -119,7 +120,11 @@ estimate mixed_ksg(const InputX& x, const InputY& y, const mixed_ksg_options& op
   e.details["max_tied_fraction_y"] = py.max_tied_fraction();
   neighbors::record(e, opt.preprocess, rx, "_x");
   neighbors::record(e, opt.preprocess, ry, "_y");
-  if (on_atoms == 0) neighbors::check_intrinsic_dimension(e, r, joint.cols(), fn, "(x, y)", false);
+  // Discrete columns put the sample on parallel sheets: compare the intrinsic dimension with the
+  // number of continuous (tie-free) columns, the dimension a density would fill.
+  const auto continuous = static_cast<index_t>(joint.cols() - px.tied_columns().size() - py.tied_columns().size());
+  e.parameters["continuous_columns"] = static_cast<double>(continuous);
+  if (on_atoms == 0) neighbors::check_intrinsic_dimension(e, r, continuous, fn, "(x, y) (continuous columns)", false);
   return e;
 }
 
