@@ -853,3 +853,14 @@ TEST_CASE("doe verdicts: refuses fits on too few samples") {
   }
   CHECK_THROWS_AS(mi::doe_entropy(x), infogeo::refused_error);
 }
+
+TEST_CASE("doe verdicts: not_converged when the epochs run out while the held-out CE still improves") {
+  const row_matrix<double> z = dense_gaussian(600, 3, 0.0, 11);
+  mi::doe_options o;
+  o.epochs = 1;  // one epoch of Adam from the identity: still improving
+  o.lr = 1e-4;
+  o.patience = 5;
+  const auto r = mi::doe_entropy(z, o);
+  CHECK_FALSE(r.converged);
+  CHECK(r.entropy.has_reason("not_converged"));
+}

@@ -141,6 +141,8 @@ TEST_CASE("noisy: well-separated mixture entropy is log M + component entropy wi
   // Paired estimator: separated components make every term log N up to rounding (~1e-12).
   CHECK(std::abs(i.value - std::log(4.0)) < 5.0 * *i.std_error + 1e-9);
   CHECK(std::abs(i.details.at("log_n_ceiling") - std::log(4.0)) < 1e-15);
+  // At its ceiling the estimate measures N, not I: flagged (verdict log_n_ceiling).
+  CHECK(i.has_reason("log_n_ceiling"));
   // Dropout, components of widths sigma |f| = 0.01, 1, 100 around 1, 100, 1e4: separated
   // (relative distances >= 99 widths). h = log 3 + mean_j log(|f_j| sigma sqrt(2 pi e)).
   row_matrix<double> g(3, 1);
@@ -224,6 +226,7 @@ TEST_CASE("noisy: dropout toy of Adilova et al. against numerical quadrature") {
       // 1500 quantile centres approximate the continuous X; measured gap + MC error < 0.03.
       CHECK(std::abs(est.value - truth) < 0.03);
       CHECK(std::abs(est.details.at("h_z_given_x") - hzx) < 0.01);
+      CHECK_FALSE(est.has_reason("log_n_ceiling"));  // I ~ 1 nat << log 1500: home ground
     }
   }
 }

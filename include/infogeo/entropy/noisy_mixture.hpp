@@ -479,6 +479,9 @@ estimate noisy_entropy_lower_bound(const Input& f, const noisy_options& options,
 
 namespace infogeo::mi {
 
+/// Fraction of log N above which the noisy-mixture MI is flagged as at its ceiling ("log_n_ceiling").
+inline constexpr double log_n_ceiling_fraction = 0.9;
+
 /// I(X;Z) in nats for a noisy representation Z of N inputs x_j (X uniform over them) with clean
 /// representations f (N x D rows), by the paired Monte-Carlo estimator
 ///   I_hat = (1/(N K)) sum_{j,k} [log phi_j(z_jk) - log p_hat(z_jk)],  z_jk ~ phi_j,
@@ -486,6 +489,7 @@ namespace infogeo::mi {
 /// h(Z) - h(Z|X) (Goldfeld et al. 2019; Adilova et al. 2023 Sec. 4) with the exact h(Z|X) used as
 /// a control variate: the D-dimensional Gaussian noise in -log phi_j cancels, so the SEM is far
 /// smaller than that of h(Z) alone, and with all centres every term lies in [-inf, log N] because
+/// Verdict: "log_n_ceiling" warns when the estimate exceeds log_n_ceiling_fraction (0.9) of log N.
 /// p(z) >= phi_j(z)/N, so the estimate never exceeds the ceiling log N ("log_n_ceiling") beyond
 /// rounding (~1e-12).
 /// Unbiased with all centres; the subset-of-centres variant is biased upwards (see
@@ -532,6 +536,15 @@ estimate noisy_mutual_information(const Input& f, const entropy::noisy_options& 
     e.diagnostics.push_back("negative estimate: Monte-Carlo error around 0 (true I >= 0)");
   if (e.value > std::log(static_cast<double>(n)))
     e.diagnostics.push_back("estimate above log N: Monte-Carlo error near the ceiling");
+  // The mixture estimate cannot exceed log N: near it, the noise separates every training point and
+  // the number measures N, not I (the true I may be larger).
+  if (e.value > log_n_ceiling_fraction * std::log(static_cast<double>(n)))
+    e.warn("log_n_ceiling",
+           infogeo::detail::concat("the estimate ", e.value, " nats is within ", 100.0 * (1.0 - log_n_ceiling_fraction),
+                                   "% of its ceiling log N = ", std::log(static_cast<double>(n)),
+                                   ": the noise no longer overlaps the points, so the value measures the sample "
+                                   "size and only bounds I from below; use more points or a larger noise"),
+           e.value / std::log(static_cast<double>(n)));
   return e;
 }
 

@@ -1,0 +1,44 @@
+# Sourced by run_cli_tests.sh: verdicts end to end (docs/verdicts.md). A refusal exits 1 with the
+# reasons on stderr and nothing on stdout; a warning keeps the value with "status": "warning".
+
+# A 1-D latent embedded linearly in 8 dims (x) and a noisy copy (y); a constant-column y; a mixed x.
+python3 - "$work" <<'PY'
+import random, struct, sys
+work = sys.argv[1]
+def save(path, rows):
+    n, d = len(rows), len(rows[0])
+    header = "{'descr': '<f8', 'fortran_order': False, 'shape': (%d, %d), }" % (n, d)
+    header += ' ' * ((64 - (10 + len(header) + 1) % 64) % 64) + '\n'
+    with open(path, 'wb') as f:
+        f.write(b'\x93NUMPY\x01\x00' + struct.pack('<H', len(header)) + header.encode())
+        f.write(struct.pack('<%dd' % (n * d), *[v for r in rows for v in r]))
+rng = random.Random(7)
+a = [rng.gauss(0, 1) for _ in range(8)]
+u = [rng.gauss(0, 1) for _ in range(1000)]
+v = [0.8 * t + 0.6 * rng.gauss(0, 1) for t in u]
+save(work + '/emb_x.npy', [[aj * t for aj in a] for t in u])
+save(work + '/emb_y.npy', [[aj * t for aj in a] for t in v])
+save(work + '/u.npy', [[t] for t in u])
+save(work + '/v_const.npy', [[t, 1.5] for t in v])
+save(work + '/v_small.npy', [[1e-4 * t] for t in v])
+save(work + '/mixed_x.npy', [[float(rng.randrange(4)), t] for t in u])
+save(work + '/v.npy', [[t] for t in v])
+PY
+
+expect verdict-entropy-manifold 1 "" -- entropy --method kl "$work/emb_x.npy"
+grep -q "intrinsic_dimension" "$work/err.txt" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL verdict-entropy-manifold: no reason code on stderr"; }
+expect verdict-mi-kl-manifold 1 "" -- mi --method kl "$work/emb_x.npy" "$work/emb_y.npy"
+expect verdict-ksg-manifold-warns 0 "j['status'] == 'warning' and any(r['code'] == 'intrinsic_dimension' for r in j['reasons'])" -- mi --method ksg1 "$work/emb_x.npy" "$work/emb_y.npy"
+expect verdict-auto-manifold 0 "j['status'] == 'ok' and 'compression' in j['settings'] and abs(j['value'] - 0.51) < 0.1" -- mi --method auto "$work/emb_x.npy" "$work/emb_y.npy"
+expect verdict-constant-column 1 "" -- mi --method ksg1 "$work/u.npy" "$work/v_const.npy"
+grep -q "column 1 is constant" "$work/err.txt" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL verdict-constant-column: column not named"; }
+expect verdict-scaled-standardized 0 "abs(j['value'] - 0.51) < 0.1 and j['settings']['standardize'] != 'off'" -- mi --method ksg1 "$work/u.npy" "$work/v_small.npy"
+expect verdict-no-standardize 0 "j['settings']['standardize'] == 'off'" -- mi --method ksg1 --no-standardize "$work/u.npy" "$work/v_small.npy"
+expect verdict-mixed-kl-refused 1 "" -- mi --method kl "$work/mixed_x.npy" "$work/v.npy"
+expect verdict-mixed-ksg 0 "j['method'] == 'mixed_ksg' and abs(j['value'] - 0.51) < 0.1" -- mi --method mixed-ksg "$work/mixed_x.npy" "$work/v.npy"
+expect verdict-auto-mixed 0 "j['settings']['auto_choice'] == 'mixed_ksg'" -- mi --method auto "$work/mixed_x.npy" "$work/v.npy"
+expect verdict-bins-1 0 "j['value'] == 0 and j['status'] == 'warning' and any(r['code'] == 'few_bins' for r in j['reasons'])" -- mi --method binning --bins 1 "$work/u.npy" "$work/v.npy"
+expect verdict-miller-madow 0 "j['settings']['miller_madow'] == 'on'" -- mi --method binning --bins 8 --miller-madow "$work/u.npy" "$work/v.npy"
+expect verdict-home-ground-ok 0 "j['status'] == 'ok' and j['reasons'] == []" -- mi --method ksg1 "$work/u.npy" "$work/v.npy"
+expect verdict-both-standardize-flags 2 "" -- mi --method ksg1 --standardize --no-standardize "$work/u.npy" "$work/v.npy"
+expect verdict-auto-with-jitter 2 "" -- mi --method auto --jitter 1e-6 "$work/u.npy" "$work/v.npy"
