@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
     const at::Tensor x = at::randn({ksg_n, 5}, f32);
     const at::Tensor y = 0.8 * x + 0.6 * at::randn({ksg_n, 5}, f32);
     for (auto variant : {mi::ksg_variant::ksg1, mi::ksg_variant::ksg2}) {
-      mi::ksg_options opt;
+      mi::ksg_options opt = libtorch::device_ksg_defaults();
       opt.variant = variant;
       estimate e;
       const auto t = time_it(repeats, [&] { e = libtorch::ksg_device(x, y, opt); });

@@ -185,7 +185,7 @@ TEST_CASE("KSG-1 and KSG-2 on device tensors equal the CPU estimator to 1e-9 rel
     const at::Tensor x = z.slice(1, 0, 2).to(dtype);
     const at::Tensor y = (z.slice(1, 0, 2) * 0.8 + 0.6 * z.slice(1, 2, 4)).to(dtype);
     for (auto variant : {mi::ksg_variant::ksg1, mi::ksg_variant::ksg2}) {
-      mi::ksg_options opt;
+      mi::ksg_options opt = libtorch::device_ksg_defaults();  // no standardisation on the device
       opt.k = 3;
       opt.variant = variant;
       libtorch::device_knn_options tiny;
@@ -207,7 +207,7 @@ TEST_CASE("KSG-1 and KSG-2 on device tensors equal the CPU estimator to 1e-9 rel
   // One-dimensional marginals (1-D sorted counts on the CPU side).
   const at::Tensor z = gaussian(2000, 2, 43, device);
   const auto dev = libtorch::ksg_device(z.slice(1, 0, 1), z.slice(1, 1, 2));
-  const auto cpu = mi::ksg(to_host(z.slice(1, 0, 1)), to_host(z.slice(1, 1, 2)));
+  const auto cpu = mi::ksg(to_host(z.slice(1, 0, 1)), to_host(z.slice(1, 1, 2)), libtorch::device_ksg_defaults());
   CHECK(rel_diff(dev.value, cpu.value) < 1e-9);
 }
 

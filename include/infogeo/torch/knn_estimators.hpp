@@ -92,6 +92,15 @@ inline estimate kozachenko_leonenko_device(const at::Tensor& x, const entropy::k
   return e;
 }
 
+/// The default options of ksg_device(): mi::ksg_options with preprocessing off. (mi::ksg_options{}
+/// standardises every column, the CPU MI default, which the device does not reproduce bit for bit:
+/// standardise the tensors first if their scales differ.)
+inline mi::ksg_options device_ksg_defaults() {
+  mi::ksg_options o;
+  o.preprocess.standardize = false;
+  return o;
+}
+
 /// KSG mutual information I(X;Y) in nats (Kraskov, Stoegbauer & Grassberger 2004, eq. 8 (variant
 /// 1) and eq. 9 (variant 2)) of paired rows of device tensors x (n x dx) and y (n x dy), on the
 /// same device: the estimator of mi::ksg, with the joint max-norm k-NN of knn_self_device and the
@@ -100,7 +109,7 @@ inline estimate kozachenko_leonenko_device(const at::Tensor& x, const entropy::k
 /// Assumptions and bias as mi::ksg. Cost: one joint search and two marginal count passes, each
 /// ~n^2 d / 2 float32 operations. Errors: as mi::ksg (shapes, rows, NaN/Inf, k, duplicates),
 /// tensors on different devices, preprocess.
-inline estimate ksg_device(const at::Tensor& x, const at::Tensor& y, const mi::ksg_options& opt = {},
+inline estimate ksg_device(const at::Tensor& x, const at::Tensor& y, const mi::ksg_options& opt = device_ksg_defaults(),
                            const device_knn_options& dopt = {}) {
   constexpr const char* fn = "libtorch::ksg_device";
   detail::check_points(x, fn, "x");
