@@ -864,3 +864,24 @@ TEST_CASE("doe verdicts: not_converged when the epochs run out while the held-ou
   CHECK_FALSE(r.converged);
   CHECK(r.entropy.has_reason("not_converged"));
 }
+
+TEST_CASE("doe verdicts: the contrastive bound at its log C ceiling warns") {
+  // Y = X + tiny noise: I is large (~3 nats per dimension), the eq.-9 bound saturates at log C
+  // with C = 16 inputs per batch.
+  random_engine rng(21);
+  row_matrix<double> x(800, 2);
+  row_matrix<double> y(800, 2);
+  for (index_t i = 0; i < 800; ++i)
+    for (index_t j = 0; j < 2; ++j) {
+      x(i, j) = rng.normal();
+      y(i, j) = x(i, j) + 0.01 * rng.normal();
+    }
+  mi::doe_options o;
+  o.conditional_objective = mi::doe_objective::contrastive;
+  o.batch = 16;
+  o.epochs = 30;
+  const auto r = mi::doe_mutual_information(x, y, o);
+  CAPTURE(r.contrastive_bound);
+  CAPTURE(r.contrastive_mean_inputs);
+  CHECK(r.mi.has_reason("log_batch_ceiling"));
+}

@@ -122,8 +122,8 @@ const estimator_registrar kde{[] {
   estimator e;
   e.name = "kde";
   e.description = "leave-one-out Gaussian KDE, Silverman bandwidth, whitened";
-  e.entropy = [](const row_matrix<double>& x) { return entropy::kde_entropy(x).value; };
-  e.mi = [](const row_matrix<double>& x, const row_matrix<double>& y) { return mi::kde_mutual_information(x, y).value; };
+  e.entropy_estimate = [](const row_matrix<double>& x) { return entropy::kde_entropy(x); };
+  e.mi_estimate = [](const row_matrix<double>& x, const row_matrix<double>& y) { return mi::kde_mutual_information(x, y); };
   return e;
 }()};
 
@@ -132,7 +132,7 @@ const estimator_registrar binning{[] {
   e.name = "binning";
   e.description = "equal-width binning, 30 bins per dimension (discrete plug-in MI)";
   // Binned entropy is a discrete entropy, not a differential one: MI only.
-  e.mi = [](const row_matrix<double>& x, const row_matrix<double>& y) { return mi::binned_mutual_information(x, y).value; };
+  e.mi_estimate = [](const row_matrix<double>& x, const row_matrix<double>& y) { return mi::binned_mutual_information(x, y); };
   return e;
 }()};
 

@@ -392,7 +392,8 @@ estimate kde_run(const kde_prepared& p, const kde_options& o, double b,
 /// The KDE entropy's regime checks on the raw sample: columns with tied values are refused
 /// ("discrete_columns": no density) and a TwoNN intrinsic dimension clearly below d is refused
 /// ("intrinsic_dimension": the kernel density then diverges on the manifold and -E log p with it).
-/// One 2-NN search, small next to the O(N^2) kernel sums.
+/// One 2-NN search, small next to the O(N^2) kernel sums. Not applied with a fixed bandwidth: the
+/// estimand is then the entropy of the smoothed sample X + b N(0, I), which exists for any X.
 template <class T>
 void kde_regime_checks(const sample_view<T>& view, const char* fn) {
   const row_matrix<double> raw = to_row_matrix<double>(view);
@@ -414,7 +415,7 @@ template <class T>
 estimate kde_entropy_view(const sample_view<T>& view, const kde_options& o,
                           std::vector<double>* log_density_out, const char* fn) {
   check_samples(view, 3, fn, "x");
-  kde_regime_checks(view, fn);
+  if (o.bandwidth != kde_bandwidth::fixed) kde_regime_checks(view, fn);
   const kde_prepared p = kde_prepare(view, o, fn);
   estimate tmp;
   const double b = kde_choose_bandwidth(p, o, tmp, fn);
@@ -444,7 +445,8 @@ estimate kde_entropy_view(const sample_view<T>& view, const kde_options& o,
 /// Errors: invalid_argument for N < 3, non-finite data, bad options, N <= D with whitening;
 /// numerical_error for a singular covariance (whitening) or a bandwidth search that does not
 /// bracket a minimum (duplicate points). Verdict: refused for tied columns ("discrete_columns")
-/// and a TwoNN intrinsic dimension clearly below D ("intrinsic_dimension"), as KL.
+/// and a TwoNN intrinsic dimension clearly below D ("intrinsic_dimension"), as KL, unless the
+/// bandwidth is fixed (then the estimand is the entropy of X + b N(0, I), which always exists).
 template <class Input>
 estimate kde_entropy(const Input& x, const kde_options& options = {}) {
   return detail::kde_entropy_view(make_view(x), options, nullptr, "entropy::kde_entropy");

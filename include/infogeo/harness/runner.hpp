@@ -114,6 +114,12 @@ double conditional_mi(const estimator& e, const task_data& d, std::vector<std::s
   return total;
 }
 
+/// conditional_mi() without collecting the verdict reasons.
+inline double conditional_mi(const estimator& e, const task_data& d) {
+  std::vector<std::string> ignored;
+  return conditional_mi(e, d, ignored);
+}
+
 /// Why an estimator does not apply to a task ("" if it does).
 inline std::string skip_reason(const estimator& e, const task& t) {
   if (t.kind == quantity::entropy && !e.entropy && !e.entropy_estimate) return "no entropy function";

@@ -796,6 +796,15 @@ doe_result doe_mi_impl(const sample_view<TX>& xv, const sample_view<TZ>& zv,
   e.details["best_epoch_conditional"] = static_cast<double>(out.best_epoch_conditional);
   e.details["converged"] = out.converged ? 1.0 : 0.0;
   doe_verdicts(e, d, options, out.converged);
+  // The eq.-9 bound cannot exceed log C (C distinct inputs per bound batch): near it, it measures C.
+  if (options.conditional_objective == doe_objective::contrastive && out.contrastive_mean_inputs > 1.0 &&
+      out.contrastive_bound > 0.9 * std::log(out.contrastive_mean_inputs))
+    e.warn("log_batch_ceiling",
+           infogeo::detail::concat("the contrastive bound ", out.contrastive_bound, " nats is within 10% of its "
+                                   "ceiling log C = ", std::log(out.contrastive_mean_inputs),
+                                   " (C = inputs per batch): it measures the batch size, not I; use larger "
+                                   "batches"),
+           out.contrastive_bound / std::log(out.contrastive_mean_inputs));
   if (options.conditional_objective == doe_objective::contrastive)
     e.diagnostics.push_back(
         "q(z|x) was trained with the contrastive objective (eq. 9), not by likelihood: its "
