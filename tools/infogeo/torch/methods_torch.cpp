@@ -4,7 +4,8 @@
 //   infogeo-torch mi --method ksg1-torch|ksg2-torch [--k K] [--pca N] X.npy Y.npy
 // The data go to CUDA device 0 when LibTorch sees one, else stay on the CPU; INFOGEO_TORCH_DEVICE=cpu
 // (or cuda) overrides. Same numbers as kl / ksg1 / ksg2 (exact neighbour distances and counts);
-// --standardize and --jitter are refused (the device estimators take the data as given).
+// --standardize and --jitter are refused (the device estimators take the data as given); note that
+// the CPU MI methods standardise by default: ksg1-torch equals `ksg1 --no-standardize`.
 #include <ATen/ATen.h>
 
 #include <cstdlib>
