@@ -356,7 +356,7 @@ TEST_CASE("doe conditional: likelihood and contrastive gradients match finite di
   }
 }
 
-TEST_CASE("doe contrastive objective: views of the same input are never negatives") {
+TEST_CASE("doe contrastive objective: eq. 9 on a crafted batch, own views never negatives") {
   // Crafted batch: inputs A (id 10) and B (id 20); A has views a1, a2, B has view b1.
   // Row r of the score matrix holds log q(z_r | A), log q(z_r | B).
   const std::vector<index_t> row_inputs{10, 20, 10};
@@ -368,21 +368,45 @@ TEST_CASE("doe contrastive objective: views of the same input are never negative
       -3.0, -0.5,    // b1
       -2.0, -6.0;    // a2
   const mi::contrastive_terms t = mi::contrastive_objective(s, cols.positive);
-  // Hand-computed: row loss = -s(r, pos) + log(sum_c exp s(r, c)) - log 2, two columns only.
-  auto ref = [&](index_t r, index_t p) {
-    return -s(r, p) + std::log(std::exp(s(r, 0)) + std::exp(s(r, 1))) - std::log(2.0);
-  };
-  CHECK(t.row_loss(0) == doctest::Approx(ref(0, 0)).epsilon(1e-14));
-  CHECK(t.row_loss(1) == doctest::Approx(ref(1, 1)).epsilon(1e-14));
-  CHECK(t.row_loss(2) == doctest::Approx(ref(2, 0)).epsilon(1e-14));
-  // The naive flattened construction (a column per view, x_A duplicated) would give row a1 the
-  // denominator exp(s(0,0)) + exp(s(0,1)) + exp(s(0,0)) over 3 columns: a different number.
-  const double naive = -s(0, 0) +
-                       std::log(2.0 * std::exp(s(0, 0)) + std::exp(s(0, 1))) - std::log(3.0);
-  CHECK(std::abs(t.row_loss(0) - naive) > 0.05);
+  // Eq. 9 by hand: the normaliser of x_A runs over N_A = {b1} and A's own views {a1, a2}:
+  //   log(e^-1 + e^-3 + e^-2) = -0.592394...; of x_B over N_B = {a1, a2} and {b1}:
+  //   log(e^-4 + e^-0.5 + e^-6) = -0.466290... (values from NumPy)
+  const double norm_a = std::log(std::exp(-1.0) + std::exp(-3.0) + std::exp(-2.0));
+  const double norm_b = std::log(std::exp(-4.0) + std::exp(-0.5) + std::exp(-6.0));
+  CHECK(norm_a == doctest::Approx(-0.5923940356).epsilon(1e-9));
+  CHECK(norm_b == doctest::Approx(-0.4662904504).epsilon(1e-9));
+  CHECK(-t.row_loss(0) == doctest::Approx(-1.0 - norm_a).epsilon(1e-14));
+  CHECK(-t.row_loss(1) == doctest::Approx(-0.5 - norm_b).epsilon(1e-14));
+  CHECK(-t.row_loss(2) == doctest::Approx(-2.0 - norm_a).epsilon(1e-14));
+  // Per view: (-0.407606 - 0.033710 - 1.407606) / 3 = -0.616307.
+  CHECK(-t.loss == doctest::Approx(-0.6163071595).epsilon(1e-9));
+  // The previous reading (a softmax over the inputs for each view, + log C) is another number.
+  const Eigen::VectorXd over_inputs = mi::infonce_over_inputs(s, cols.positive);
+  CHECK(std::abs(over_inputs.mean() - std::log(2.0) - (-t.loss)) > 0.1);
 
-  // Adding more views of A changes no existing row's term (its denominator is over inputs).
-  const std::vector<index_t> more{10, 20, 10, 10, 10};
+  // Never a negative: when q(.|x_A) puts its batch mass equally on A's own views (a negative
+  // far away), each own view reaches the Jensen maximum -log K_A = -log 2 and the gradient on
+  // column A vanishes: own views are not pushed apart. A negative with mass lowers the value.
+  row_matrix<double> u(3, 2);
+  u << 0.0, -60.0, -60.0, 0.0, 0.0, -60.0;
+  const mi::contrastive_terms tu = mi::contrastive_objective(u, cols.positive);
+  CHECK(-tu.row_loss(0) == doctest::Approx(-std::log(2.0)).epsilon(1e-12));
+  CHECK(-tu.row_loss(2) == doctest::Approx(-std::log(2.0)).epsilon(1e-12));
+  CHECK(-tu.row_loss(1) == doctest::Approx(0.0).epsilon(1e-12));
+  CHECK(tu.d_log_q.cwiseAbs().maxCoeff() < 1e-20);
+  u(1, 0) = 0.0;  // b1 now as likely under x_A as A's own views: a negative with mass
+  CHECK(mi::contrastive_objective(u, cols.positive).row_loss(0) > tu.row_loss(0) + 0.3);
+  // Eq. 9 per view is <= -log K_i: random scores never exceed it.
+  random_engine rng(77);
+  for (int trial = 0; trial < 20; ++trial) {
+    const row_matrix<double> rs = random_matrix(3, 2, rng) * 3.0;
+    const mi::contrastive_terms tr = mi::contrastive_objective(rs, cols.positive);
+    CHECK(-(tr.row_loss(0) + tr.row_loss(2)) / 2 <= -std::log(2.0) + 1e-12);
+    CHECK(tr.row_loss(1) >= 0.0);
+  }
+
+  // Views of one input given in any order share one column; the rows' order does not matter.
+  const std::vector<index_t> more{10, 20, 10, 10, 20};
   const mi::contrastive_columns cols2 = mi::make_contrastive_columns(more);
   CHECK(cols2.inputs.size() == 2);
   row_matrix<double> s2(5, 2);
@@ -390,8 +414,15 @@ TEST_CASE("doe contrastive objective: views of the same input are never negative
   s2.row(3) << 0.0, -9.0;
   s2.row(4) << -7.0, -7.5;
   const mi::contrastive_terms t2 = mi::contrastive_objective(s2, cols2.positive);
-  for (index_t r = 0; r < 3; ++r) CHECK(t2.row_loss(r) == t.row_loss(r));
-  // Gradient: softmax minus one-hot, over the R rows.
+  std::vector<index_t> perm_pos{0, 1, 0, 0, 1};
+  row_matrix<double> s3(5, 2);
+  const int order[5] = {4, 2, 0, 3, 1};
+  for (int r = 0; r < 5; ++r) {
+    s3.row(r) = s2.row(order[r]);
+    perm_pos[static_cast<std::size_t>(r)] = cols2.positive[static_cast<std::size_t>(order[r])];
+  }
+  CHECK(mi::contrastive_objective(s3, perm_pos).loss == doctest::Approx(t2.loss).epsilon(1e-14));
+  // Gradient: (K_c softmax_c - one-hot) / R, checked by finite differences.
   auto fc = [&](const Eigen::VectorXd& flat) {
     const row_matrix<double> m = Eigen::Map<const row_matrix<double>>(flat.data(), 5, 2);
     return mi::contrastive_objective(m, cols2.positive).loss;
@@ -596,11 +627,19 @@ TEST_CASE("doe: several stochastic views per input (groups)") {
   // at least as good as with likelihood training (up to noise), and below log C.
   o.conditional_objective = mi::doe_objective::contrastive;
   const mi::doe_result con = mi::doe_mutual_information(inputs, z, groups, o);
-  std::printf("doe grouped contrastive: DoE %.4f, bound %.4f\n", con.mi.value,
-              con.contrastive_bound);
+  std::printf("doe grouped contrastive: DoE %.4f, bound %.4f, eq. 9 %.4f (likelihood-trained %.4f)\n",
+              con.mi.value, con.contrastive_bound, con.contrastive_objective,
+              per_input.contrastive_objective);
   CHECK(con.mi.settings.at("conditional_objective") == "contrastive");
-  CHECK(con.contrastive_bound > per_input.contrastive_bound - 0.05);
+  // Eq. 9 normalises q(.|x_i) over the batch's views only, so it is blind to a factor c(x) in
+  // q(z|x) (log q + c(x) leaves every term unchanged): the cross-entropy and the bound over
+  // inputs of a contrastively trained q are not what it optimises (measured: DoE 0.59, bound
+  // 0.79 against 0.99 and 0.96 with likelihood training). Only the ceiling is asserted here.
   CHECK(con.contrastive_bound < std::log(64.0));
+  // Eq. 9 per view is at most -log K = -log 4 (Jensen); the model trained on it scores at least
+  // as well on held-out data as the likelihood-trained one (0.05: a few held-out se).
+  CHECK(con.contrastive_objective <= -std::log(4.0) + 1e-12);
+  CHECK(con.contrastive_objective > per_input.contrastive_objective - 0.05);
   CHECK(std::isfinite(con.mi.value));
 }
 
