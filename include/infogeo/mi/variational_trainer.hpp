@@ -100,6 +100,8 @@ struct trainer_options {
   index_t patience = 5;           ///< epochs without held-out improvement before stopping (0 = off)
   double min_delta = 1e-4;        ///< improvement (nats) that resets the patience counter, >= 0
   std::uint64_t seed = 0;         ///< split (stream 3) and shuffling (stream 4)
+  bool drop_last = false;         ///< skip an epoch's last minibatch when it is smaller than batch
+                                  ///< (critic bounds: every batch has the same B); kept if it is the only one
 };
 
 /// One epoch of the shared loop, per model (same order as the models passed to train()).
@@ -333,7 +335,14 @@ trainer_result train(const trainer_options& o, const input_groups& groups,
     shuffle_rng.shuffle(order);
     std::vector<double> sum(k, 0.0), norm(k, 0.0);
     index_t rows = 0, steps = 0;
-    for (const auto& [first, last] : batch_ranges(groups, order, o.batch)) {
+    auto ranges = batch_ranges(groups, order, o.batch);
+    if (o.drop_last && ranges.size() > 1) {
+      index_t tail_rows = 0;
+      for (std::size_t i = ranges.back().first; i < ranges.back().second; ++i)
+        tail_rows += static_cast<index_t>(groups.rows_of[detail::uz(order[i])].size());
+      if (tail_rows < o.batch) ranges.pop_back();
+    }
+    for (const auto& [first, last] : ranges) {
       const index_t w = prepare_batch(order, first, last);
       for (std::size_t i = 0; i < k; ++i) {
         if (stops[i].stopped) continue;
