@@ -11,6 +11,7 @@
 
 #include "infogeo/harness/estimator.hpp"
 #include "infogeo/mi/doe.hpp"
+#include "infogeo/mi/variational_bounds.hpp"
 #include "infogeo/entropy/kozachenko_leonenko.hpp"
 #include "infogeo/entropy/weighted_kl.hpp"
 #include "infogeo/mi/ksg.hpp"
@@ -53,6 +54,31 @@ estimator doe_estimator(const std::string& name, mi::doe_family family, const st
 const estimator_registrar doe_gauss{
     doe_estimator("doe-gauss", mi::doe_family::gaussian_full,
                   "difference of entropies, full-covariance Gaussian q(z), q(z|x)")};
+
+// Variational bounds (mi/variational_bounds.hpp), library defaults: separable critic (64-64 tanh,
+// 32-dim embedding; CLUB: Gaussian q(y|x) on a 64-64 net), batch 128 (InfoNCE capped at
+// log 128 = 4.85 nats), at most 50 epochs with early stopping, 20 % held out. MI only.
+estimator variational_estimator(mi::variational_bound bound, const std::string& description) {
+  estimator e;
+  e.name = mi::to_string(bound);
+  e.description = description;
+  e.slow = true;  // seconds per fit (1-10 s at n = 2000-10000 on one core): named runs only
+  e.mi = [bound](const row_matrix<double>& x, const row_matrix<double>& y) {
+    mi::variational_options o;
+    o.bound = bound;
+    return mi::variational_mutual_information(x, y, o).mi.value;
+  };
+  return e;
+}
+const estimator_registrar infonce{variational_estimator(mi::variational_bound::infonce,
+                                                        "InfoNCE lower bound, separable critic, batch 128 (<= 4.85 nats)")};
+const estimator_registrar nwj{variational_estimator(mi::variational_bound::nwj, "NWJ lower bound, separable critic")};
+const estimator_registrar mine{variational_estimator(mi::variational_bound::mine,
+                                                     "MINE (Donsker-Varadhan, moving-average gradient), separable critic")};
+const estimator_registrar smile{variational_estimator(mi::variational_bound::smile,
+                                                      "SMILE (clipped DV, tau = 5), separable critic")};
+const estimator_registrar club{variational_estimator(mi::variational_bound::club,
+                                                     "CLUB upper bound, Gaussian q(y|x)")};
 
 const estimator_registrar kl{[] {
   estimator e;

@@ -39,7 +39,7 @@ std::function<json()> setup_estimate(CLI::App& app, const std::string& family,
   app.add_option("--centres", args->centres, "mixture centres used (random subset)");
   app.add_option("--zeros", args->zeros, "noisy dropout: exact zeros in f are an error|deterministic");
   app.add_option("--pca", args->pca, "project to this many principal components first")->check(CLI::PositiveNumber);
-  app.add_option("--hidden", args->hidden, "hidden widths of the DoE MLP, e.g. 64,64");
+  app.add_option("--hidden", args->hidden, "hidden widths of the DoE / critic MLPs, e.g. 64,64");
   app.add_option("--epochs", args->epochs, "training epochs")->check(CLI::PositiveNumber);
   app.add_option("--batch", args->batch, "minibatch size")->check(CLI::PositiveNumber);
   app.add_option("--lr", args->lr, "learning rate")
@@ -54,6 +54,20 @@ std::function<json()> setup_estimate(CLI::App& app, const std::string& family,
             return std::isfinite(v) && v > 0.0 ? std::string() : "must be finite and > 0: " + text;
           },
           "POSITIVE"));  // NaN would otherwise read as "not given" and silently mean the default
+  app.add_option("--weight-decay", args->weight_decay, "AdamW decoupled weight decay (0 = Adam)")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            double v = 0.0;
+            try {
+              v = std::stod(text);
+            } catch (const std::exception&) {
+              return "not a number: " + text;
+            }
+            return std::isfinite(v) && v >= 0.0 ? std::string() : "must be finite and >= 0: " + text;
+          },
+          "NONNEGATIVE"));
+  app.add_option("--objective", args->objective, "DoE q(z|x) training: likelihood|contrastive (eq. 9)");
+  app.add_option("--critic", args->critic, "variational bounds: concat|separable");
   app.add_option("--components", args->components, "mixture components")->check(CLI::PositiveNumber);
   app.add_option("--groups", args->groups, "G.npy: input index of every row")->check(CLI::ExistingFile);
   app.add_option("--seed", args->seed, "random seed");

@@ -1,7 +1,10 @@
 // `infogeo mi --method doe-gauss|doe-mixture|doe-logistic X.npy Z.npy`: difference-of-entropies
 // estimates (include/infogeo/mi/doe.hpp). Options: --hidden 64,64 (0 = no hidden layer: affine
 // conditional), --epochs, --batch, --lr, --components (mixture), --groups G.npy (input index of
-// every row: several stochastic views per input), --seed. Progress per epoch on stderr.
+// every row: several stochastic views per input), --objective likelihood|contrastive (q(z|x)
+// trained by likelihood or by the seed paper's eq. 9), --weight-decay (AdamW), --seed. The
+// paper's settings (App. C.4): --method doe-logistic --objective contrastive --lr 1e-4
+// --weight-decay 0.01 --batch 1024 (256 inputs x 4 views) --groups G.npy. Progress on stderr.
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -33,6 +36,15 @@ mi::doe_options doe_options_from(const estimator_args& args, mi::doe_family fami
   if (args.epochs != 0) o.epochs = args.epochs;
   if (args.batch != 0) o.batch = args.batch;
   if (!std::isnan(args.lr)) o.lr = args.lr;
+  if (!std::isnan(args.weight_decay)) o.weight_decay = args.weight_decay;
+  if (!args.objective.empty()) {
+    require(args.objective == "likelihood" || args.objective == "contrastive", "mi",
+            "--objective must be likelihood or contrastive (objective=", args.objective, ")");
+    o.conditional_objective = args.objective == "likelihood" ? mi::doe_objective::likelihood
+                                                             : mi::doe_objective::contrastive;
+  }
+  require(args.critic.empty(), "mi", "--critic applies only to infonce, nwj, mine, smile (critic=",
+          args.critic, ")");
   if (args.components != 0) {
     require(family == mi::doe_family::mixture, "mi",
             "--components applies only to --method doe-mixture (components=", args.components,
@@ -96,6 +108,7 @@ json run_doe(const estimator_args& args, mi::doe_family family) {
                 {"entropy_z", r.entropy_z_train},
                 {"conditional_entropy", r.conditional_entropy_train}};
   j["contrastive_bound"] = r.contrastive_bound;
+  j["contrastive_objective"] = r.contrastive_objective;
   j["converged"] = r.converged;
   const auto& last = r.trace.back();
   j["trace_summary"] = {{"epochs_run", r.epochs_run},

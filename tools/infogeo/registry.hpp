@@ -66,6 +66,9 @@ struct estimator_args {
   double lr = std::numeric_limits<double>::quiet_NaN();
   int components = 0;
   std::string groups;      ///< G.npy: input index per row
+  std::string objective;   ///< DoE q(z|x) training: likelihood | contrastive (seed paper eq. 9)
+  std::string critic;      ///< variational bounds: concat | separable
+  double weight_decay = std::numeric_limits<double>::quiet_NaN();  ///< AdamW decoupled decay (0 = Adam)
   std::uint64_t seed = 0;
   int bootstrap = 0;       ///< number of bootstrap resamples for a percentile interval (0 = off)
   int subset = 0;          ///< evaluate on a random subset of this many points (where supported)
