@@ -29,10 +29,10 @@ expect doe-gauss 0 "abs(j['value'] - 0.7) < 0.2 and 'converged' in json.dumps(j)
 expect doe-bad-lr 2 "" -- mi --method doe-gauss --lr -1 "$work/gmi/x.npy" "$work/gmi/y.npy"
 expect doe-contrastive 0 "j['settings']['conditional_objective'] == 'contrastive' and j['parameters']['weight_decay'] == 0.01 and 'contrastive_objective' in j" -- mi --method doe-logistic --objective contrastive --weight-decay 0.01 --epochs 3 --hidden 16 "$work/gmi/x.npy" "$work/gmi/y.npy"
 expect doe-bad-objective 2 "" -- mi --method doe-gauss --objective sideways "$work/gmi/x.npy" "$work/gmi/y.npy"
-# Variational bounds (I = 0.7 nats): a lower bound after 10 epochs of a 16-unit critic is within
+# Variational bounds (I = 0.7 nats): a lower bound after 10-20 epochs of a 16-unit critic is within
 # 0.25 below I (held-out se ~0.03); CLUB is an upper bound here (Gaussian q for Gaussian data).
 expect infonce 0 "0.45 < j['value'] < 0.8 and abs(j['log_batch'] - 4.852030263919617) < 1e-9 and j['status'] == 'ok'" -- mi --method infonce --epochs 10 --hidden 16 --lr 3e-3 "$work/gmi/x.npy" "$work/gmi/y.npy"
-expect smile-concat 0 "0.45 < j['value'] < 0.8 and j['settings']['critic'] == 'concat'" -- mi --method smile --critic concat --epochs 5 --hidden 16 --batch 64 --lr 3e-3 "$work/gmi/x.npy" "$work/gmi/y.npy"
+expect smile-concat 0 "0.45 < j['value'] < 0.8 and j['settings']['critic'] == 'concat'" -- mi --method smile --critic concat --epochs 20 --hidden 16 --batch 64 --lr 3e-3 "$work/gmi/x.npy" "$work/gmi/y.npy"
 expect club 0 "j['value'] > 0.6" -- mi --method club --epochs 10 --hidden 16 "$work/gmi/x.npy" "$work/gmi/y.npy"
 expect generate-gaussian-mi-4 0 "abs(j['value'] - 4.0) < 1e-12" -- generate gaussian-mi --n 2000 --dims 2,2 --mi 4 --seed 6 --out "$work/gmi4"
 expect infonce-ceiling 0 "j['status'] == 'warning' and j['reasons'][0]['code'] == 'log_batch_ceiling' and j['value'] <= j['log_batch']" -- mi --method infonce --batch 8 --epochs 5 --hidden 16 --lr 3e-3 "$work/gmi4/x.npy" "$work/gmi4/y.npy"
