@@ -73,12 +73,14 @@ class critic {
 
   /// S(i, j) = f(x_i, y_j) for all rows of x (B_x x x_dim) and y (B_y x y_dim). Cost: concat
   /// B_x B_y network passes; separable (B_x + B_y) passes plus O(B_x B_y embed).
+  template <class = void>
   row_matrix<double> scores(const row_matrix<double>& x, const row_matrix<double>& y) const {
     critic_cache cache;
     return scores(x, y, cache);
   }
 
   /// scores() keeping what backward() needs.
+  template <class = void>
   row_matrix<double> scores(const row_matrix<double>& x, const row_matrix<double>& y,
                             critic_cache& cache) const {
     const char* fn = "critic::scores";
@@ -116,6 +118,7 @@ class critic {
 
   /// Given d_scores = dLoss/dS (B_x x B_y) for the scores() call in `cache`, writes
   /// dLoss/d(parameters) into grad.
+  template <class = void>
   void backward(const critic_cache& cache, const row_matrix<double>& d_scores,
                 Eigen::VectorXd& grad) const {
     require(d_scores.rows() == cache.rows_x && d_scores.cols() == cache.rows_y, "critic::backward",
@@ -147,6 +150,7 @@ class critic {
   static constexpr index_t kChunk = 1024;  // pairs per concat network pass
 
   // The networks read their weights from params_ (the vector the optimiser updates).
+  template <class = void>
   void sync() const {
     if (kind_ == critic_kind::concat) {
       f_.parameters() = params_;

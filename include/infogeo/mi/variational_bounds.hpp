@@ -69,7 +69,8 @@ struct bound_terms {
 };
 
 namespace detail {
-inline void check_scores(const row_matrix<double>& s, const char* fn) {
+template <class = void>
+void check_scores(const row_matrix<double>& s, const char* fn) {
   require(s.rows() >= 2 && s.rows() == s.cols(), fn,
           "scores must be a square B x B matrix with B >= 2 (rows=", s.rows(), ", cols=", s.cols(),
           ")");
@@ -95,7 +96,8 @@ double log_mean_exp_off_diagonal(const row_matrix<double>& s, F transform) {
 ///   value = (1/B) sum_i [S(i,i) - log sum_j exp S(i,j)] + log B  <=  log B,
 /// a lower bound on I in expectation. loss = -value, d_loss(i,j) = (softmax_i(j) - [i == j]) / B.
 /// Throws invalid_argument unless s is B x B with B >= 2. Cost O(B^2).
-inline bound_terms infonce_terms(const row_matrix<double>& s) {
+template <class = void>
+bound_terms infonce_terms(const row_matrix<double>& s) {
   detail::check_scores(s, "infonce_terms");
   const index_t b = s.rows();
   const double inv_b = 1.0 / static_cast<double>(b);
@@ -117,7 +119,8 @@ inline bound_terms infonce_terms(const row_matrix<double>& s) {
 ///   value = (1/B) sum_i S(i,i) - e^-1 mean_{i != j} exp S(i,j),
 /// a lower bound on I for every critic (tight at f = 1 + log p(x,y)/(p(x)p(y))); unbiased
 /// minibatch estimates, variance growing like e^I. loss = -value. Cost O(B^2).
-inline bound_terms nwj_terms(const row_matrix<double>& s) {
+template <class = void>
+bound_terms nwj_terms(const row_matrix<double>& s) {
   detail::check_scores(s, "nwj_terms");
   const index_t b = s.rows();
   const double n_off = static_cast<double>(b * (b - 1));
@@ -146,7 +149,8 @@ inline bound_terms nwj_terms(const row_matrix<double>& s) {
 /// grad E[e^f] / m with m a moving average of the minibatch E[e^f], passed as log_m:
 ///   loss = -(1/B) sum_i S(i,i) + mean_{i != j} exp(S(i,j) - log_m).
 /// With log_m equal to the batch's own log mean, d_loss is the DV gradient. Cost O(B^2).
-inline bound_terms mine_terms(const row_matrix<double>& s, double log_m) {
+template <class = void>
+bound_terms mine_terms(const row_matrix<double>& s, double log_m) {
   detail::check_scores(s, "mine_terms");
   require(std::isfinite(log_m), "mine_terms", "log_m must be finite (log_m=", log_m, ")");
   const index_t b = s.rows();
@@ -178,7 +182,8 @@ inline bound_terms mine_terms(const row_matrix<double>& s, double log_m) {
 /// trained with the Jensen-Shannon f-GAN objective (Song & Ermon Sec. 5, Poole et al. Sec. 2.3),
 /// whose optimum is f = log p(x,y) / (p(x)p(y)) as DV needs:
 ///   loss = (1/B) sum_i softplus(-S(i,i)) + mean_{i != j} softplus(S(i,j)). Cost O(B^2).
-inline bound_terms smile_terms(const row_matrix<double>& s, double tau) {
+template <class = void>
+bound_terms smile_terms(const row_matrix<double>& s, double tau) {
   detail::check_scores(s, "smile_terms");
   require(tau > 0.0, "smile_terms", "tau must be > 0 (tau=", tau, ")");
   const index_t b = s.rows();
@@ -208,7 +213,8 @@ inline bound_terms smile_terms(const row_matrix<double>& s, double tau) {
 /// an upper bound on I when q(y|x) = p(y|x) (and approximately one when KL(p(x,y)||q(x,y)) <=
 /// KL(p(x)p(y)||q(x,y)), Cheng et al. Thm 3.2). Not a training objective (q is fitted by
 /// likelihood). Cost O(B^2).
-inline double club_value(const row_matrix<double>& log_q) {
+template <class = void>
+double club_value(const row_matrix<double>& log_q) {
   require(log_q.rows() >= 2 && log_q.rows() == log_q.cols(), "club_value",
           "log_q must be a square B x B matrix with B >= 2 (rows=", log_q.rows(), ", cols=",
           log_q.cols(), ")");
@@ -286,7 +292,8 @@ variational_data prepare_variational(const sample_view<TX>& xv, const sample_vie
   return d;
 }
 
-inline row_matrix<double> gather_rows(const row_matrix<double>& m, const std::vector<index_t>& ids,
+template <class = void>
+row_matrix<double> gather_rows(const row_matrix<double>& m, const std::vector<index_t>& ids,
                                       std::size_t first, std::size_t last) {
   row_matrix<double> out(static_cast<index_t>(last - first), m.cols());
   for (std::size_t i = first; i < last; ++i) out.row(static_cast<index_t>(i - first)) = m.row(ids[i]);
@@ -321,7 +328,8 @@ inline trainer_options trainer_settings(const variational_options& o) {
 }
 
 // The critic bounds' value on a score matrix (evaluation: MINE without its moving average).
-inline double bound_value(variational_bound b, const row_matrix<double>& s, double tau) {
+template <class = void>
+double bound_value(variational_bound b, const row_matrix<double>& s, double tau) {
   switch (b) {
     case variational_bound::infonce: return infonce_terms(s).value;
     case variational_bound::nwj: return nwj_terms(s).value;
@@ -333,7 +341,8 @@ inline double bound_value(variational_bound b, const row_matrix<double>& s, doub
 
 // Full batches of `batch` rows over a seeded shuffle of `ids` (the remainder is dropped when at
 // least one full batch exists, so every batch has the same size and InfoNCE the same ceiling).
-inline std::vector<std::vector<index_t>> eval_batches(std::vector<index_t> ids, index_t batch,
+template <class = void>
+std::vector<std::vector<index_t>> eval_batches(std::vector<index_t> ids, index_t batch,
                                                       std::uint64_t seed) {
   random_engine(seed).split(6).shuffle(ids);
   const std::size_t b = static_cast<std::size_t>(batch);
