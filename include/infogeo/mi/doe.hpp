@@ -834,7 +834,8 @@ doe_result doe_mi_impl(const sample_view<TX>& xv, const sample_view<TZ>& zv,
   e.details["best_epoch_conditional"] = static_cast<double>(out.best_epoch_conditional);
   e.details["converged"] = out.converged ? 1.0 : 0.0;
   doe_verdicts(e, d, options, out.converged);
-  // The eq.-9 bound cannot exceed log C (C distinct inputs per bound batch): near it, it measures C.
+  // The contrastive bound over inputs (infonce_over_inputs) cannot exceed log C (C distinct inputs
+  // per bound batch): near it, it measures C.
   if (options.conditional_objective == doe_objective::contrastive && out.contrastive_mean_inputs > 1.0 &&
       out.contrastive_bound > 0.9 * std::log(out.contrastive_mean_inputs))
     e.warn("log_batch_ceiling",
