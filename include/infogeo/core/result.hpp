@@ -33,4 +33,19 @@ struct estimate : verdict {  // status, reasons, warn(), ok(), has_reason()
   }
 };
 
+/// The last step of entropy::automatic / mi::automatic: the chosen estimator's result is returned
+/// only when none of its checks fired (`--method auto` never returns a flagged value); otherwise it
+/// refuses with the chosen estimator's reasons, the first prefixed by what was chosen and why.
+inline estimate accept_automatic_choice(estimate e, const std::string& reason, const char* fn) {
+  if (!e.reasons.empty()) {
+    std::vector<verdict_reason> reasons = e.reasons;
+    reasons.front().message = "auto chose " + e.method + " (" + reason + ") but its checks warn: " +
+                              reasons.front().message;
+    refuse(fn, std::move(reasons));
+  }
+  e.settings["auto_choice"] = e.method;
+  e.settings["auto_reason"] = reason;
+  return e;
+}
+
 }  // namespace infogeo

@@ -64,15 +64,7 @@ estimate automatic(const Input& x, const automatic_options& opt = {}) {
     o.search = opt.search;
     e = kozachenko_leonenko(x, o);
   }
-  if (!e.reasons.empty()) {
-    std::vector<verdict_reason> reasons = e.reasons;
-    reasons.front().message = "auto chose " + e.method + " (" + reason + ") but its checks warn: " +
-                              reasons.front().message;
-    refuse(fn, std::move(reasons));
-  }
-  e.settings["auto_choice"] = e.method;
-  e.settings["auto_reason"] = reason;
-  return e;
+  return accept_automatic_choice(std::move(e), reason, fn);
 }
 
 }  // namespace infogeo::entropy

@@ -83,15 +83,7 @@ estimate automatic(const InputX& x, const InputY& y, const automatic_options& op
       }
     }
   }
-  if (!e.reasons.empty()) {
-    std::vector<verdict_reason> reasons = e.reasons;
-    reasons.front().message = "auto chose " + e.method + " (" + reason + ") but its checks warn: " +
-                              reasons.front().message;
-    refuse(fn, std::move(reasons));
-  }
-  e.settings["auto_choice"] = e.method;
-  e.settings["auto_reason"] = reason;
-  return e;
+  return accept_automatic_choice(std::move(e), reason, fn);
 }
 
 }  // namespace infogeo::mi
