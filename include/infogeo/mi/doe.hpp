@@ -393,19 +393,7 @@ struct doe_data {
   double log_jacobian = 0.0;                   // sum log z_scale
 };
 
-inline trainer_options trainer_settings(const doe_options& o) {
-  trainer_options t;
-  t.epochs = o.epochs;
-  t.batch = o.batch;
-  t.lr = o.lr;
-  t.weight_decay = o.weight_decay;
-  t.clip_norm = o.clip_norm;
-  t.holdout_fraction = o.holdout_fraction;
-  t.patience = o.patience;
-  t.min_delta = o.min_delta;
-  t.seed = o.seed;
-  return t;
-}
+inline trainer_options trainer_settings(const doe_options& o) { return trainer_settings_from(o); }
 
 inline void check_doe_options(const doe_options& o, const char* fn) {
   require(o.components >= 1, fn, "components must be >= 1 (components=", o.components, ")");

@@ -313,17 +313,8 @@ inline void check_variational_options(const variational_options& o, const char* 
 }
 
 inline trainer_options trainer_settings(const variational_options& o) {
-  trainer_options t;
-  t.epochs = o.epochs;
-  t.batch = o.batch;
-  t.lr = o.lr;
-  t.weight_decay = o.weight_decay;
-  t.clip_norm = o.clip_norm;
-  t.holdout_fraction = o.holdout_fraction;
-  t.patience = o.patience;
-  t.min_delta = o.min_delta;
-  t.seed = o.seed;
-  t.drop_last = true;
+  trainer_options t = trainer_settings_from(o);
+  t.drop_last = true;  // every critic batch has the same B (the log B ceiling, the batch objectives)
   return t;
 }
 

@@ -104,6 +104,23 @@ struct trainer_options {
                                   ///< (critic bounds: every batch has the same B); kept if it is the only one
 };
 
+/// The trainer settings of an estimator's options struct (DoE, the variational bounds): every
+/// struct that trains on the shared loop names these fields the same way.
+template <class Options>
+trainer_options trainer_settings_from(const Options& o) {
+  trainer_options t;
+  t.epochs = o.epochs;
+  t.batch = o.batch;
+  t.lr = o.lr;
+  t.weight_decay = o.weight_decay;
+  t.clip_norm = o.clip_norm;
+  t.holdout_fraction = o.holdout_fraction;
+  t.patience = o.patience;
+  t.min_delta = o.min_delta;
+  t.seed = o.seed;
+  return t;
+}
+
 /// One epoch of the shared loop, per model (same order as the models passed to train()).
 struct trainer_epoch {
   index_t epoch = 0;               ///< 1-based
