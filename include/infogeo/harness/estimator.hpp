@@ -56,8 +56,8 @@ inline estimator gaussian_plugin_estimator() {
   estimator e;
   e.name = "gaussian-plugin";
   e.description = "1/2 log det(2 pi e S) of the sample covariance; MI from log-det differences";
-  e.entropy = gaussian_plugin_entropy;
-  e.mi = gaussian_plugin_mi;
+  e.entropy = gaussian_plugin_entropy<>;
+  e.mi = gaussian_plugin_mi<>;
   return e;
 }
 
