@@ -1,6 +1,12 @@
 // `infogeo entropy` and `infogeo mi`: one option set, the method chosen by --method; each
-// estimator family registers its methods in its own file (registry.hpp).
+// estimator family registers its methods in its own file (registry.hpp), declaring the options it
+// reads. An option given to a method that does not declare it is refused here (exit 2), so no
+// option is ever silently ignored.
+//
+// Adding an option: a field in estimator_args (registry.hpp), one add_option line below, and its
+// name in the `options` of every method that reads it.
 #include <cmath>
+#include <set>
 #include <string>
 
 #include "registry.hpp"
@@ -8,19 +14,74 @@
 namespace infogeo::cli {
 namespace {
 
+const method* find_method(const std::string& family, const std::string& name) {
+  for (const auto& m : methods())
+    if (m.family == family && m.name == name) return &m;
+  return nullptr;
+}
+
+std::string known_methods(const std::string& family) {
+  std::string known;
+  for (const auto& name : method_names(family)) known += (known.empty() ? "" : ", ") + name;
+  return known;
+}
+
+/// `infogeo mi --help`: the methods, one line each; `infogeo mi --method M --help`: M's options
+/// and their defaults.
+std::string estimate_footer(const std::string& family, const estimator_args& args) {
+  std::ostringstream out;
+  if (const method* m = args.method.empty() ? nullptr : find_method(family, args.method)) {
+    out << "Method " << m->name << ": " << m->summary << "\nOptions it uses (default):\n";
+    if (m->options.empty()) out << "  (none)\n";
+    for (const auto& o : m->options) out << "  --" << o.name << " (" << o.default_value << ")\n";
+    out << "Every other option is refused for this method.\n";
+    return out.str();
+  }
+  out << "Methods (`infogeo " << family << " --method M --help` shows M's options and defaults):\n";
+  std::vector<const method*> listed;
+  for (const auto& m : methods())
+    if (m.family == family) listed.push_back(&m);
+  std::sort(listed.begin(), listed.end(), [](const method* a, const method* b) { return a->name < b->name; });
+  for (const method* m : listed) {
+    std::string name = m->name;
+    name.resize(std::max<std::size_t>(name.size(), 15), ' ');
+    out << "  " << name << " " << m->summary << "\n";
+  }
+  return out.str();
+}
+
+/// Refuses every option given on the command line that `m` does not declare.
+void refuse_unused_options(const CLI::App& app, const method& m) {
+  std::set<std::string> used{"method", "help"};
+  for (const auto& o : m.options) used.insert(o.name);
+  for (const CLI::Option* opt : app.get_options()) {
+    if (opt->count() == 0 || opt->get_lnames().empty()) continue;  // not given, or positional
+    const std::string& name = opt->get_lnames().front();
+    if (used.count(name)) continue;
+    std::string why;
+    for (const auto& [option, reason] : m.why_not)
+      if (option == name) why = ": " + reason;
+    std::string accepted;
+    for (const auto& o : m.options) accepted += (accepted.empty() ? "--" : ", --") + o.name;
+    throw_invalid_argument(m.family.c_str(), "--", name, " does not apply to --method ", m.name, why,
+                           " (", m.name, " uses: ", accepted.empty() ? std::string("no options") : accepted,
+                           "; see `infogeo ", m.family, " --method ", m.name, " --help`)");
+  }
+}
+
 std::function<json()> setup_estimate(CLI::App& app, const std::string& family,
                                      std::shared_ptr<estimator_args> args) {
   const std::size_t max_files = family == "entropy" ? 1 : 2;
+  app.footer([family, args]() { return estimate_footer(family, *args); });
   app.add_option("files", args->files,
                  family == "entropy" ? "FILE.npy (N x D samples)" : "X.npy Y.npy (or one file for --method noisy)")
       ->required()
       ->expected(1, static_cast<int>(max_files))
       ->check(CLI::ExistingFile);
-  app.add_option("--method", args->method, "estimator (see `infogeo " + family + " --help`)")
-      ->required();
+  app.add_option("--method", args->method, "estimator (listed below)")->required();
   // Counts are 0 in estimator_args when not given ("the method's default"): an explicit 0 or a
   // negative count must be an error, not silently the default.
-  app.add_option("--k", args->k, "number of nearest neighbours")->check(CLI::PositiveNumber);
+  app.add_option("--k", args->k, "number of nearest neighbours")->check(checks::positive_count());
   app.add_option("--metric", args->metric, "euclidean|chebyshev");
   app.add_option("--weights", args->weights, "weighted-KL support: all|restricted");
   app.add_flag("--discrete-y", args->discrete_y, "treat Y as discrete labels");
@@ -29,62 +90,45 @@ std::function<json()> setup_estimate(CLI::App& app, const std::string& family,
   app.add_flag("--no-standardize", args->no_standardize,
                "MI: do not standardise the columns (the k-NN MI default is a per-column z-score)");
   app.add_flag("--miller-madow", args->miller_madow, "binning: add the Miller-Madow bias correction");
-  app.add_option("--jitter", args->jitter, "relative jitter scale for tied points");
-  app.add_option("--bandwidth", args->bandwidth, "KDE bandwidth: rule|ml|lscv");
-  app.add_option("--bins", args->bins, "number of bins per dimension")->check(CLI::PositiveNumber);
-  app.add_option("--bin-width", args->bin_width, "bin width");
+  app.add_option("--jitter", args->jitter, "relative jitter scale for tied points")
+      ->check(checks::finite_number("nonnegative"));
+  app.add_option("--bandwidth", args->bandwidth, "KDE bandwidth: rule|scott|ml|lscv");
+  app.add_option("--bins", args->bins, "number of bins per dimension")->check(checks::positive_count());
+  app.add_option("--bin-width", args->bin_width, "bin width")->check(checks::finite_number("positive"));
   app.add_option("--noise", args->noise, "noisy representation: dropout|additive");
-  app.add_option("--sigma", args->sigma, "noise standard deviation");
-  app.add_option("--draws", args->draws, "noise draws per representation")->check(CLI::PositiveNumber);
-  app.add_option("--centres", args->centres, "mixture centres used (random subset)");
+  app.add_option("--sigma", args->sigma, "noise standard deviation")->check(checks::finite_number());
+  app.add_option("--draws", args->draws, "noise draws per representation")->check(checks::positive_count());
+  app.add_option("--centres", args->centres, "mixture centres used (random subset; 0 = all)")
+      ->check(checks::integer_at_least(0));
   app.add_option("--zeros", args->zeros, "noisy dropout: exact zeros in f are an error|deterministic");
-  app.add_option("--pca", args->pca, "project to this many principal components first")->check(CLI::PositiveNumber);
-  app.add_option("--hidden", args->hidden, "hidden widths of the DoE / critic MLPs, e.g. 64,64");
-  app.add_option("--epochs", args->epochs, "training epochs")->check(CLI::PositiveNumber);
-  app.add_option("--batch", args->batch, "minibatch size")->check(CLI::PositiveNumber);
-  app.add_option("--lr", args->lr, "learning rate")
-      ->check(CLI::Validator(
-          [](std::string& text) -> std::string {
-            double v = 0.0;
-            try {
-              v = std::stod(text);
-            } catch (const std::exception&) {
-              return "not a number: " + text;
-            }
-            return std::isfinite(v) && v > 0.0 ? std::string() : "must be finite and > 0: " + text;
-          },
-          "POSITIVE"));  // NaN would otherwise read as "not given" and silently mean the default
+  app.add_option("--pca", args->pca, "project to this many principal components first")
+      ->check(checks::positive_count());
+  app.add_option("--hidden", args->hidden, "hidden widths of the DoE / critic MLPs, e.g. 64,64 (0 = none)");
+  app.add_option("--epochs", args->epochs, "training epochs")->check(checks::positive_count());
+  app.add_option("--batch", args->batch, "minibatch size")->check(checks::positive_count());
+  // NaN would otherwise read as "not given" and silently mean the default.
+  app.add_option("--lr", args->lr, "learning rate")->check(checks::finite_number("positive"));
   app.add_option("--weight-decay", args->weight_decay, "AdamW decoupled weight decay (0 = Adam)")
-      ->check(CLI::Validator(
-          [](std::string& text) -> std::string {
-            double v = 0.0;
-            try {
-              v = std::stod(text);
-            } catch (const std::exception&) {
-              return "not a number: " + text;
-            }
-            return std::isfinite(v) && v >= 0.0 ? std::string() : "must be finite and >= 0: " + text;
-          },
-          "NONNEGATIVE"));
+      ->check(checks::finite_number("nonnegative"));
   app.add_option("--objective", args->objective, "DoE q(z|x) training: likelihood|contrastive (eq. 9)");
   app.add_option("--critic", args->critic, "variational bounds: concat|separable");
-  app.add_option("--components", args->components, "mixture components")->check(CLI::PositiveNumber);
+  app.add_option("--components", args->components, "mixture components")->check(checks::positive_count());
   app.add_option("--groups", args->groups, "G.npy: input index of every row")->check(CLI::ExistingFile);
   app.add_option("--seed", args->seed, "random seed");
-  app.add_option("--bootstrap", args->bootstrap, "bootstrap resamples for an interval (0 = off)");
-  app.add_option("--subset", args->subset, "evaluate on a random subset of this many points");
-  return [family, args]() -> json {
-    for (const auto& m : methods()) {
-      if (m.family == family && m.name == args->method) {
-        json result = m.run(*args);
-        if (!result.contains("unit") && result.contains("value")) result["unit"] = "nats";
-        return result;
-      }
-    }
-    std::string known;
-    for (const auto& name : method_names(family)) known += (known.empty() ? "" : ", ") + name;
-    throw_invalid_argument(family.c_str(), "unknown --method (method=", args->method,
-                           "); known: ", known);
+  app.add_option("--bootstrap", args->bootstrap, "bootstrap resamples for a percentile interval (>= 2)")
+      ->check(checks::integer_at_least(2));
+  app.add_option("--subset", args->subset, "evaluate on a random subset of this many points")
+      ->check(checks::positive_count());
+  CLI::App* self = &app;
+  return [family, args, self]() -> json {
+    const method* m = find_method(family, args->method);
+    if (m == nullptr)
+      throw_invalid_argument(family.c_str(), "unknown --method (method=", args->method, "); known: ",
+                             known_methods(family));
+    refuse_unused_options(*self, *m);
+    json result = m->run(*args);
+    if (!result.contains("unit") && result.contains("value")) result["unit"] = "nats";
+    return result;
   };
 }
 

@@ -119,12 +119,12 @@ const command_registrar generate_command{command{
       app.add_option("--mi", a->mi, "prescribed mutual information in nats");
       app.add_option("--transform", a->transform, "MI-preserving map applied to X and Y (gaussian-mi, student-t-mi)");
       app.add_option("--nu", a->nu, "Student-t degrees of freedom");
-      app.add_option("--classes", a->classes, "class-toy: number of classes")->check(CLI::PositiveNumber);
+      app.add_option("--classes", a->classes, "class-toy: number of classes")->check(checks::positive_count());
       app.add_option("--sigma-z", a->sigma_z, "class-toy: within-class encoder std");
       app.add_option("--sigma-n", a->sigma_n, "class-toy: noise std");
       app.add_option("--sigma", a->sigma, "dropout-toy: multiplicative noise std");
-      app.add_option("--levels", a->levels, "dropout-toy: number of input levels")->check(CLI::PositiveNumber);
-      app.add_option("--size", a->size, "image tasks: image side in pixels (16 or 32)")->check(CLI::PositiveNumber);
+      app.add_option("--levels", a->levels, "dropout-toy: number of input levels")->check(checks::positive_count());
+      app.add_option("--size", a->size, "image tasks: image side in pixels (16 or 32)")->check(checks::positive_count());
       app.add_option("--out", a->out, "output directory");
       return [a]() { return run_generate(*a); };
     }}};

@@ -154,13 +154,8 @@ json run_vinfo(const vinfo_args& a) {
           "--l2 and --max-iterations apply to --decoder linear only; use --weight-decay for the MLP (decoder=mlp)");
   vinfo::mlp_decoder_options o;
   if (!a.hidden.empty()) {
-    o.hidden.clear();
-    const std::vector<int> widths = parse_int_list(a.hidden, "--hidden");
-    if (!(widths.size() == 1 && widths[0] == 0))
-      for (const int w : widths) {
-        require(w >= 1, fn, "--hidden widths must be >= 1, or a single 0 for no hidden layer (--hidden=", a.hidden, ")");
-        o.hidden.push_back(w);
-      }
+    const std::vector<int> widths = parse_hidden_widths(a.hidden, fn);
+    o.hidden.assign(widths.begin(), widths.end());
   }
   o.activation = a.activation == "tanh" ? mi::mlp_activation::tanh : mi::mlp_activation::relu;
   if (a.lr_given) o.learning_rate = a.lr;

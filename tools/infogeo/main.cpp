@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   }
 
   try {
+    refuse_non_finite_options(app);
     for (auto& [sub, run] : runners) {
       if (sub->parsed()) {
         const json result = run();

@@ -22,15 +22,8 @@ mi::doe_options doe_options_from(const estimator_args& args, mi::doe_family fami
   mi::doe_options o;
   o.family = family;
   if (!args.hidden.empty()) {
-    const std::vector<int> widths = parse_int_list(args.hidden, "--hidden");
-    o.hidden.clear();
-    if (!(widths.size() == 1 && widths[0] == 0)) {
-      for (const int w : widths) {
-        require(w >= 1, "mi", "--hidden widths must be >= 1, or a single 0 for no hidden layer "
-                "(--hidden=", args.hidden, ")");
-        o.hidden.push_back(w);
-      }
-    }
+    const std::vector<int> widths = parse_hidden_widths(args.hidden, "mi");
+    o.hidden.assign(widths.begin(), widths.end());
   }
   // 0 / NaN mean "the method's default"; negative values are passed on and rejected.
   if (args.epochs != 0) o.epochs = args.epochs;
@@ -43,14 +36,7 @@ mi::doe_options doe_options_from(const estimator_args& args, mi::doe_family fami
     o.conditional_objective = args.objective == "likelihood" ? mi::doe_objective::likelihood
                                                              : mi::doe_objective::contrastive;
   }
-  require(args.critic.empty(), "mi", "--critic applies only to infonce, nwj, mine, smile (critic=",
-          args.critic, ")");
-  if (args.components != 0) {
-    require(family == mi::doe_family::mixture, "mi",
-            "--components applies only to --method doe-mixture (components=", args.components,
-            ")");
-    o.components = args.components;
-  }
+  if (args.components != 0) o.components = args.components;  // declared by doe-mixture only
   o.seed = args.seed;
   return o;
 }
@@ -124,25 +110,44 @@ json run_doe(const estimator_args& args, mi::doe_family family) {
   return j;
 }
 
+// Option declarations (registry.hpp: anything else given is refused).
+std::vector<method_option> doe_options_used(mi::doe_family family) {
+  mi::doe_options o;
+  o.family = family;
+  std::vector<method_option> used = training_options_of(o);
+  used.push_back({"objective", "likelihood (contrastive: the seed paper's eq. 9)"});
+  used.push_back({"groups", "off: one view per input"});
+  if (family == mi::doe_family::mixture) used.push_back({"components", std::to_string(o.components)});
+  return used;
+}
+const std::vector<std::pair<std::string, std::string>> doe_why_not{
+    {"bootstrap", reasons::bootstrap_trained},
+    {"pca", "project the files beforehand; DoE models the representation Z as given"},
+    {"components", "only --method doe-mixture has mixture components"}};
+
 const method_registrar doe_gauss{method{
     "mi", "doe-gauss",
     "difference of entropies H_q(Z) - H_q(Z|X), full-covariance (Cholesky) Gaussian q (McAllester & Stratos 2020)",
-    [](const estimator_args& a) { return run_doe(a, mi::doe_family::gaussian_full); }}};
+    doe_options_used(mi::doe_family::gaussian_full),
+    [](const estimator_args& a) { return run_doe(a, mi::doe_family::gaussian_full); }, doe_why_not}};
 
 const method_registrar doe_gauss_diag{method{
     "mi", "doe-gauss-diag",
     "difference of entropies with diagonal Gaussian q (warns when z is correlated: diagonal_family)",
-    [](const estimator_args& a) { return run_doe(a, mi::doe_family::gaussian); }}};
+    doe_options_used(mi::doe_family::gaussian),
+    [](const estimator_args& a) { return run_doe(a, mi::doe_family::gaussian); }, doe_why_not}};
 
 const method_registrar doe_mixture{method{
     "mi", "doe-mixture",
     "difference of entropies with K-component Gaussian mixtures (mixture density network)",
-    [](const estimator_args& a) { return run_doe(a, mi::doe_family::mixture); }}};
+    doe_options_used(mi::doe_family::mixture),
+    [](const estimator_args& a) { return run_doe(a, mi::doe_family::mixture); }, doe_why_not}};
 
 const method_registrar doe_logistic{method{
     "mi", "doe-logistic",
     "difference of entropies with diagonal logistic densities (seed paper App. C.4)",
-    [](const estimator_args& a) { return run_doe(a, mi::doe_family::logistic); }}};
+    doe_options_used(mi::doe_family::logistic),
+    [](const estimator_args& a) { return run_doe(a, mi::doe_family::logistic); }, doe_why_not}};
 
 }  // namespace
 }  // namespace infogeo::cli

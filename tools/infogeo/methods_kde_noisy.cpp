@@ -27,7 +27,6 @@ entropy::kde_options kde_from(const estimator_args& args) {
   if (!args.bandwidth.empty()) o.bandwidth = entropy::parse_kde_bandwidth(args.bandwidth);
   require(o.bandwidth != entropy::kde_bandwidth::fixed, "cli",
           "--bandwidth must be rule|scott|ml|lscv (bandwidth=", args.bandwidth, ")");
-  require(args.subset >= 0, "cli", "--subset must be >= 0 (subset=", args.subset, ")");
   o.subset = args.subset;
   o.seed = args.seed;
   return o;
@@ -36,22 +35,12 @@ entropy::kde_options kde_from(const estimator_args& args) {
 /// Adds a percentile interval (--bootstrap B) computed by `stat(rows)` to the estimate.
 template <class Stat>
 void maybe_bootstrap(const estimator_args& args, index_t n, estimate& e, Stat&& stat) {
-  if (args.bootstrap == 0) return;
-  require(args.bootstrap >= 2, "cli", "--bootstrap must be 0 (off) or >= 2 (bootstrap=",
-          args.bootstrap, ")");
+  if (args.bootstrap == 0) return;  // >= 2 when given (checked by the option's validator)
   stats::bootstrap_options o;
   o.resamples = args.bootstrap;
   o.seed = args.seed;
   log("bootstrap: " + std::to_string(args.bootstrap) + " resamples");
   stats::attach_bootstrap(e, stats::bootstrap(n, stat, o));
-}
-
-/// Estimators whose value depends on distinct sample points (leave-one-out KDE: a resampled copy
-/// sits at distance 0 and inflates the density; plug-in binned entropies: a resample has ~0.63 N
-/// distinct rows) give biased percentile intervals, so --bootstrap is refused for them.
-void no_bootstrap(const estimator_args& args, const char* family, const char* method) {
-  require(args.bootstrap == 0, family, "--bootstrap is not supported by --method ", method,
-          ": resampled duplicate rows bias it (bootstrap=", args.bootstrap, ")");
 }
 
 xt::xarray<double> one_file(const estimator_args& args, const char* family) {
@@ -62,7 +51,6 @@ xt::xarray<double> one_file(const estimator_args& args, const char* family) {
 
 json run_kde_entropy(const estimator_args& args) {
   const xt::xarray<double> x = one_file(args, "entropy");
-  no_bootstrap(args, "entropy", "kde");
   return to_json(entropy::kde_entropy(x, kde_from(args)));
 }
 
@@ -79,7 +67,6 @@ json run_kde_mi(const estimator_args& args) {
   const xy_inputs in = load_xy(args);
   mi::kde_mi_options o;
   o.kde = kde_from(args);
-  no_bootstrap(args, "mi", "kde");
   const estimate e = in.y_discrete ? mi::kde_mutual_information_discrete(in.x, in.y_labels, o)
                                    : mi::kde_mutual_information(in.x, in.y, o);
   json j = to_json(e);
@@ -106,9 +93,9 @@ mi::binning_options binning_from(const estimator_args& args) {
 
 json run_binning_mi(const estimator_args& args) {
   const mi::binning_options o = binning_from(args);
-  no_bootstrap(args, "mi", "binning");
   if (args.files.size() == 1) {  // X is the sample index: I(X;T) = H(T)
     require(args.pca == 0, "mi", "--pca needs two files X.npy Y.npy (pca=", args.pca, ")");
+    require(!args.discrete_y, "mi", "--discrete-y needs two files X.npy Y.npy");
     estimate e = mi::binned_entropy(load_samples(args.files[0]), o);
     e.settings["x"] = "sample index (I(X;T) = H(T))";
     return to_json(e);
@@ -125,13 +112,8 @@ json run_noisy_mi(const estimator_args& args) {
   require(args.files.size() == 1, "mi",
           "--method noisy takes ONE file of clean representations CLEAN.npy (files=",
           args.files.size(), ")");
-  require(args.pca == 0, "mi", "--pca applies to two-file methods, not --method noisy (pca=", args.pca, ")");
   require(!args.noise.empty(), "mi", "--method noisy needs --noise dropout|additive");
   require(!std::isnan(args.sigma), "mi", "--method noisy needs --sigma (the noise standard deviation)");
-  require(args.draws >= 0 && args.centres >= 0, "mi", "--draws and --centres must be >= 0 (draws=",
-          args.draws, ", centres=", args.centres, ")");
-  require(args.bootstrap == 0, "mi", "--bootstrap is not supported by --method noisy; std_error "
-          "is the Monte-Carlo SEM (bootstrap=", args.bootstrap, ")");
   entropy::noisy_options o;
   o.noise = entropy::parse_noise_kind(args.noise);
   o.sigma = args.sigma;
@@ -149,28 +131,44 @@ json run_noisy_mi(const estimator_args& args) {
   return to_json(mi::noisy_mutual_information(f, o));
 }
 
+// Option declarations (registry.hpp: anything else given is refused).
+// Estimators whose value depends on distinct sample points (leave-one-out KDE: a resampled copy
+// sits at distance 0 and inflates the density; plug-in binned entropies: a resample has ~0.63 N
+// distinct rows) give biased percentile intervals, so --bootstrap is refused for them.
+const char* const bootstrap_duplicates = "resampled duplicate rows bias it";
+const std::vector<method_option> kde_options_used{
+    {"bandwidth", "rule"}, {"subset", "all points"}, {"seed", "0; the subset's seed"}};
+
 const method_registrar kde_entropy_method{method{
     "entropy", "kde",
-    "leave-one-out Gaussian KDE, whitened (--bandwidth rule|scott|ml|lscv, --subset, --bootstrap)",
-    run_kde_entropy}};
+    "leave-one-out Gaussian KDE, whitened (--bandwidth rule|scott|ml|lscv, --subset)",
+    kde_options_used, run_kde_entropy, {{"bootstrap", bootstrap_duplicates}}}};
 
 const method_registrar gauss_entropy_method{method{
     "entropy", "gauss", "Gaussian bound 1/2 log det(2 pi e S): exact for Gaussians, an upper bound otherwise",
+    {{"bootstrap", "off; B >= 2 resamples give a percentile interval"}, {"seed", "0; the resamples' seed"}},
     run_gauss_entropy}};
 
 const method_registrar kde_mi_method{method{
     "mi", "kde", "h(X)+h(Y)-h(X,Y) with KDE entropies; labels Y: h(X)-sum p(y) h(X|y) (--bandwidth, --subset)",
-    run_kde_mi}};
+    {kde_options_used[0], kde_options_used[1], kde_options_used[2], {"discrete-y", "off; on for integer Y.npy"},
+     {"pca", "off"}},
+    run_kde_mi, {{"bootstrap", bootstrap_duplicates}}}};
 
 const method_registrar binning_mi_method{method{
     "mi", "binning",
     "equal-width binning plug-in MI (--bins K | --bin-width W); one file: I(index;T) = H(T)",
-    run_binning_mi}};
+    {{"bins", std::to_string(mi::binning_options{}.bins)}, {"bin-width", "off (--bins is used)"},
+     {"miller-madow", "off"}, {"discrete-y", "off; on for integer Y.npy"}, {"pca", "off"}},
+    run_binning_mi, {{"bootstrap", bootstrap_duplicates}}}};
 
 const method_registrar noisy_mi_method{method{
     "mi", "noisy",
     "I(X;Z) of a noisy layer from CLEAN.npy: --noise dropout|additive --sigma S [--draws K] [--centres M] [--zeros]",
-    run_noisy_mi}};
+    {{"noise", "required: dropout|additive"}, {"sigma", "required: the noise standard deviation"},
+     {"draws", std::to_string(entropy::noisy_options{}.draws)}, {"centres", "0 = all rows"},
+     {"zeros", "error"}, {"seed", "0"}},
+    run_noisy_mi, {{"bootstrap", "std_error is already the Monte-Carlo standard error"}}}};
 
 }  // namespace
 }  // namespace infogeo::cli

@@ -34,12 +34,9 @@ entropy::wkl_support parse_support(const std::string& weights, const char* famil
 }
 
 /// Entropy: standardise only with --standardize (scale changes an entropy). MI: standardise unless
-/// --no-standardize (MI is scale-free, the max-norm neighbours are not).
+/// --no-standardize (MI is scale-free, the max-norm neighbours are not). Which of the two flags a
+/// method takes is declared in its options (entropy: --standardize, mi: --no-standardize).
 neighbors::preprocess_options preprocess_from(const estimator_args& args, bool for_mi) {
-  require(!(args.standardize && args.no_standardize), for_mi ? "mi" : "entropy",
-          "give --standardize or --no-standardize, not both");
-  require(for_mi || !args.no_standardize, "entropy",
-          "--no-standardize applies to mi (entropy estimators never standardise unless --standardize)");
   neighbors::preprocess_options p;
   p.standardize = for_mi ? !args.no_standardize : args.standardize;
   p.jitter = std::isnan(args.jitter) ? 0.0 : args.jitter;
@@ -64,16 +61,9 @@ entropy::wkl_options wkl_from(const estimator_args& args, const char* family) {
   return o;
 }
 
-/// --weights only means something for the weighted KL estimator: refuse it elsewhere.
-void require_no_weights(const estimator_args& args, bool weighted, const char* family) {
-  if (!weighted)
-    require(args.weights.empty(), family, "--weights applies only to --method wkl (weights=", args.weights, ")");
-}
-
 json run_entropy(const estimator_args& args, bool weighted) {
   require(args.files.size() == 1, "entropy", "this method needs one file FILE.npy (files=",
           args.files.size(), ")");
-  require_no_weights(args, weighted, "entropy");
   const xt::xarray<double> x = load_samples(args.files[0]);
   const estimate e = weighted ? entropy::weighted_kozachenko_leonenko(x, wkl_from(args, "entropy"))
                               : entropy::kozachenko_leonenko(x, kl_from(args, "entropy"));
@@ -81,7 +71,6 @@ json run_entropy(const estimator_args& args, bool weighted) {
 }
 
 json run_ksg(const estimator_args& args, mi::ksg_variant variant) {
-  require_no_weights(args, false, "mi");
   const xy_inputs in = load_xy(args);
   require(!in.y_discrete, "mi",
           "KSG needs a continuous Y; for class labels use --method kl or wkl (file=",
@@ -98,12 +87,9 @@ json run_ksg(const estimator_args& args, mi::ksg_variant variant) {
 }
 
 json run_mixed_ksg(const estimator_args& args) {
-  require_no_weights(args, false, "mi");
   const xy_inputs in = load_xy(args);
   require(args.metric.empty() || args.metric == "chebyshev" || args.metric == "max", "mi",
           "mixed KSG is defined with the max norm only (metric=", args.metric, ")");
-  require(std::isnan(args.jitter) || args.jitter == 0.0, "mi",
-          "mixed-ksg handles ties exactly; --jitter does not apply (jitter=", args.jitter, ")");
   mi::mixed_ksg_options o;
   if (args.k != 0) o.k = args.k;
   o.preprocess = preprocess_from(args, true);
@@ -119,7 +105,6 @@ json run_mixed_ksg(const estimator_args& args) {
 }
 
 json run_entropy_mi(const estimator_args& args, bool weighted) {
-  require_no_weights(args, weighted, "mi");
   const xy_inputs in = load_xy(args);
   if (in.y_discrete) {
     estimate e;
@@ -156,39 +141,12 @@ json run_entropy_mi(const estimator_args& args, bool weighted) {
   return j;
 }
 
-const method_registrar kl_entropy{method{
-    "entropy", "kl", "Kozachenko-Leonenko k-NN entropy (--k, --metric, --standardize, --jitter)",
-    [](const estimator_args& a) { return run_entropy(a, false); }}};
-
-const method_registrar wkl_entropy{method{
-    "entropy", "wkl", "weighted Kozachenko-Leonenko (Berrett-Samworth-Yuan; --k, --weights all|restricted)",
-    [](const estimator_args& a) { return run_entropy(a, true); }}};
-
-const method_registrar ksg1_mi{method{
-    "mi", "ksg1", "Kraskov-Stoegbauer-Grassberger algorithm 1 (max norm, strict counts; --k)",
-    [](const estimator_args& a) { return run_ksg(a, mi::ksg_variant::ksg1); }}};
-
-const method_registrar ksg2_mi{method{
-    "mi", "ksg2", "Kraskov-Stoegbauer-Grassberger algorithm 2 (--k)",
-    [](const estimator_args& a) { return run_ksg(a, mi::ksg_variant::ksg2); }}};
-
-/// --method auto: only --k (MI) is meaningful; estimator-specific options are refused, not ignored.
-void require_auto_options(const estimator_args& args, const char* family) {
-  require(args.weights.empty() && args.metric.empty() && std::isnan(args.jitter) && !args.standardize &&
-              !args.no_standardize,
-          family, "--method auto chooses the estimator and its preprocessing; drop --weights, --metric, --jitter, "
-                  "--standardize / --no-standardize (method=auto)");
-}
-
 json run_auto_entropy(const estimator_args& args) {
   require(args.files.size() == 1, "entropy", "this method needs one file FILE.npy (files=", args.files.size(), ")");
-  require_auto_options(args, "entropy");
-  require(args.k == 0, "entropy", "--method auto chooses k (k=", args.k, ")");
   return to_json(entropy::automatic(load_samples(args.files[0])));
 }
 
 json run_auto_mi(const estimator_args& args) {
-  require_auto_options(args, "mi");
   const xy_inputs in = load_xy(args);
   mi::automatic_options o;
   if (args.k != 0) o.k = args.k;
@@ -202,25 +160,67 @@ json run_auto_mi(const estimator_args& args) {
   return j;
 }
 
+// Option declarations (registry.hpp: anything else given is refused). Defaults come from the
+// library's options structs, so the help never disagrees with what runs.
+const std::string metric_euclidean = "euclidean";
+const method_option jitter_option{"jitter", "0 = off; relative scale of the noise that breaks ties"};
+const method_option seed_option{"seed", "0; the jitter's seed"};
+const method_option pca_option{"pca", "off; project X (and a wider continuous Y) to N' principal components"};
+const method_option discrete_y_option{"discrete-y", "off; on when Y.npy has an integer dtype"};
+const std::vector<std::pair<std::string, std::string>> knn_why_not{{"bootstrap", reasons::bootstrap_knn}};
+
+const method_registrar kl_entropy{method{
+    "entropy", "kl", "Kozachenko-Leonenko k-NN entropy (--k, --metric, --standardize, --jitter)",
+    {{"k", std::to_string(entropy::kl_options{}.k)}, {"metric", metric_euclidean}, {"standardize", "off"},
+     jitter_option, seed_option},
+    [](const estimator_args& a) { return run_entropy(a, false); }, knn_why_not}};
+
+const method_registrar wkl_entropy{method{
+    "entropy", "wkl", "weighted Kozachenko-Leonenko (Berrett-Samworth-Yuan; --k, --weights all|restricted)",
+    {{"k", "automatic per dimension"}, {"metric", metric_euclidean}, {"weights", "all"}, {"standardize", "off"},
+     jitter_option, seed_option},
+    [](const estimator_args& a) { return run_entropy(a, true); }, knn_why_not}};
+
+const method_registrar ksg1_mi{method{
+    "mi", "ksg1", "Kraskov-Stoegbauer-Grassberger algorithm 1 (max norm, strict counts; --k)",
+    {{"k", std::to_string(mi::ksg_options{}.k)}, {"metric", "chebyshev (the only one)"},
+     {"no-standardize", "off: columns are z-scored"}, jitter_option, seed_option, pca_option},
+    [](const estimator_args& a) { return run_ksg(a, mi::ksg_variant::ksg1); }, knn_why_not}};
+
+const method_registrar ksg2_mi{method{
+    "mi", "ksg2", "Kraskov-Stoegbauer-Grassberger algorithm 2 (--k)",
+    {{"k", std::to_string(mi::ksg_options{}.k)}, {"metric", "chebyshev (the only one)"},
+     {"no-standardize", "off: columns are z-scored"}, jitter_option, seed_option, pca_option},
+    [](const estimator_args& a) { return run_ksg(a, mi::ksg_variant::ksg2); }, knn_why_not}};
+
 const method_registrar auto_entropy{method{
     "entropy", "auto", "picks KL or weighted KL by the measured regime; refuses what no estimator can do (docs/choosing.md)",
-    run_auto_entropy}};
+    {},
+    run_auto_entropy,
+    {{"k", "--method auto chooses k"}, {"bootstrap", reasons::bootstrap_knn}}}};
 
 const method_registrar auto_mi{method{
     "mi", "auto", "picks KSG-1 or mixed KSG (ties) by the measured regime, PCA on linear embeddings (docs/choosing.md)",
-    run_auto_mi}};
+    {{"k", std::to_string(mi::automatic_options{}.k)}, discrete_y_option, pca_option},
+    run_auto_mi, knn_why_not}};
 
 const method_registrar mixed_ksg_mi{method{
     "mi", "mixed-ksg", "mixed discrete-continuous KSG (Gao, Kannan, Oh & Viswanath 2017; ties exact; --k)",
-    run_mixed_ksg}};
+    {{"k", std::to_string(mi::mixed_ksg_options{}.k)}, {"metric", "chebyshev (the only one)"},
+     {"no-standardize", "off: columns are z-scored"}, discrete_y_option, pca_option},
+    run_mixed_ksg,
+    {{"jitter", "mixed-ksg handles ties exactly"}, {"bootstrap", reasons::bootstrap_knn}}}};
 
 const method_registrar kl_mi{method{
     "mi", "kl", "h(X)+h(Y)-h(X,Y) with Kozachenko-Leonenko; discrete Y: h(X)-sum p(y) h(X|y)",
-    [](const estimator_args& a) { return run_entropy_mi(a, false); }}};
+    {{"k", std::to_string(mi::entropy_difference_options{}.k)}, {"metric", metric_euclidean},
+     {"no-standardize", "off: columns are z-scored"}, jitter_option, seed_option, discrete_y_option, pca_option},
+    [](const estimator_args& a) { return run_entropy_mi(a, false); }, knn_why_not}};
 
 const method_registrar wkl_mi{method{
     "mi", "wkl", "as kl with the weighted Kozachenko-Leonenko entropy",
-    [](const estimator_args& a) { return run_entropy_mi(a, true); }}};
-
+    {{"k", "automatic per dimension"}, {"metric", metric_euclidean}, {"weights", "all"},
+     {"no-standardize", "off: columns are z-scored"}, jitter_option, seed_option, discrete_y_option, pca_option},
+    [](const estimator_args& a) { return run_entropy_mi(a, true); }, knn_why_not}};
 }  // namespace
 }  // namespace infogeo::cli

@@ -19,31 +19,15 @@ namespace {
 mi::variational_options variational_options_from(const estimator_args& args, mi::variational_bound bound) {
   mi::variational_options o;
   o.bound = bound;
-  const std::string name = mi::to_string(bound);
   if (!args.hidden.empty()) {
-    const std::vector<int> widths = parse_int_list(args.hidden, "--hidden");
-    o.hidden.clear();
-    if (!(widths.size() == 1 && widths[0] == 0)) {
-      for (const int w : widths) {
-        require(w >= 1, "mi", "--hidden widths must be >= 1, or a single 0 for no hidden layer (--hidden=",
-                args.hidden, ")");
-        o.hidden.push_back(w);
-      }
-    }
+    const std::vector<int> widths = parse_hidden_widths(args.hidden, "mi");
+    o.hidden.assign(widths.begin(), widths.end());
   }
   if (!args.critic.empty()) {
-    require(bound != mi::variational_bound::club, "mi",
-            "--critic does not apply to club (its model is a Gaussian q(y|x)) (critic=", args.critic, ")");
     require(args.critic == "concat" || args.critic == "separable", "mi",
             "--critic must be concat or separable (critic=", args.critic, ")");
     o.critic = args.critic == "concat" ? mi::critic_kind::concat : mi::critic_kind::separable;
   }
-  require(args.objective.empty(), "mi", "--objective applies only to the doe methods (objective=",
-          args.objective, ")");
-  require(args.groups.empty(), "mi", "--method ", name,
-          " takes i.i.d. pairs (x_i, y_i); --groups applies only to the doe methods (groups=", args.groups, ")");
-  require(args.components == 0, "mi", "--components applies only to --method doe-mixture (components=",
-          args.components, ")");
   // 0 / NaN mean "the method's default"; negative values are passed on and rejected.
   if (args.epochs != 0) o.epochs = args.epochs;
   if (args.batch != 0) o.batch = args.batch;
@@ -80,22 +64,36 @@ json run_variational(const estimator_args& args, mi::variational_bound bound) {
   return j;
 }
 
-const method_registrar infonce{method{
-    "mi", "infonce",
-    "InfoNCE lower bound, capped at log(batch) (van den Oord et al. 2018; Poole et al. 2019)",
-    [](const estimator_args& a) { return run_variational(a, mi::variational_bound::infonce); }}};
-const method_registrar nwj{method{
-    "mi", "nwj", "NWJ lower bound E_p[f] - E_q[e^(f-1)] (Nguyen, Wainwright & Jordan 2010)",
-    [](const estimator_args& a) { return run_variational(a, mi::variational_bound::nwj); }}};
-const method_registrar mine{method{
-    "mi", "mine", "MINE: Donsker-Varadhan bound, moving-average gradient (Belghazi et al. 2018)",
-    [](const estimator_args& a) { return run_variational(a, mi::variational_bound::mine); }}};
-const method_registrar smile{method{
-    "mi", "smile", "SMILE: DV with clipped partition term, tau = 5 (Song & Ermon 2020)",
-    [](const estimator_args& a) { return run_variational(a, mi::variational_bound::smile); }}};
-const method_registrar club{method{
-    "mi", "club", "CLUB upper bound with a Gaussian q(y|x) (Cheng et al. 2020)",
-    [](const estimator_args& a) { return run_variational(a, mi::variational_bound::club); }}};
+// Option declarations (registry.hpp: anything else given is refused).
+std::vector<method_option> variational_options_used(mi::variational_bound bound) {
+  mi::variational_options o;
+  o.bound = bound;
+  std::vector<method_option> used = training_options_of(o);
+  if (bound != mi::variational_bound::club) used.push_back({"critic", "separable"});
+  used.push_back({"pca", "off"});
+  return used;
+}
+const std::vector<std::pair<std::string, std::string>> variational_why_not{
+    {"bootstrap", reasons::bootstrap_trained},
+    {"critic", "CLUB's model is a Gaussian q(y|x), not a critic"},
+    {"groups", "the variational bounds take i.i.d. pairs (x_i, y_i); --groups is for the doe methods"}};
+
+method variational_method(mi::variational_bound bound, const std::string& summary) {
+  return method{"mi", mi::to_string(bound), summary, variational_options_used(bound),
+                [bound](const estimator_args& a) { return run_variational(a, bound); }, variational_why_not};
+}
+
+const method_registrar infonce{variational_method(
+    mi::variational_bound::infonce,
+    "InfoNCE lower bound, capped at log(batch) (van den Oord et al. 2018; Poole et al. 2019)")};
+const method_registrar nwj{variational_method(
+    mi::variational_bound::nwj, "NWJ lower bound E_p[f] - E_q[e^(f-1)] (Nguyen, Wainwright & Jordan 2010)")};
+const method_registrar mine{variational_method(
+    mi::variational_bound::mine, "MINE: Donsker-Varadhan bound, moving-average gradient (Belghazi et al. 2018)")};
+const method_registrar smile{variational_method(
+    mi::variational_bound::smile, "SMILE: DV with clipped partition term, tau = 5 (Song & Ermon 2020)")};
+const method_registrar club{variational_method(
+    mi::variational_bound::club, "CLUB upper bound with a Gaussian q(y|x) (Cheng et al. 2020)")};
 
 }  // namespace
 }  // namespace infogeo::cli

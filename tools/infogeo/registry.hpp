@@ -11,6 +11,8 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <sstream>
+#include <utility>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -74,13 +76,42 @@ struct estimator_args {
   int subset = 0;          ///< evaluate on a random subset of this many points (where supported)
 };
 
+/// One option a method uses, with its default as shown by `infogeo mi --method M --help`.
+/// `name` is the long option without dashes, as declared in cmd_estimate.cpp.
+struct method_option {
+  std::string name;
+  std::string default_value;
+};
+
 /// An estimator selectable by `--method NAME` under `infogeo entropy` or `infogeo mi`.
+/// `options` declares every option the method reads: any other option given on the command line
+/// is refused (exit 2) before `run` is called, so no option is ever silently ignored. `why_not`
+/// gives the reason printed when a specific undeclared option is given (e.g. why --bootstrap is
+/// not valid for a method).
 struct method {
   std::string family;  ///< "entropy" or "mi"
   std::string name;    ///< e.g. "kl", "ksg1"
   std::string summary;
+  std::vector<method_option> options;
   std::function<json(const estimator_args&)> run;
+  std::vector<std::pair<std::string, std::string>> why_not = {};
 };
+
+/// Reasons shared by several methods' `why_not` entries.
+namespace reasons {
+inline const char* const bootstrap_knn =
+    "a bootstrap resample repeats rows, and a repeated row is its own nearest neighbour at distance 0, "
+    "so k-NN estimates of resamples are biased";
+inline const char* const bootstrap_trained =
+    "each resample would retrain the networks; repeat the run with several --seed values instead";
+}  // namespace reasons
+
+/// The default shown for an option whose value is "0 = the method's own choice".
+inline std::string default_of(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
 
 inline std::vector<method>& methods() {
   static std::vector<method> registered;
@@ -164,6 +195,117 @@ inline std::vector<int> parse_int_list(const std::string& text, const char* opti
     }
   }
   return values;
+}
+
+/// `--hidden 64,64` (or a single 0 for no hidden layer) as a list of widths; throws
+/// invalid_argument naming the option when a width is < 1.
+inline std::vector<int> parse_hidden_widths(const std::string& text, const char* fn) {
+  const std::vector<int> widths = parse_int_list(text, "--hidden");
+  if (widths.size() == 1 && widths[0] == 0) return {};
+  for (const int w : widths)
+    require(w >= 1, fn, "--hidden widths must be >= 1, or a single 0 for no hidden layer (hidden=", text, ")");
+  return widths;
+}
+
+/// The options of a trained estimator (DoE, variational bounds), defaults read from its options
+/// struct `o` (hidden, epochs, batch, lr, weight_decay, seed).
+template <class TrainedOptions>
+std::vector<method_option> training_options_of(const TrainedOptions& o) {
+  std::string hidden;
+  for (const auto w : o.hidden) hidden += (hidden.empty() ? "" : ",") + std::to_string(w);
+  return {{"hidden", hidden.empty() ? "0 (no hidden layer)" : hidden},
+          {"epochs", std::to_string(o.epochs) + " (maximum; early stopping on held-out data)"},
+          {"batch", std::to_string(o.batch)},
+          {"lr", default_of(o.lr)},
+          {"weight-decay", default_of(o.weight_decay) + " (0 = Adam)"},
+          {"seed", std::to_string(o.seed)}};
+}
+
+/// Splits "-1,1" into finite doubles; throws invalid_argument naming the option (NaN / Inf refused).
+inline std::vector<double> parse_double_list(const std::string& text, const char* option) {
+  std::vector<double> values;
+  std::string item;
+  for (std::size_t i = 0; i <= text.size(); ++i) {
+    if (i == text.size() || text[i] == ',') {
+      std::size_t used = 0;
+      double v = 0.0;
+      try {
+        v = std::stod(item, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (item.empty() || used != item.size())
+        throw_invalid_argument("cli", option, " must be numbers separated by commas (", option, "=", text, ")");
+      if (!std::isfinite(v))
+        throw_invalid_argument("cli", option, " must be finite numbers (", option, "=", text, ")");
+      values.push_back(v);
+      item.clear();
+    } else {
+      item += text[i];
+    }
+  }
+  return values;
+}
+
+/// CLI11 validators with our own messages (CLI11's range checks print the type's whole range,
+/// e.g. a 309-digit number for `--k 0`). CLI11 prefixes the message with the option name.
+namespace checks {
+inline bool read_number(const std::string& text, long double& v) {
+  try {
+    std::size_t used = 0;
+    v = std::stold(text, &used);
+    return used == text.size();
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+/// An integer >= `lowest` (counts: 1; "0 = off" options: 0).
+inline CLI::Validator integer_at_least(long long lowest) {
+  return CLI::Validator(
+      [lowest](std::string& text) -> std::string {
+        long double v = 0;
+        if (!read_number(text, v) || v != std::floor(v))
+          return "must be an integer (value=" + text + ")";
+        if (v < static_cast<long double>(lowest))
+          return "must be an integer >= " + std::to_string(lowest) + " (value=" + text + ")";
+        return {};
+      },
+      lowest == 1 ? "POSITIVE INTEGER" : "INTEGER >= " + std::to_string(lowest));
+}
+inline CLI::Validator positive_count() { return integer_at_least(1); }
+/// A finite number; `positive`: > 0, `nonnegative`: >= 0.
+inline CLI::Validator finite_number(const std::string& sign = "") {
+  return CLI::Validator(
+      [sign](std::string& text) -> std::string {
+        long double v = 0;
+        if (!read_number(text, v)) return "must be a number (value=" + text + ")";
+        if (!std::isfinite(static_cast<double>(v))) return "must be a finite number (value=" + text + ")";
+        if (sign == "positive" && !(v > 0)) return "must be > 0 (value=" + text + ")";
+        if (sign == "nonnegative" && !(v >= 0)) return "must be >= 0 (value=" + text + ")";
+        return {};
+      },
+      sign.empty() ? "FINITE" : sign == "positive" ? "POSITIVE" : "NONNEGATIVE");
+}
+}  // namespace checks
+
+/// NaN / Inf given to ANY option of a parsed subcommand is refused (exit 2, naming option and
+/// value): a non-finite number would otherwise read as "not given" (the sentinel of most double
+/// options) and silently mean the default. Called once by main after parsing, so options added
+/// later are covered without their own check.
+inline void refuse_non_finite_options(const CLI::App& app) {
+  for (const CLI::App* sub : app.get_subcommands()) {
+    for (const CLI::Option* opt : sub->get_options()) {
+      for (const std::string& text : opt->results()) {
+        const char* begin = text.c_str();
+        char* end = nullptr;
+        const double v = std::strtod(begin, &end);
+        if (end != begin && *end == '\0' && !std::isfinite(v))
+          throw_invalid_argument(sub->get_name().c_str(), opt->get_name(), " must be a finite number (",
+                                 opt->get_name(), "=", text, ")");
+      }
+    }
+    refuse_non_finite_options(*sub);
+  }
 }
 
 /// Progress and log lines: stderr only.

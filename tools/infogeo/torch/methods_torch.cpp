@@ -49,7 +49,6 @@ neighbors::preprocess_options preprocess_of(const estimator_args& a) {
 
 json run_kl_torch(const estimator_args& a) {
   require(a.files.size() == 1, "entropy", "this method needs one file FILE.npy (files=", a.files.size(), ")");
-  require(a.weights.empty(), "entropy", "--weights applies only to --method wkl (weights=", a.weights, ")");
   entropy::kl_options o;
   if (a.k != 0) o.k = a.k;
   if (a.metric.empty() || a.metric == "euclidean") o.norm = norm_kind::euclidean;
@@ -61,7 +60,6 @@ json run_kl_torch(const estimator_args& a) {
 }
 
 json run_ksg_torch(const estimator_args& a, mi::ksg_variant variant) {
-  require(a.weights.empty(), "mi", "--weights applies only to --method wkl (weights=", a.weights, ")");
   const xy_inputs in = load_xy(a);
   require(!in.y_discrete, "mi", "KSG needs a continuous Y; for class labels use --method kl or wkl (file=",
           a.files[1], ")");
@@ -77,17 +75,31 @@ json run_ksg_torch(const estimator_args& a, mi::ksg_variant variant) {
   return j;
 }
 
+// Option declarations (registry.hpp: anything else given is refused).
+const std::vector<method_option> torch_knn_options{{"k", "3"}, {"metric", "euclidean (entropy) / chebyshev (mi)"}};
+const std::vector<std::pair<std::string, std::string>> torch_why_not{
+    {"bootstrap", reasons::bootstrap_knn},
+    {"standardize", "the device estimators take the data as given"},
+    {"no-standardize", "the device estimators take the data as given (never standardised)"},
+    {"jitter", "the device estimators take the data as given"}};
+
 const method_registrar kl_torch{method{
     "entropy", "kl-torch", "Kozachenko-Leonenko on a LibTorch tensor (CUDA if available; --k, --metric)",
-    [](const estimator_args& a) { return run_kl_torch(a); }}};
+    torch_knn_options, [](const estimator_args& a) { return run_kl_torch(a); }, torch_why_not}};
+
+std::vector<method_option> torch_ksg_options() {
+  std::vector<method_option> o = torch_knn_options;
+  o.push_back({"pca", "off"});
+  return o;
+}
 
 const method_registrar ksg1_torch{method{
-    "mi", "ksg1-torch", "KSG algorithm 1 on LibTorch tensors (CUDA if available; --k)",
-    [](const estimator_args& a) { return run_ksg_torch(a, mi::ksg_variant::ksg1); }}};
+    "mi", "ksg1-torch", "KSG algorithm 1 on LibTorch tensors (CUDA if available; --k)", torch_ksg_options(),
+    [](const estimator_args& a) { return run_ksg_torch(a, mi::ksg_variant::ksg1); }, torch_why_not}};
 
 const method_registrar ksg2_torch{method{
-    "mi", "ksg2-torch", "KSG algorithm 2 on LibTorch tensors (CUDA if available; --k)",
-    [](const estimator_args& a) { return run_ksg_torch(a, mi::ksg_variant::ksg2); }}};
+    "mi", "ksg2-torch", "KSG algorithm 2 on LibTorch tensors (CUDA if available; --k)", torch_ksg_options(),
+    [](const estimator_args& a) { return run_ksg_torch(a, mi::ksg_variant::ksg2); }, torch_why_not}};
 
 }  // namespace
 }  // namespace infogeo::cli
