@@ -1,0 +1,163 @@
+// Shared pieces of the seed-paper reproductions (examples/reproduce/*.cpp, docs/reproduce/):
+// Fashion-MNIST loading (io/idx.hpp, gzip through zlib) into tensors, a tiny option parser, the
+// metrics.csv writer (epoch, layer, split, metric, value[, network]) and timing helpers.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "infogeo/io/idx.hpp"
+
+namespace repro {
+
+/// Command-line options as "--name value" pairs and "--flag" switches; unknown names are an error
+/// (each program lists what it accepts, so a typo never silently runs the default).
+class options {
+ public:
+  options(int argc, char** argv, const std::map<std::string, std::string>& defaults, const std::string& usage)
+      : values_(defaults) {
+    for (int i = 1; i < argc; ++i) {
+      std::string a = argv[i];
+      if (a == "--help") {
+        std::printf("%s\noptions (defaults):\n", usage.c_str());
+        for (const auto& [k, v] : defaults) std::printf("  --%s %s\n", k.c_str(), v.c_str());
+        std::exit(0);
+      }
+      if (a.rfind("--", 0) != 0) throw std::invalid_argument("unexpected argument '" + a + "' (see --help)");
+      a = a.substr(2);
+      auto it = values_.find(a);
+      if (it == values_.end()) throw std::invalid_argument("unknown option --" + a + " (see --help)");
+      if (it->second == "false" || it->second == "true") {  // switch
+        it->second = "true";
+        continue;
+      }
+      if (i + 1 >= argc) throw std::invalid_argument("missing value after --" + a);
+      it->second = argv[++i];
+    }
+  }
+  std::string str(const std::string& k) const { return values_.at(k); }
+  long long integer(const std::string& k) const { return std::stoll(values_.at(k)); }
+  double real(const std::string& k) const { return std::stod(values_.at(k)); }
+  bool flag(const std::string& k) const { return values_.at(k) == "true"; }
+  std::vector<double> reals(const std::string& k) const {
+    std::vector<double> out;
+    std::string s = values_.at(k);
+    std::size_t pos = 0;
+    while (pos <= s.size()) {
+      const std::size_t e = s.find(',', pos);
+      out.push_back(std::stod(s.substr(pos, e == std::string::npos ? std::string::npos : e - pos)));
+      if (e == std::string::npos) break;
+      pos = e + 1;
+    }
+    return out;
+  }
+  /// The effective configuration, for the log and config.txt.
+  std::string describe() const {
+    std::string s;
+    for (const auto& [k, v] : values_) s += "--" + k + " " + v + "\n";
+    return s;
+  }
+
+ private:
+  std::map<std::string, std::string> values_;
+};
+
+/// The Fashion-MNIST directory: --data, else $INFOGEO_FASHION_MNIST, else Debian's
+/// dataset-fashion-mnist location.
+inline std::string data_dir(const std::string& given) {
+  if (!given.empty()) return given;
+  if (const char* env = std::getenv("INFOGEO_FASHION_MNIST")) return env;
+  return "/usr/share/datasets/fashion-mnist";
+}
+
+struct dataset {
+  torch::Tensor x_train, y_train, x_test, y_test;  // x: N x 1 x 28 x 28 float in [0, 1]; y: N int64
+};
+
+/// Loads one split of Fashion-MNIST (first n samples; n <= 0 = all). Checks that images and labels
+/// agree in count and that labels lie in 0..9.
+inline void load_split(const std::string& dir, const std::string& prefix, long long n, torch::Tensor& x,
+                       torch::Tensor& y) {
+  const auto images = infogeo::io::load_idx(dir + "/" + prefix + "-images-idx3-ubyte.gz", 3);
+  const auto labels = infogeo::io::load_idx(dir + "/" + prefix + "-labels-idx1-ubyte.gz", 1);
+  if (images.shape[0] != labels.shape[0])
+    throw std::invalid_argument(prefix + ": " + std::to_string(images.shape[0]) + " images but " +
+                                std::to_string(labels.shape[0]) + " labels");
+  const long long total = static_cast<long long>(images.shape[0]);
+  const long long m = n <= 0 ? total : std::min(n, total);
+  const long long side = static_cast<long long>(images.shape[1]) * static_cast<long long>(images.shape[2]);
+  x = torch::from_blob(const_cast<std::uint8_t*>(images.data.data()), {m, 1, (long long)images.shape[1],
+                       (long long)images.shape[2]}, torch::kUInt8)
+          .to(torch::kFloat32)
+          .div_(255.0);
+  y = torch::from_blob(const_cast<std::uint8_t*>(labels.data.data()), {m}, torch::kUInt8).to(torch::kInt64);
+  if (y.max().item<std::int64_t>() > 9) throw std::invalid_argument(prefix + ": a label is > 9");
+  (void)side;
+}
+
+/// Fashion-MNIST on `device`: the first n_train training and n_test test samples.
+inline dataset load_fashion_mnist(const std::string& dir, long long n_train, long long n_test, torch::Device device) {
+  dataset d;
+  load_split(dir, "train", n_train, d.x_train, d.y_train);
+  load_split(dir, "t10k", n_test, d.x_test, d.y_test);
+  d.x_train = d.x_train.to(device);
+  d.y_train = d.y_train.to(device);
+  d.x_test = d.x_test.to(device);
+  d.y_test = d.y_test.to(device);
+  return d;
+}
+
+/// metrics.csv: epoch, layer, split, metric, value (and network, when given one).
+class csv_writer {
+ public:
+  csv_writer(const std::string& path, bool with_network) : out_(path), network_(with_network) {
+    if (!out_) throw std::runtime_error("cannot write " + path);
+    out_.precision(10);
+    out_ << "epoch,layer,split,metric,value" << (network_ ? ",network" : "") << '\n';
+  }
+  void row(long long epoch, const std::string& layer, const std::string& split, const std::string& metric, double v,
+           const std::string& network = "") {
+    out_ << epoch << ',' << layer << ',' << split << ',' << metric << ',' << v;
+    if (network_) out_ << ',' << network;
+    out_ << '\n';
+    out_.flush();
+  }
+
+ private:
+  std::ofstream out_;
+  bool network_;
+};
+
+inline torch::Device pick_device() {
+  return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+}
+
+inline void sync(torch::Device device) {
+  if (device.is_cuda()) torch::cuda::synchronize();
+}
+
+using clock = std::chrono::steady_clock;
+inline double seconds_since(clock::time_point t0) {
+  return std::chrono::duration<double>(clock::now() - t0).count();
+}
+
+/// Tensor (any device, any float dtype) -> contiguous CPU double tensor.
+inline torch::Tensor to_host_double(const torch::Tensor& t) {
+  return t.detach().to(torch::kCPU, torch::kDouble).contiguous();
+}
+
+inline std::vector<std::int64_t> to_labels(const torch::Tensor& y) {
+  const torch::Tensor c = y.detach().to(torch::kCPU, torch::kInt64).contiguous();
+  return std::vector<std::int64_t>(c.data_ptr<std::int64_t>(), c.data_ptr<std::int64_t>() + c.numel());
+}
+
+}  // namespace repro
