@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Copies the header-only dependencies that the GPU machine lacks (nanoflann, xtensor, xtl, xsimd,
-# Eigen, doctest, CLI11, nlohmann-json)
+# Eigen, doctest, CLI11, nlohmann-json, zlib.h for io/idx.hpp)
 # into .devdeps/prefix with their CMake package files, keeping the /usr layout so that
 # -DCMAKE_PREFIX_PATH=.devdeps/prefix finds them there. .devdeps is git-ignored and carried.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup
 rm -rf .devdeps && mkdir -p .devdeps/prefix
-for pkg in libnanoflann-dev libxtensor-dev xtl-dev libxsimd-dev libeigen3-dev doctest-dev libcli11-dev nlohmann-json3-dev; do
+for pkg in libnanoflann-dev libxtensor-dev xtl-dev libxsimd-dev libeigen3-dev doctest-dev libcli11-dev nlohmann-json3-dev zlib1g-dev; do
   dpkg -L "$pkg" | while read -r f; do
     [[ -f "$f" ]] || continue
     case "$f" in

@@ -1,0 +1,296 @@
+// Reproduction of "Explaining DNNs using information theory and geometry" (seed paper 001, thesis
+// Sec. 2.3 and 3) on Fashion-MNIST (docs/reproduce/thesis_fashion_mnist.md).
+//
+// The CNNs f_plus and f_minus of Fig. 2.3 and the equations after it (Sec. 2.3):
+//   f_plus:  T^l(h) = pool2 o bn o conv3x3(d_l) ( relu(h + bn o conv3x3(d_{l-1})(h)) ),  l = 1, 2, 3,
+//            T^4 = fc(d_3, 10) o maxpool over the remaining 3 x 3,  (d_0..d_3) = (1, 64, 128, 256)
+//   f_minus: T^l = pool3 o bn o conv5x5(d_l / 4),  T^4 = fc(d_3 / 4, 10)
+//   h^l = relu(T^l(h^{l-1})) for l = 1..3; convolutions "same"-padded without bias; batch norm with
+//   batch statistics in training AND evaluation (no running statistics), so that the networks
+//   behave the same on train and test data (Sec. 2.3).
+// Training (Sec. 2.3): cross-entropy, AdamW (PyTorch defaults, weight decay 0.01), constant lr 2e-3,
+// until the epoch's training loss is <= 0.02 or max-epochs; the training set is cut to the test
+// set's size (10,000).
+// Per epoch, per layer l = 0..3 (h^0 = the image) and split: tr(Sigma_W Sigma_B^+) (thesis eq. 2.1,
+// reduced on the device: infogeo/torch/class_scatter.hpp), the equi-separation fit over l = 1..3,
+// accuracy and loss. Every vinfo-every epochs: sufficiency and minimality (thesis Sec. 1.3, Alg. 2)
+// with infogeo/vinfo's CPU linear-softmax decoder on pooled features (h^0: 4 x 4 average pooling,
+// 49-D; h^l: global average pooling per channel): NOT the thesis's decoder f^{L:l+1} (the rest of the
+// network trained the same way); a torch decoder family is not in infogeo yet.
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "common.hpp"
+#include "infogeo/geometry/collapse.hpp"
+#include "infogeo/geometry/separation.hpp"
+#include "infogeo/torch/class_scatter.hpp"
+#include "infogeo/vinfo/linear_decoder.hpp"
+#include "infogeo/vinfo/minimality.hpp"
+#include "infogeo/vinfo/sufficiency.hpp"
+
+namespace {
+
+torch::nn::Conv2d conv(long long in, long long out, long long k) {
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, k).padding(k / 2).bias(false));
+}
+torch::nn::BatchNorm2d bn(long long c) {
+  return torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(c).track_running_stats(false));
+}
+
+struct forward_result {
+  std::vector<torch::Tensor> h;  // h^1, h^2, h^3
+  torch::Tensor logits;
+};
+
+struct CnnImpl : torch::nn::Module {
+  explicit CnnImpl(bool plus_) : plus(plus_) {
+    const long long d[4] = {1, 64, 128, 256};
+    for (int l = 1; l <= 3; ++l) {
+      const std::string s = std::to_string(l);
+      if (plus) {
+        res_conv.push_back(register_module("res_conv" + s, conv(d[l - 1], d[l - 1], 3)));
+        res_bn.push_back(register_module("res_bn" + s, bn(d[l - 1])));
+        main_conv.push_back(register_module("conv" + s, conv(d[l - 1], d[l], 3)));
+        main_bn.push_back(register_module("bn" + s, bn(d[l])));
+      } else {
+        main_conv.push_back(register_module("conv" + s, conv(l == 1 ? 1 : d[l - 1] / 4, d[l] / 4, 5)));
+        main_bn.push_back(register_module("bn" + s, bn(d[l] / 4)));
+      }
+    }
+    fc = register_module("fc", torch::nn::Linear(plus ? 256 : 64, 10));
+  }
+  forward_result forward(torch::Tensor x) {
+    forward_result r;
+    for (std::size_t l = 0; l < 3; ++l) {
+      if (plus) {
+        const auto inner = torch::relu(x + res_bn[l]->forward(res_conv[l]->forward(x)));
+        x = torch::relu(torch::max_pool2d(main_bn[l]->forward(main_conv[l]->forward(inner)), 2, 2));
+      } else {
+        x = torch::relu(torch::max_pool2d(main_bn[l]->forward(main_conv[l]->forward(x)), 3, 3));
+      }
+      r.h.push_back(x);
+    }
+    // f_plus: pool(sqrt(D_3/d_3)) = the whole remaining 3 x 3 map; f_minus: h^3 is already 1 x 1.
+    const auto pooled = plus ? torch::amax(x, {2, 3}) : x.flatten(1);
+    r.logits = fc->forward(pooled);
+    return r;
+  }
+  bool plus;
+  std::vector<torch::nn::Conv2d> res_conv, main_conv;
+  std::vector<torch::nn::BatchNorm2d> res_bn, main_bn;
+  torch::nn::Linear fc{nullptr};
+};
+TORCH_MODULE(Cnn);
+
+/// Pooled features for the CPU V-information decoders (see the file comment).
+torch::Tensor pooled(const torch::Tensor& h, int layer) {
+  if (layer == 0) return torch::avg_pool2d(h, 4, 4).flatten(1);
+  return h.mean({2, 3});
+}
+
+struct vinfo_job {
+  int epoch, layer;
+  std::string split;
+  infogeo::row_matrix<double> features;
+  std::vector<std::int64_t> labels;
+  double sufficiency = 0.0, sufficiency_train = 0.0, minimality = 0.0;
+  bool ok = true;
+  std::string error;
+};
+
+infogeo::row_matrix<double> to_matrix(const torch::Tensor& t) {
+  const auto c = repro::to_host_double(t);
+  infogeo::row_matrix<double> m(c.size(0), c.size(1));
+  std::copy(c.data_ptr<double>(), c.data_ptr<double>() + c.numel(), m.data());
+  return m;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const repro::options o(
+        argc, argv,
+        {{"out", "out_thesis_fashion_mnist"}, {"data", ""}, {"smoke", "false"}, {"networks", "plus,minus"},
+         {"max-epochs", "20"}, {"target-loss", "0.02"}, {"n-train", "10000"}, {"n-test", "10000"},
+         {"batch", "128"}, {"lr", "2e-3"}, {"vinfo-every", "5"}, {"vinfo-samples", "1000"}, {"no-vinfo", "false"},
+         {"threads", "0"}, {"seed", "1"}},
+        "thesis_fashion_mnist: seed paper 001, CNNs f_plus / f_minus on Fashion-MNIST, NC trace and V-information");
+    const bool smoke = o.flag("smoke");
+    auto I = [&](const char* k, long long smoke_value) { return smoke ? smoke_value : o.integer(k); };
+    const long long max_epochs = I("max-epochs", 1), batch = o.integer("batch");
+    const long long vinfo_every = I("vinfo-every", 1), vinfo_samples = I("vinfo-samples", 100);
+    const std::string out = o.str("out");
+    std::filesystem::create_directories(out);
+    const torch::Device device = repro::pick_device();
+    std::fprintf(stderr, "thesis_fashion_mnist: device %s%s\n", device.str().c_str(), smoke ? " (smoke)" : "");
+    const auto data = repro::load_fashion_mnist(repro::data_dir(o.str("data")), I("n-train", 300), I("n-test", 300),
+                                                device);
+    repro::csv_writer csv(out + "/metrics.csv", true);
+    std::ofstream timing(out + "/timing.csv");
+    timing << "network,epoch,train_seconds,geometry_seconds,vinfo_seconds,train_loss\n";
+    long long threads = o.integer("threads");
+    if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
+    std::vector<std::string> nets;
+    {
+      std::string s = o.str("networks");
+      for (std::size_t p = 0; p <= s.size();) {
+        const std::size_t e = std::min(s.find(',', p), s.size());
+        nets.push_back(s.substr(p, e - p));
+        p = e + 1;
+      }
+    }
+    const auto t_all = repro::clock::now();
+    for (const auto& netname : nets) {
+      if (netname != "plus" && netname != "minus") throw std::invalid_argument("--networks: plus and/or minus");
+      const std::string name = "f_" + netname;
+      torch::manual_seed(o.integer("seed"));
+      Cnn net(netname == "plus");
+      net->to(device);
+      torch::optim::AdamW opt(net->parameters(), torch::optim::AdamWOptions(o.real("lr")));  // wd 0.01 default
+      const long long n = data.x_train.size(0);
+      for (long long epoch = 1; epoch <= max_epochs; ++epoch) {
+        repro::sync(device);
+        const auto t0 = repro::clock::now();
+        net->train();
+        const auto perm = torch::randperm(n, torch::TensorOptions().device(device).dtype(torch::kLong));
+        auto loss_sum = torch::zeros({}, torch::TensorOptions().device(device).dtype(torch::kDouble));
+        for (long long s = 0; s < n; s += batch) {
+          const auto idx = perm.slice(0, s, std::min(n, s + batch));
+          const auto r = net->forward(data.x_train.index_select(0, idx));
+          auto loss = torch::nn::functional::cross_entropy(r.logits, data.y_train.index_select(0, idx));
+          opt.zero_grad();
+          loss.backward();
+          opt.step();
+          loss_sum += loss.detach().to(torch::kDouble) * static_cast<double>(idx.size(0));
+        }
+        const double train_loss = loss_sum.item<double>() / static_cast<double>(n);
+        repro::sync(device);
+        const double train_seconds = repro::seconds_since(t0);
+        csv.row(epoch, "output", "train", "train_loss_running", train_loss, name);
+
+        // Measurements: the network as trained (batch statistics over batches of the training size).
+        const auto t1 = repro::clock::now();
+        torch::NoGradGuard no_grad;
+        std::vector<vinfo_job> jobs;
+        const bool do_vinfo = !o.flag("no-vinfo") && (epoch % vinfo_every == 0 || epoch == max_epochs);
+        bool stop = false;
+        for (const std::string split : {"train", "test"}) {
+          const auto& x = split == "train" ? data.x_train : data.x_test;
+          const auto& y = split == "train" ? data.y_train : data.y_test;
+          const long long m = x.size(0);
+          std::vector<std::vector<torch::Tensor>> layers(4);
+          std::vector<torch::Tensor> logits;
+          for (long long s = 0; s < m; s += batch) {
+            const auto xb = x.slice(0, s, std::min(m, s + batch));
+            const auto r = net->forward(xb);
+            layers[0].push_back(xb);
+            for (int l = 1; l <= 3; ++l) layers[static_cast<std::size_t>(l)].push_back(r.h[static_cast<std::size_t>(l - 1)]);
+            logits.push_back(r.logits);
+          }
+          const auto lg = torch::cat(logits);
+          const double loss = torch::nn::functional::cross_entropy(lg, y).item<double>();
+          const double acc = (lg.argmax(1) == y).to(torch::kDouble).mean().item<double>();
+          csv.row(epoch, "output", split, "loss", loss, name);
+          csv.row(epoch, "output", split, "accuracy", acc, name);
+          if (split == "train" && loss <= o.real("target-loss")) stop = true;
+          std::vector<double> trace;
+          for (int l = 0; l <= 3; ++l) {
+            const auto h = torch::cat(layers[static_cast<std::size_t>(l)]).flatten(1);
+            infogeo::libtorch::device_class_scatter acc_s(10, h.size(1), infogeo::geometry::scatter_mode::projected,
+                                                          h.device());
+            acc_s.update(h, y);
+            acc_s.begin_second_pass();
+            acc_s.update(h, y);
+            const auto sc = acc_s.finalize();
+            const auto nc = infogeo::geometry::neural_collapse(sc);
+            csv.row(epoch, std::to_string(l), split, "tr_sw_sbpinv", nc.tr_sw_sbpinv, name);
+            if (nc.cdnv) csv.row(epoch, std::to_string(l), split, "cdnv", *nc.cdnv, name);
+            if (l >= 1) trace.push_back(nc.tr_sw_sbpinv);
+            if (do_vinfo) {
+              const long long k = std::min(vinfo_samples, m);
+              vinfo_job j;
+              j.epoch = static_cast<int>(epoch);
+              j.layer = l;
+              j.split = split;
+              j.features = to_matrix(pooled(torch::cat(layers[static_cast<std::size_t>(l)]).slice(0, 0, k), l));
+              j.labels = repro::to_labels(y.slice(0, 0, k));
+              jobs.push_back(std::move(j));
+            }
+          }
+          const auto fit = infogeo::geometry::fit_equi_separation(trace, {1.0, 2.0, 3.0});
+          csv.row(epoch, "all", split, "equi_separation_slope", fit.slope, name);
+          if (fit.pearson_r) csv.row(epoch, "all", split, "equi_separation_pearson_r", *fit.pearson_r, name);
+        }
+        repro::sync(device);
+        const double geometry_seconds = repro::seconds_since(t1);
+        // V-information fits (CPU), in parallel over (layer, split).
+        const auto t2 = repro::clock::now();
+        std::mutex mu;
+        std::size_t next = 0;
+        auto worker = [&]() {
+          for (;;) {
+            std::size_t k;
+            {
+              std::lock_guard<std::mutex> lock(mu);
+              if (next >= jobs.size()) return;
+              k = next++;
+            }
+            auto& j = jobs[k];
+            try {
+              infogeo::vinfo::sufficiency_options so;
+              so.seed = 7;
+              const auto view = infogeo::make_view(j.features);
+              const auto s = infogeo::vinfo::sufficiency(view, j.labels, infogeo::vinfo::linear_softmax_family(), so);
+              j.sufficiency = s.value;
+              j.sufficiency_train = s.value_train;
+              infogeo::vinfo::minimality_options mo;
+              mo.seed = 7;
+              j.minimality =
+                  infogeo::vinfo::minimality(view, j.labels, infogeo::vinfo::linear_softmax_family(), mo).value;
+            } catch (const std::exception& e) {
+              j.ok = false;
+              j.error = e.what();
+            }
+          }
+        };
+        std::vector<std::thread> pool;
+        for (long long t = 0; t < std::min<long long>(threads, static_cast<long long>(jobs.size())); ++t)
+          pool.emplace_back(worker);
+        for (auto& t : pool) t.join();
+        for (const auto& j : jobs) {
+          if (!j.ok) {
+            std::fprintf(stderr, "%s epoch %d layer %d %s: V-information failed: %s\n", name.c_str(), j.epoch, j.layer,
+                         j.split.c_str(), j.error.c_str());
+            continue;
+          }
+          csv.row(j.epoch, std::to_string(j.layer), j.split, "sufficiency", j.sufficiency, name);
+          csv.row(j.epoch, std::to_string(j.layer), j.split, "sufficiency_fit_rows", j.sufficiency_train, name);
+          csv.row(j.epoch, std::to_string(j.layer), j.split, "minimality", j.minimality, name);
+        }
+        const double vinfo_seconds = repro::seconds_since(t2);
+        timing << name << ',' << epoch << ',' << train_seconds << ',' << geometry_seconds << ',' << vinfo_seconds << ','
+               << train_loss << '\n';
+        std::fprintf(stderr, "%s epoch %lld: running loss %.4f, train %.2f s, geometry %.2f s, V-info %.2f s\n",
+                     name.c_str(), epoch, train_loss, train_seconds, geometry_seconds, vinfo_seconds);
+        if (stop) {
+          std::fprintf(stderr, "%s: training loss <= %g after epoch %lld: stop (thesis Sec. 2.3)\n", name.c_str(),
+                       o.real("target-loss"), epoch);
+          break;
+        }
+      }
+    }
+    std::fprintf(stderr, "total %.1f s\n", repro::seconds_since(t_all));
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "thesis_fashion_mnist: error: %s\n", e.what());
+    return 2;
+  }
+}
