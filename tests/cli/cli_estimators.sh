@@ -28,6 +28,7 @@ expect nc-bad-mode 2 "" -- nc "$toy_x" "$toy_y" --mode sideways
 expect doe-gauss 0 "abs(j['value'] - 0.7) < 0.2 and 'converged' in json.dumps(j)" -- mi --method doe-gauss --epochs 20 --hidden 16 "$work/gmi/x.npy" "$work/gmi/y.npy"
 expect doe-bad-lr 2 "" -- mi --method doe-gauss --lr -1 "$work/gmi/x.npy" "$work/gmi/y.npy"
 expect doe-contrastive 0 "j['settings']['conditional_objective'] == 'contrastive' and j['parameters']['weight_decay'] == 0.01 and 'contrastive_objective' in j" -- mi --method doe-logistic --objective contrastive --weight-decay 0.01 --epochs 3 --hidden 16 "$work/gmi/x.npy" "$work/gmi/y.npy"
+expect doe-logistic-mixture 0 "j['settings']['family'] == 'logistic_mixture' and j['parameters']['components'] == 2" -- mi --method doe-logistic-mixture --components 2 --epochs 3 --hidden 16 "$work/gmi/x.npy" "$work/gmi/y.npy"
 expect doe-bad-objective 2 "" -- mi --method doe-gauss --objective sideways "$work/gmi/x.npy" "$work/gmi/y.npy"
 # Variational bounds (I = 0.7 nats): a lower bound after 10-20 epochs of a 16-unit critic is within
 # 0.25 below I (held-out se ~0.03); CLUB is an upper bound here (Gaussian q for Gaussian data).

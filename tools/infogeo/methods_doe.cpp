@@ -1,5 +1,5 @@
-// `infogeo mi --method doe-gauss|doe-mixture|doe-logistic X.npy Z.npy`: difference-of-entropies
-// estimates (include/infogeo/mi/doe.hpp). Options: --hidden 64,64 (0 = no hidden layer: affine
+// `infogeo mi --method doe-gauss|doe-gauss-diag|doe-mixture|doe-logistic|doe-logistic-mixture X.npy Z.npy`:
+// difference-of-entropies estimates (include/infogeo/mi/doe.hpp). Options: --hidden 64,64 (0 = no hidden layer: affine
 // conditional), --epochs, --batch, --lr, --components (mixture), --groups G.npy (input index of
 // every row: several stochastic views per input), --objective likelihood|contrastive (q(z|x)
 // trained by likelihood or by the seed paper's eq. 9), --weight-decay (AdamW), --seed. The
@@ -36,7 +36,7 @@ mi::doe_options doe_options_from(const estimator_args& args, mi::doe_family fami
     o.conditional_objective = args.objective == "likelihood" ? mi::doe_objective::likelihood
                                                              : mi::doe_objective::contrastive;
   }
-  if (args.components != 0) o.components = args.components;  // declared by doe-mixture only
+  if (args.components != 0) o.components = args.components;  // declared by the mixture families only
   o.seed = args.seed;
   return o;
 }
@@ -117,13 +117,13 @@ std::vector<method_option> doe_options_used(mi::doe_family family) {
   std::vector<method_option> used = training_options_of(o);
   used.push_back({"objective", "likelihood (contrastive: the seed paper's eq. 9)"});
   used.push_back({"groups", "off: one view per input"});
-  if (family == mi::doe_family::mixture) used.push_back({"components", std::to_string(o.components)});
+  if (mi::is_mixture(family)) used.push_back({"components", std::to_string(o.components)});
   return used;
 }
 const std::vector<std::pair<std::string, std::string>> doe_why_not{
     {"bootstrap", reasons::bootstrap_trained},
     {"pca", "project the files beforehand; DoE models the representation Z as given"},
-    {"components", "only --method doe-mixture has mixture components"}};
+    {"components", "only --method doe-mixture and doe-logistic-mixture have mixture components"}};
 
 const method_registrar doe_gauss{method{
     "mi", "doe-gauss",
@@ -148,6 +148,12 @@ const method_registrar doe_logistic{method{
     "difference of entropies with diagonal logistic densities (seed paper App. C.4)",
     doe_options_used(mi::doe_family::logistic),
     [](const estimator_args& a) { return run_doe(a, mi::doe_family::logistic); }, doe_why_not}};
+
+const method_registrar doe_logistic_mixture{method{
+    "mi", "doe-logistic-mixture",
+    "difference of entropies with K-component factorised logistic mixtures (seed paper App. C.3)",
+    doe_options_used(mi::doe_family::logistic_mixture),
+    [](const estimator_args& a) { return run_doe(a, mi::doe_family::logistic_mixture); }, doe_why_not}};
 
 }  // namespace
 }  // namespace infogeo::cli

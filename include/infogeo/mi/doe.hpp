@@ -166,7 +166,7 @@ class doe_conditional {
                   std::uint64_t seed)
       : family_(family),
         z_dim_(z_dim),
-        components_(family == doe_family::mixture ? components : 1),
+        components_(is_mixture(family) ? components : 1),
         net_(x_dim, hidden, doe_parameter_count(family, z_dim, components), activation, seed) {}
 
   doe_family family() const { return family_; }
@@ -334,7 +334,7 @@ struct doe_options {
   doe_family family = doe_family::gaussian;        ///< density family of q(z) and q(z|x)
   std::vector<index_t> hidden{64, 64};             ///< hidden widths of the q(z|x) network
   mlp_activation activation = mlp_activation::tanh;
-  index_t components = 3;          ///< mixture components K (mixture family only), >= 1
+  index_t components = 3;          ///< components K (mixture and logistic_mixture only), >= 1
   index_t epochs = 50;             ///< maximum number of epochs, >= 1
   index_t batch = 256;             ///< minibatch size in rows (whole groups are kept together)
   double lr = 1e-3;                ///< Adam learning rate, > 0
@@ -559,7 +559,7 @@ doe_eval evaluate(const doe_data& d, const std::vector<index_t>& input_ids,
 // Mixture marginal: start the components on random training rows.
 template <class = void>
 void initialize_marginal(const doe_data& d, doe_marginal& marginal, random_engine rng) {
-  if (marginal.family() != doe_family::mixture) return;
+  if (!is_mixture(marginal.family())) return;
   std::vector<index_t> rows;
   for (const index_t g : d.train_inputs)
     rows.insert(rows.end(), d.g.rows_of[uz(g)].begin(), d.g.rows_of[uz(g)].end());
@@ -662,7 +662,7 @@ inline void fill_common(estimate& e, const doe_options& o, const doe_data& d) {
   e.parameters["holdout_fraction"] = o.holdout_fraction;
   e.parameters["patience"] = static_cast<double>(o.patience);
   e.parameters["seed"] = static_cast<double>(o.seed);
-  if (o.family == doe_family::mixture) e.parameters["components"] = static_cast<double>(o.components);
+  if (is_mixture(o.family)) e.parameters["components"] = static_cast<double>(o.components);
   e.settings["family"] = to_string(o.family);
   e.settings["standardize"] = o.standardize ? "true" : "false";
   e.details["train_inputs"] = static_cast<double>(d.train_inputs.size());
@@ -893,7 +893,7 @@ doe_result doe_mutual_information(const InputX& x, const InputZ& z,
 }
 
 /// Cross-entropy estimate of the differential entropy H(Z) in nats: fits the marginal density
-/// q(z) of options.family (gaussian, K-component mixture, logistic) by minibatch Adam on a
+/// q(z) of options.family (any doe_family) by minibatch Adam on a
 /// training split, with early stopping on the held-out cross-entropy, and returns
 /// H_q(Z) = mean -log q(z) on the held-out rows. Bias: H_q(Z) = H(Z) + KL(p || q) >= H(Z) in
 /// expectation (an over-estimate by the model misfit). Units: nats, original units of z.

@@ -1,13 +1,16 @@
 // Trainable densities for the difference-of-entropies (DoE) estimator (McAllester & Stratos 2020,
 // "Formal limitations on the measurement of mutual information", AISTATS, Sec. 7): diagonal
-// and full-covariance (Cholesky) Gaussian, K-component diagonal Gaussian mixture and diagonal logistic, each with a batched
-// negative log-density, its gradients with respect to the parameters and to z, and sampling.
+// and full-covariance (Cholesky) Gaussian, K-component diagonal Gaussian mixture, diagonal logistic and
+// K-component factorised logistic mixture ("Geometric and information compression of
+// representations in deep learning", App. C.3: "a factorized logistic mixture model"), each with a
+// batched negative log-density, its gradients with respect to the parameters and to z, and sampling.
 //
 // Parameters are laid out per row ("theta"), so that the same kernels serve the marginal q(z)
 // (one parameter row shared by all samples) and the conditional q(z|x) (one row per sample,
 // produced by an MLP of x; see doe.hpp):
 //   gaussian, logistic: [mu (D) | log s (D)]                        P = 2 D
-//   mixture:            [logits (K) | mu_1..mu_K (K D) | log s_1..log s_K (K D)]   P = K + 2 K D
+//   mixture, logistic_mixture:
+//                       [logits (K) | mu_1..mu_K (K D) | log s_1..log s_K (K D)]   P = K + 2 K D
 //   gaussian_full:      [mu (D) | log L_ii (D) | L_ij, i > j, row-major]   P = 2 D + D (D - 1) / 2
 //                       (Cholesky factor of the covariance; zeros = the identity, so the
 //                       initialisation of the diagonal family carries over)
@@ -34,27 +37,34 @@ enum class doe_family {
   mixture,   ///< K-component diagonal Gaussian mixture (a mixture density network when conditional)
   logistic,  ///< product of logistic densities: -log p = sum_i [w_i + 2 softplus(-w_i) + log s_i]
   gaussian_full,  ///< full-covariance Gaussian N(mu, L L^T), L lower triangular (Cholesky factor)
+  logistic_mixture,  ///< K-component mixture of products of logistic densities (App. C.3)
 };
 
-/// "gaussian", "mixture" or "logistic".
+/// True for the two K-component families (mixture, logistic_mixture).
+inline bool is_mixture(doe_family family) {
+  return family == doe_family::mixture || family == doe_family::logistic_mixture;
+}
+
+/// "gaussian", "mixture", "logistic", "gaussian_full" or "logistic_mixture".
 inline std::string to_string(doe_family family) {
   switch (family) {
     case doe_family::gaussian: return "gaussian";
     case doe_family::mixture: return "mixture";
     case doe_family::logistic: return "logistic";
     case doe_family::gaussian_full: return "gaussian_full";
+    case doe_family::logistic_mixture: return "logistic_mixture";
   }
   return "unknown";
 }
 
 /// Number of parameters P of one parameter row for dimension `dim` and `components` mixture
-/// components (ignored unless family == mixture). Throws invalid_argument for dim < 1 or
+/// components (ignored unless is_mixture(family)). Throws invalid_argument for dim < 1 or
 /// components < 1.
 inline index_t doe_parameter_count(doe_family family, index_t dim, index_t components) {
   require(dim >= 1, "doe_parameter_count", "dim must be >= 1 (dim=", dim, ")");
   require(components >= 1, "doe_parameter_count", "components must be >= 1 (components=",
           components, ")");
-  if (family == doe_family::mixture) return components + 2 * components * dim;
+  if (is_mixture(family)) return components + 2 * components * dim;
   if (family == doe_family::gaussian_full) return 2 * dim + dim * (dim - 1) / 2;
   return 2 * dim;
 }
@@ -87,6 +97,7 @@ void check_theta_shape(const row_matrix<double>& theta, const row_matrix<double>
 ///   gaussian: nll = sum_i [w_i^2 / 2 + log s_i + log(2 pi) / 2], w = (z - mu) / s
 ///   logistic: nll = sum_i [w_i + 2 softplus(-w_i) + log s_i]  (softplus evaluated stably)
 ///   mixture:  nll = -logsumexp_k [log pi_k + log N(z; mu_k, s_k)], pi = softmax(logits)
+///   logistic_mixture: nll = -logsumexp_k [log pi_k - sum_i (w_ki + 2 softplus(-w_ki) + log s_ki)]
 /// If `d_theta` is not null it receives d nll(r) / d theta_r (rows x P); if `d_z` is not null it
 /// receives d nll(r) / d z_r (rows x D), i.e. minus the score. Cost O(rows * P).
 /// Throws invalid_argument on mismatched shapes; non-finite parameters propagate (the trainer
@@ -166,7 +177,10 @@ void doe_negative_log_density(doe_family family, index_t components,
     return;
   }
 
-  // Mixture: log-joint L(r, k) = log pi_k + log N(z_r; mu_k, s_k), nll = -logsumexp_k L.
+  // Mixtures: log-joint L(r, k) = log pi_k + log q_k(z_r), nll = -logsumexp_k L, with q_k a
+  // product of Gaussians (mixture) or of logistics (logistic_mixture). Per component, g holds
+  // d(-log q_k)/dw: w for the Gaussian, tanh(w / 2) for the logistic (see the diagonal families).
+  const bool logistic_parts = family == doe_family::logistic_mixture;
   const index_t K = components;
   const auto logits = theta.leftCols(K).array();
   const Eigen::ArrayXd logit_max = logits.rowwise().maxCoeff();
@@ -174,6 +188,7 @@ void doe_negative_log_density(doe_family family, index_t components,
       logit_max + (logits.colwise() - logit_max).exp().rowwise().sum().log();
   Eigen::ArrayXXd L(B, K);
   std::vector<Eigen::ArrayXXd> w_k(static_cast<std::size_t>(K));
+  std::vector<Eigen::ArrayXXd> g_k(static_cast<std::size_t>(K));
   std::vector<Eigen::ArrayXXd> inv_s_k(static_cast<std::size_t>(K));
   for (index_t k = 0; k < K; ++k) {
     const auto mu = theta.middleCols(K + k * D, D).array();
@@ -182,8 +197,14 @@ void doe_negative_log_density(doe_family family, index_t components,
     auto& w = w_k[static_cast<std::size_t>(k)];
     inv_s = (-log_s).exp();
     w = (za - mu) * inv_s;
-    L.col(k) = logits.col(k) - log_norm - (0.5 * w.square() + log_s).rowwise().sum() -
-               static_cast<double>(D) * detail::half_log_two_pi;
+    if (logistic_parts) {
+      L.col(k) = logits.col(k) - log_norm -
+                 (w + 2.0 * detail::softplus_array(-w) + log_s).rowwise().sum();
+      g_k[static_cast<std::size_t>(k)] = (0.5 * w).tanh();
+    } else {
+      L.col(k) = logits.col(k) - log_norm - (0.5 * w.square() + log_s).rowwise().sum() -
+                 static_cast<double>(D) * detail::half_log_two_pi;
+    }
   }
   const Eigen::ArrayXd L_max = L.rowwise().maxCoeff();
   const Eigen::ArrayXXd e = (L.colwise() - L_max).exp();
@@ -198,20 +219,20 @@ void doe_negative_log_density(doe_family family, index_t components,
   }
   for (index_t k = 0; k < K; ++k) {
     const auto& w = w_k[static_cast<std::size_t>(k)];
+    const auto& g = logistic_parts ? g_k[static_cast<std::size_t>(k)] : w;
     const auto& inv_s = inv_s_k[static_cast<std::size_t>(k)];
-    const Eigen::ArrayXXd r_w_over_s = (w * inv_s).colwise() * resp.col(k);
+    const Eigen::ArrayXXd r_g_over_s = (g * inv_s).colwise() * resp.col(k);
     if (d_theta) {
-      d_theta->middleCols(K + k * D, D).array() = -r_w_over_s;
-      d_theta->middleCols(K + K * D + k * D, D).array() =
-          (1.0 - w.square()).colwise() * resp.col(k);
+      d_theta->middleCols(K + k * D, D).array() = -r_g_over_s;
+      d_theta->middleCols(K + K * D + k * D, D).array() = (1.0 - w * g).colwise() * resp.col(k);
     }
-    if (d_z) d_z->array() += r_w_over_s;
+    if (d_z) d_z->array() += r_g_over_s;
   }
 }
 
 /// Draws one sample from the density of each parameter row (rows x D), using only `rng`
-/// (portable, seeded). Gaussian: mu + s eps; logistic: mu + s log(u / (1 - u)); mixture: a
-/// component from softmax(logits), then its Gaussian. Cost O(rows * P).
+/// (portable, seeded). Gaussian: mu + s eps; logistic: mu + s log(u / (1 - u)); mixtures: a
+/// component from softmax(logits), then its Gaussian or logistic. Cost O(rows * P).
 template <class = void>
 row_matrix<double> doe_sample(doe_family family, index_t dim, index_t components,
                               const row_matrix<double>& theta, random_engine& rng) {
@@ -235,7 +256,7 @@ row_matrix<double> doe_sample(doe_family family, index_t dim, index_t components
   for (index_t r = 0; r < theta.rows(); ++r) {
     index_t mu_off = 0;
     index_t ls_off = D;
-    if (family == doe_family::mixture) {
+    if (is_mixture(family)) {
       const index_t K = components;
       double max_logit = theta(r, 0);
       for (index_t k = 1; k < K; ++k) max_logit = std::max(max_logit, theta(r, k));
@@ -256,7 +277,7 @@ row_matrix<double> doe_sample(doe_family family, index_t dim, index_t components
     for (index_t j = 0; j < D; ++j) {
       const double s = std::exp(theta(r, ls_off + j));
       double eps;
-      if (family == doe_family::logistic) {
+      if (family == doe_family::logistic || family == doe_family::logistic_mixture) {
         const double u = rng.uniform_open();
         eps = std::log(u) - std::log1p(-u);
       } else {
@@ -270,7 +291,7 @@ row_matrix<double> doe_sample(doe_family family, index_t dim, index_t components
 
 /// A marginal density q(z) with one trainable parameter row shared by all samples (the H(Z)
 /// model of DoE). Initialisation (seeded): mu = 0, log s = 0 for gaussian/logistic (callers
-/// standardise z first); for the mixture, component means drawn N(0, 1) and equal weights.
+/// standardise z first); for the mixtures, component means drawn N(0, 1) and equal weights.
 class doe_marginal {
  public:
   doe_marginal() = default;
@@ -279,9 +300,9 @@ class doe_marginal {
   doe_marginal(doe_family family, index_t dim, index_t components, std::uint64_t seed)
       : family_(family),
         dim_(dim),
-        components_(family == doe_family::mixture ? components : 1),
+        components_(is_mixture(family) ? components : 1),
         theta_(Eigen::VectorXd::Zero(doe_parameter_count(family, dim, components))) {
-    if (family_ == doe_family::mixture) {
+    if (is_mixture(family_)) {
       random_engine rng(seed);
       for (index_t i = 0; i < components_ * dim_; ++i) theta_(components_ + i) = rng.normal();
     }
@@ -318,13 +339,13 @@ class doe_marginal {
     return nll.mean();
   }
 
-  /// Mixture only (no-op otherwise): places the component means on K distinct rows of z drawn
+  /// Mixtures only (no-op otherwise): places the component means on K distinct rows of z drawn
   /// with `rng` (repeated rows when K > rows) and sets every log-scale to log(0.5), so that the
   /// components start inside the data rather than where N(0, 1) draws put them.
   template <class = void>
   void initialize_from_samples(const row_matrix<double>& z, random_engine& rng) {
     check_z(z, "doe_marginal::initialize_from_samples");
-    if (family_ != doe_family::mixture || z.rows() == 0) return;
+    if (!is_mixture(family_) || z.rows() == 0) return;
     const auto n = static_cast<std::int64_t>(z.rows());
     const std::vector<std::int64_t> pick =
         rng.sample_without_replacement(n, std::min<std::int64_t>(n, components_));
