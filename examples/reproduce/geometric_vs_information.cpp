@@ -277,6 +277,8 @@ int main(int argc, char** argv) {
 
     // DoE fits (CPU, single-threaded each), in parallel over snapshots.
     const auto t_doe = repro::clock::now();
+    if (o.str("doe-objective") != "contrastive" && o.str("doe-objective") != "likelihood")
+      throw std::invalid_argument("--doe-objective must be contrastive or likelihood (got " + o.str("doe-objective") + ")");
     infogeo::mi::doe_options d;
     d.family = infogeo::mi::doe_family::logistic;  // the paper's marginal family (Sec. 3.1)
     d.conditional_objective = o.str("doe-objective") == "likelihood" ? infogeo::mi::doe_objective::likelihood
@@ -307,6 +309,14 @@ int main(int argc, char** argv) {
         s.contrastive = r.contrastive_objective;
         s.converged = r.converged;
         s.status = infogeo::to_string(r.mi.status);
+        // Written as each fit completes: a run stopped by a time limit keeps the fits it finished.
+        std::lock_guard<std::mutex> lock(mu);
+        csv.row(s.epoch, "dropout", s.split, "I(X;Z)_doe", s.mi, s.network);
+        csv.row(s.epoch, "dropout", s.split, "I(X;Z)_doe_se", s.mi_se, s.network);
+        csv.row(s.epoch, "dropout", s.split, "I(X;Z)_doe_fit_rows", s.mi_train_rows, s.network);
+        csv.row(s.epoch, "dropout", s.split, "doe_eq9_objective", s.contrastive, s.network);
+        csv.row(s.epoch, "dropout", s.split, "doe_converged", s.converged ? 1.0 : 0.0, s.network);
+        csv.row(s.epoch, "dropout", s.split, "doe_status_ok", s.status == "ok" ? 1.0 : 0.0, s.network);
       }
     };
     std::vector<std::thread> pool;
@@ -314,14 +324,6 @@ int main(int argc, char** argv) {
     for (auto& t : pool) t.join();
     const double doe_seconds = repro::seconds_since(t_doe);
     timing << "doe_fits," << doe_seconds << '\n';
-    for (const auto& s : snaps) {
-      csv.row(s.epoch, "dropout", s.split, "I(X;Z)_doe", s.mi, s.network);
-      csv.row(s.epoch, "dropout", s.split, "I(X;Z)_doe_se", s.mi_se, s.network);
-      csv.row(s.epoch, "dropout", s.split, "I(X;Z)_doe_fit_rows", s.mi_train_rows, s.network);
-      csv.row(s.epoch, "dropout", s.split, "doe_eq9_objective", s.contrastive, s.network);
-      csv.row(s.epoch, "dropout", s.split, "doe_converged", s.converged ? 1.0 : 0.0, s.network);
-      csv.row(s.epoch, "dropout", s.split, "doe_status_ok", s.status == "ok" ? 1.0 : 0.0, s.network);
-    }
     // App. C.1: ranks within each experiment (network), min-max normalised, pooled, Pearson.
     for (const std::string split : {"train", "test"}) {
       std::vector<infogeo::stats::paired_series> ex;
