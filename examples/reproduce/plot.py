@@ -112,6 +112,28 @@ def thesis_fashion_mnist(src, dst):
         plt.close(fig)
 
 
+def summary(src, dst):
+    """summary.txt: the numbers the docs pages' tables quote (last epoch of each series)."""
+    path = os.path.join(src, "metrics.csv")
+    if not os.path.exists(path):
+        return
+    rows = read(path)
+    last = {}
+    for r in rows:
+        key = (r.get("network", ""), r["layer"], r["split"], r["metric"])
+        if key not in last or int(r["epoch"]) >= last[key][0]:
+            last[key] = (int(r["epoch"]), float(r["value"]))
+    wanted = ("accuracy", "loss", "equi_separation_pearson_r", "equi_separation_slope", "pooled_rank_correlation_mi_nc",
+              "spearman_mi_nc", "tr_sw_sbpinv", "sufficiency", "minimality", "I(X;Z)_doe", "nc")
+    lines = ["network,layer,split,metric,epoch,value"]
+    for (net, layer, split, metric), (epoch, value) in sorted(last.items()):
+        if metric in wanted:
+            lines.append(f"{net},{layer},{split},{metric},{epoch},{value:.6g}")
+    with open(os.path.join(dst, "summary_last_epoch.csv"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 PLOTTERS = {"geometric_vs_information": geometric_vs_information, "thesis_fashion_mnist": thesis_fashion_mnist}
 
 
@@ -130,6 +152,7 @@ def main():
             if (f.endswith(".csv") or f == "log.txt") and os.path.realpath(src) != os.path.realpath(dst):
                 shutil.copy(os.path.join(src, f), os.path.join(dst, f))
         plot(src, dst)
+        summary(src, dst)
         print("figures:", dst)
 
 
