@@ -112,6 +112,27 @@ def thesis_fashion_mnist(src, dst):
         plt.close(fig)
 
 
+def dropout_information_plane(src, dst):
+    rows = read(os.path.join(src, "metrics.csv"))
+    planes = (("I(X;Z)_noisy_mixture", "I(Z;Y)_bound_HY_minus_CE", "noisy mixture / H(Y) - l_CE"),
+              ("I(X;Z)_binning", "I(Z;Y)_binning", "binning (30 bins)"))
+    fig, ax = plt.subplots(1, 2, figsize=(12, 4.5))
+    for a, (xm, ym, title) in zip(ax, planes):
+        xs, ys = series(rows, xm), series(rows, ym)
+        for key, pts in sorted(xs.items()):
+            yv = dict(ys.get(key, []))
+            px = [v for e, v in pts if e in yv]
+            py = [yv[e] for e, _ in pts if e in yv]
+            a.plot(px, py, "-o" if key[2] == "train" else "--s", label=f"{key[0]} {key[2]}")
+            if px:
+                a.annotate("1", (px[0], py[0]), fontsize=7)
+        a.set(xlabel=xm + " [nats]", ylabel=ym + " [nats]", title=title)
+        a.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(os.path.join(dst, "information_planes.png"), dpi=120)
+    plt.close(fig)
+
+
 def summary(src, dst):
     """summary.txt: the numbers the docs pages' tables quote (last epoch of each series)."""
     path = os.path.join(src, "metrics.csv")
@@ -124,7 +145,8 @@ def summary(src, dst):
         if key not in last or int(r["epoch"]) >= last[key][0]:
             last[key] = (int(r["epoch"]), float(r["value"]))
     wanted = ("accuracy", "loss", "equi_separation_pearson_r", "equi_separation_slope", "pooled_rank_correlation_mi_nc",
-              "spearman_mi_nc", "tr_sw_sbpinv", "sufficiency", "minimality", "I(X;Z)_doe", "nc")
+              "spearman_mi_nc", "tr_sw_sbpinv", "sufficiency", "minimality", "I(X;Z)_doe", "nc",
+              "I(X;Z)_noisy_mixture", "I(Z;Y)_bound_HY_minus_CE", "I(X;Z)_binning", "I(Z;Y)_binning")
     lines = ["network,layer,split,metric,epoch,value"]
     for (net, layer, split, metric), (epoch, value) in sorted(last.items()):
         if metric in wanted:
@@ -134,7 +156,8 @@ def summary(src, dst):
     print("\n".join(lines))
 
 
-PLOTTERS = {"geometric_vs_information": geometric_vs_information, "thesis_fashion_mnist": thesis_fashion_mnist}
+PLOTTERS = {"geometric_vs_information": geometric_vs_information, "thesis_fashion_mnist": thesis_fashion_mnist,
+            "dropout_information_plane": dropout_information_plane}
 
 
 def main():

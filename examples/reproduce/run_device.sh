@@ -4,7 +4,7 @@
 #   bash examples/reproduce/run_device.sh OUTDIR [PROGRAM...]
 # Writes OUTDIR/<program>/metrics.csv (+ timing.csv, log.txt, the program's other files),
 # OUTDIR/timing.csv (wall seconds and exit code per program; 124 = stopped at $REPRO_TIMEOUT, default
-# 180 s) and OUTDIR/hardware.txt.
+# 160 s) and OUTDIR/hardware.txt.
 # Needs: LibTorch (the pip wheel's, found through python3, or an installed one), the header-only
 # dependencies (bash scripts/device_deps.sh on a machine with apt, then carry .devdeps), and
 # Fashion-MNIST's four gzip idx files in $INFOGEO_FASHION_MNIST, /usr/share/datasets/fashion-mnist
@@ -14,10 +14,10 @@ out="$(realpath -m "${1:?usage: run_device.sh OUTDIR [PROGRAM...]}")"
 shift
 cd "$(dirname "$0")/../.."
 programs=("$@")
-[[ ${#programs[@]} -gt 0 ]] || programs=(geometric_vs_information thesis_fashion_mnist)
+[[ ${#programs[@]} -gt 0 ]] || programs=(geometric_vs_information thesis_fashion_mnist dropout_information_plane)
 # Each program is stopped after this many seconds (metrics.csv is flushed row by row, so what it
 # measured until then stays).
-limit="${REPRO_TIMEOUT:-180}"
+limit="${REPRO_TIMEOUT:-160}"
 
 data=""
 for d in "${INFOGEO_FASHION_MNIST:-}" /usr/share/datasets/fashion-mnist "$PWD/.data/fashion-mnist"; do
