@@ -51,8 +51,11 @@ double gaussian_plugin_mi(const row_matrix<double>& x, const row_matrix<double>&
   return gaussian_plugin_entropy(x) + gaussian_plugin_entropy(y) - gaussian_plugin_entropy(xy);
 }
 
-/// The built-in Gaussian plug-in estimator entry.
-inline estimator gaussian_plugin_estimator() {
+/// The built-in Gaussian plug-in estimator entry. (This and the registry below are templates so
+/// that a TU including this header without registering or running estimators does not instantiate
+/// the Gaussian entropy's decompositions: docs/performance_compile.md.)
+template <class = void>
+estimator gaussian_plugin_estimator() {
   estimator e;
   e.name = "gaussian-plugin";
   e.description = "1/2 log det(2 pi e S) of the sample covariance; MI from log-det differences";
@@ -61,15 +64,20 @@ inline estimator gaussian_plugin_estimator() {
   return e;
 }
 
-/// The global registry, starting with the Gaussian plug-in.
-inline std::vector<estimator>& estimator_registry() {
+/// The global registry, starting with the Gaussian plug-in (one object program-wide: the static of
+/// the single instantiation estimator_registry<void>).
+template <class = void>
+std::vector<estimator>& estimator_registry() {
   static std::vector<estimator> registry{gaussian_plugin_estimator()};
   return registry;
 }
 
 /// Registers an estimator at static-initialisation time (one per estimator in the tool).
 struct estimator_registrar {
-  explicit estimator_registrar(estimator e) { estimator_registry().push_back(std::move(e)); }
+  template <class Estimator = estimator>
+  explicit estimator_registrar(Estimator e) {
+    estimator_registry().push_back(std::move(e));
+  }
 };
 
 }  // namespace infogeo::harness
