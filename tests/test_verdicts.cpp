@@ -17,6 +17,8 @@
 #include "infogeo/mi/entropy_difference.hpp"
 #include "infogeo/mi/automatic.hpp"
 #include "infogeo/entropy/automatic.hpp"
+#include "infogeo/entropy/gaussian.hpp"
+#include "infogeo/harness/estimator.hpp"
 #include "infogeo/mi/ksg.hpp"
 #include "infogeo/mi/mixed_ksg.hpp"
 #include "infogeo/neighbors/regime.hpp"
@@ -466,4 +468,46 @@ TEST_CASE("auto: picks by regime, records why, never returns a flagged value") {
   CHECK(h6.settings.count("auto_reason") == 1);
   CHECK(std::abs(h6.value - 3.0 * std::log(2.0 * pi * std::exp(1.0))) < 0.25);
   CHECK(refusal_code([&] { entropy::automatic(xm); }) == "discrete_columns");
+}
+
+TEST_CASE("Gaussian plug-in: non_gaussian on uniform, exponential and Student-t columns, silent on Gaussians") {
+  // Home ground: N = 2,000 Gaussian columns, d = 1..5, several seeds (thresholds are 5 standard
+  // errors: a false alarm would be a < 1e-6 event per column).
+  for (index_t d = 1; d <= 5; ++d) {
+    row_matrix<double> x;
+    gaussian(2000, d, 70 + static_cast<std::uint64_t>(d), x);
+    const estimate e = entropy::gaussian_entropy(x);
+    CAPTURE(d);
+    CHECK(e.status == verdict_status::ok);
+    row_matrix<double> y;
+    row_matrix<double> x2;
+    gaussian_pair(2000, d, 0.6, 80 + static_cast<std::uint64_t>(d), x2, y);
+    CHECK(harness::gaussian_plugin_mi_estimate(x2, y).status == verdict_status::ok);
+  }
+  // Caught: uniform (excess kurtosis -1.2), exponential (skewness 2), Student-t nu = 5
+  // (excess kurtosis 6 in the limit), each in one column of three, N = 2,000.
+  random_engine rng(91);
+  for (int kind = 0; kind < 3; ++kind) {
+    row_matrix<double> x;
+    gaussian(2000, 3, 92 + static_cast<std::uint64_t>(kind), x);
+    for (index_t i = 0; i < x.rows(); ++i) {
+      if (kind == 0) x(i, 1) = rng.uniform();
+      if (kind == 1) x(i, 1) = -std::log(rng.uniform_open());
+      if (kind == 2) {
+        double chi2 = 0.0;
+        for (int k = 0; k < 5; ++k) {
+          const double z = rng.normal();
+          chi2 += z * z;
+        }
+        x(i, 1) = rng.normal() / std::sqrt(chi2 / 5.0);
+      }
+    }
+    CAPTURE(kind);
+    const estimate e = entropy::gaussian_entropy(x);
+    CHECK(e.status == verdict_status::warning);
+    CHECK(e.has_reason("non_gaussian"));
+    row_matrix<double> y;
+    gaussian(2000, 2, 95, y);
+    CHECK(harness::gaussian_plugin_mi_estimate(y, x).has_reason("non_gaussian"));
+  }
 }
