@@ -958,6 +958,20 @@ TEST_CASE("doe verdicts: full covariance fixes densely correlated z; the diagona
   o.family = mi::doe_family::gaussian;
   o.epochs = 50;
   CHECK_FALSE(mi::doe_entropy(ind, o).entropy.has_reason("diagonal_family"));
+  CHECK_FALSE(mi::doe_entropy(ind, o).entropy.has_reason("non_gaussian"));
+  CHECK_FALSE(full.entropy.has_reason("non_gaussian"));
+}
+
+TEST_CASE("doe verdicts: a Gaussian q(z) on uniform z warns non_gaussian; a mixture q does not") {
+  // z uniform on [0, 1]^2 (excess kurtosis -1.2 per column), n = 2,000: the Gaussian marginal
+  // over-estimates H(Z) = 0 by 1/2 log(2 pi e / 12) = 0.18 nats per column.
+  random_engine rng(17);
+  row_matrix<double> z(2000, 2);
+  for (index_t i = 0; i < z.size(); ++i) z.data()[i] = rng.uniform();
+  mi::doe_options o = fast_options(mi::doe_family::gaussian_full);
+  CHECK(mi::doe_entropy(z, o).entropy.has_reason("non_gaussian"));
+  o.family = mi::doe_family::mixture;
+  CHECK_FALSE(mi::doe_entropy(z, o).entropy.has_reason("non_gaussian"));
 }
 
 TEST_CASE("doe verdicts: refuses fits on too few samples") {

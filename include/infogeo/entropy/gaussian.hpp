@@ -128,7 +128,8 @@ inline constexpr double non_gaussian_kurtosis_floor = 0.5;
 /// above); the measured value is the largest |statistic| / threshold. Marginal normality is
 /// necessary, not sufficient, for joint normality: silence is not a proof.
 template <class = void>
-void check_gaussian_shape(estimate& e, const row_matrix<double>& x, const char* what) {
+void check_gaussian_shape(estimate& e, const row_matrix<double>& x, const char* what,
+                          const char* advice = "use a k-NN estimator (kl, ksg) or --method auto") {
   Eigen::VectorXd g1, g2;
   column_shape(x, g1, g2);
   const auto n = static_cast<double>(x.rows());
@@ -149,7 +150,7 @@ void check_gaussian_shape(estimate& e, const row_matrix<double>& x, const char* 
                                  g2(worst), " (a Gaussian has 0 and 0; thresholds ", t1, " and ", t2,
                                  " at this N): the Gaussian formula is then only an upper bound on the entropy "
                                  "(Cover & Thomas Thm 8.6.5) and an MI built from it measures only linear "
-                                 "dependence; use a k-NN estimator (kl, ksg) or --method auto"),
+                                 "dependence; ", advice),
          worst_ratio);
 }
 

@@ -36,6 +36,7 @@
 #include "infogeo/core/sample_view.hpp"
 #include "infogeo/core/special_functions.hpp"
 #include "infogeo/core/validation.hpp"
+#include "infogeo/entropy/gaussian.hpp"
 #include "infogeo/mi/doe_densities.hpp"
 #include "infogeo/mi/doe_mlp.hpp"
 #include "infogeo/mi/variational_trainer.hpp"
@@ -734,9 +735,14 @@ void doe_gaussian_reference(const doe_data& d, double& diag_ce, double& full_ce)
 }
 
 /// The DoE verdicts on a fitted estimate: "not_converged" (held-out cross-entropy still improving
-/// when the epochs ran out) and, for the diagonal families, "diagonal_family".
+/// when the epochs ran out), for the diagonal families "diagonal_family", and for the two Gaussian
+/// families "non_gaussian" when a column of z is measurably non-Gaussian (a Gaussian q(z) then
+/// over-estimates H(Z) by its misfit).
 template <class = void>
 void doe_verdicts(estimate& e, const doe_data& d, const doe_options& o, bool converged) {
+  if (o.family == doe_family::gaussian || o.family == doe_family::gaussian_full)
+    entropy::detail::check_gaussian_shape(e, d.z, "z",
+                                          "use --method doe-mixture or doe-logistic-mixture, whose q(z) can fit it");
   if (!converged)
     e.warn("not_converged",
            "the held-out cross-entropy was still improving when the epochs ran out (converged means it stopped "
