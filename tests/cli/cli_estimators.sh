@@ -48,6 +48,7 @@ expect entropy-k-zero 2 "" -- entropy --method kl --k 0 "$work/gent/x.npy"
 expect entropy-k-negative 2 "" -- entropy --method kl --k -2 "$work/gent/x.npy"
 expect mi-ksg-k-zero 2 "" -- mi --method ksg1 --k 0 "$work/gmi/x.npy" "$work/gmi/y.npy"
 expect mi-pca-zero 2 "" -- mi --method ksg1 --pca 0 "$work/gmi/x.npy" "$work/gmi/y.npy"
+expect mi-compress-plain-tool 2 "" -- mi --method ksg1 --compress ae:2 "$work/gmi/x.npy" "$work/gmi/y.npy"  # needs infogeo-torch
 expect doe-epochs-zero 2 "" -- mi --method doe-gauss --epochs 0 "$work/gmi/x.npy" "$work/gmi/y.npy"
 expect doe-batch-zero 2 "" -- mi --method doe-gauss --batch 0 "$work/gmi/x.npy" "$work/gmi/y.npy"
 expect doe-components-zero 2 "" -- mi --method doe-mixture --components 0 "$work/gmi/x.npy" "$work/gmi/y.npy"

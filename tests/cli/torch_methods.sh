@@ -33,5 +33,52 @@ if [[ $rc -ne 2 || -s "$work/out.json" ]] || ! grep -q "not available on the dev
 fi
 INFOGEO_TORCH_DEVICE=tpu "$tool" entropy --method kl-torch --metric chebyshev "$work/g/x.npy" >/dev/null 2>"$work/err.txt"
 [[ $? -eq 2 ]] || { echo "FAIL bad INFOGEO_TORCH_DEVICE"; failed=$((failed + 1)); }
+same mixed-ksg mi --method mixed-ksg --no-standardize --k 3 "$work/g/x.npy" "$work/g/y.npy" -- mi --method mixed-ksg-torch --k 3 "$work/g/x.npy" "$work/g/y.npy"
+
+# --compress ae:N: any load_xy method on autoencoder codes (8x8 Gaussian bumps, 2-D latents, I = 1).
+"$tool" generate image-gaussians --n 600 --size 8 --mi 1 --seed 3 --out "$work/img" >/dev/null 2>"$work/err.txt" ||
+  { echo "FAIL generate image-gaussians: $(cat "$work/err.txt")"; failed=$((failed + 1)); }
+for m in ksg1 wkl; do
+  "$tool" mi --method $m --compress ae:2 --ae-epochs 30 --seed 1 "$work/img/x.npy" "$work/img/y.npy" \
+    >"$work/ae_$m.json" 2>"$work/err.txt" || { echo "FAIL --compress ae:2 $m: $(cat "$work/err.txt")"; failed=$((failed + 1)); continue; }
+  python3 -c "
+import json, math, sys
+j = json.load(open(sys.argv[1]))
+c = j['settings']['compress_x']
+assert j['unit'] == 'nats' and math.isfinite(j['value']) and j['dims'] == 4, j
+assert c['latent'] == 2 and c['input_dims'] == 64 and c['arch'] == 'mlp' and c['epochs'] == 30, c
+assert 0 < c['reconstruction_mae'] < c['baseline_mae'] and 'compress_y' in j['settings'], c
+assert j['preprocessing']['compress_x'] == c
+# Truth 1 nat: a loose sanity band (the library test states the accuracy; here 30 epochs on 600 images).
+assert 0.3 < j['value'] < 1.5, j['value']
+" "$work/ae_$m.json" || { echo "FAIL --compress ae:2 $m: output"; failed=$((failed + 1)); }
+done
+# Deterministic for a seed (CPU): the same call twice gives the same number; conv runs too.
+"$tool" mi --method ksg1 --compress ae:2 --ae-epochs 30 --seed 1 "$work/img/x.npy" "$work/img/y.npy" >"$work/ae_again.json" 2>/dev/null
+python3 -c "
+import json, sys
+assert json.load(open(sys.argv[1]))['value'] == json.load(open(sys.argv[2]))['value']
+" "$work/ae_ksg1.json" "$work/ae_again.json" || { echo "FAIL --compress not deterministic"; failed=$((failed + 1)); }
+"$tool" mi --method ksg1 --compress ae:2 --ae-arch conv --ae-epochs 2 "$work/img/x.npy" "$work/img/y.npy" >"$work/ae_conv.json" 2>"$work/err.txt" &&
+  python3 -c "
+import json, sys
+assert json.load(open(sys.argv[1]))['settings']['compress_x']['arch'] == 'conv'
+" "$work/ae_conv.json" || { echo "FAIL --ae-arch conv: $(cat "$work/err.txt")"; failed=$((failed + 1)); }
+refused() {  # refused NAME GREP ARGS...: exit 2, nothing on stdout, stderr names the problem
+  local name="$1" pattern="$2"; shift 2
+  "$tool" "$@" >"$work/out.json" 2>"$work/err.txt"
+  local rc=$?
+  if [[ $rc -ne 2 || -s "$work/out.json" ]] || ! grep -q -- "$pattern" "$work/err.txt"; then
+    echo "FAIL $name: rc=$rc, stderr: $(cat "$work/err.txt")"; failed=$((failed + 1))
+  fi
+}
+refused "compress spec" "must be ae:N" mi --method ksg1 --compress pca:2 "$work/img/x.npy" "$work/img/y.npy"
+refused "compress size" "ae:N needs one code size" mi --method ksg1 --compress ae:0 "$work/img/x.npy" "$work/img/y.npy"
+refused "compress + pca" "alternatives" mi --method ksg1 --compress ae:2 --pca 2 "$work/img/x.npy" "$work/img/y.npy"
+refused "ae-arch" "--ae-arch must be mlp or conv" mi --method ksg1 --compress ae:2 --ae-arch rnn "$work/img/x.npy" "$work/img/y.npy"
+refused "ae-epochs alone" "need --compress" mi --method ksg1 --ae-epochs 3 "$work/img/x.npy" "$work/img/y.npy"
+refused "compress entropy" "applies to" entropy --method kl --compress ae:2 "$work/img/x.npy"
+refused "compress conv side" "power of two" mi --method ksg1 --compress ae:2 --ae-arch conv "$work/g/x.npy" "$work/g/y.npy"
+
 echo "torch methods: $failed failed"
 [[ $failed -eq 0 ]]

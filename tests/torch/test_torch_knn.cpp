@@ -9,9 +9,13 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "infogeo/core/random.hpp"
+#include "infogeo/entropy/kozachenko_leonenko.hpp"
+#include "infogeo/mi/mixed_ksg.hpp"
 #include "infogeo/neighbors/knn.hpp"
 
 using namespace infogeo;
@@ -211,6 +215,134 @@ TEST_CASE("KSG-1 and KSG-2 on device tensors equal the CPU estimator to 1e-9 rel
   CHECK(rel_diff(dev.value, cpu.value) < 1e-9);
 }
 
+namespace {
+/// Same verdict: status, and every reason's code, message and value (value to 1e-9 relative).
+void check_same_verdict(const estimate& dev, const estimate& cpu) {
+  CHECK(dev.status == cpu.status);
+  REQUIRE(dev.reasons.size() == cpu.reasons.size());
+  for (std::size_t i = 0; i < dev.reasons.size(); ++i) {
+    CHECK(dev.reasons[i].code == cpu.reasons[i].code);
+    CHECK(dev.reasons[i].message == cpu.reasons[i].message);
+    REQUIRE(dev.reasons[i].value.has_value() == cpu.reasons[i].value.has_value());
+    if (dev.reasons[i].value) CHECK(rel_diff(*dev.reasons[i].value, *cpu.reasons[i].value) < 1e-9);
+  }
+}
+
+/// The refusal code of f (refused_error), or "" when f returns.
+template <class F>
+std::string refusal_code(F&& f) {
+  try {
+    f();
+  } catch (const refused_error& e) {
+    return e.reasons().empty() ? std::string("?") : e.reasons().front().code;
+  }
+  return "";
+}
+}  // namespace
+
+TEST_CASE("mixed KSG on device tensors equals the CPU estimator to 1e-9 relative (continuous, discrete, mixed)") {
+  const auto device = test_device();
+  const at::Tensor z = gaussian(800, 3, 51, device);
+  // (a) continuous: mixed KSG is KSG-1 here.
+  const at::Tensor x = z.slice(1, 0, 2);
+  const at::Tensor y = z.slice(1, 1, 3);
+  // (b) discrete X (4 classes from the first column) with continuous Y.
+  const at::Tensor labels = at::floor(z.slice(1, 0, 1).clamp(-1.99, 1.99)).to(at::kDouble);
+  // (c) mixed: ReLU of a noisy copy (about half the rows exactly 0) against Y.
+  const at::Tensor relu = at::relu(z.slice(1, 0, 1) + 0.3 * z.slice(1, 2, 3));
+  // (d) purely discrete pair: rounded values.
+  const at::Tensor rx = at::round(2.0 * z.slice(1, 0, 1));
+  const at::Tensor ry = at::round(2.0 * (z.slice(1, 0, 1) + 0.5 * z.slice(1, 1, 2)));
+  const std::vector<std::pair<at::Tensor, at::Tensor>> cases = {{x, y}, {labels, y}, {relu, y}, {rx, ry}};
+  libtorch::device_knn_options tiny;
+  tiny.query_tile = 64;
+  tiny.tile_elements = 64 * 200;
+  int which = 0;
+  for (const auto& [a, b] : cases) {
+    CAPTURE(which);
+    mi::mixed_ksg_options opt = libtorch::device_mixed_ksg_defaults();
+    opt.k = 3;
+    const auto cpu = mi::mixed_ksg(to_host(a), to_host(b), opt);
+    for (const auto& dopt : {libtorch::device_knn_options{}, tiny}) {
+      const auto dev = libtorch::mixed_ksg_device(a, b, opt, dopt);
+      CHECK(rel_diff(dev.value, cpu.value) < 1e-9);
+      CHECK(dev.details.at("points_on_atoms") == cpu.details.at("points_on_atoms"));
+      CHECK(rel_diff(dev.details.at("per_point_sd"), cpu.details.at("per_point_sd")) < 1e-9);
+      check_same_verdict(dev, cpu);
+    }
+    if (which == 0) CHECK(rel_diff(cpu.value, mi::ksg(to_host(a), to_host(b), libtorch::device_ksg_defaults()).value) < 1e-12);
+    if (which == 3) CHECK(cpu.details.at("points_on_atoms") > 0);  // joint atoms need both sides discrete
+    ++which;
+  }
+  // Bad input as the CPU: jitter / standardize requests, rows, devices' agreement.
+  mi::mixed_ksg_options jit = libtorch::device_mixed_ksg_defaults();
+  jit.preprocess.jitter = 1e-6;
+  CHECK_THROWS_WITH_AS(libtorch::mixed_ksg_device(x, y, jit), doctest::Contains("not available on the device"),
+                       invalid_argument);
+  CHECK_THROWS_WITH_AS(libtorch::mixed_ksg_device(x, y.slice(0, 0, 799)), doctest::Contains("same number of rows"),
+                       invalid_argument);
+  mi::mixed_ksg_options big_k = libtorch::device_mixed_ksg_defaults();
+  big_k.k = 800;
+  CHECK_THROWS_WITH_AS(libtorch::mixed_ksg_device(x, y, big_k), doctest::Contains("k must be < n"), invalid_argument);
+}
+
+TEST_CASE("device k-NN estimators give the CPU estimators' verdicts (status, reasons, refusals)") {
+  const auto device = test_device();
+  const at::Tensor z = gaussian(600, 3, 61, device);
+  // Home ground: full-dimensional Gaussian data: ok, no reasons, on both.
+  {
+    const auto dev = libtorch::ksg_device(z.slice(1, 0, 1), z.slice(1, 1, 3));
+    const auto cpu = mi::ksg(to_host(z.slice(1, 0, 1)), to_host(z.slice(1, 1, 3)), libtorch::device_ksg_defaults());
+    CHECK(dev.status == verdict_status::ok);
+    check_same_verdict(dev, cpu);
+    CHECK(rel_diff(dev.details.at("intrinsic_dimension"), cpu.details.at("intrinsic_dimension")) < 1e-9);
+    const auto dkl = libtorch::kozachenko_leonenko_device(z);
+    const auto ckl = entropy::kozachenko_leonenko(to_host(z));
+    CHECK(dkl.status == verdict_status::ok);
+    check_same_verdict(dkl, ckl);
+    CHECK(rel_diff(dkl.value, ckl.value) < 1e-9);
+  }
+  // A 1-D curve in 4-D (x = t, y = (sin t, cos t, t^2)): KSG warns "intrinsic_dimension", KL refuses it.
+  {
+    const at::Tensor t = z.slice(1, 0, 1);
+    const at::Tensor curve_y = at::cat({at::sin(t), at::cos(t), t * t}, 1);
+    const auto dev = libtorch::ksg_device(t, curve_y);
+    const auto cpu = mi::ksg(to_host(t), to_host(curve_y), libtorch::device_ksg_defaults());
+    CHECK(dev.status == verdict_status::warning);
+    check_same_verdict(dev, cpu);
+    CHECK(cpu.reasons.at(0).code == "intrinsic_dimension");
+    const at::Tensor curve = at::cat({t, curve_y}, 1);
+    CHECK(refusal_code([&] { libtorch::kozachenko_leonenko_device(curve); }) == "intrinsic_dimension");
+    CHECK(refusal_code([&] { entropy::kozachenko_leonenko(to_host(curve)); }) == "intrinsic_dimension");
+  }
+  // Tied (discrete) columns: KSG warns "discrete_columns", KL refuses; a constant column: both refuse.
+  {
+    const at::Tensor tied = at::cat({at::round(z.slice(1, 0, 1)), z.slice(1, 1, 2)}, 1);
+    const auto dev = libtorch::ksg_device(tied + 1e-3 * z.slice(1, 2, 3), z.slice(1, 2, 3));
+    const auto cpu = mi::ksg(to_host(tied + 1e-3 * z.slice(1, 2, 3)), to_host(z.slice(1, 2, 3)),
+                             libtorch::device_ksg_defaults());
+    check_same_verdict(dev, cpu);  // home ground after the tie-breaking noise
+    at::Tensor tied_y = z.slice(1, 1, 3).clone();
+    tied_y.select(1, 0).copy_(at::round(3.0 * tied_y.select(1, 0)));
+    const auto dev2 = libtorch::ksg_device(z.slice(1, 0, 1), tied_y);
+    const auto cpu2 = mi::ksg(to_host(z.slice(1, 0, 1)), to_host(tied_y), libtorch::device_ksg_defaults());
+    CHECK(dev2.status == verdict_status::warning);
+    check_same_verdict(dev2, cpu2);
+    bool has_discrete = false;
+    for (const auto& r : cpu2.reasons) has_discrete = has_discrete || r.code == "discrete_columns";
+    CHECK(has_discrete);
+    CHECK(refusal_code([&] { libtorch::kozachenko_leonenko_device(tied); }) == "discrete_columns");
+    CHECK(refusal_code([&] { entropy::kozachenko_leonenko(to_host(tied)); }) == "discrete_columns");
+    at::Tensor constant = z.clone();
+    constant.select(1, 2).fill_(1.5);
+    CHECK(refusal_code([&] { libtorch::kozachenko_leonenko_device(constant); }) == "constant_column");
+    CHECK(refusal_code([&] { libtorch::ksg_device(z.slice(1, 0, 1), constant); }) == "constant_column");
+    CHECK(refusal_code([&] { libtorch::mixed_ksg_device(z.slice(1, 0, 1), constant); }) == "constant_column");
+    CHECK(refusal_code([&] { mi::ksg(to_host(z.slice(1, 0, 1)), to_host(constant), libtorch::device_ksg_defaults()); }) ==
+          "constant_column");
+  }
+}
+
 TEST_CASE("device k-NN functions reject bad input with clear errors") {
   const auto device = test_device();
   const auto opts = at::TensorOptions().dtype(at::kDouble).device(device);
@@ -235,7 +367,7 @@ TEST_CASE("device k-NN functions reject bad input with clear errors") {
   CHECK_THROWS_WITH_AS(libtorch::count_within_device(x, r, true), doctest::Contains("radius must be finite and >= 0"),
                        invalid_argument);
   // Estimators: duplicates, mismatched rows, preprocessing requests.
-  at::Tensor dup = x.clone();
+  at::Tensor dup = at::randn({200, 3}, opts);  // one duplicate in 200 rows: 0.5 % ties, under the tied-column threshold
   dup[1] = dup[0];
   CHECK_THROWS_WITH_AS(libtorch::kozachenko_leonenko_device(dup), doctest::Contains("coincide"), invalid_argument);
   CHECK_THROWS_WITH_AS(libtorch::ksg_device(x, at::randn({49, 1}, opts)), doctest::Contains("same number of rows"),

@@ -54,6 +54,10 @@ std::string estimate_footer(const std::string& family, const estimator_args& arg
 void refuse_unused_options(const CLI::App& app, const method& m) {
   std::set<std::string> used{"method", "help"};
   for (const auto& o : m.options) used.insert(o.name);
+  // --compress (infogeo-torch) is, like --pca, an input transform of load_xy: accepted wherever --pca is.
+  // The autoencoder's --seed comes with it.
+  if (used.count("pca")) used.insert({"compress", "ae-arch", "ae-epochs"});
+  if (used.count("compress") && app.get_option("--compress")->count() > 0) used.insert("seed");
   for (const CLI::Option* opt : app.get_options()) {
     if (opt->count() == 0 || opt->get_lnames().empty()) continue;  // not given, or positional
     const std::string& name = opt->get_lnames().front();
@@ -119,14 +123,32 @@ std::function<json()> setup_estimate(CLI::App& app, const std::string& family,
       ->check(checks::integer_at_least(2));
   app.add_option("--subset", args->subset, "evaluate on a random subset of this many points")
       ->check(checks::positive_count());
+  app.add_option("--compress", args->compress,
+                 "mi, infogeo-torch: ae:N = estimate on N-dimensional autoencoder codes of X (and of a wider "
+                 "continuous Y)");
+  app.add_option("--ae-arch", args->ae_arch, "--compress autoencoder: mlp|conv (conv: square images)");
+  app.add_option("--ae-epochs", args->ae_epochs, "--compress autoencoder: training epochs")
+      ->check(checks::positive_count());
   CLI::App* self = &app;
   return [family, args, self]() -> json {
     const method* m = find_method(family, args->method);
     if (m == nullptr)
       throw_invalid_argument(family.c_str(), "unknown --method (method=", args->method, "); known: ",
                              known_methods(family));
+    require(args->compress.empty() ? args->ae_arch.empty() && args->ae_epochs == 0 : true, family.c_str(),
+            "--ae-arch and --ae-epochs need --compress ae:N (ae-arch=", args->ae_arch, ", ae-epochs=",
+            args->ae_epochs, ")");
     refuse_unused_options(*self, *m);
     json result = m->run(*args);
+    if (!args->compress.empty()) {
+      // A method may declare --pca yet read one file without load_xy (binning's one-file mode).
+      const bool done = result.contains("preprocessing") && result["preprocessing"].contains("compress_x");
+      require(done, family.c_str(), "--compress is not supported by --method ", args->method, " in this form (compress=",
+              args->compress, ")");
+      result["settings"]["compress_x"] = result["preprocessing"]["compress_x"];
+      if (result["preprocessing"].contains("compress_y"))
+        result["settings"]["compress_y"] = result["preprocessing"]["compress_y"];
+    }
     if (!result.contains("unit") && result.contains("value")) result["unit"] = "nats";
     return result;
   };

@@ -2,6 +2,7 @@
 // needs, so that method files only pick options and call the library.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 #include <xtensor/xarray.hpp>
@@ -51,8 +52,19 @@ inline json project_pca(xt::xarray<double>& m, int components) {
   return j;
 }
 
+/// `--compress SPEC`: replaces the N x D sample `m` (named by `which`: "x" or "y") by its codes and
+/// returns what was done (reconstruction error included), for xy_inputs::preprocessing. Registered
+/// by infogeo-torch (tools/infogeo/torch/, autoencoders of infogeo/torch/compression.hpp); empty in
+/// the plain tool, which then refuses --compress.
+using input_compressor = std::function<json(xt::xarray<double>& m, const estimator_args& args, const char* which)>;
+inline input_compressor& registered_compressor() {
+  static input_compressor compressor;
+  return compressor;
+}
+
 /// Loads X.npy and Y.npy for `infogeo mi`, checking that the row counts agree; with --pca N',
-/// X (and a continuous Y with more than N' columns) is projected to N' principal components.
+/// X (and a continuous Y with more than N' columns) is projected to N' principal components; with
+/// --compress ae:N (infogeo-torch), the same samples are replaced by their autoencoder codes.
 inline xy_inputs load_xy(const estimator_args& args) {
   require(args.files.size() == 2, "mi", "this method needs two files X.npy Y.npy (files=",
           args.files.size(), ")");
@@ -69,6 +81,17 @@ inline xy_inputs load_xy(const estimator_args& args) {
   }
   require(in.x.shape()[0] == y_rows, "mi", "X and Y must have the same number of rows (X rows=",
           in.x.shape()[0], ", Y rows=", y_rows, ")");
+  if (!args.compress.empty()) {
+    require(args.pca == 0, "mi", "--compress and --pca are alternatives; give one (pca=", args.pca,
+            ", compress=", args.compress, ")");
+    require(static_cast<bool>(registered_compressor()), "mi",
+            "--compress needs infogeo-torch, the tool built with LibTorch (INFOGEO_WITH_TORCH; compress=",
+            args.compress, ")");
+    in.preprocessing["compress_x"] = registered_compressor()(in.x, args, "x");
+    const json& cx = in.preprocessing["compress_x"];
+    if (!in.y_discrete && in.y.shape()[1] > cx["latent"].get<std::size_t>())
+      in.preprocessing["compress_y"] = registered_compressor()(in.y, args, "y");
+  }
   if (args.pca != 0) {
     require(args.pca > 0, "mi", "--pca must be a positive number of components (pca=", args.pca, ")");
     in.preprocessing["pca_x"] = project_pca(in.x, args.pca);

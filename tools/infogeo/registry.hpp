@@ -74,6 +74,9 @@ struct estimator_args {
   std::uint64_t seed = 0;
   int bootstrap = 0;       ///< number of bootstrap resamples for a percentile interval (0 = off)
   int subset = 0;          ///< evaluate on a random subset of this many points (where supported)
+  std::string compress;    ///< "ae:N": autoencoder codes of N dimensions first (infogeo-torch only)
+  std::string ae_arch;     ///< --compress: mlp | conv
+  int ae_epochs = 0;       ///< --compress: training epochs (0 = the autoencoder's default)
 };
 
 /// One option a method uses, with its default as shown by `infogeo mi --method M --help`.

@@ -64,9 +64,8 @@ estimate kozachenko_leonenko_on(row_matrix<double> m, const kl_options& opt, con
 /// The checks every differential-entropy estimator makes on the raw sample before estimating:
 /// refuses constant columns (code "constant_column") and, without jitter, columns with tied values
 /// (code "discrete_columns"). Returns true when tied columns were found (and jitter is on).
-template <class = void>
-bool refuse_non_density(const row_matrix<double>& raw, double jitter, const char* fn) {
-  const auto prof = neighbors::profile_columns(raw);
+/// The same checks on a column profile already measured (e.g. on a device tensor, torch/knn_estimators.hpp).
+inline bool refuse_non_density(const neighbors::column_profile& prof, double jitter, const char* fn) {
   neighbors::refuse_constant_columns(prof, fn, "x",
                                      "the sample has no density and its differential entropy is -inf");
   if (prof.tied_columns().empty()) return false;
@@ -78,6 +77,10 @@ bool refuse_non_density(const row_matrix<double>& raw, double jitter, const char
              "entropy for the discrete part (e.g. binning), or add --jitter knowingly (the estimate is then that "
              "of the jittered data)"),
          prof.max_tied_fraction());
+}
+template <class = void>
+bool refuse_non_density(const row_matrix<double>& raw, double jitter, const char* fn) {
+  return refuse_non_density(neighbors::profile_columns(raw), jitter, fn);
 }
 }  // namespace detail
 

@@ -81,13 +81,31 @@ inline void check_k(index_t k, index_t n, const char* fn) {
 
 /// The checks k-NN MI estimators make on the raw X and Y: constant columns are refused (code
 /// "constant_column", naming the column); tied columns are returned (the caller warns or refuses).
-template <class = void>
-neighbors::column_profile mi_column_checks(const row_matrix<double>& raw, const char* fn, const char* what) {
-  auto prof = neighbors::profile_columns(raw);
+/// (The overload on a profile serves samples profiled elsewhere, e.g. device tensors.)
+inline neighbors::column_profile mi_column_checks(neighbors::column_profile prof, const char* fn, const char* what) {
   neighbors::refuse_constant_columns(prof, fn, what,
                                      "a constant carries no information, k-NN MI estimators then count "
                                      "neighbours in a degenerate space (and standardising divides by 0)");
   return prof;
+}
+template <class = void>
+neighbors::column_profile mi_column_checks(const row_matrix<double>& raw, const char* fn, const char* what) {
+  return mi_column_checks(neighbors::profile_columns(raw), fn, what);
+}
+
+/// KSG's "discrete_columns" warning when X or Y has tied columns (px, py from mi_column_checks);
+/// returns whether it fired.
+inline bool warn_discrete_columns(estimate& e, const neighbors::column_profile& px,
+                                  const neighbors::column_profile& py) {
+  if (px.tied_columns().empty() && py.tied_columns().empty()) return false;
+  const auto& p = px.tied_columns().empty() ? py : px;
+  e.warn("discrete_columns",
+         neighbors::discrete_columns_message(
+             p, px.tied_columns().empty() ? "y" : "x",
+             "KSG assumes a joint density and is biased on ties; use mi::mixed_ksg (--method mixed-ksg), "
+             "which handles discrete, continuous and mixed coordinates"),
+         p.max_tied_fraction());
+  return true;
 }
 
 }  // namespace detail
@@ -216,15 +234,7 @@ estimate ksg(const InputX& x, const InputY& y, const ksg_options& opt = {}) {
   const auto px = detail::mi_column_checks(mx, fn, "x");
   const auto py = detail::mi_column_checks(my, fn, "y");
   estimate e = detail::ksg_on(mx, my, opt, fn);
-  const bool tied = !px.tied_columns().empty() || !py.tied_columns().empty();
-  if (tied) {
-    const auto& p = px.tied_columns().empty() ? py : px;
-    e.warn("discrete_columns",
-           neighbors::discrete_columns_message(
-               p, px.tied_columns().empty() ? "y" : "x",
-               "KSG assumes a joint density and is biased on ties; use mi::mixed_ksg (--method mixed-ksg), "
-               "which handles discrete, continuous and mixed coordinates"),
-           p.max_tied_fraction());
+  if (detail::warn_discrete_columns(e, px, py)) {
     if (opt.preprocess.jitter > 0.0) {
       ksg_options tenth = opt;
       tenth.preprocess.jitter = opt.preprocess.jitter / 10.0;

@@ -1,8 +1,11 @@
-// k-NN estimators on device tensors (CPU or CUDA): Kozachenko-Leonenko entropy and KSG-1/2 mutual
-// information through the exact tiled searches of infogeo/torch/knn.hpp. Same formulas, options,
-// settings and errors as the CPU estimators (entropy/kozachenko_leonenko.hpp, mi/ksg.hpp); the
-// numbers equal theirs to the summation order (tested to 1e-9 relative; the neighbour distances are
-// exact and the KSG marginal counts identical).
+// k-NN estimators on device tensors (CPU or CUDA): Kozachenko-Leonenko entropy, KSG-1/2 and the
+// mixed discrete-continuous KSG mutual information through the exact tiled searches of
+// infogeo/torch/knn.hpp. Same formulas, options, settings, errors and verdicts as the CPU estimators
+// (entropy/kozachenko_leonenko.hpp, mi/ksg.hpp, mi/mixed_ksg.hpp); the numbers equal theirs to the
+// summation order (tested to 1e-9 relative; the neighbour distances are exact and the counts
+// identical). The verdict checks are the CPU's own functions (neighbors/regime.hpp, the estimators'
+// detail checks), run on the column profile measured on the device and on the host copy of the
+// neighbour distances the estimator already has.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -18,7 +21,9 @@
 #include "infogeo/core/special_functions.hpp"
 #include "infogeo/entropy/kozachenko_leonenko.hpp"
 #include "infogeo/mi/ksg.hpp"
+#include "infogeo/mi/mixed_ksg.hpp"
 #include "infogeo/neighbors/preprocess.hpp"
+#include "infogeo/neighbors/regime.hpp"
 #include "infogeo/torch/conversions.hpp"
 #include "infogeo/torch/knn.hpp"
 
@@ -34,14 +39,41 @@ inline void check_no_preprocess(const neighbors::preprocess_options& p, const ch
           "first, or use the CPU estimator (standardize=", p.standardize ? 1 : 0, ", jitter=", p.jitter, ")");
 }
 
-inline void check_no_zero_distance(const device_knn_result& r, const char* fn, const char* arg) {
-  const auto zeros = (r.distances.select(1, 0) == 0).sum().item<std::int64_t>();
-  if (zeros > 0)
-    throw_invalid_argument(fn, arg, " has ", zeros,
-                           " point(s) that coincide with another point (duplicates / ties give zero neighbour "
-                           "distances); remove them or jitter the tensor. k-NN estimators assume a density "
-                           "(duplicates=", zeros, ")");
+/// The host copy of a device search, as the CPU searchers return it: the input of the CPU's
+/// verdict checks (duplicates, TwoNN intrinsic dimension) and formulas. n x k doubles.
+inline neighbors::knn_result host_knn(const device_knn_result& r) {
+  const at::Tensor d = r.distances.to(at::kCPU, at::kDouble).contiguous();
+  const at::Tensor i = r.indices.to(at::kCPU, at::kLong).contiguous();
+  neighbors::knn_result h;
+  h.n = d.size(0);
+  h.k = d.size(1);
+  h.norm = r.norm;
+  h.algorithm = "libtorch tiled exact";
+  h.distances.assign(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
+  h.indices.assign(i.data_ptr<std::int64_t>(), i.data_ptr<std::int64_t>() + i.numel());
+  return h;
 }
+
+/// Distinct values per column measured on the device (sort each column, count the changes; exact
+/// comparison, 0.0 == -0.0 as on the CPU), in the form of neighbors::profile_columns, so that the
+/// CPU's checks (constant and tied columns) decide on it. Only d counts cross to the host.
+inline neighbors::column_profile profile_columns_device(const at::Tensor& x) {
+  c10::NoGradGuard no_grad;
+  const std::int64_t n = x.size(0);
+  const at::Tensor sorted = std::get<0>(x.sort(0));
+  const at::Tensor changes = (sorted.slice(0, 1, n) != sorted.slice(0, 0, n - 1)).sum(0).to(at::kCPU, at::kLong);
+  neighbors::column_profile p;
+  p.n = n;
+  for (std::int64_t j = 0; j < changes.numel(); ++j) {
+    const index_t distinct = 1 + changes[j].item<std::int64_t>();
+    p.distinct.push_back(distinct);
+    p.tied_fraction.push_back(1.0 - static_cast<double>(distinct) / static_cast<double>(n));
+  }
+  return p;
+}
+
+/// Neighbours searched: max(k, 2) (at most n - 1), as the CPU estimators (TwoNN needs two).
+inline std::int64_t searched_k(std::int64_t k, std::int64_t n) { return std::max(k, std::min<std::int64_t>(2, n - 1)); }
 
 inline void record_search(estimate& e, const device_knn_result& r, const at::Tensor& x) {
   e.settings["backend"] = "libtorch:" + x.device().str();
@@ -64,6 +96,8 @@ inline std::vector<std::int64_t> to_host_counts(const at::Tensor& t) {
 /// exact k-th neighbour distances eps_i of knn_self_device. opt.k and opt.norm as on the CPU;
 /// opt.search is ignored; opt.preprocess must be off (see check_no_preprocess). Assumptions, bias
 /// and units as the CPU estimator. Cost: one tiled search (n^2 d / 2 float32 operations).
+/// Verdict: as the CPU estimator (refused for constant or tied columns and a low TwoNN intrinsic
+/// dimension), measured on the device tensor and the searched distances.
 /// Errors (invalid_argument): as the CPU estimator (shape, NaN/Inf, k, duplicates) and preprocess.
 inline estimate kozachenko_leonenko_device(const at::Tensor& x, const entropy::kl_options& opt = {},
                                            const device_knn_options& dopt = {}) {
@@ -72,15 +106,14 @@ inline estimate kozachenko_leonenko_device(const at::Tensor& x, const entropy::k
   require(opt.k >= 1, fn, "k must be >= 1 (k=", opt.k, ")");
   require(opt.k < x.size(0), fn, "k must be < n (k=", opt.k, ", n=", x.size(0), ")");
   detail::check_no_preprocess(opt.preprocess, fn);
-  const auto r = knn_self_device(x, opt.k, opt.norm, dopt);
-  detail::check_no_zero_distance(r, fn, "x");
-  c10::NoGradGuard no_grad;  // c10: at::NoGradGuard is not declared by ATen.h in LibTorch 2.x
-  const double sum_log = r.distances.select(1, opt.k - 1).log().sum().item<double>();
-  const auto n = static_cast<double>(x.size(0));
+  entropy::detail::refuse_non_density(detail::profile_columns_device(x), 0.0, fn);
+  const auto r = knn_self_device(x, detail::searched_k(opt.k, x.size(0)), opt.norm, dopt);
+  const neighbors::knn_result hr = detail::host_knn(r);
+  neighbors::check_no_duplicates(hr, fn, "x", opt.preprocess);
   const index_t d = x.size(1);
   estimate e;
-  e.value = digamma(n) - digamma(static_cast<double>(opt.k)) + log_unit_ball_volume(d, opt.norm) +
-            static_cast<double>(d) * sum_log / n;
+  neighbors::check_intrinsic_dimension(e, hr, d, fn, "x", true);
+  e.value = entropy::kozachenko_leonenko_from_knn(hr, d, opt.k - 1);
   e.n = x.size(0);
   e.dims = d;
   e.method = "kozachenko_leonenko";
@@ -108,7 +141,8 @@ inline mi::ksg_options device_ksg_defaults() {
 /// exact, so the counts equal the CPU's. opt.preprocess must be off; opt.search is ignored.
 /// Assumptions and bias as mi::ksg. Cost: one joint search and two marginal count passes, each
 /// ~n^2 d / 2 float32 operations. Errors: as mi::ksg (shapes, rows, NaN/Inf, k, duplicates),
-/// tensors on different devices, preprocess.
+/// tensors on different devices, preprocess. Verdict: as mi::ksg (refused for a constant column;
+/// warnings "intrinsic_dimension" and "discrete_columns"), by the CPU's checks.
 inline estimate ksg_device(const at::Tensor& x, const at::Tensor& y, const mi::ksg_options& opt = device_ksg_defaults(),
                            const device_knn_options& dopt = {}) {
   constexpr const char* fn = "libtorch::ksg_device";
@@ -126,10 +160,13 @@ inline estimate ksg_device(const at::Tensor& x, const at::Tensor& y, const mi::k
   c10::NoGradGuard no_grad;  // c10: at::NoGradGuard is not declared by ATen.h in LibTorch 2.x
   const at::Tensor xd = x.to(at::kDouble).contiguous();
   const at::Tensor yd = y.to(at::kDouble).contiguous();
+  const auto px = mi::detail::mi_column_checks(detail::profile_columns_device(xd), fn, "x");
+  const auto py = mi::detail::mi_column_checks(detail::profile_columns_device(yd), fn, "y");
   const std::int64_t n = xd.size(0);
   const std::int64_t k = opt.k;
-  const auto r = knn_self_device(at::cat({xd, yd}, 1), k, norm_kind::chebyshev, dopt);
-  detail::check_no_zero_distance(r, fn, "(x, y)");
+  const auto r = knn_self_device(at::cat({xd, yd}, 1), detail::searched_k(k, n), norm_kind::chebyshev, dopt);
+  const neighbors::knn_result hr = detail::host_knn(r);
+  neighbors::check_no_duplicates(hr, fn, "(x, y)", opt.preprocess);
   const bool v1 = opt.variant == mi::ksg_variant::ksg1;
   at::Tensor rad_x, rad_y;
   if (v1) {
@@ -142,7 +179,7 @@ inline estimate ksg_device(const at::Tensor& x, const at::Tensor& y, const mi::k
     const std::int64_t tile = std::max<std::int64_t>(1, dopt.tile_elements / (k * (xd.size(1) + yd.size(1))));
     for (std::int64_t s = 0; s < n; s += tile) {
       const std::int64_t e = std::min(n, s + tile);
-      const at::Tensor idx = r.indices.slice(0, s, e);
+      const at::Tensor idx = r.indices.slice(0, s, e).slice(1, 0, k);
       for (int side = 0; side < 2; ++side) {
         const at::Tensor& m = side == 0 ? xd : yd;
         const at::Tensor diff = m.index_select(0, idx.reshape({-1})).view({e - s, k, m.size(1)}) -
@@ -181,6 +218,104 @@ inline estimate ksg_device(const at::Tensor& x, const at::Tensor& y, const mi::k
   e.details["rechecked_pairs"] = static_cast<double>(cx.rechecked_pairs + cy.rechecked_pairs);
   neighbors::record(e, opt.preprocess, {}, "_x");
   neighbors::record(e, opt.preprocess, {}, "_y");
+  neighbors::check_intrinsic_dimension(e, hr, e.dims, fn, "(x, y)", false);
+  mi::detail::warn_discrete_columns(e, px, py);
+  return e;
+}
+
+/// The default options of mixed_ksg_device(): mi::mixed_ksg_options with preprocessing off (see
+/// device_ksg_defaults).
+inline mi::mixed_ksg_options device_mixed_ksg_defaults() {
+  mi::mixed_ksg_options o;
+  o.preprocess.standardize = false;
+  return o;
+}
+
+/// Mixed discrete-continuous KSG mutual information I(X;Y) in nats (Gao, Kannan, Oh & Viswanath
+/// 2017, NeurIPS, Algorithm 1 / eq. 6) of paired rows of device tensors x (n x dx) and y (n x dy),
+/// on the same device: the estimator of mi::mixed_ksg (see there for the formula, psi in place of
+/// log, bias and assumptions). The joint max-norm k-NN radii rho_i come from knn_self_device (exact,
+/// ties included: tied queries take its exhaustive path), the strict marginal counts (rho_i > 0) and
+/// the exact-tie counts (rho_i = 0: joint, x and y, radius 0 non-strict) from count_within_device,
+/// so every count equals the CPU's; per-point terms on the host in the CPU's order.
+/// opt.preprocess must be off (standardize and jitter); opt.search is ignored.
+/// Verdict: as mi::mixed_ksg (refused for a constant column; intrinsic-dimension warning when no
+/// point sits on an atom), with the CPU's checks. Cost: one joint search and two marginal count
+/// passes, three more (radius 0) when some point sits on an atom, each ~n^2 d / 2 operations; ties
+/// cost the search an exhaustive row per tied query. Errors: as mi::mixed_ksg (shapes, rows,
+/// NaN/Inf, k), tensors on different devices, preprocess.
+inline estimate mixed_ksg_device(const at::Tensor& x, const at::Tensor& y,
+                                 const mi::mixed_ksg_options& opt = device_mixed_ksg_defaults(),
+                                 const device_knn_options& dopt = {}) {
+  constexpr const char* fn = "libtorch::mixed_ksg_device";
+  detail::check_points(x, fn, "x");
+  detail::check_points(y, fn, "y");
+  require(x.size(0) == y.size(0), fn, "x and y must have the same number of rows (x rows=", x.size(0),
+          ", y rows=", y.size(0), ")");
+  require(x.device() == y.device(), fn, "x and y must live on the same device (x: ", x.device().str(),
+          ", y: ", y.device().str(), ")");
+  require(opt.k >= 1, fn, "k must be >= 1 (k=", opt.k, ")");
+  require(opt.k < x.size(0), fn, "k must be < n (k=", opt.k, ", n=", x.size(0), ")");
+  detail::check_no_preprocess(opt.preprocess, fn);
+  c10::NoGradGuard no_grad;
+  const at::Tensor xd = x.to(at::kDouble).contiguous();
+  const at::Tensor yd = y.to(at::kDouble).contiguous();
+  const auto px = mi::detail::mi_column_checks(detail::profile_columns_device(xd), fn, "x");
+  const auto py = mi::detail::mi_column_checks(detail::profile_columns_device(yd), fn, "y");
+  const at::Tensor joint = at::cat({xd, yd}, 1);
+  const std::int64_t n = xd.size(0);
+  const std::int64_t k = opt.k;
+  const auto r = knn_self_device(joint, detail::searched_k(k, n), norm_kind::chebyshev, dopt);
+  const neighbors::knn_result hr = detail::host_knn(r);
+  const at::Tensor rho = r.distances.select(1, k - 1).contiguous();
+  const std::vector<double> hrho = [&] {
+    const at::Tensor h = rho.to(at::kCPU).contiguous();
+    return std::vector<double>(h.data_ptr<double>(), h.data_ptr<double>() + n);
+  }();
+  const auto on_atoms = static_cast<index_t>(std::count(hrho.begin(), hrho.end(), 0.0));
+  const std::vector<std::int64_t> nx = detail::to_host_counts(count_within_device(xd, rho, true, norm_kind::chebyshev, dopt).counts);
+  const std::vector<std::int64_t> ny = detail::to_host_counts(count_within_device(yd, rho, true, norm_kind::chebyshev, dopt).counts);
+  std::vector<std::int64_t> tie_xy, tie_x, tie_y;
+  if (on_atoms > 0) {
+    const at::Tensor zero = at::zeros({n}, xd.options());
+    tie_xy = detail::to_host_counts(count_within_device(joint, zero, false, norm_kind::chebyshev, dopt).counts);
+    tie_x = detail::to_host_counts(count_within_device(xd, zero, false, norm_kind::chebyshev, dopt).counts);
+    tie_y = detail::to_host_counts(count_within_device(yd, zero, false, norm_kind::chebyshev, dopt).counts);
+  }
+  // Per-point terms, mean and sd on the host in index order: the CPU estimator's arithmetic.
+  std::vector<double> terms(static_cast<std::size_t>(n));
+  const double kd = static_cast<double>(k);
+  for (std::size_t i = 0; i < terms.size(); ++i) {
+    if (hrho[i] > 0.0) {
+      terms[i] = digamma(kd) - digamma(static_cast<double>(nx[i]) + 1.0) - digamma(static_cast<double>(ny[i]) + 1.0);
+    } else {
+      terms[i] = digamma(static_cast<double>(tie_xy[i]) + 1.0) - digamma(static_cast<double>(tie_x[i]) + 1.0) -
+                 digamma(static_cast<double>(tie_y[i]) + 1.0);
+    }
+  }
+  double mean = 0.0;
+  double sd = 0.0;
+  mi::detail::mean_sd(terms, mean, sd);
+  estimate e;
+  e.value = digamma(static_cast<double>(n)) + mean;
+  e.n = n;
+  e.dims = joint.size(1);
+  e.method = "mixed_ksg";
+  e.parameters["k"] = kd;
+  e.parameters["dx"] = static_cast<double>(xd.size(1));
+  e.parameters["dy"] = static_cast<double>(yd.size(1));
+  e.settings["norm"] = "chebyshev (joint = max of marginal max-norms)";
+  e.settings["marginal_counts"] = "strict (dist < rho_i) when rho_i > 0; exact ties when rho_i = 0";
+  detail::record_search(e, r, x);
+  e.details["per_point_sd"] = sd;
+  e.details["points_on_atoms"] = static_cast<double>(on_atoms);
+  e.details["max_tied_fraction_x"] = px.max_tied_fraction();
+  e.details["max_tied_fraction_y"] = py.max_tied_fraction();
+  neighbors::record(e, opt.preprocess, {}, "_x");
+  neighbors::record(e, opt.preprocess, {}, "_y");
+  const auto continuous = static_cast<index_t>(e.dims - px.tied_columns().size() - py.tied_columns().size());
+  e.parameters["continuous_columns"] = static_cast<double>(continuous);
+  if (on_atoms == 0) neighbors::check_intrinsic_dimension(e, hr, continuous, fn, "(x, y) (continuous columns)", false);
   return e;
 }
 
