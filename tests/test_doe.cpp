@@ -100,6 +100,26 @@ double entropy_by_riemann_sum(const Pdf& pdf, double lo, double hi) {
   return h;
 }
 
+// Density of row r of z under a K-component mixture laid out as [logits | means | log-scales],
+// evaluated directly: sum_c softmax(logits)_c prod_j density(w_cj, s_cj) with w = (z - mu) / s.
+template <class Density>
+double mixture_density(const row_matrix<double>& t, const row_matrix<double>& z, index_t r, index_t k,
+                       const Density& density) {
+  const index_t d = z.cols();
+  double norm = 0.0;
+  for (index_t c = 0; c < k; ++c) norm += std::exp(t(r, c));
+  double p = 0.0;
+  for (index_t c = 0; c < k; ++c) {
+    double comp = std::exp(t(r, c)) / norm;
+    for (index_t j = 0; j < d; ++j) {
+      const double s = std::exp(t(r, k + k * d + c * d + j));
+      comp *= density((z(r, j) - t(r, k + c * d + j)) / s, s);
+    }
+    p += comp;
+  }
+  return p;
+}
+
 const mi::doe_family all_families[] = {mi::doe_family::gaussian, mi::doe_family::mixture,
                                        mi::doe_family::logistic, mi::doe_family::gaussian_full,
                                        mi::doe_family::logistic_mixture};
@@ -170,41 +190,17 @@ TEST_CASE("doe densities: log-densities match their closed forms") {
   SUBCASE("mixture") {
     const row_matrix<double> t = random_theta(mi::doe_family::mixture, rows, d, k, rng);
     mi::doe_negative_log_density(mi::doe_family::mixture, k, t, z, nll);
-    for (index_t r = 0; r < rows; ++r) {
-      double norm = 0.0;
-      for (index_t c = 0; c < k; ++c) norm += std::exp(t(r, c));
-      double p = 0.0;
-      for (index_t c = 0; c < k; ++c) {
-        double comp = std::exp(t(r, c)) / norm;
-        for (index_t j = 0; j < d; ++j) {
-          const double s = std::exp(t(r, k + k * d + c * d + j));
-          const double w = (z(r, j) - t(r, k + c * d + j)) / s;
-          comp *= std::exp(-0.5 * w * w) / (s * std::sqrt(2.0 * infogeo::pi));
-        }
-        p += comp;
-      }
-      CHECK(nll(r) == doctest::Approx(-std::log(p)).epsilon(1e-12));
-    }
+    const auto gauss = [](double w, double s) { return std::exp(-0.5 * w * w) / (s * std::sqrt(2.0 * infogeo::pi)); };
+    for (index_t r = 0; r < rows; ++r)
+      CHECK(nll(r) == doctest::Approx(-std::log(mixture_density(t, z, r, k, gauss))).epsilon(1e-12));
   }
   SUBCASE("logistic_mixture") {
     // Reference: sum_c pi_c prod_j e^{-w} / (s (1 + e^{-w})^2), evaluated directly (App. C.3).
     const row_matrix<double> t = random_theta(mi::doe_family::logistic_mixture, rows, d, k, rng);
     mi::doe_negative_log_density(mi::doe_family::logistic_mixture, k, t, z, nll);
-    for (index_t r = 0; r < rows; ++r) {
-      double norm = 0.0;
-      for (index_t c = 0; c < k; ++c) norm += std::exp(t(r, c));
-      double p = 0.0;
-      for (index_t c = 0; c < k; ++c) {
-        double comp = std::exp(t(r, c)) / norm;
-        for (index_t j = 0; j < d; ++j) {
-          const double s = std::exp(t(r, k + k * d + c * d + j));
-          const double w = (z(r, j) - t(r, k + c * d + j)) / s;
-          comp *= std::exp(-w) / (s * (1.0 + std::exp(-w)) * (1.0 + std::exp(-w)));
-        }
-        p += comp;
-      }
-      CHECK(nll(r) == doctest::Approx(-std::log(p)).epsilon(1e-12));
-    }
+    const auto logistic = [](double w, double s) { return std::exp(-w) / (s * (1.0 + std::exp(-w)) * (1.0 + std::exp(-w))); };
+    for (index_t r = 0; r < rows; ++r)
+      CHECK(nll(r) == doctest::Approx(-std::log(mixture_density(t, z, r, k, logistic))).epsilon(1e-12));
     // One component is the logistic family exactly.
     const row_matrix<double> t1 = random_theta(mi::doe_family::logistic, rows, d, 1, rng);
     row_matrix<double> t1m(rows, 1 + 2 * d);
