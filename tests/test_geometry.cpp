@@ -733,3 +733,63 @@ TEST_CASE("regulariser and equi-separation fit") {
   CHECK_THROWS_AS(fit_equi_separation(std::vector<double>{1.0, 2.0}, {1.0, 1.0}), infogeo::invalid_argument);
   CHECK_THROWS_AS(fit_equi_separation(std::vector<double>{1.0, 2.0}, {1.0}), infogeo::invalid_argument);
 }
+
+TEST_CASE("seed paper 003 conventions: Sigma_W mean entry (Table 1), NC1 / D, n-1 divisor, by hand") {
+  // Class 0: (0,0), (2,0) -> mean (1,0), residuals (-1,0), (1,0). Class 1: (4,6), (6,8) -> mean (5,7),
+  // residuals (-1,-1), (1,1). S_W = [[2,0],[0,0]] + [[2,2],[2,2]] = [[4,2],[2,2]], N = 4, C = 2:
+  // population Sigma_W = [[1,.5],[.5,.5]] (sum of entries 2.5, mean entry 2.5 / 4 = 0.625);
+  // unbiased Sigma_W = S_W / (N - C) = [[2,1],[1,1]] (mean entry 1.25); class variances 1, 2 -> 2, 4.
+  row_matrix<double> x(4, 2);
+  x << 0, 0, 2, 0, 4, 6, 6, 8;
+  const std::vector<std::int64_t> y{0, 0, 1, 1};
+  for (const auto mode : {scatter_mode::full, scatter_mode::projected}) {
+    class_scatter_options o;
+    o.mode = mode;
+    const class_scatter pop = compute_class_scatter(x, y, o);
+    REQUIRE(pop.within_sum.has_value());
+    CHECK(*pop.within_sum == doctest::Approx(2.5).epsilon(1e-14));
+    const collapse_metrics mp = neural_collapse(pop);
+    REQUIRE(mp.sigma_w_mean_entry.has_value());
+    CHECK(*mp.sigma_w_mean_entry == doctest::Approx(0.625).epsilon(1e-14));
+    CHECK(mp.nc1_per_dim == doctest::Approx(mp.nc1 / 2.0).epsilon(1e-15));
+    o.divisor = covariance_divisor::unbiased;
+    const class_scatter unb = compute_class_scatter(x, y, o);
+    CHECK(unb.divisor == covariance_divisor::unbiased);
+    CHECK(*unb.within_sum == doctest::Approx(5.0).epsilon(1e-14));
+    CHECK(unb.trace_within == doctest::Approx(3.0).epsilon(1e-14));
+    REQUIRE(unb.class_traces.has_value());
+    CHECK((*unb.class_traces)(0) == doctest::Approx(2.0).epsilon(1e-14));
+    CHECK((*unb.class_traces)(1) == doctest::Approx(4.0).epsilon(1e-14));
+    const collapse_metrics mu = neural_collapse(unb);
+    CHECK(*mu.sigma_w_mean_entry == doctest::Approx(1.25).epsilon(1e-14));
+    // Sigma_B is unchanged, so the trace doubles (N / (N - C) = 2).
+    CHECK(mu.tr_sw_sbpinv == doctest::Approx(2.0 * mp.tr_sw_sbpinv).epsilon(1e-12));
+    if (mode == scatter_mode::full) CHECK((unb.within - 2.0 * pop.within).norm() < 1e-14);
+  }
+  // Streaming in shards (projected pass 2 merged) keeps within_sum; external pass-2 moments drop it.
+  class_scatter_options po;
+  po.mode = scatter_mode::projected;
+  class_scatter_accumulator a(2, 2, po);
+  a.update(x, y);
+  a.begin_second_pass();
+  class_scatter_accumulator b = a;
+  a.update(x.topRows(2), std::vector<std::int64_t>{0, 0});
+  b.update(x.bottomRows(2), std::vector<std::int64_t>{1, 1});
+  a.merge(b);
+  CHECK(*a.finalize().within_sum == doctest::Approx(2.5).epsilon(1e-14));
+  // The n-1 divisor is refused for a singleton class and for weighted samples.
+  class_scatter_options bad;
+  bad.divisor = covariance_divisor::unbiased;
+  CHECK_THROWS_AS(compute_class_scatter(x.topRows(3), std::vector<std::int64_t>{0, 0, 1}, bad),
+                  infogeo::invalid_argument);
+  class_scatter_accumulator w(2, 2, bad);
+  w.update(x, y, std::vector<double>{1.0, 0.5, 1.0, 1.0});
+  CHECK_THROWS_AS(w.finalize(), infogeo::invalid_argument);
+}
+
+TEST_CASE("regulariser sign: [0, lambda) for lambda > 0, (lambda, 0] for lambda < 0") {
+  CHECK(collapse_regulariser(0.0, -2.0, 1.0) == 0.0);
+  const double v = collapse_regulariser(3.0, -2.0, 1.0);
+  CHECK(v == doctest::Approx(-2.0 * std::tanh(3.0)));
+  CHECK((v < 0.0 && v > -2.0));
+}

@@ -202,3 +202,71 @@ TEST_CASE("stats utilities reject bad input") {
   CHECK_THROWS_AS(fit_gmm2({1.0}), infogeo::invalid_argument);
   CHECK_THROWS_AS(fit_gmm2({1.0, std::numeric_limits<double>::infinity()}), infogeo::invalid_argument);
 }
+
+TEST_CASE("Mahalanobis, seed paper 003 protocol: per-class Gaussians on correct points, distance to the predicted class") {
+  // Class 0: (0,0), (2,0), (0,2), (2,2): mean (1,1), population covariance I. Class 1: (10,0), (14,0),
+  // (10,2), (14,2): mean (12,1), covariance diag(4, 1). Tied (pooled) covariance: diag(2.5, 1).
+  // Row 8 is a misclassified training point (label 0, predicted 1) far away: the protocol drops it.
+  row_matrix<double> x(9, 2);
+  x << 0, 0, 2, 0, 0, 2, 2, 2, 10, 0, 14, 0, 10, 2, 14, 2, 100, 100;
+  const std::vector<int> labels{0, 0, 0, 0, 1, 1, 1, 1, 0};
+  const std::vector<int> predictions{0, 0, 0, 0, 1, 1, 1, 1, 1};
+  const auto m = fit_mahalanobis_on_correct(x, labels, predictions);
+  CHECK(m.kind == covariance_kind::per_class);
+  CHECK(m.samples == 8);
+  CHECK((m.means.row(0) - Eigen::RowVector2d(1, 1)).norm() < 1e-14);
+  CHECK((m.class_covariances[1] - Eigen::Vector2d(4, 1).asDiagonal().toDenseMatrix()).norm() < 1e-13);
+  row_matrix<double> q(2, 2);
+  q << 13, 1, 1, 3;
+  // (13,1) to class 1: 1^2 / 4 = 0.25; to class 0: 12^2 / 1 = 144. (1,3) to class 0: 2^2 = 4.
+  const auto to_pred = mahalanobis_scores_to_class(m, q, std::vector<int>{1, 0});
+  CHECK(to_pred[0] == doctest::Approx(-0.25).epsilon(1e-14));
+  CHECK(to_pred[1] == doctest::Approx(-4.0).epsilon(1e-14));
+  CHECK(mahalanobis_scores_to_class(m, q, std::vector<int>{0, 0})[0] == doctest::Approx(-144.0).epsilon(1e-14));
+  CHECK(mahalanobis_scores(m, q)[0] == doctest::Approx(-0.25).epsilon(1e-14));  // min over classes
+  // Tied covariance on the same correct points: (13,1) to class 1 is 1 / 2.5 = 0.4.
+  const auto tied = fit_mahalanobis_on_correct(x, labels, predictions, mahalanobis_options{0.0, covariance_kind::tied});
+  CHECK(mahalanobis_scores_to_class(tied, q, std::vector<int>{1, 0})[0] == doctest::Approx(-0.4).epsilon(1e-14));
+  // Misclassification AUROC by hand: correct rows score 3, 1; wrong rows 2, 0 -> 3 of 4 pairs ordered.
+  CHECK(misclassification_auroc({3, 2, 1, 0}, std::vector<int>{0, 0, 1, 1}, std::vector<int>{0, 1, 1, 0}) == 0.75);
+  // Bad input: a class without a correct sample, a singleton class (per-class covariance), classes out
+  // of range, mismatched lengths, no misclassified row.
+  CHECK_THROWS_AS(fit_mahalanobis_on_correct(x, labels, std::vector<int>(9, 1)), infogeo::invalid_argument);
+  CHECK_THROWS_AS(fit_mahalanobis(x.topRows(5), std::vector<int>{0, 0, 0, 0, 1},
+                                  mahalanobis_options{0.0, covariance_kind::per_class}),
+                  infogeo::invalid_argument);
+  CHECK_THROWS_AS(fit_mahalanobis_on_correct(x, labels, std::vector<int>{0, 0}), infogeo::invalid_argument);
+  CHECK_THROWS_AS(mahalanobis_scores_to_class(m, q, std::vector<int>{2, 0}), infogeo::invalid_argument);
+  CHECK_THROWS_AS(mahalanobis_scores_to_class(m, q, std::vector<int>{1}), infogeo::invalid_argument);
+  CHECK_THROWS_AS(misclassification_auroc({1, 2}, std::vector<int>{0, 1}, std::vector<int>{0, 1}),
+                  infogeo::invalid_argument);
+  // 2 points per class in 2-D: each per-class covariance has rank 1 -> singular, unless ridged.
+  row_matrix<double> few(4, 2);
+  few << 0, 0, 1, 1, 5, 5, 6, 7;
+  CHECK_THROWS_AS(fit_mahalanobis(few, std::vector<int>{0, 0, 1, 1}, mahalanobis_options{0.0, covariance_kind::per_class}),
+                  infogeo::numerical_error);
+  CHECK_NOTHROW(fit_mahalanobis(few, std::vector<int>{0, 0, 1, 1}, mahalanobis_options{0.1, covariance_kind::per_class}));
+}
+
+TEST_CASE("binarity standardises columns by default (seed paper 003 App. D); raw fit on request") {
+  // EM here is affine-equivariant (percentile init, std-relative init and floor), so on z = (x - m) / s
+  // the fit is the raw fit mapped: mean std / s, log-likelihood + log s, peak ratio unchanged.
+  random_engine rng(5);
+  row_matrix<double> f(3000, 1);
+  for (index_t i = 0; i < f.rows(); ++i) f(i, 0) = 50.0 + 7.0 * ((rng.uniform() < 0.3 ? -1.0 : 1.0) + 0.2 * rng.normal());
+  const auto z = binarity(f);
+  binarity_options raw_options;
+  raw_options.standardize = false;
+  const auto raw = binarity(f, raw_options);
+  CHECK(z.standardized);
+  CHECK_FALSE(raw.standardized);
+  const double sd = z.column_stds[0];
+  CHECK(z.per_dimension[0].mean_std == doctest::Approx(raw.per_dimension[0].mean_std / sd).epsilon(1e-8));
+  CHECK(z.per_dimension[0].mean_log_likelihood ==
+        doctest::Approx(raw.per_dimension[0].mean_log_likelihood + std::log(sd)).epsilon(1e-8));
+  CHECK(z.per_dimension[0].peak_distance_over_std ==
+        doctest::Approx(raw.per_dimension[0].peak_distance_over_std).epsilon(1e-8));
+  // Standardised stats do not depend on the scale of the features.
+  row_matrix<double> g = 1e-3 * f;
+  CHECK(binarity(g).per_dimension[0].mean_std == doctest::Approx(z.per_dimension[0].mean_std).epsilon(1e-8));
+}

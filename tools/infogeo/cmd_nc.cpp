@@ -1,6 +1,8 @@
 // `infogeo nc FEATURES.npy LABELS.npy`: neural-collapse metrics of one layer's representations
-// (geometry/collapse.hpp). One JSON object on stdout; "value" is NC1 = tr(Sigma_W Sigma_B^+)/C
-// (dimensionless, so "unit" is "dimensionless", not nats).
+// (geometry/collapse.hpp). One JSON object on stdout; "value" is the quantity named by --value
+// (default nc1 = tr(Sigma_W Sigma_B^+)/C; trace = the raw tr(Sigma_W Sigma_B^+) the 2025 thesis plots;
+// nc1-dim = NC1 / D of seed paper 003 App. E; cdnv; sigma-w = mean of all entries of Sigma_W, seed
+// paper 003 Table 1). All are dimensionless or in squared feature units, so "unit" is never nats.
 #include <cmath>
 #include <memory>
 #include <string>
@@ -22,6 +24,9 @@ struct nc_args {
   std::string weighting = "count";
   std::string rank = "rtol";
   double rtol = 1e-10;
+  std::string value = "nc1";
+  std::string group_by = "labels";
+  std::string divisor = "n";
 };
 
 json number(double v) { return std::isfinite(v) ? json(v) : json(std::to_string(v)); }
@@ -37,6 +42,14 @@ json run_nc(const nc_args& a) {
   require(a.weighting == "count" || a.weighting == "class", fn,
           "--weighting must be count or class (weighting=", a.weighting, ")");
   require(a.rank == "rtol" || a.rank == "c-1", fn, "--rank must be rtol or c-1 (rank=", a.rank, ")");
+  require(a.value == "nc1" || a.value == "trace" || a.value == "nc1-dim" || a.value == "cdnv" || a.value == "sigma-w",
+          fn, "--value must be nc1, trace, nc1-dim, cdnv or sigma-w (value=", a.value, ")");
+  require(a.group_by == "labels" || a.group_by == "predictions", fn,
+          "--group-by must be labels or predictions (group-by=", a.group_by, ")");
+  require(a.group_by == "labels" || !a.predictions.empty(), fn,
+          "--group-by predictions needs --predictions P.npy (group-by=", a.group_by, ")");
+  require(a.divisor == "n" || a.divisor == "n-1", fn, "--divisor must be n or n-1 (divisor=", a.divisor, ")");
+  require(std::isfinite(a.rtol) && a.rtol > 0.0 && a.rtol < 1.0, fn, "--rtol must be in (0, 1) (rtol=", a.rtol, ")");
   const xt::xarray<double> x = load_samples(a.files[0]);
   const std::vector<std::int64_t> y = io::load_npy_labels(a.files[1]);
   const auto n = static_cast<index_t>(x.shape()[0]);
@@ -45,10 +58,19 @@ json run_nc(const nc_args& a) {
           "features rows=", n, ", labels=", y.size(), ")");
   require(n >= 1, fn, "FEATURES has no rows (n=0)");
   const sample_view<double> view(x.data(), n, d);
+  std::vector<std::int64_t> predictions;
+  if (!a.predictions.empty()) {
+    predictions = io::load_npy_labels(a.predictions);
+    require(static_cast<index_t>(predictions.size()) == n, fn,
+            "PREDICTIONS must have one entry per row (predictions=", predictions.size(), ", rows=", n, ")");
+  }
+  // --group-by predictions: classes are the network's predicted labels instead of the true ones.
+  const std::vector<std::int64_t>& groups = a.group_by == "predictions" ? predictions : y;
 
   class_scatter_options so;
   so.mode = a.mode == "full" ? scatter_mode::full : scatter_mode::projected;
-  const class_scatter s = compute_class_scatter(view, y, so);
+  so.divisor = a.divisor == "n-1" ? covariance_divisor::unbiased : covariance_divisor::population;
+  const class_scatter s = compute_class_scatter(view, groups, so);
 
   collapse_options co;
   co.weighting = a.weighting == "class" ? between_weighting::class_balanced : between_weighting::count;
@@ -62,22 +84,28 @@ json run_nc(const nc_args& a) {
     m.nc3 = nc3_self_duality(s, wv, co.weighting);
   }
   ncc_accumulator ncc(s);
-  std::vector<std::int64_t> predictions;
-  if (!a.predictions.empty()) {
-    predictions = io::load_npy_labels(a.predictions);
-    require(static_cast<index_t>(predictions.size()) == n, fn,
-            "PREDICTIONS must have one entry per row (predictions=", predictions.size(), ", rows=", n, ")");
-  }
-  ncc.update(view, y, predictions);
+  ncc.update(view, groups, predictions);
   m.ncc_accuracy = ncc.ncc_accuracy();
   m.nc4 = ncc.nc4();
 
   json j;
-  j["value"] = number(m.nc1);
-  j["unit"] = "dimensionless";
+  if (a.value == "cdnv")
+    require(m.cdnv.has_value(), fn, "--value cdnv: the CDNV is unavailable for this scatter");
+  if (a.value == "sigma-w")
+    require(m.sigma_w_mean_entry.has_value(), fn, "--value sigma-w: the mean entry of Sigma_W is unavailable");
+  const double headline = a.value == "trace"     ? m.tr_sw_sbpinv
+                          : a.value == "nc1-dim" ? m.nc1_per_dim
+                          : a.value == "cdnv"    ? *m.cdnv
+                          : a.value == "sigma-w" ? *m.sigma_w_mean_entry
+                                                 : m.nc1;
+  j["value"] = number(headline);
+  j["value_kind"] = a.value;
+  j["unit"] = a.value == "sigma-w" ? "squared feature units" : "dimensionless";
   j["method"] = "neural_collapse";
   j["tr_sw_sbpinv"] = number(m.tr_sw_sbpinv);
   j["nc1"] = number(m.nc1);
+  j["nc1_per_dim"] = number(m.nc1_per_dim);
+  j["sigma_w_mean_entry"] = optional_number(m.sigma_w_mean_entry);
   j["trace_ratio"] = number(m.trace_ratio);
   j["tr_sw"] = number(m.tr_sw);
   j["tr_sb"] = number(m.tr_sb);
@@ -94,7 +122,8 @@ json run_nc(const nc_args& a) {
   j["nc4"] = optional_number(m.nc4);
   j["ncc_accuracy"] = optional_number(m.ncc_accuracy);
   j["norm_cv"] = optional_number(m.norm_cv);
-  j["settings"] = {{"mode", a.mode}, {"weighting", a.weighting}, {"rank", a.rank}};
+  j["settings"] = {{"mode", a.mode}, {"weighting", a.weighting}, {"rank", a.rank}, {"value", a.value},
+                   {"group_by", a.group_by}, {"divisor", a.divisor}};
   j["parameters"] = {{"rtol", a.rtol}};
   json eig = json::array();
   for (index_t k = 0; k < m.gram_eigenvalues.size(); ++k) eig.push_back(m.gram_eigenvalues(k));
@@ -119,6 +148,14 @@ const command_registrar nc_command{command{
       app.add_option("--weighting", a->weighting, "Sigma_B weighting: count (default) | class");
       app.add_option("--rank", a->rank, "pseudoinverse rank rule: rtol (default) | c-1");
       app.add_option("--rtol", a->rtol, "relative eigenvalue tolerance on the C x C Gram (default 1e-10)");
+      app.add_option("--value", a->value,
+                     "headline \"value\": nc1 = tr(Sigma_W Sigma_B^+)/C (default, Papyan et al.) | trace = "
+                     "tr(Sigma_W Sigma_B^+) (the 2025 thesis) | nc1-dim = NC1/D (seed paper 003 App. E) | cdnv | "
+                     "sigma-w = mean of all entries of Sigma_W (seed paper 003 Table 1)");
+      app.add_option("--group-by", a->group_by,
+                     "classes from: labels (default) | predictions (the --predictions file; NC of the predicted classes)");
+      app.add_option("--divisor", a->divisor,
+                     "within-class covariance divisor: n (population, default) | n-1 (S_W/(N-C), class variances /(n_c-1))");
       return [a]() { return run_nc(*a); };
     }}};
 

@@ -46,6 +46,13 @@ enum class scatter_mode {
   projected  ///< two passes, C x C projection of Sigma_W on the centred class means, O(C D) memory
 };
 
+/// Divisor of the within-class covariance.
+enum class covariance_divisor {
+  population,  ///< Sigma_W = S_W / W (maximum likelihood; Papyan et al. 2020; seed paper 003 eq. 7): default
+  unbiased     ///< Sigma_W = S_W / (N - C), class variances tr(S_c) / (n_c - 1): Bessel's n-1 per class, as
+               ///< numpy.cov / torch.cov by default (for balanced classes, the mean of the per-class covariances)
+};
+
 /// Options of class_scatter_accumulator.
 struct class_scatter_options {
   scatter_mode mode = scatter_mode::full;
@@ -53,6 +60,9 @@ struct class_scatter_options {
   /// with Sigma_W = G/W - sum_c (W_c/W) mu_c mu_c^T (thesis eq. 2.1). Loses ~2 log10(|mu|/sigma)
   /// digits; offered for comparison with published code and for GPU users who reduce raw moments.
   bool gram_one_pass = false;
+  /// Applied at finalize() to Sigma_W, P, tr(Sigma_W), the per-class traces and within_sum. unbiased
+  /// needs unweighted data (sample weights 1) and n_c >= 2 in every non-empty class.
+  covariance_divisor divisor = covariance_divisor::population;
 };
 
 /// The finalized class scatter: what collapse.hpp works on. Only non-empty classes are kept;
@@ -74,6 +84,11 @@ struct class_scatter {
   double trace_within = 0.0;              ///< tr(Sigma_W)
   std::optional<Eigen::VectorXd> class_traces;  ///< tr(Sigma_c) per class (absent if not supplied)
   Eigen::MatrixXd within;                 ///< Sigma_W (D x D), full mode only; empty in projected mode
+  /// 1^T Sigma_W 1, the sum of all D^2 entries of Sigma_W (both modes: projected mode accumulates the
+  /// squared row sums of the residuals in pass 2). Absent when built from external pass-2 moments.
+  /// Divided by D^2 it is the scalar reported as "Sigma_W" in Table 1 of seed paper 003.
+  std::optional<double> within_sum;
+  covariance_divisor divisor = covariance_divisor::population;  ///< the divisor applied
   std::optional<double> norm_mean;        ///< weighted mean of the raw sample norms ||x_i||
   std::optional<double> norm_std;         ///< weighted population std of ||x_i||
   std::vector<std::string> diagnostics;   ///< empty classes skipped, singleton classes, Gram option
@@ -258,6 +273,7 @@ class class_scatter_accumulator {
       res_sq_[c] += residual_sq_norms[c];
     }
     proj_ += projected;
+    has_rowsum_ = false;  // the squared residual row sums are not among the external moments
   }
 
   /// Combines another accumulator (same C, D, options, phase). See the class comment.
@@ -273,6 +289,8 @@ class class_scatter_accumulator {
       require(other.counts_ == counts_ && other.weights_ == weights_ && other.means_ == means_, fn,
               "pass-2 accumulators must share the same pass-1 state (merge in pass 1, then copy)");
       proj_ += other.proj_;
+      res_rowsum_sq_ += other.res_rowsum_sq_;
+      has_rowsum_ = has_rowsum_ && other.has_rowsum_;
       detail::chan_merge_scalar(norm2_w_, norm2_mean_, norm2_m2_, other.norm2_w_, other.norm2_mean_,
                                 other.norm2_m2_);
       for (std::size_t c = 0; c < static_cast<std::size_t>(c_); ++c) {
@@ -384,6 +402,7 @@ class class_scatter_accumulator {
       }
       s.trace_within = sum_sq / wtot;
       s.class_traces = traces;
+      if (has_rowsum_) s.within_sum = res_rowsum_sq_ / wtot;
     } else {
       s.centred_means = s.means.rowwise() - s.global_mean.transpose();
       Eigen::MatrixXd sw = scatter_.selfadjointView<Eigen::Lower>();
@@ -416,6 +435,7 @@ class class_scatter_accumulator {
       }
       s.within = sw;
       s.trace_within = sw.trace();
+      s.within_sum = sw.sum();
       const Eigen::MatrixXd zs = s.centred_means * sw;  // C x D
       s.projected_within = zs * s.centred_means.transpose();
       s.projected_within = 0.5 * (s.projected_within + s.projected_within.transpose()).eval();
@@ -423,6 +443,7 @@ class class_scatter_accumulator {
     }
     if (!has_class_traces_)
       s.diagnostics.push_back("per-class variances not supplied: CDNV unavailable");
+    if (options_.divisor == covariance_divisor::unbiased) apply_unbiased_divisor(s, fn);
     if (norm2_w_ > 0.0) {
       s.norm_mean = norm2_mean_;
       s.norm_std = std::sqrt(std::max(0.0, norm2_m2_ / norm2_w_));
@@ -503,6 +524,33 @@ class class_scatter_accumulator {
   }
 
  private:
+  // Rescales a population-divisor scatter to Bessel's n-1 per class (see covariance_divisor).
+  template <class = void>
+  void apply_unbiased_divisor(class_scatter& s, const char* fn) const {
+    const auto ck = s.num_classes();
+    double n = 0.0;
+    for (index_t k = 0; k < ck; ++k) {
+      const auto kk = static_cast<std::size_t>(k);
+      require(s.weights[kk] == static_cast<double>(s.counts[kk]), fn,
+              "the unbiased (n-1) divisor is defined for unweighted samples only (class ", s.class_ids[kk],
+              ": weight=", s.weights[kk], ", count=", s.counts[kk], ")");
+      require(s.counts[kk] >= 2, fn, "the unbiased (n-1) divisor needs >= 2 samples in every class (class ",
+              s.class_ids[kk], " has ", s.counts[kk], ")");
+      n += s.weights[kk];
+    }
+    const double factor = n / (n - static_cast<double>(ck));
+    s.divisor = covariance_divisor::unbiased;
+    s.trace_within *= factor;
+    s.projected_within *= factor;
+    if (s.within.size() > 0) s.within *= factor;
+    if (s.within_sum) *s.within_sum *= factor;
+    if (s.class_traces)
+      for (index_t k = 0; k < ck; ++k) {
+        const double nc = s.weights[static_cast<std::size_t>(k)];
+        (*s.class_traces)(k) *= nc / (nc - 1.0);
+      }
+  }
+
   double total_weight() const {
     double w = 0.0;
     for (double v : weights_) w += v;
@@ -759,7 +807,7 @@ class class_scatter_accumulator {
     Eigen::MatrixXd bproj = Eigen::MatrixXd::Zero(c_, c_);
     row_matrix<double> r(std::min(chunk_rows, n), d_);
     Eigen::MatrixXd p;
-    double total_sq = 0.0;
+    double total_sq = 0.0, rowsum_sq = 0.0;
     std::vector<double> norms(static_cast<std::size_t>(n));
     for (index_t start = 0; start < n; start += chunk_rows) {
       const index_t rows = std::min(chunk_rows, n - start);
@@ -770,6 +818,8 @@ class class_scatter_accumulator {
         load_row(x, start + i, 1.0, means_.row(static_cast<index_t>(c)), r.row(i));
         norms[k] = (r.row(i) + means_.row(static_cast<index_t>(c))).norm();  // ||x_i|| (for norm CV)
         const double sq = r.row(i).squaredNorm();
+        const double row_sum = r.row(i).sum();
+        rowsum_sq += wi * row_sum * row_sum;
         total_sq += sq;
         r.row(i) *= std::sqrt(wi);
         bsq[c] += wi * sq;
@@ -781,6 +831,7 @@ class class_scatter_accumulator {
       bproj.selfadjointView<Eigen::Lower>().rankUpdate(p);
     }
     proj_ += bproj;
+    res_rowsum_sq_ += rowsum_sq;
     merge_batch_norms(norms, w, norm2_w_, norm2_mean_, norm2_m2_);
     for (std::size_t c = 0; c < cs; ++c) {
       res_sq_[c] += bsq[c];
@@ -802,6 +853,8 @@ class class_scatter_accumulator {
   row_matrix<double> basis_;        // pass 2: rows mu_c - mu
   Eigen::MatrixXd proj_;            // pass 2: sum w p p^T (lower)
   std::vector<double> res_sq_, weights2_;
+  double res_rowsum_sq_ = 0.0;      // pass 2: sum w (1^T (x - mu_y))^2
+  bool has_rowsum_ = true;
   std::vector<std::int64_t> counts2_;
   double norm_w_ = 0.0, norm_mean_ = 0.0, norm_m2_ = 0.0;     // full mode, or from class_moments
   double norm2_w_ = 0.0, norm2_mean_ = 0.0, norm2_m2_ = 0.0;  // projected mode: from pass 2

@@ -378,8 +378,9 @@ class ncc_accumulator {
   std::int64_t correct_ = 0, labelled_ = 0, agree_ = 0, predicted_ = 0;
 };
 
-/// Regulariser value lambda * tanh(alpha * nc) (bounded in [0, lambda) for nc >= 0), as used to
-/// penalise (or encourage) collapse during training. Errors: nc < 0 or NaN, non-finite lambda/alpha.
+/// Regulariser value lambda * tanh(alpha * nc), as used to penalise (lambda > 0) or encourage
+/// (lambda < 0) collapse during training. For nc >= 0 it lies in [0, lambda) when lambda > 0 and in
+/// (lambda, 0] when lambda < 0 (0 when lambda = 0). Errors: nc < 0 or NaN, non-finite lambda/alpha.
 inline double collapse_regulariser(double nc, double lambda, double alpha) {
   const char* fn = "collapse_regulariser";
   require(nc >= 0.0, fn, "nc must be >= 0 (nc=", nc, ")");
@@ -397,6 +398,12 @@ struct collapse_metrics {
   between_weighting weighting = between_weighting::count;
   double tr_sw_sbpinv = 0.0;               ///< tr(Sigma_W Sigma_B^+)
   double nc1 = 0.0;                        ///< tr(Sigma_W Sigma_B^+) / C
+  /// NC1 / D = Tr(Sigma_W Sigma_B^+ / K / P): "renormalized ... based on the number of nodes in the
+  /// penultimate layer" (seed paper 003, App. E, after eq. 28 and Fig. 3), for layers of different width.
+  double nc1_per_dim = 0.0;
+  /// Mean of all D^2 entries of Sigma_W, 1^T Sigma_W 1 / D^2: the scalar seed paper 003 reports as
+  /// "Sigma_W" (eq. 7) in Table 1 (absent when the scatter carries no within_sum).
+  std::optional<double> sigma_w_mean_entry;
   index_t rank = 0;                        ///< rank of Sigma_B used
   Eigen::VectorXd gram_eigenvalues;        ///< eigenvalues of G, descending
   double tr_sw = 0.0;                      ///< tr(Sigma_W)
@@ -427,6 +434,8 @@ collapse_metrics neural_collapse(const class_scatter& s, const collapse_options&
   const trace_result t = within_between_trace(s, options);
   m.tr_sw_sbpinv = t.trace;
   m.nc1 = t.nc1;
+  m.nc1_per_dim = t.nc1 / static_cast<double>(s.dim);
+  if (s.within_sum) m.sigma_w_mean_entry = *s.within_sum / (static_cast<double>(s.dim) * static_cast<double>(s.dim));
   m.rank = t.rank;
   m.gram_eigenvalues = t.eigenvalues;
   m.tr_sw = s.trace_within;

@@ -1,7 +1,9 @@
 // Variational upper bound on the residual information I(X;Z|Y) of a conditional entropy
 // bottleneck (CEB) model (Fischer 2020, "The conditional entropy bottleneck", Entropy 22(9);
 // seed paper "Geometric and information compression of representations in deep learning",
-// eq. 2). Our reading of eq. 2: CEB minimises beta I(X;Z|Y) - I(Y;Z) with the forward encoder
+// eqs. 1-2). The seed paper's objective (eq. 1) is L_CEB = I(X;Z|Y) + beta L_ce, beta on the
+// cross-entropy (small beta = strong compression; Fischer's form beta I(X;Z|Y) - I(Y;Z) weights the
+// other term); eq. 2 bounds I(X;Z|Y) with the forward encoder
 // e(z|x) = N(mu(x), diag sigma(x)^2) and a class-conditional backward encoder
 // b(z|y) = N(m_y, diag s_y^2), using
 //   I(X;Z|Y) <= E_{p(x,y)} E_{e(z|x)} [log e(z|x) - log b(z|y)] = E_{p(x,y)} KL(e(.|x) || b(.|y)),

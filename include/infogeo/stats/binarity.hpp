@@ -141,24 +141,57 @@ struct binarity_stats {
   double peak_distance_over_std = 0.0;  ///< |mu_2 - mu_1| / mean_std: large = two sharp peaks
 };
 
-/// Per-dimension binarity statistics plus their averages over dimensions.
-struct binarity_report {
-  std::vector<gmm1d> fits;           ///< one per column
-  std::vector<binarity_stats> per_dimension;
-  binarity_stats average;            ///< plain mean over columns
+/// Options of binarity().
+struct binarity_options {
+  /// Standardise each column to mean 0, population std 1 before fitting (default). The authors'
+  /// code for "Latent point collapse..." (seed paper 003, App. D, eqs. 25-27) standardises the
+  /// latent coordinates, so their mean log-likelihood (eq. 25) and mean std (eq. 26) are in
+  /// standard-deviation units and comparable across layers of different scale. Set false to fit
+  /// the raw values (then eq. 25-26 carry the units of the features; eq. 27 is scale-free either way).
+  bool standardize = true;
+  gmm_options gmm;  ///< EM settings of each per-column fit
 };
 
-/// Fits fit_gmm2 to every column of `features` (N x D, any make_view input) and reports the
-/// binarity statistics. O(N D iterations). Constant columns are rejected (invalid_argument).
+/// Per-dimension binarity statistics plus their averages over dimensions.
+struct binarity_report {
+  std::vector<gmm1d> fits;           ///< one per column (on standardised values when standardized)
+  std::vector<binarity_stats> per_dimension;
+  binarity_stats average;            ///< plain mean over columns (eqs. 25-27 of seed paper 003, App. D)
+  bool standardized = true;          ///< whether the columns were standardised first
+  std::vector<double> column_means;  ///< per column (the shift removed when standardized)
+  std::vector<double> column_stds;   ///< per column, population std (the scale removed when standardized)
+};
+
+/// Fits fit_gmm2 to every column of `features` (N x D, any make_view input), by default after
+/// standardising it (binarity_options::standardize), and reports the binarity statistics of seed
+/// paper 003, App. D: per column the mean log-likelihood of the two-component fit (eq. 25), the
+/// mean of the two component stds (eq. 26) and the peak distance over that mean std (eq. 27), and
+/// their averages over columns. O(N D iterations). Constant columns are rejected
+/// (invalid_argument: no mixture is identifiable, and standardising would divide by zero).
 template <class Input>
-binarity_report binarity(const Input& features, const gmm_options& options = {}) {
+binarity_report binarity(const Input& features, const binarity_options& options = {}) {
+  const char* fn = "stats::binarity";
   const auto view = make_view(features);
-  check_samples(view, 2, "stats::binarity", "features");
+  check_samples(view, 2, fn, "features");
   binarity_report rep;
+  rep.standardized = options.standardize;
   std::vector<double> column(static_cast<std::size_t>(view.rows()));
+  const double n = static_cast<double>(view.rows());
   for (index_t j = 0; j < view.cols(); ++j) {
     for (index_t i = 0; i < view.rows(); ++i) column[static_cast<std::size_t>(i)] = static_cast<double>(view(i, j));
-    const gmm1d g = fit_gmm2(column, options);
+    double mean = 0.0;
+    for (double v : column) mean += v;
+    mean /= n;
+    double var = 0.0;
+    for (double v : column) var += (v - mean) * (v - mean);
+    const double sd = std::sqrt(var / n);
+    require(std::isfinite(sd), fn, "features must be finite (column ", j, ")");
+    require(sd > 0.0, fn, "column ", j, " is constant (value=", column[0], "): no two-peak fit is identifiable");
+    rep.column_means.push_back(mean);
+    rep.column_stds.push_back(sd);
+    if (options.standardize)
+      for (double& v : column) v = (v - mean) / sd;
+    const gmm1d g = fit_gmm2(column, options.gmm);
     binarity_stats s;
     s.mean_log_likelihood = g.mean_log_likelihood;
     s.mean_std = 0.5 * (g.stddev[0] + g.stddev[1]);
