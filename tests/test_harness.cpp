@@ -276,3 +276,33 @@ TEST_CASE("selection by name") {
   CHECK(conditional_mi(gaussian_plugin_estimator(), make_task("class-toy").generate(2000, 3)) ==
         doctest::Approx(std::log(5.0)).epsilon(0.05));
 }
+
+TEST_CASE("seed-paper sweeps: dropout-sweep (Adilova et al. 2023) and image-sweep (Butakov et al. 2024)") {
+  const suite d = make_suite("dropout-sweep");
+  REQUIRE(d.tasks.size() == 16u);
+  // Coordinates are independent (truth n * I_1), and more noise means less information.
+  for (std::size_t i = 0; i < 4; ++i) {
+    CHECK(std::abs(d.tasks[4 + i].truth - 2.0 * d.tasks[i].truth) < 1e-10);  // n = 2 vs n = 1, same sigma
+    CHECK(std::abs(d.tasks[12 + i].truth - 10.0 * d.tasks[i].truth) < 1e-9);
+    if (i > 0) CHECK(d.tasks[i].truth < d.tasks[i - 1].truth);
+  }
+  const task_data data = d.tasks[5].generate(30, 2);
+  REQUIRE(data.clean.rows() == 30);
+  CHECK((data.clean - (2.0 * data.x.array() + 0.5).matrix()).norm() == 0.0);
+  const suite im = make_suite("image-sweep");
+  REQUIRE(im.tasks.size() == 44u);
+  std::set<std::string> names;
+  for (const auto& t : im.tasks) names.insert(t.name);
+  CHECK(names.size() == im.tasks.size());
+  CHECK(im.tasks.front().truth == 0.0);
+  CHECK(im.tasks[10].truth == 10.0);
+  task_params p;
+  p.mapping = "authors";
+  CHECK_THROWS_AS(make_task("gaussian-mi", p), infogeo::invalid_argument);
+  p.mapping = "cubist";
+  CHECK_THROWS_AS(make_task("image-gaussians", p), infogeo::invalid_argument);
+  task_params q;
+  q.levels = 8;
+  CHECK_THROWS_AS(make_task("dropout-toy", q), infogeo::invalid_argument);  // --levels is the levels variant's
+  CHECK_NOTHROW(make_task("dropout-toy-levels", q));
+}

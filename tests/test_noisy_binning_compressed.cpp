@@ -572,3 +572,29 @@ TEST_CASE("compressed: PCA projector, lossless compression, Corollary 6 bound") 
   CHECK_THROWS_AS(mi::compression_loss_bound(lam, 4, 1.0), infogeo::invalid_argument);
   CHECK_THROWS_AS(mi::pca_projector().transform(x), infogeo::invalid_argument);
 }
+
+TEST_CASE("binning over a fixed range (thesis Fig. 1.2: [-1, 1] in 30 bins), by hand") {
+  // t = {0, 0.03, 0.5}: over [-1, 1] the bins have width 1/15, 0 and 0.03 share bin 15, 0.5 is in bin
+  // 22 -> H = log 3 - (2/3) log 2. Over the data range [0, 0.5] (width 1/60) all three are apart: log 3.
+  row_matrix<double> t(3, 1);
+  t << 0.0, 0.03, 0.5;
+  mi::binning_options o;
+  o.range_min = -1.0;
+  o.range_max = 1.0;
+  const auto fixed = mi::binned_entropy(t, o);
+  CHECK(std::abs(fixed.value - (std::log(3.0) - 2.0 / 3.0 * std::log(2.0))) < 1e-14);
+  CHECK(fixed.settings.at("range") == "fixed");
+  CHECK(fixed.parameters.at("range_min") == -1.0);
+  CHECK(std::abs(mi::binned_entropy(t, mi::binning_options{}).value - std::log(3.0)) < 1e-14);
+  // The endpoints -1 and 1 are inside (1 falls in the last bin); values outside are refused, not clipped.
+  row_matrix<double> ends(2, 1);
+  ends << -1.0, 1.0;
+  CHECK(std::abs(mi::binned_entropy(ends, o).value - std::log(2.0)) < 1e-14);
+  row_matrix<double> out(2, 1);
+  out << 0.0, 1.5;
+  CHECK_THROWS_AS(mi::binned_entropy(out, o), infogeo::invalid_argument);
+  o.range_max = -1.0;
+  CHECK_THROWS_AS(mi::binned_entropy(t, o), infogeo::invalid_argument);
+  o.range_max = std::nan("");
+  CHECK_THROWS_AS(mi::binned_entropy(t, o), infogeo::invalid_argument);
+}

@@ -354,3 +354,98 @@ TEST_CASE("synthetic generators reject bad input") {
   CHECK_THROWS_AS(render_gaussian_bumps(bad, 16), infogeo::invalid_argument);
   CHECK_THROWS_AS(render_rectangles(bad, 16), infogeo::invalid_argument);
 }
+
+TEST_CASE("Gaussian-dropout toy of Adilova et al. (2023, Sec. 4): quadrature truth against independent checks") {
+  gaussian_dropout_toy_options o;
+  // (1) Small-sigma limit, intercept 0: F = 2X ~ N(0, 4), E log|F| = log 2 - (gamma_E + log 2)/2, so
+  // I -> h(F) - E log|F| - log(sigma sqrt(2 pi e)) = (gamma_E + log 2)/2 - log sigma, with an O(sigma^2)
+  // error (measured 2.1e-6 at sigma = 0.002 with intercept 0.5, 4x smaller at half sigma).
+  const double euler_gamma = 0.57721566490153286;
+  o.intercept = 0.0;
+  o.sigma = 0.002;
+  CHECK(std::abs(gaussian_dropout_toy_mi(o) - ((euler_gamma + std::log(2.0)) / 2.0 - std::log(0.002))) < 2e-5);
+  // (2) Scale invariance: I(F; F D) does not change when F is scaled, so (slope 2, intercept 0.5) equals
+  // (slope 1, intercept 0.25), on a different grid (the F range changes).
+  o = gaussian_dropout_toy_options{};
+  for (double sigma : {0.1, 0.5, 2.0}) {
+    o.sigma = sigma;
+    o.slope = 2.0;
+    o.intercept = 0.5;
+    const double a = gaussian_dropout_toy_mi(o);
+    o.slope = 1.0;
+    o.intercept = 0.25;
+    CHECK(std::abs(gaussian_dropout_toy_mi(o) - a) < 1e-8);
+  }
+  // (3) Against an independent reference computed in z-space (numpy, not the log-space convolution used
+  // here): p_Z(z) = int p_F(f) N(z; f, s^2 f^2) df by the trapezoid rule in t = log|f|, h(Z) = -int p_Z log p_Z
+  // dz on a log|z| grid, h(Z|F) = log(s sqrt(2 pi e)) + E log|F|. It gave 1.3569408893675763 at step 0.004
+  // and 1.3569408893646855 at step 0.008 (so accurate to ~3e-12).
+  o = gaussian_dropout_toy_options{};
+  o.sigma = 0.5;
+  const double i1 = gaussian_dropout_toy_mi(o);
+  CHECK(std::abs(i1 - 1.3569408893675763) < 1e-9);
+  // (4) Coordinates are independent: n dims give n times the 1-D value. Monotone decreasing in sigma.
+  o.dims = 3;
+  CHECK(std::abs(gaussian_dropout_toy_mi(o) - 3.0 * i1) < 1e-12);
+  o.dims = 1;
+  o.sigma = 0.25;
+  CHECK(gaussian_dropout_toy_mi(o) > i1);
+  // (5) Samples: X ~ N(0, 1), E Z = E F = 0.5, Var Z = E F^2 (1 + sigma^2) - 0.25 = 4.25 * 1.25 - 0.25 = 5.0625
+  // at sigma = 0.5 (n = 40000: SE of the mean 0.011, of the variance ~0.08).
+  o.sigma = 0.5;
+  o.dims = 2;
+  const auto s = gaussian_dropout_toy(40000, o, 12);
+  CHECK(s.x.cols() == 2);
+  CHECK(std::abs(s.x.mean()) < 0.02);
+  CHECK(std::abs(s.y.col(1).mean() - 0.5) < 0.05);
+  const double var = (s.y.col(1).array() - s.y.col(1).mean()).square().mean();
+  CHECK(std::abs(var - 5.0625) < 0.35);
+  CHECK(std::abs(s.mi - 2.0 * i1) < 1e-12);
+  const row_matrix<double> fx = dropout_toy_clean(s.x);
+  CHECK(fx(3, 1) == 2.0 * s.x(3, 1) + 0.5);
+  // Bad input.
+  o = gaussian_dropout_toy_options{};
+  for (double bad : {0.0, 1e-4, 1e3, std::nan("")}) {
+    o.sigma = bad;
+    CHECK_THROWS_AS(gaussian_dropout_toy_mi(o), infogeo::invalid_argument);
+  }
+  o.sigma = 0.5;
+  o.slope = 0.0;
+  CHECK_THROWS_AS(gaussian_dropout_toy_mi(o), infogeo::invalid_argument);
+  o.slope = 2.0;
+  o.dims = 0;
+  CHECK_THROWS_AS(gaussian_dropout_toy_mi(o), infogeo::invalid_argument);
+}
+
+TEST_CASE("authors' image mappings (Butakov et al. 2024, Sec. 5): bumps and rectangles from corners by hand") {
+  row_matrix<double> u(1, 2);
+  u << 0.0, 1.0;  // centre at the pixel of row size-1, column 0
+  const row_matrix<double> bump = render_gaussian_bumps_authors(u, 5);
+  CHECK(bump(0, 4 * 5 + 0) == 1.0);
+  // Pixel (row 4, col 1) sits at (0.25, 1): exp(-10 * 0.0625).
+  CHECK(std::abs(bump(0, 4 * 5 + 1) - std::exp(-0.625)) < 1e-15);
+  CHECK(std::abs(bump(0, 0) - std::exp(-10.0)) < 1e-15);  // row 0 col 0 at (0, 0): distance 1
+  // Corners: a = 0.75 -> lo = (1 - m)(1 - sqrt(0.25)) = (1 - m) / 2; b = 0.5 -> hi = lo + m + (1 - lo - m) / 2.
+  row_matrix<double> l(1, 4);
+  l << 0.75, 0.5, 0.0, 1.0;
+  const double m = 0.125;
+  const row_matrix<double> c = rectangle_corners_authors(l, m);
+  CHECK(std::abs(c(0, 0) - 0.4375) < 1e-15);
+  CHECK(std::abs(c(0, 1) - (0.4375 + 0.125 + 0.5 * (1.0 - 0.4375 - 0.125))) < 1e-15);
+  CHECK(c(0, 2) == 0.0);
+  CHECK(c(0, 3) == 1.0);  // b = 1: the segment reaches the far edge
+  // Rendered at size 16 (min side 2/16): total coverage = area in pixel units, values in [0, 1].
+  const row_matrix<double> img = render_rectangles_authors(l, 16);
+  const row_matrix<double> c16 = rectangle_corners_authors(l, 2.0 / 16.0);
+  CHECK(std::abs(img.sum() - 256.0 * (c16(0, 1) - c16(0, 0)) * (c16(0, 3) - c16(0, 2))) < 1e-10);
+  CHECK(img.maxCoeff() <= 1.0);
+  CHECK(img.minCoeff() >= 0.0);
+  // Pairs with the authors' mapping keep the latent truth; bad latents are refused.
+  const auto pairs = image_pairs(50, image_kind::rectangle, 16, 2.0, 3, image_mapping::authors);
+  CHECK(pairs.x.cols() == 256);
+  CHECK(pairs.mi == 2.0);
+  row_matrix<double> bad(1, 2);
+  bad << 1.5, 0.5;
+  CHECK_THROWS_AS(render_gaussian_bumps_authors(bad, 8), infogeo::invalid_argument);
+  CHECK_THROWS_AS(rectangle_corners_authors(l, 1.0), infogeo::invalid_argument);
+}

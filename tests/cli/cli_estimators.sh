@@ -54,7 +54,7 @@ expect doe-batch-zero 2 "" -- mi --method doe-gauss --batch 0 "$work/gmi/x.npy" 
 expect doe-components-zero 2 "" -- mi --method doe-mixture --components 0 "$work/gmi/x.npy" "$work/gmi/y.npy"
 expect generate-classes-negative 2 "" -- generate class-toy --classes -5 --n 100 --out "$work/neg"
 expect generate-classes-zero 2 "" -- generate class-toy --classes 0 --n 100 --out "$work/neg"
-expect generate-levels-negative 2 "" -- generate dropout-toy --levels -3 --n 100 --out "$work/neg"
+expect generate-levels-negative 2 "" -- generate dropout-toy-levels --levels -3 --n 100 --out "$work/neg"
 expect generate-size-zero 2 "" -- generate image-gaussians --size 0 --n 10 --out "$work/neg"
 
 # Data that leave no honest number (numerical_error): exit 1, reported as a numerical error, not

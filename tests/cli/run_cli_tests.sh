@@ -41,7 +41,7 @@ expect() {
     echo "FAIL $name: exit code $rc, expected $want; stderr: $(head -c 400 "$work/err.txt")"
   elif [[ $want -eq 0 ]]; then
     if ! python3 -c "
-import json, sys
+import json, math, sys
 j = json.loads(open(sys.argv[1]).read())
 assert isinstance(j, dict), 'stdout is not a JSON object'
 assert eval(sys.argv[2]), 'assertion failed: ' + sys.argv[2]

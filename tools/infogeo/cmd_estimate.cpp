@@ -52,7 +52,7 @@ std::string estimate_footer(const std::string& family, const estimator_args& arg
 
 /// Refuses every option given on the command line that `m` does not declare.
 void refuse_unused_options(const CLI::App& app, const method& m) {
-  std::set<std::string> used{"method", "help"};
+  std::set<std::string> used{"method", "help", "bits"};  // --bits is an output option of every method
   for (const auto& o : m.options) used.insert(o.name);
   // --compress (infogeo-torch) is, like --pca, an input transform of load_xy: accepted wherever --pca is.
   // The autoencoder's --seed comes with it.
@@ -101,6 +101,8 @@ std::function<json()> setup_estimate(CLI::App& app, const std::string& family,
   app.add_option("--bin-width", args->bin_width, "bin width")->check(checks::finite_number("positive"));
   app.add_option("--noise", args->noise, "noisy representation: dropout|additive");
   app.add_option("--sigma", args->sigma, "noise standard deviation")->check(checks::finite_number());
+  app.add_option("--variance", args->variance, "noise variance sigma^2 (instead of --sigma; papers quote variances)")
+      ->check(checks::finite_number("nonnegative"));
   app.add_option("--draws", args->draws, "noise draws per representation")->check(checks::positive_count());
   app.add_option("--centres", args->centres, "mixture centres used (random subset; 0 = all)")
       ->check(checks::integer_at_least(0));
@@ -129,6 +131,8 @@ std::function<json()> setup_estimate(CLI::App& app, const std::string& family,
   app.add_option("--ae-arch", args->ae_arch, "--compress autoencoder: mlp|conv (conv: square images)");
   app.add_option("--ae-epochs", args->ae_epochs, "--compress autoencoder: training epochs")
       ->check(checks::positive_count());
+  app.add_option("--range", args->range, "binning: fixed range MIN,MAX for every coordinate (e.g. -1,1 for tanh)");
+  app.add_flag("--bits", args->bits, "any method: report \"value\" in bits (\"value_nats\" keeps nats)");
   CLI::App* self = &app;
   return [family, args, self]() -> json {
     const method* m = find_method(family, args->method);
@@ -150,6 +154,7 @@ std::function<json()> setup_estimate(CLI::App& app, const std::string& family,
         result["settings"]["compress_y"] = result["preprocessing"]["compress_y"];
     }
     if (!result.contains("unit") && result.contains("value")) result["unit"] = "nats";
+    if (args->bits) express_in_bits(result, family.c_str());
     return result;
   };
 }

@@ -26,6 +26,9 @@ struct generate_args {
   double sigma_z = std::numeric_limits<double>::quiet_NaN();
   double sigma_n = std::numeric_limits<double>::quiet_NaN();
   double sigma = std::numeric_limits<double>::quiet_NaN();
+  double variance = std::numeric_limits<double>::quiet_NaN();
+  std::string mapping;
+  bool bits = false;
   int levels = 0;
   int size = 0;
   std::string out;
@@ -48,6 +51,7 @@ json list_tasks() {
     t["files"] = f.kind == harness::quantity::entropy ? json::array({"x.npy"})
                  : f.kind == harness::quantity::mi   ? json::array({"x.npy", "y.npy"})
                                                      : json::array({"x.npy", "z.npy", "labels.npy"});
+    if (f.name == "dropout-toy") t["files"].push_back("fx.npy");
     j["tasks"].push_back(t);
   }
   j["transforms"] = json::array();
@@ -74,7 +78,8 @@ json run_generate(const generate_args& a) {
   p.classes = a.classes;
   p.sigma_z = a.sigma_z;
   p.sigma_n = a.sigma_n;
-  p.sigma = a.sigma;
+  p.sigma = resolve_sigma(a.sigma, a.variance, "generate");
+  p.mapping = a.mapping;
   p.levels = a.levels;
   p.size = a.size;
   const harness::task t = harness::make_task(a.task, p);
@@ -93,6 +98,10 @@ json run_generate(const generate_args& a) {
     files.push_back((dir / "z.npy").string());
     files.push_back((dir / "labels.npy").string());
   }
+  if (d.clean.size() > 0) {  // the noise-free layer f(x), for `mi --method noisy fx.npy --sigma S`
+    save_matrix((dir / "fx.npy").string(), d.clean);
+    files.push_back((dir / "fx.npy").string());
+  }
   json j;
   j["value"] = d.truth;
   j["unit"] = "nats";
@@ -104,6 +113,7 @@ json run_generate(const generate_args& a) {
   j["seed"] = a.seed;
   j["dims"] = {{"x", d.x.cols()}, {"y", d.y.cols()}};
   j["files"] = files;
+  if (a.bits) express_in_bits(j, "generate");
   return j;
 }
 
@@ -122,10 +132,16 @@ const command_registrar generate_command{command{
       app.add_option("--classes", a->classes, "class-toy: number of classes")->check(checks::positive_count());
       app.add_option("--sigma-z", a->sigma_z, "class-toy: within-class encoder std");
       app.add_option("--sigma-n", a->sigma_n, "class-toy: noise std");
-      app.add_option("--sigma", a->sigma, "dropout-toy: multiplicative noise std");
-      app.add_option("--levels", a->levels, "dropout-toy: number of input levels")->check(checks::positive_count());
+      app.add_option("--sigma", a->sigma, "dropout-toy(-levels): multiplicative noise std, D ~ N(1, sigma^2)")
+          ->check(checks::finite_number("nonnegative"));
+      app.add_option("--variance", a->variance, "dropout-toy(-levels): the noise as a variance sigma^2 (instead of --sigma)")
+          ->check(checks::finite_number("nonnegative"));
+      app.add_option("--levels", a->levels, "dropout-toy-levels: number of input levels")->check(checks::positive_count());
+      app.add_option("--mapping", a->mapping,
+                     "image tasks: infogeo (default) | authors (Butakov et al. 2024's renderers, to overlay their curves)");
       app.add_option("--size", a->size, "image tasks: image side in pixels (16 or 32)")->check(checks::positive_count());
       app.add_option("--out", a->out, "output directory");
+      app.add_flag("--bits", a->bits, "report the truth \"value\" in bits (\"value_nats\" keeps nats)");
       return [a]() { return run_generate(*a); };
     }}};
 

@@ -4,11 +4,12 @@
 //   infogeo entropy --method gauss [--bootstrap B] FILE.npy
 //   infogeo mi --method kde [--bandwidth ...] [--subset M] [--pca N'] X.npy Y.npy     (Y labels: h(X) - sum p h(X|y))
 //   infogeo mi --method binning [--bins K | --bin-width W] [--pca N'] X.npy Y.npy     (one file T.npy: I(index;T) = H(T))
-//   infogeo mi --method noisy --noise dropout|additive --sigma S [--draws K] [--centres M]
+//   infogeo mi --method noisy --noise dropout|additive --sigma S | --variance V [--draws K] [--centres M]
 //              [--zeros error|deterministic] [--seed N] CLEAN.npy
 // S is the noise STANDARD DEVIATION: additive Z = f + N(0, S^2 I); dropout Z = f * D, D ~ N(1, S^2 I).
 #include <cmath>
 #include <string>
+#include <tuple>
 
 #include "infogeo/core/xtensor_view.hpp"
 #include "infogeo/entropy/gaussian.hpp"
@@ -88,6 +89,7 @@ mi::binning_options binning_from(const estimator_args& args) {
     o.bins = args.bins;
   }
   o.miller_madow = args.miller_madow;
+  if (!args.range.empty()) std::tie(o.range_min, o.range_max) = parse_range(args.range, "--range");
   return o;
 }
 
@@ -113,10 +115,11 @@ json run_noisy_mi(const estimator_args& args) {
           "--method noisy takes ONE file of clean representations CLEAN.npy (files=",
           args.files.size(), ")");
   require(!args.noise.empty(), "mi", "--method noisy needs --noise dropout|additive");
-  require(!std::isnan(args.sigma), "mi", "--method noisy needs --sigma (the noise standard deviation)");
+  const double sigma = resolve_sigma(args.sigma, args.variance, "mi");
+  require(!std::isnan(sigma), "mi", "--method noisy needs --sigma (the noise standard deviation) or --variance");
   entropy::noisy_options o;
   o.noise = entropy::parse_noise_kind(args.noise);
-  o.sigma = args.sigma;
+  o.sigma = sigma;
   if (args.draws > 0) o.draws = args.draws;
   o.centres = args.centres;
   o.seed = args.seed;
@@ -157,15 +160,17 @@ const method_registrar kde_mi_method{method{
 
 const method_registrar binning_mi_method{method{
     "mi", "binning",
-    "equal-width binning plug-in MI (--bins K | --bin-width W); one file: I(index;T) = H(T)",
+    "equal-width binning plug-in MI (--bins K | --bin-width W, --range MIN,MAX); one file: I(index;T) = H(T)",
     {{"bins", std::to_string(mi::binning_options{}.bins)}, {"bin-width", "off (--bins is used)"},
+     {"range", "off: each column's data range (thesis Fig. 1.2: -1,1 with 30 bins)"},
      {"miller-madow", "off"}, {"discrete-y", "off; on for integer Y.npy"}, {"pca", "off"}},
     run_binning_mi, {{"bootstrap", bootstrap_duplicates}}}};
 
 const method_registrar noisy_mi_method{method{
     "mi", "noisy",
-    "I(X;Z) of a noisy layer from CLEAN.npy: --noise dropout|additive --sigma S [--draws K] [--centres M] [--zeros]",
-    {{"noise", "required: dropout|additive"}, {"sigma", "required: the noise standard deviation"},
+    "I(X;Z) of a noisy layer from CLEAN.npy: --noise dropout|additive --sigma S | --variance V [--draws K] [--centres M] [--zeros]",
+    {{"noise", "required: dropout|additive"}, {"sigma", "required unless --variance: the noise standard deviation"},
+     {"variance", "instead of --sigma: the noise variance sigma^2"},
      {"draws", std::to_string(entropy::noisy_options{}.draws)}, {"centres", "0 = all rows"},
      {"zeros", "error"}, {"seed", "0"}},
     run_noisy_mi, {{"bootstrap", "std_error is already the Monte-Carlo standard error"}}}};

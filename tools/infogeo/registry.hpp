@@ -15,6 +15,7 @@
 #include <utility>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "infogeo/core/errors.hpp"
@@ -58,6 +59,7 @@ struct estimator_args {
   double bin_width = std::numeric_limits<double>::quiet_NaN();
   std::string noise;       ///< dropout | additive
   double sigma = std::numeric_limits<double>::quiet_NaN();
+  double variance = std::numeric_limits<double>::quiet_NaN();  ///< noise variance (= sigma^2; papers quote variances)
   int draws = 0;
   int centres = 0;
   std::string zeros;       ///< noisy dropout: exact zeros of f are an error | deterministic
@@ -77,6 +79,8 @@ struct estimator_args {
   std::string compress;    ///< "ae:N": autoencoder codes of N dimensions first (infogeo-torch only)
   std::string ae_arch;     ///< --compress: mlp | conv
   int ae_epochs = 0;       ///< --compress: training epochs (0 = the autoencoder's default)
+  std::string range;       ///< binning: fixed range "MIN,MAX" for every coordinate (e.g. -1,1 for tanh)
+  bool bits = false;       ///< report the result in bits (express_in_bits)
 };
 
 /// One option a method uses, with its default as shown by `infogeo mi --method M --help`.
@@ -172,6 +176,67 @@ inline json to_json(const infogeo::estimate& e) {
   j["status"] = to_string(e.status);
   j["reasons"] = to_json(e.reasons);
   return j;
+}
+
+/// The shared `--bits` output option: re-expresses an information result (unit "nats") in bits.
+/// "value" (and "std_error", the bootstrap interval "details.bootstrap_lower/upper/std_error") are
+/// divided by ln 2, "unit" becomes "bits", and "value_nats" keeps the nats value. (The 2025 thesis
+/// reports its information planes in bits.) A result whose unit is not nats is refused (exit 2):
+/// converting a dimensionless number to bits would be meaningless.
+inline void express_in_bits(json& j, const char* command) {
+  require(j.contains("unit") && j["unit"] == "nats" && j.contains("value") && j["value"].is_number(), command,
+          "--bits converts a result in nats; this result has no value in nats (unit=",
+          j.contains("unit") ? j["unit"].dump() : std::string("none"), ")");
+  const double ln2 = std::log(2.0);
+  j["value_nats"] = j["value"];
+  j["value"] = j["value"].get<double>() / ln2;
+  j["unit"] = "bits";
+  if (j.contains("bits")) j.erase("bits");
+  if (j.contains("std_error") && j["std_error"].is_number()) j["std_error"] = j["std_error"].get<double>() / ln2;
+  if (j.contains("details") && j["details"].is_object())
+    for (const char* key : {"bootstrap_lower", "bootstrap_upper", "bootstrap_std_error"})
+      if (j["details"].contains(key) && j["details"][key].is_number())
+        j["details"][key] = j["details"][key].get<double>() / ln2;
+}
+
+/// A noise level given as a standard deviation (--sigma) or a variance (--variance, sigma = sqrt):
+/// exactly one may be given; NaN when neither was. Refuses both, NaN/Inf, and negative values.
+inline double resolve_sigma(double sigma, double variance, const char* command) {
+  const bool has_sigma = !std::isnan(sigma), has_variance = !std::isnan(variance);
+  // NaN given explicitly would read as "not given" here; refuse_non_finite_options (main) and the
+  // options' checks refuse it before this runs.
+  require(!(has_sigma && has_variance), command, "give either --sigma or --variance, not both (sigma=", sigma,
+          ", variance=", variance, ")");
+  if (has_variance) {
+    require(std::isfinite(variance) && variance >= 0.0, command, "--variance must be finite and >= 0 (variance=",
+            variance, ")");
+    return std::sqrt(variance);
+  }
+  if (has_sigma)
+    require(std::isfinite(sigma) && sigma >= 0.0, command, "--sigma must be finite and >= 0 (sigma=", sigma, ")");
+  return sigma;
+}
+
+/// Parses "A,B" (two finite numbers, A < B) for a range option such as --range -1,1.
+inline std::pair<double, double> parse_range(const std::string& text, const char* option) {
+  const auto comma = text.find(',');
+  double a = 0.0, b = 0.0;
+  bool ok = comma != std::string::npos;
+  if (ok) {
+    try {
+      std::size_t ua = 0, ub = 0;
+      const std::string sa = text.substr(0, comma), sb = text.substr(comma + 1);
+      a = std::stod(sa, &ua);
+      b = std::stod(sb, &ub);
+      ok = ua == sa.size() && ub == sb.size();
+    } catch (const std::exception&) {
+      ok = false;
+    }
+  }
+  if (!ok || !std::isfinite(a) || !std::isfinite(b) || !(a < b))
+    throw_invalid_argument("cli", option, " takes two finite numbers MIN,MAX with MIN < MAX (", option, "=", text,
+                           ")");
+  return {a, b};
 }
 
 /// Splits "64,64" into integers; throws invalid_argument naming the option.

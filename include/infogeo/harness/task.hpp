@@ -40,6 +40,9 @@ struct task_data {
   row_matrix<double> y;                ///< empty for entropy tasks
   std::vector<std::int64_t> labels;    ///< only for conditional_mi tasks
   double truth = 0.0;                  ///< nats
+  /// The noise-free representation f(x) of a noisy-layer task (dropout-toy: 2x + 0.5), for
+  /// estimators that take the clean layer and the noise level (mi --method noisy); empty otherwise.
+  row_matrix<double> clean;
 };
 
 /// A benchmark task: a seeded generator whose truth is known in closed form (or by quadrature).
@@ -63,8 +66,9 @@ struct task_params {
   double sigma_z = std::numeric_limits<double>::quiet_NaN();
   double sigma_n = std::numeric_limits<double>::quiet_NaN();
   double sigma = std::numeric_limits<double>::quiet_NaN();  ///< dropout-toy noise std
-  index_t levels = 0;        ///< dropout-toy input levels
+  index_t levels = 0;        ///< dropout-toy-levels input levels
   index_t size = 0;          ///< image side (16 or 32)
+  std::string mapping;       ///< image tasks: infogeo (default) | authors (synthetic::image_mapping)
 };
 
 /// Description of a task family for `infogeo generate --list`.
@@ -79,7 +83,7 @@ struct family_info {
 inline const std::vector<family_info>& task_families() {
   static const std::vector<family_info> families{
       {"gaussian-mi", quantity::mi, "I = -1/2 sum log(1 - a^2), a = sqrt(1 - exp(-2 I / k)), k = min(dx, dy)",
-       "Butakov et al. 2024, Statements 4-5", "dims=1,1 mi=1 transform=identity"},
+       "Butakov et al., ICLR 2024 (lossy compression), Sec. 4, Statements 4-5", "dims=1,1 mi=1 transform=identity"},
       {"student-t-mi", quantity::mi, "I = I_gauss + c(nu, dx, dy) (dof term, synthetic/student_t.hpp)",
        "Czyz et al. 2023; Kotz & Nadarajah 2004", "dims=1,1 nu=3 mi=I_gauss 0.5 + c transform=identity"},
       {"gaussian-entropy", quantity::entropy, "h = 1/2 log det(2 pi e Sigma), Sigma_ij = 0.5^|i-j|",
@@ -95,12 +99,18 @@ inline const std::vector<family_info>& task_families() {
        "Huber et al. 2008", "dims=2"},
       {"class-toy", quantity::conditional_mi, "I(X;Z|Y) = d/2 log(1 + sigma_z^2 / sigma_n^2)",
        "Geometric and information compression..., App. D", "dims=2 classes=10 sigma-z=1 sigma-n=0.5"},
-      {"dropout-toy", quantity::mi, "I(X;Z) = d [h(Z_1) - h(Z_1|X_1)] by quadrature",
-       "Adilova et al. 2023", "dims=1 levels=8 sigma=0.5"},
+      {"dropout-toy", quantity::mi,
+       "X ~ N(0, I_n), Z = (2X + 0.5) D, D ~ N(1, sigma^2): I = n [H(sign Z, log|Z|) + E log|D| - "
+       "log(sigma sqrt(2 pi e))] by quadrature; also writes fx.npy = 2x + 0.5 (the clean layer)",
+       "Adilova, Geiger & Fischer, ICLR 2023, Sec. 4 (toy), Figs. 2-4", "dims=1 sigma=0.5 (or variance)"},
+      {"dropout-toy-levels", quantity::mi,
+       "X uniform on `levels` points of [0, 1] per coordinate, Z = (2X + 0.5) D: I = d [h(Z_1) - h(Z_1|X_1)], "
+       "h(Z_1) of the finite mixture by quadrature",
+       "infogeo's finite-training-set variant of the Adilova et al. 2023 toy", "dims=1 levels=8 sigma=0.5"},
       {"image-gaussians", quantity::mi, "I = I(latents), injective rendering of 2-D Gaussian bumps",
-       "Butakov et al. 2024, Sec. 5", "size=16 mi=1"},
+       "Butakov et al., ICLR 2024 (lossy compression), Sec. 5, Fig. 3", "size=16 mi=1 mapping=infogeo|authors"},
       {"image-rectangles", quantity::mi, "I = I(latents), injective rendering of rectangles (4-D latent)",
-       "Butakov et al. 2024, Sec. 5", "size=16 mi=1"},
+       "Butakov et al., ICLR 2024 (lossy compression), Sec. 5, Fig. 4", "size=16 mi=1 mapping=infogeo|authors"},
   };
   return families;
 }
@@ -138,8 +148,10 @@ task make_task(const std::string& family, const task_params& p = {}) {
     reject(!std::isnan(p.nu), family == "student-t-mi" || family == "student-t-entropy", "--nu");
     reject(p.classes > 0 || !std::isnan(p.sigma_z) || !std::isnan(p.sigma_n), family == "class-toy",
            "--classes / --sigma-z / --sigma-n");
-    reject(p.levels > 0 || !std::isnan(p.sigma), family == "dropout-toy", "--levels / --sigma");
+    reject(p.levels > 0, family == "dropout-toy-levels", "--levels");
+    reject(!std::isnan(p.sigma), family == "dropout-toy" || family == "dropout-toy-levels", "--sigma / --variance");
     reject(p.size > 0, image, "--size");
+    reject(!p.mapping.empty(), image, "--mapping");
   }
   const synthetic::transform_kind tr =
       synthetic::parse_transform(p.transform.empty() ? std::string("identity") : p.transform);
@@ -162,7 +174,7 @@ task make_task(const std::string& family, const task_params& p = {}) {
         auto s = syn::correlated_gaussian(n, dx, dy, mi, seed);
         syn::apply_transform(s.x, tr);
         syn::apply_transform(s.y, tr);
-        return task_data{std::move(s.x), std::move(s.y), {}, s.mi};
+        return task_data{std::move(s.x), std::move(s.y), {}, s.mi, {}};
       };
     } else {
       const double nu = or_default(p.nu, 3.0);
@@ -176,7 +188,7 @@ task make_task(const std::string& family, const task_params& p = {}) {
         auto s = syn::student_t_pairs(n, dx, dy, mi, nu, seed);
         syn::apply_transform(s.x, tr);
         syn::apply_transform(s.y, tr);
-        return task_data{std::move(s.x), std::move(s.y), {}, s.mi};
+        return task_data{std::move(s.x), std::move(s.y), {}, s.mi, {}};
       };
     }
     return t;
@@ -218,7 +230,7 @@ task make_task(const std::string& family, const task_params& p = {}) {
     t.truth = gen(1, 0).entropy;
     t.generate = [gen](index_t n, std::uint64_t seed) {
       auto s = gen(n, seed);
-      return task_data{std::move(s.x), row_matrix<double>(), {}, s.entropy};
+      return task_data{std::move(s.x), row_matrix<double>(), {}, s.entropy, {}};
     };
     return t;
   }
@@ -237,11 +249,39 @@ task make_task(const std::string& family, const task_params& p = {}) {
              fmt_number(o.sigma_z) + " sn=" + fmt_number(o.sigma_n);
     t.generate = [o](index_t n, std::uint64_t seed) {
       auto s = syn::class_toy(n, o, seed);
-      return task_data{std::move(s.x), std::move(s.z), std::move(s.labels), s.conditional_mi};
+      return task_data{std::move(s.x), std::move(s.z), std::move(s.labels), s.conditional_mi, {}};
     };
     return t;
   }
   if (family == "dropout-toy") {
+    synthetic::gaussian_dropout_toy_options o;
+    o.dims = or_default(p.dx, 1);
+    check_dims(o.dims, "dims");
+    o.sigma = or_default(p.sigma, 0.5);
+    t.kind = quantity::mi;
+    t.dims = 2 * o.dims;
+    t.truth = synthetic::gaussian_dropout_toy_mi(o);
+    t.name = family + " n=" + std::to_string(o.dims) + " sigma=" + fmt_number(o.sigma);
+    const double truth = t.truth;
+    t.generate = [o, truth](index_t n, std::uint64_t seed) {
+      require(n >= 1, "harness::dropout-toy", "n must be >= 1 (n=", n, ")");
+      task_data out;  // the sampler of synthetic::gaussian_dropout_toy, without recomputing the truth
+      out.x.resize(n, o.dims);
+      out.y.resize(n, o.dims);
+      random_engine rng(seed);
+      for (index_t i = 0; i < n; ++i)
+        for (index_t j = 0; j < o.dims; ++j) {
+          const double x = rng.normal();
+          out.x(i, j) = x;
+          out.y(i, j) = (o.slope * x + o.intercept) * (1.0 + o.sigma * rng.normal());
+        }
+      out.clean = syn::dropout_toy_clean(out.x, o.slope, o.intercept);
+      out.truth = truth;
+      return out;
+    };
+    return t;
+  }
+  if (family == "dropout-toy-levels") {
     synthetic::dropout_toy_options o;
     o.dims = or_default(p.dx, 1);
     check_dims(o.dims, "dims");
@@ -254,7 +294,7 @@ task make_task(const std::string& family, const task_params& p = {}) {
              fmt_number(o.sigma);
     t.generate = [o](index_t n, std::uint64_t seed) {
       auto s = syn::dropout_toy(n, o, seed);
-      return task_data{std::move(s.x), std::move(s.y), {}, s.mi};
+      return task_data{std::move(s.x), std::move(s.y), {}, s.mi, {}};
     };
     return t;
   }
@@ -264,13 +304,17 @@ task make_task(const std::string& family, const task_params& p = {}) {
     require(size >= 4 && size <= 64, "harness::make_task", "size must be in [4, 64] (size=", size, ")");
     const double mi = or_default(p.mi, 1.0);
     synthetic::correlation_for_mi(mi, synthetic::image_latent_dims(kind));
+    require(p.mapping.empty() || p.mapping == "infogeo" || p.mapping == "authors", "harness::make_task",
+            "mapping must be infogeo or authors (mapping=", p.mapping, ")");
+    const auto mapping = p.mapping == "authors" ? synthetic::image_mapping::authors : synthetic::image_mapping::infogeo;
     t.kind = quantity::mi;
     t.dims = 2 * size * size;
     t.truth = mi;
-    t.name = family + " " + std::to_string(size) + "x" + std::to_string(size) + " I=" + fmt_number(mi);
+    t.name = family + " " + std::to_string(size) + "x" + std::to_string(size) + " I=" + fmt_number(mi) +
+             (mapping == synthetic::image_mapping::authors ? " authors" : "");
     t.generate = [=](index_t n, std::uint64_t seed) {
-      auto s = syn::image_pairs(n, kind, size, mi, seed);
-      return task_data{std::move(s.x), std::move(s.y), {}, s.mi};
+      auto s = syn::image_pairs(n, kind, size, mi, seed, mapping);
+      return task_data{std::move(s.x), std::move(s.y), {}, s.mi, {}};
     };
     return t;
   }
@@ -387,8 +431,11 @@ inline task regime_task(const std::string& kind, index_t d, bool nonlinear = fal
 }
 
 /// The built-in suites. quick: the main-job run (12 tasks, n = 1000, 5 reps: ~30 s on 2 cores
-/// with every estimator registered today); standard: docs/results.md (24 tasks, n = 2000, 5 reps);
-/// full: adds 20+20-D Gaussians, more transforms and 16x16 image embeddings (n = 5000, 10 reps).
+/// with every estimator registered today); standard: docs/results.md (24 tasks, n = 2000, 5 reps;
+/// adds dropout-toy-levels); full: adds 20+20-D Gaussians, more transforms and 16x16 image embeddings
+/// (n = 5000, 10 reps). Seed-paper sweeps: dropout-sweep (Adilova et al. 2023 toy, n in {1, 2, 5, 10} x
+/// sigma in {0.1, 0.25, 0.5, 1}; n = 2000, 3 reps) and image-sweep (both image tasks x both mappings,
+/// I = 0..10 nats, 16 x 16; n = 5000, 3 reps, as Butakov et al. 2024 Figs. 3-4).
 inline suite make_suite(const std::string& name) {
   auto tp = [](index_t dx, index_t dy, double mi, const std::string& tr = "", double nu = std::numeric_limits<double>::quiet_NaN()) {
     task_params p;
@@ -405,10 +452,41 @@ inline suite make_suite(const std::string& name) {
     return p;
   };
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  require(name == "quick" || name == "standard" || name == "full", "harness::make_suite",
-          "suite must be quick, standard or full (suite=", name, ")");
+  require(name == "quick" || name == "standard" || name == "full" || name == "dropout-sweep" ||
+              name == "image-sweep",
+          "harness::make_suite", "suite must be quick, standard, full, dropout-sweep or image-sweep (suite=", name,
+          ")");
   suite s;
   s.name = name;
+  if (name == "dropout-sweep") {
+    // Adilova et al. (2023) Sec. 4, Figs. 2-4: the toy over the dimension n and the dropout std.
+    s.n = 2000;
+    s.reps = 3;
+    for (index_t d : {1, 2, 5, 10})
+      for (double sigma : {0.1, 0.25, 0.5, 1.0}) {
+        task_params p;
+        p.dx = d;
+        p.sigma = sigma;
+        s.tasks.push_back(make_task("dropout-toy", p));
+      }
+    return s;
+  }
+  if (name == "image-sweep") {
+    // Butakov et al. (ICLR 2024) Sec. 5, Figs. 3-4: 16 x 16 images, I = 0..10 nats, 5000 samples;
+    // both mappings, so that infogeo's renderers and the authors' can be overlaid.
+    s.n = 5000;
+    s.reps = 3;
+    for (const char* family : {"image-gaussians", "image-rectangles"})
+      for (const char* mapping : {"infogeo", "authors"})
+        for (int mi = 0; mi <= 10; ++mi) {
+          task_params p;
+          p.mi = static_cast<double>(mi);
+          p.size = 16;
+          p.mapping = mapping;
+          s.tasks.push_back(make_task(family, p));
+        }
+    return s;
+  }
   s.n = name == "quick" ? 1000 : name == "standard" ? 2000 : 5000;
   s.reps = name == "quick" ? 5 : name == "standard" ? 5 : 10;
   auto& t = s.tasks;
@@ -437,6 +515,7 @@ inline suite make_suite(const std::string& name) {
   t.push_back(make_task("gaussian-mi", tp(2, 2, 1.0, "spiral")));
   t.push_back(make_task("student-t-mi", tp(2, 2, nan, "", 5.0)));
   t.push_back(make_task("student-t-mi", tp(5, 5, nan, "", 3.0)));
+  t.push_back(make_task("dropout-toy-levels"));
   {
     task_params p;
     p.dx = 5;

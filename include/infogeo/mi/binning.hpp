@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <numeric>
 #include <vector>
 
@@ -33,6 +34,13 @@ struct binning_options {
   /// Add the Miller-Madow correction (m - 1) / (2N) to every plug-in entropy (m = occupied bins;
   /// Miller 1955): removes the leading O(1/N) bias of the plug-in entropy; off by default.
   bool miller_madow = false;
+  /// Fixed range [range_min, range_max] for every coordinate instead of the data range (both NaN =
+  /// off). The 2025 thesis "Explaining DNNs using Information Theory and Geometry" (Sec. 1, Fig. 1.2,
+  /// after Shwartz-Ziv & Tishby 2017 Sec. 3) cuts [-1, 1], the range of tanh, into 30 equal-width
+  /// bins: bins then mean the same thing in every layer and epoch. A value outside the range is an
+  /// error (invalid_argument), never silently clipped into an edge bin.
+  double range_min = std::numeric_limits<double>::quiet_NaN();
+  double range_max = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// Occupied (joint) bins above this fraction of N: the plug-in estimate measures N, not the data
@@ -60,6 +68,11 @@ binned_sample discretise(const sample_view<T>& v, const binning_options& o, cons
   require(by_width || o.bins > 0, fn, "bins must be > 0 (bins=", o.bins, ")");
   require(!(o.bin_width < 0.0) && !std::isnan(o.bin_width) && std::isfinite(o.bin_width), fn,
           "bin_width must be > 0, or 0 to use bins (bin_width=", o.bin_width, ")");
+  const bool fixed = !std::isnan(o.range_min) || !std::isnan(o.range_max);
+  if (fixed)
+    require(std::isfinite(o.range_min) && std::isfinite(o.range_max) && o.range_min < o.range_max, fn,
+            "a fixed range needs finite range_min < range_max (range_min=", o.range_min, ", range_max=", o.range_max,
+            ")");
   binned_sample b;
   b.n = v.rows();
   b.d = v.cols();
@@ -76,7 +89,15 @@ binned_sample discretise(const sample_view<T>& v, const binning_options& o, cons
     lo[static_cast<std::size_t>(j)] = mn;
     hi[static_cast<std::size_t>(j)] = mx;
   }
-  if (o.global_range) {
+  if (fixed) {
+    for (index_t j = 0; j < b.d; ++j)
+      require(lo[static_cast<std::size_t>(j)] >= o.range_min && hi[static_cast<std::size_t>(j)] <= o.range_max, fn,
+              argument, " column ", j, " leaves the fixed range [", o.range_min, ", ", o.range_max, "] (min=",
+              lo[static_cast<std::size_t>(j)], ", max=", hi[static_cast<std::size_t>(j)],
+              "); widen the range or drop it to bin over the data range");
+    std::fill(lo.begin(), lo.end(), o.range_min);
+    std::fill(hi.begin(), hi.end(), o.range_max);
+  } else if (o.global_range) {
     const double mn = *std::min_element(lo.begin(), lo.end());
     const double mx = *std::max_element(hi.begin(), hi.end());
     std::fill(lo.begin(), lo.end(), mn);
@@ -184,7 +205,11 @@ inline void binning_fields(estimate& e, const binned_sample& b, const binning_op
   e.parameters["bins"] = b.max_bins;
   e.parameters["bin_width"] = b.width;
   e.settings["bins_by"] = o.bin_width > 0.0 ? "width" : "count";
-  e.settings["range"] = o.global_range ? "global" : "per dimension";
+  e.settings["range"] = !std::isnan(o.range_min) ? "fixed" : o.global_range ? "global" : "per dimension";
+  if (!std::isnan(o.range_min)) {
+    e.parameters["range_min"] = o.range_min;
+    e.parameters["range_max"] = o.range_max;
+  }
   e.settings["miller_madow"] = o.miller_madow ? "on" : "off";
   e.n = static_cast<std::int64_t>(b.n);
   e.dims = static_cast<std::int64_t>(b.d);

@@ -1,5 +1,6 @@
-// Correlated Gaussian pairs with a prescribed mutual information (Butakov et al. 2024,
-// "Mutual information estimation via normalizing flows", Statements 4-5), or with a prescribed
+// Correlated Gaussian pairs with a prescribed mutual information (Butakov et al., ICLR 2024,
+// "Information bottleneck analysis of deep neural networks via lossy compression", Sec. 4,
+// Statements 4-5 with their proof in the appendix, Corollary 3), or with a prescribed
 // spectrum of canonical correlations.
 #pragma once
 
