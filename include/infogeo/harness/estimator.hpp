@@ -53,7 +53,7 @@ double gaussian_plugin_mi(const row_matrix<double>& x, const row_matrix<double>&
 }
 
 /// gaussian_plugin_mi as an estimate with a verdict: `non_gaussian` when a column of x or y is
-/// measurably non-Gaussian (entropy::detail::check_gaussian_shape).
+/// measurably non-Gaussian (stats::check_gaussian_shape, stats/gaussian_shape.hpp).
 template <class = void>
 estimate gaussian_plugin_mi_estimate(const row_matrix<double>& x, const row_matrix<double>& y) {
   estimate e;
@@ -61,8 +61,8 @@ estimate gaussian_plugin_mi_estimate(const row_matrix<double>& x, const row_matr
   e.n = static_cast<std::int64_t>(x.rows());
   e.dims = static_cast<std::int64_t>(x.cols() + y.cols());
   e.method = "gaussian-plugin";
-  entropy::detail::check_gaussian_shape(e, x, "x");
-  if (!e.has_reason("non_gaussian")) entropy::detail::check_gaussian_shape(e, y, "y");
+  stats::check_gaussian_shape(e, x, "x");
+  if (!e.has_reason("non_gaussian")) stats::check_gaussian_shape(e, y, "y");
   return e;
 }
 

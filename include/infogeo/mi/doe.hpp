@@ -36,7 +36,7 @@
 #include "infogeo/core/sample_view.hpp"
 #include "infogeo/core/special_functions.hpp"
 #include "infogeo/core/validation.hpp"
-#include "infogeo/entropy/gaussian.hpp"
+#include "infogeo/stats/gaussian_shape.hpp"
 #include "infogeo/mi/doe_densities.hpp"
 #include "infogeo/mi/doe_mlp.hpp"
 #include "infogeo/mi/variational_trainer.hpp"
@@ -741,7 +741,7 @@ void doe_gaussian_reference(const doe_data& d, double& diag_ce, double& full_ce)
 template <class = void>
 void doe_verdicts(estimate& e, const doe_data& d, const doe_options& o, bool converged) {
   if (o.family == doe_family::gaussian || o.family == doe_family::gaussian_full)
-    entropy::detail::check_gaussian_shape(e, d.z, "z",
+    stats::check_gaussian_shape(e, d.z, "z",
                                           "use --method doe-mixture or doe-logistic-mixture, whose q(z) can fit it");
   if (!converged)
     e.warn("not_converged",
