@@ -120,6 +120,20 @@ double mixture_density(const row_matrix<double>& t, const row_matrix<double>& z,
   return p;
 }
 
+// The fitting protocol of the 1-D mixture-entropy tests: 60 epochs, lr 0.03, batch 512, half of
+// the rows held out, seed 7, K = 3 for the mixture families.
+mi::doe_options mixture_entropy_protocol(mi::doe_family family) {
+  mi::doe_options o;
+  o.epochs = 60;
+  o.lr = 0.03;
+  o.batch = 512;
+  o.holdout_fraction = 0.5;
+  o.seed = 7;
+  o.family = family;
+  o.components = 3;
+  return o;
+}
+
 const mi::doe_family all_families[] = {mi::doe_family::gaussian, mi::doe_family::mixture,
                                        mi::doe_family::logistic, mi::doe_family::gaussian_full,
                                        mi::doe_family::logistic_mixture};
@@ -573,17 +587,8 @@ TEST_CASE("doe_entropy: a mixture marginal beats a single Gaussian on a 3-compon
     const int c = u < 0.3 ? 0 : (u < 0.6 ? 1 : 2);
     z(i, 0) = m[c] + s[c] * rng.normal();
   }
-  mi::doe_options o;
-  o.epochs = 60;
-  o.lr = 0.03;
-  o.batch = 512;
-  o.holdout_fraction = 0.5;
-  o.seed = 7;
-  o.family = mi::doe_family::gaussian;
-  const auto gauss = mi::doe_entropy(z, o);
-  o.family = mi::doe_family::mixture;
-  o.components = 3;
-  const auto mix = mi::doe_entropy(z, o);
+  const auto gauss = mi::doe_entropy(z, mixture_entropy_protocol(mi::doe_family::gaussian));
+  const auto mix = mi::doe_entropy(z, mixture_entropy_protocol(mi::doe_family::mixture));
   std::printf("mixture entropy: true %.4f, mixture fit %.4f (se %.4f), gaussian fit %.4f\n",
               h_true, mix.entropy.value, mix.entropy.std_error.value_or(-1.0),
               gauss.entropy.value);
@@ -622,17 +627,8 @@ TEST_CASE("doe_entropy: the logistic mixture (App. C.3) fits a 3-component logis
     const double v = rng.uniform_open();
     z(i, 0) = m[c] + s[c] * (std::log(v) - std::log1p(-v));
   }
-  mi::doe_options o;
-  o.epochs = 60;
-  o.lr = 0.03;
-  o.batch = 512;
-  o.holdout_fraction = 0.5;
-  o.seed = 7;
-  o.family = mi::doe_family::logistic;
-  const auto single = mi::doe_entropy(z, o);
-  o.family = mi::doe_family::logistic_mixture;
-  o.components = 3;
-  const auto mix = mi::doe_entropy(z, o);
+  const auto single = mi::doe_entropy(z, mixture_entropy_protocol(mi::doe_family::logistic));
+  const auto mix = mi::doe_entropy(z, mixture_entropy_protocol(mi::doe_family::logistic_mixture));
   std::printf("logistic mixture entropy: true %.4f, logistic mixture fit %.4f (se %.4f), logistic fit %.4f\n",
               h_true, mix.entropy.value, mix.entropy.std_error.value_or(-1.0), single.entropy.value);
   CHECK(mix.entropy.value > h_true - 0.04);
