@@ -403,8 +403,16 @@ TEST_CASE("Gaussian-dropout toy of Adilova et al. (2023, Sec. 4): quadrature tru
   CHECK(std::abs(s.mi - 2.0 * i1) < 1e-12);
   const row_matrix<double> fx = dropout_toy_clean(s.x);
   CHECK(fx(3, 1) == 2.0 * s.x(3, 1) + 0.5);
+  // The sampler alone (the bench's path) gives the same draws, without the truth.
+  const auto d = gaussian_dropout_toy_draw(40000, o, 12);
+  CHECK(d.x == s.x);
+  CHECK(d.y == s.y);
+  CHECK(d.mi == 0.0);
   // Bad input.
   o = gaussian_dropout_toy_options{};
+  o.sigma = 1e3;
+  CHECK_THROWS_AS(gaussian_dropout_toy_draw(10, o, 1), infogeo::invalid_argument);
+  CHECK_THROWS_AS(gaussian_dropout_toy_draw(0, gaussian_dropout_toy_options{}, 1), infogeo::invalid_argument);
   for (double bad : {0.0, 1e-4, 1e3, std::nan("")}) {
     o.sigma = bad;
     CHECK_THROWS_AS(gaussian_dropout_toy_mi(o), infogeo::invalid_argument);

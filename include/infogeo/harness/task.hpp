@@ -10,6 +10,7 @@
 #include <functional>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "infogeo/core/errors.hpp"
@@ -264,17 +265,10 @@ task make_task(const std::string& family, const task_params& p = {}) {
     t.name = family + " n=" + std::to_string(o.dims) + " sigma=" + fmt_number(o.sigma);
     const double truth = t.truth;
     t.generate = [o, truth](index_t n, std::uint64_t seed) {
-      require(n >= 1, "harness::dropout-toy", "n must be >= 1 (n=", n, ")");
-      task_data out;  // the sampler of synthetic::gaussian_dropout_toy, without recomputing the truth
-      out.x.resize(n, o.dims);
-      out.y.resize(n, o.dims);
-      random_engine rng(seed);
-      for (index_t i = 0; i < n; ++i)
-        for (index_t j = 0; j < o.dims; ++j) {
-          const double x = rng.normal();
-          out.x(i, j) = x;
-          out.y(i, j) = (o.slope * x + o.intercept) * (1.0 + o.sigma * rng.normal());
-        }
+      syn::mi_sample s = syn::gaussian_dropout_toy_draw(n, o, seed);  // the truth is computed once, above
+      task_data out;
+      out.x = std::move(s.x);
+      out.y = std::move(s.y);
       out.clean = syn::dropout_toy_clean(out.x, o.slope, o.intercept);
       out.truth = truth;
       return out;
