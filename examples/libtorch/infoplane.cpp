@@ -6,10 +6,17 @@
 //           Kozachenko-Leonenko on the PCA-compressed Z (Butakov et al. 2024)
 // Writes DIR/metrics.csv (epoch,layer,split,metric,value), DIR/infoplane.svg, DIR/nc_layers.svg
 // and DIR/timing.csv. Usage: infoplane [--epochs E] [--no-metrics] [--out DIR] ... (--help).
+// --distributed: data-parallel over the ranks of a torch.distributed process group (one process per
+// GPU with NCCL, gloo on CPUs; torchrun-style RANK / WORLD_SIZE / LOCAL_RANK / MASTER_ADDR /
+// MASTER_PORT or flags; launcher: run_distributed.sh). Each rank trains on its share of every
+// global batch (gradients all-reduced, so all ranks keep the same weights) and measures its share of
+// the metric samples; the metrics are reduced through infogeo/torch/distributed.hpp so every rank
+// gets the same numbers as one process on all the data; rank 0 writes the files (docs/distributed.md).
 #include <torch/torch.h>
 
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -26,6 +33,10 @@
 #include "infogeo/mi/compressed.hpp"
 #include "infogeo/mi/entropy_difference.hpp"
 #include "infogeo/torch.hpp"
+#if defined(INFOGEO_WITH_C10D)
+#include "infogeo/torch/distributed.hpp"
+#include "process_group.hpp"
+#endif
 
 namespace {
 
@@ -43,6 +54,11 @@ struct config {
   bool metrics = true;
   std::uint64_t seed = 1;
   std::string out = "infoplane_out";
+  std::string dtype = "float";      // network and data dtype: float (default) or double
+  // --distributed: flags override the torchrun-style environment (-1 / empty: not given).
+  bool distributed = false;
+  int rank = -1, world_size = -1, local_rank = -1, master_port = -1;
+  std::string master_addr, backend = "auto";
 };
 
 config parse(int argc, char** argv) {
@@ -70,15 +86,34 @@ config parse(int argc, char** argv) {
     else if (a == "--seed") c.seed = std::stoull(next());
     else if (a == "--out") c.out = next();
     else if (a == "--no-metrics") c.metrics = false;
+    else if (a == "--dtype") c.dtype = next();
+    else if (a == "--distributed") c.distributed = true;
+    else if (a == "--rank") c.rank = std::stoi(next());
+    else if (a == "--world-size") c.world_size = std::stoi(next());
+    else if (a == "--local-rank") c.local_rank = std::stoi(next());
+    else if (a == "--master-addr") c.master_addr = next();
+    else if (a == "--master-port") c.master_port = std::stoi(next());
+    else if (a == "--backend") c.backend = next();
     else if (a == "--help") {
       std::printf("infoplane [--epochs E] [--n-train N] [--n-test N] [--hidden H] [--batch B] [--lr LR]\n"
                   "          [--sigma S] [--gamma G] [--nc-lambda L] [--nc-alpha A] [--nc-samples N]\n"
-                  "          [--mi-samples N] [--pca K] [--draws K] [--seed S] [--out DIR] [--no-metrics]\n");
+                  "          [--mi-samples N] [--pca K] [--draws K] [--seed S] [--out DIR] [--no-metrics]\n"
+                  "          [--dtype float|double]\n"
+                  "          [--distributed [--rank R] [--world-size W] [--local-rank L] [--master-addr A]\n"
+                  "                         [--master-port P] [--backend auto|gloo|nccl]]\n"
+                  "--distributed reads RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT (torchrun style;\n"
+                  "flags override); --batch and --mi-samples must be multiples of the world size.\n");
       std::exit(0);
     } else {
       throw std::invalid_argument("unknown option " + a);
     }
   }
+  if (c.dtype != "float" && c.dtype != "double")
+    throw std::invalid_argument("--dtype must be float or double (got " + c.dtype + ")");
+  const bool launch_flags = c.rank >= 0 || c.world_size >= 0 || c.local_rank >= 0 || c.master_port >= 0 ||
+                            !c.master_addr.empty() || c.backend != "auto";
+  if (launch_flags && !c.distributed)
+    throw std::invalid_argument("--rank/--world-size/--local-rank/--master-addr/--master-port/--backend need --distributed");
   return c;
 }
 
@@ -99,14 +134,17 @@ struct NetImpl : torch::nn::Module {
         head(register_module("head", torch::nn::Linear(c.penultimate, c.classes))),
         sigma(c.sigma) {}
 
-  activations forward(const torch::Tensor& x) {
+  /// `noise`: standard normal draws of the bottleneck's shape (rows x bottleneck), drawn by the
+  /// caller for the whole global batch so that a sample gets the same dropout noise whichever rank
+  /// holds it (draw_noise).
+  activations forward(const torch::Tensor& x, const torch::Tensor& noise) {
     activations a;
     const auto h1 = torch::relu(fc1->forward(x));
     const auto h2 = torch::relu(fc2->forward(h1));
     // tanh keeps the bottleneck away from exact zeros, where Gaussian dropout has no density.
     const auto f = torch::tanh(fc3->forward(h2));
     // Gaussian dropout Z = f(X) * D, D ~ N(1, sigma^2 I): in training AND when measuring.
-    const auto z = f * (1.0 + sigma * torch::randn_like(f));
+    const auto z = f * (1.0 + sigma * noise);
     const auto p = pen->forward(z);  // linear penultimate layer (IB-layer loss acts here)
     a.hidden = {h1, h2, f, z, p};
     a.logits = head->forward(p);
@@ -140,8 +178,9 @@ struct dataset {
   torch::Tensor x_train, y_train, x_test, y_test;
 };
 
-/// Gaussian classes in 64-D: mu_y ~ N(0, spread^2 I), x = mu_y + noise_std * N(0, I).
-dataset make_dataset(const config& c, torch::Device device) {
+/// Gaussian classes in 64-D: mu_y ~ N(0, spread^2 I), x = mu_y + noise_std * N(0, I), drawn in
+/// float32 and stored in `dtype`. Every rank draws the same (seeded) data and touches only its rows.
+dataset make_dataset(const config& c, torch::Device device, torch::Dtype dtype) {
   torch::manual_seed(c.seed);
   const auto opts = torch::TensorOptions().device(device);
   const auto means = c.class_spread * torch::randn({c.classes, c.dim}, opts);
@@ -152,17 +191,142 @@ dataset make_dataset(const config& c, torch::Device device) {
   dataset d;
   draw(c.n_train, d.x_train, d.y_train);
   draw(c.n_test, d.x_test, d.y_test);
+  d.x_train = d.x_train.to(dtype);
+  d.x_test = d.x_test.to(dtype);
   return d;
 }
 
-struct csv_writer {
+/// Dropout noise for `rows` global rows (every rank draws the same; each uses its block of rows).
+torch::Tensor draw_noise(std::int64_t rows, const config& c, const torch::Tensor& like) {
+  return torch::randn({rows, c.bottleneck}, like.options());
+}
+
+/// This process's place in a --distributed run (a single process: rank 0 of 1, no group). Rows
+/// of a global set of n are split into contiguous blocks in rank order (sizes differ by at most
+/// one), so gathering in rank order restores the single-process order.
+struct rank_info {
+  int rank = 0, world = 1;
+  std::string backend = "none";
+#if defined(INFOGEO_WITH_C10D)
+  c10::intrusive_ptr<example_dist::group_base> group;
+#endif
+  torch::Device device = torch::Device(torch::kCPU);
+  double comm_seconds = 0.0;  // time spent in the metric reductions (reset per epoch)
+
+  bool distributed() const {
+#if defined(INFOGEO_WITH_C10D)
+    return static_cast<bool>(group);
+#else
+    return false;
+#endif
+  }
+  std::pair<std::int64_t, std::int64_t> block(std::int64_t n) const {
+    const std::int64_t q = n / world, r = n % world;
+    const std::int64_t begin = rank * q + std::min<std::int64_t>(rank, r);
+    return {begin, begin + q + (rank < r ? 1 : 0)};
+  }
+  /// Runs `collective` and adds its wall time (device synchronised) to comm_seconds.
+  template <class F>
+  void timed(F&& collective) {
+    if (!distributed()) {
+      collective();
+      return;
+    }
+    if (device.is_cuda()) torch::cuda::synchronize(device.index());
+    const auto t0 = std::chrono::steady_clock::now();
+    collective();
+    if (device.is_cuda()) torch::cuda::synchronize(device.index());
+    comm_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+};
+
+/// In-place sum of `t` over the ranks (nothing in a single process).
+void sum_over_ranks(rank_info& r, const torch::Tensor& t) {
+#if defined(INFOGEO_WITH_C10D)
+  if (r.distributed()) infogeo::libtorch::allreduce_sum(*r.group, t);
+#else
+  (void)r, (void)t;
+#endif
+}
+
+/// Rows of every rank gathered in rank order (the rank's own rows in a single process).
+torch::Tensor gather_rows(rank_info& r, const torch::Tensor& rows) {
+#if defined(INFOGEO_WITH_C10D)
+  if (r.distributed()) return infogeo::libtorch::allgather_rows(rows, *r.group);
+#else
+  (void)r;
+#endif
+  return rows;
+}
+
+/// All parameters (or their gradients) as one flat tensor, and back.
+torch::Tensor flatten(const std::vector<torch::Tensor>& ts) {
+  std::vector<torch::Tensor> flat;
+  for (const auto& t : ts) flat.push_back(t.reshape({-1}));
+  return torch::cat(flat);
+}
+void unflatten(const torch::Tensor& flat, const std::vector<torch::Tensor>& ts) {
+  std::int64_t offset = 0;
+  for (const auto& t : ts) {
+    t.copy_(flat.slice(0, offset, offset + t.numel()).view_as(t));
+    offset += t.numel();
+  }
+}
+
+/// Data parallelism by hand (LibTorch has no C++ DistributedDataParallel): the gradients of the
+/// local mean loss, summed over the ranks in one all-reduce and divided by the world size, are the
+/// gradients of the global batch's mean loss (equal shares), so every rank takes the same step.
+void average_gradients(rank_info& r, Net& net) {
+  if (!r.distributed()) return;
+  std::vector<torch::Tensor> grads;
+  for (const auto& p : net->parameters()) grads.push_back(p.grad());
+  const torch::Tensor flat = flatten(grads);
+  sum_over_ranks(r, flat);
+  flat.div_(static_cast<double>(r.world));
+  unflatten(flat, grads);
+}
+
+/// Rank 0's initial weights on every rank (they are equal already when all ranks seed alike; this
+/// is what DistributedDataParallel does at construction, and it makes sure).
+void broadcast_parameters(rank_info& r, Net& net) {
+#if defined(INFOGEO_WITH_C10D)
+  if (!r.distributed()) return;
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> params;
+  for (const auto& p : net->parameters()) params.push_back(p);
+  std::vector<torch::Tensor> flat{flatten(params)};
+  r.group->broadcast(flat)->wait();
+  unflatten(flat[0], params);
+#else
+  (void)r, (void)net;
+#endif
+}
+
+/// metrics.csv rows (written by rank 0 only; values with 17 significant digits, enough to
+/// round-trip a double) and, per epoch, a digest of every row (FNV-1a of the text): ranks that
+/// print the same digest hold bit-identical metrics.
+struct metric_log {
   std::ofstream out;
-  explicit csv_writer(const std::string& path) : out(path) {
-    out.precision(10);
-    out << "epoch,layer,split,metric,value\n";
+  std::uint64_t digest = 0;
+  std::int64_t rows = 0;
+  explicit metric_log(const std::string& path) {
+    if (!path.empty()) {
+      out.open(path);
+      out << "epoch,layer,split,metric,value\n";
+    }
+    start_epoch();
+  }
+  void start_epoch() {
+    digest = 14695981039346656037ull;
+    rows = 0;
   }
   void row(int epoch, const std::string& layer, const std::string& split, const std::string& metric, double v) {
-    out << epoch << ',' << layer << ',' << split << ',' << metric << ',' << v << '\n';
+    char value[40];
+    std::snprintf(value, sizeof value, "%.17g", v);
+    const std::string line = std::to_string(epoch) + ',' + layer + ',' + split + ',' + metric + ',' + value + '\n';
+    if (out.is_open()) out << line;
+    for (const unsigned char ch : line) digest = (digest ^ ch) * 1099511628211ull;
+    ++rows;
   }
 };
 
@@ -181,11 +345,18 @@ struct plane_point {
   double i_xz, i_zy;
 };
 
-/// NC metrics of every hidden layer on `x`, `y` (the GPU does the reductions).
+/// NC metrics of every hidden layer on the first n rows of `x`, `y` (the GPU does the reductions).
+/// Distributed: each rank forwards its block of those rows; the class-scatter sums of both passes,
+/// the NCC counts and the correct-prediction count are summed over the ranks (distributed.hpp), so
+/// every rank finishes with the statistics of all n rows.
 std::map<std::string, double> record_geometry(Net& net, const torch::Tensor& x, const torch::Tensor& y,
-                                              const config& c, int epoch, const std::string& split, csv_writer& csv) {
+                                              std::int64_t n, const config& c, int epoch, const std::string& split,
+                                              metric_log& csv, rank_info& r) {
   torch::NoGradGuard no_grad;
-  const activations a = net->forward(x);
+  const torch::Tensor noise = draw_noise(n, c, x);
+  const auto [lo, hi] = r.block(n);
+  const torch::Tensor ys = y.slice(0, lo, hi);
+  const activations a = net->forward(x.slice(0, lo, hi), noise.slice(0, lo, hi));
   const auto predictions = a.logits.argmax(1);
   std::map<std::string, double> nc1_by_layer;
   std::vector<double> layer_nc;
@@ -193,12 +364,21 @@ std::map<std::string, double> record_geometry(Net& net, const torch::Tensor& x, 
     const auto& h = a.hidden[l];
     infogeo::libtorch::device_class_scatter acc(c.classes, h.size(1), infogeo::geometry::scatter_mode::projected,
                                                 h.device());
-    acc.update(h, y);
+    acc.update(h, ys);
+#if defined(INFOGEO_WITH_C10D)
+    if (r.distributed()) r.timed([&] { infogeo::libtorch::allreduce_pass1(acc, *r.group); });
+#endif
     acc.begin_second_pass();
-    acc.update(h, y);
+    acc.update(h, ys);
+#if defined(INFOGEO_WITH_C10D)
+    if (r.distributed()) r.timed([&] { infogeo::libtorch::allreduce_pass2(acc, *r.group); });
+#endif
     const auto s = acc.finalize();
     auto m = infogeo::geometry::neural_collapse(s);
-    const auto ncc = infogeo::libtorch::ncc_on_device(acc, h, y, predictions);
+    auto ncc = infogeo::libtorch::ncc_on_device(acc, h, ys, predictions);
+#if defined(INFOGEO_WITH_C10D)
+    if (r.distributed()) r.timed([&] { ncc = infogeo::libtorch::allreduce_counts(ncc, *r.group, h.device()); });
+#endif
     const std::string& name = layer_names[l];
     csv.row(epoch, name, split, "tr_sw_sbpinv", m.tr_sw_sbpinv);
     csv.row(epoch, name, split, "nc1", m.nc1);
@@ -219,19 +399,33 @@ std::map<std::string, double> record_geometry(Net& net, const torch::Tensor& x, 
   const auto fit = infogeo::geometry::fit_equi_separation(layer_nc);
   csv.row(epoch, "all", split, "equi_separation_slope", fit.slope);
   if (fit.pearson_r) csv.row(epoch, "all", split, "equi_separation_pearson_r", *fit.pearson_r);
-  csv.row(epoch, "all", split, "accuracy", (predictions == y).to(torch::kDouble).mean().item<double>());
+  const torch::Tensor correct = (predictions == ys).sum().to(torch::kLong);
+  r.timed([&] { sum_over_ranks(r, correct); });
+  csv.row(epoch, "all", split, "accuracy", static_cast<double>(correct.item<std::int64_t>()) / static_cast<double>(n));
   return nc1_by_layer;
 }
 
 /// Information plane of the dropout layer on the first mi_samples rows of `x`, `y` (CPU estimators).
+/// Distributed: each rank forwards its block of those rows and the activations and labels are
+/// gathered to every rank in rank order (allgather_rows), i.e. the single-process sample: a k-NN or
+/// mixture estimate is not a sum over samples (a point's neighbours may sit on any rank), so it
+/// runs, identically on every rank, on the gathered sample.
 plane_point record_information(Net& net, const torch::Tensor& x, const torch::Tensor& y, const config& c, int epoch,
-                               const std::string& split, csv_writer& csv) {
+                               const std::string& split, metric_log& csv, rank_info& r) {
   torch::NoGradGuard no_grad;
-  const auto xs = x.slice(0, 0, c.mi_samples);
-  const activations a = net->forward(xs);
-  const at::Tensor f = a.hidden[2].to(torch::kCPU, torch::kDouble).contiguous();
-  const at::Tensor z = a.hidden[3].to(torch::kCPU, torch::kDouble).contiguous();
-  const at::Tensor ycpu = y.slice(0, 0, c.mi_samples).to(torch::kCPU).contiguous();
+  const torch::Tensor noise = draw_noise(c.mi_samples, c, x);
+  const auto [lo, hi] = r.block(c.mi_samples);
+  const activations a = net->forward(x.slice(0, lo, hi), noise.slice(0, lo, hi));
+  at::Tensor f = a.hidden[2].to(torch::kDouble), z = a.hidden[3].to(torch::kDouble);
+  at::Tensor yg = y.slice(0, lo, hi).unsqueeze(1).contiguous();
+  r.timed([&] {
+    f = gather_rows(r, f);
+    z = gather_rows(r, z);
+    yg = gather_rows(r, yg);
+  });
+  f = f.to(torch::kCPU).contiguous();
+  z = z.to(torch::kCPU).contiguous();
+  const at::Tensor ycpu = yg.squeeze(1).to(torch::kCPU).contiguous();
   std::vector<std::int64_t> labels(ycpu.data_ptr<std::int64_t>(), ycpu.data_ptr<std::int64_t>() + ycpu.numel());
 
   infogeo::entropy::noisy_options noisy;
@@ -306,62 +500,120 @@ void write_plot(const std::string& path, const std::string& title, const std::st
   out << "</svg>\n";
 }
 
+/// Joins the process group of a --distributed run (or returns rank 0 of 1 for a single process).
+rank_info join(const config& c) {
+  rank_info r;
+  if (!c.distributed) {
+    r.device = torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+    return r;
+  }
+#if defined(INFOGEO_WITH_C10D)
+  example_dist::launch_config l;
+  example_dist::from_environment(l);
+  if (c.rank >= 0) l.rank = c.rank;
+  if (c.world_size >= 0) l.world = c.world_size;
+  if (c.local_rank >= 0) l.local_rank = c.local_rank;
+  if (!c.master_addr.empty()) l.master_addr = c.master_addr;
+  if (c.master_port >= 0) l.master_port = c.master_port;
+  l.backend = c.backend;
+  example_dist::check(l);
+  if (c.batch % l.world != 0 || c.mi_samples % l.world != 0)
+    throw std::invalid_argument("--batch (" + std::to_string(c.batch) + ") and --mi-samples (" +
+                                std::to_string(c.mi_samples) + ") must be multiples of the world size (" +
+                                std::to_string(l.world) + ")");
+  r.rank = l.rank;
+  r.world = l.world;
+  r.device = example_dist::rank_device(l);
+  auto pg = example_dist::connect(l, r.device);
+  r.group = pg.group;
+  r.backend = pg.backend;
+  return r;
+#else
+  throw std::invalid_argument("--distributed: this infoplane was built without torch.distributed (gloo's headers "
+                              "were not found: Debian libgloo-dev)");
+#endif
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   try {
+    // Before anything can initialise CUDA or NCCL (harmless on a CPU).
+#if defined(INFOGEO_WITH_C10D)
+    example_dist::disable_multicast();
+#endif
     const config c = parse(argc, argv);
-    const torch::Device device = torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
-    std::fprintf(stderr, "infoplane: device %s, %lld train / %lld test samples, metrics %s\n", device.str().c_str(),
-                 static_cast<long long>(c.n_train), static_cast<long long>(c.n_test), c.metrics ? "on" : "off");
-    std::filesystem::create_directories(c.out);
-    const dataset data = make_dataset(c, device);
+    rank_info r = join(c);
+    const torch::Device device = r.device;
+    const torch::Dtype dtype = c.dtype == "double" ? torch::kDouble : torch::kFloat;
+    const bool writer = r.rank == 0;  // rank 0 writes the files
+    if (writer)
+      std::fprintf(stderr, "infoplane: device %s, %lld train / %lld test samples, metrics %s, %d rank(s)%s%s\n",
+                   device.str().c_str(), static_cast<long long>(c.n_train), static_cast<long long>(c.n_test),
+                   c.metrics ? "on" : "off", r.world, r.distributed() ? ", backend " : "",
+                   r.distributed() ? r.backend.c_str() : "");
+    if (writer) std::filesystem::create_directories(c.out);
+    const dataset data = make_dataset(c, device, dtype);
     Net net(c);
-    net->to(device);
+    net->to(device, dtype);
+    broadcast_parameters(r, net);
     torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(c.lr));
-    csv_writer csv(c.out + "/metrics.csv");
-    std::ofstream timing(c.out + "/timing.csv");
-    timing << "epoch,train_seconds,metric_seconds,geometry_seconds,information_seconds,train_loss\n";
+    metric_log csv(writer ? c.out + "/metrics.csv" : std::string());
+    std::ofstream timing;
+    if (writer) {
+      timing.open(c.out + "/timing.csv");
+      timing << "epoch,train_seconds,metric_seconds,geometry_seconds,information_seconds,metric_comm_seconds,"
+                "train_loss\n";
+      timing.precision(12);  // train_loss: enough digits for the 1e-10 comparison of docs/distributed.md
+    }
     std::vector<plane_point> plane;
     std::map<std::string, std::vector<std::pair<double, double>>> nc_series;  // epoch -> (layer, log10 nc1)
     double total_train = 0.0, total_metric = 0.0;
+    const std::int64_t local_batch = c.batch / r.world;
     for (int epoch = 1; epoch <= c.epochs; ++epoch) {
       sync(device);
       const auto t0 = std::chrono::steady_clock::now();
       net->train();
+      // The same permutation and noise on every rank (same seed, same draws); a rank takes its share
+      // [rank * B/W, (rank + 1) * B/W) of each global batch of B rows.
       const auto perm = torch::randperm(c.n_train, torch::TensorOptions().device(device).dtype(torch::kLong));
-      torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(device));
+      torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(device).dtype(dtype));
       std::int64_t steps = 0;
       for (std::int64_t s = 0; s + c.batch <= c.n_train; s += c.batch, ++steps) {
-        const auto idx = perm.slice(0, s, s + c.batch);
+        const std::int64_t lo = s + r.rank * local_batch, hi = lo + local_batch;
+        const auto idx = perm.slice(0, lo, hi);
         const auto xb = data.x_train.index_select(0, idx);
         const auto yb = data.y_train.index_select(0, idx);
-        const activations a = net->forward(xb);
+        const torch::Tensor noise = draw_noise(c.batch, c, xb).slice(0, lo - s, hi - s);
+        const activations a = net->forward(xb, noise);
         auto loss = torch::nn::functional::cross_entropy(a.logits, yb);
         if (c.gamma > 0.0) loss = loss + c.gamma * a.hidden[4].pow(2).sum(1).mean();
+        // Distributed: the CDNV of the rank's share of the batch (as DistributedDataParallel would).
         if (c.nc_lambda != 0.0) loss = loss - c.nc_lambda * torch::tanh(c.nc_alpha * batch_cdnv(a.hidden[4], yb, c.classes));
         opt.zero_grad();
         loss.backward();
+        average_gradients(r, net);
         opt.step();
         loss_sum += loss.detach();
       }
-      const double train_loss = loss_sum.item<double>() / static_cast<double>(steps);
+      sum_over_ranks(r, loss_sum);
+      const double train_loss = loss_sum.item<double>() / static_cast<double>(steps * r.world);
       sync(device);
       const double train_seconds = seconds_since(t0);
       total_train += train_seconds;
       double geometry_seconds = 0.0, information_seconds = 0.0;
+      r.comm_seconds = 0.0;
+      csv.start_epoch();
       if (c.metrics) {
         net->eval();  // no BatchNorm / nn::Dropout here; the Gaussian dropout stays on by design
         const auto t1 = std::chrono::steady_clock::now();
-        const auto nc_train = record_geometry(net, data.x_train.slice(0, 0, c.nc_samples),
-                                              data.y_train.slice(0, 0, c.nc_samples), c, epoch, "train", csv);
-        record_geometry(net, data.x_test.slice(0, 0, c.nc_samples), data.y_test.slice(0, 0, c.nc_samples), c, epoch,
-                        "test", csv);
+        const auto nc_train = record_geometry(net, data.x_train, data.y_train, c.nc_samples, c, epoch, "train", csv, r);
+        record_geometry(net, data.x_test, data.y_test, c.nc_samples, c, epoch, "test", csv, r);
         sync(device);
         geometry_seconds = seconds_since(t1);
         const auto t2 = std::chrono::steady_clock::now();
-        plane.push_back(record_information(net, data.x_train, data.y_train, c, epoch, "train", csv));
-        plane.push_back(record_information(net, data.x_test, data.y_test, c, epoch, "test", csv));
+        plane.push_back(record_information(net, data.x_train, data.y_train, c, epoch, "train", csv, r));
+        plane.push_back(record_information(net, data.x_test, data.y_test, c, epoch, "test", csv, r));
         information_seconds = seconds_since(t2);
         auto& series = nc_series["epoch " + std::to_string(epoch)];
         for (std::size_t l = 0; l < layer_names.size(); ++l)
@@ -369,11 +621,21 @@ int main(int argc, char** argv) {
       }
       const double metric_seconds = geometry_seconds + information_seconds;
       total_metric += metric_seconds;
-      timing << epoch << ',' << train_seconds << ',' << metric_seconds << ',' << geometry_seconds << ','
-             << information_seconds << ',' << train_loss << '\n';
-      std::fprintf(stderr, "epoch %d: loss %.4f, train %.2f s, metrics %.3f s (geometry %.3f, information %.3f)\n",
-                   epoch, train_loss, train_seconds, metric_seconds, geometry_seconds, information_seconds);
+      if (writer) {
+        timing << epoch << ',' << train_seconds << ',' << metric_seconds << ',' << geometry_seconds << ','
+               << information_seconds << ',' << r.comm_seconds << ',' << train_loss << '\n';
+        std::fprintf(stderr,
+                     "epoch %d: loss %.4f, train %.2f s, metrics %.3f s (geometry %.3f, information %.3f, "
+                     "reductions %.3f)\n",
+                     epoch, train_loss, train_seconds, metric_seconds, geometry_seconds, information_seconds,
+                     r.comm_seconds);
+      }
+      // Every rank: the numbers it holds (the same on all ranks: same digest of all metric rows).
+      if (r.distributed())
+        std::printf("rank %d/%d epoch %d: loss %.17g, metric rows %lld, digest %016llx\n", r.rank, r.world, epoch,
+                    train_loss, static_cast<long long>(csv.rows), static_cast<unsigned long long>(csv.digest));
     }
+    if (!writer) return 0;
     if (c.metrics) {
       std::vector<std::pair<std::string, std::vector<std::pair<double, double>>>> ip;
       for (const std::string split : {"train", "test"}) {
@@ -390,9 +652,10 @@ int main(int argc, char** argv) {
       write_plot(c.out + "/nc_layers.svg", "NC1 per layer (train; 0=h1 ... 4=penultimate)", "layer", "log10 NC1", nc,
                  true);
     }
-    std::printf("{\"device\": \"%s\", \"epochs\": %d, \"train_seconds\": %.4f, \"metric_seconds\": %.4f, "
-                "\"overhead_fraction\": %.5f}\n",
-                device.str().c_str(), c.epochs, total_train, total_metric, total_metric / total_train);
+    std::printf("{\"device\": \"%s\", \"ranks\": %d, \"backend\": \"%s\", \"epochs\": %d, "
+                "\"train_seconds\": %.4f, \"metric_seconds\": %.4f, \"overhead_fraction\": %.5f}\n",
+                device.str().c_str(), r.world, r.backend.c_str(), c.epochs, total_train, total_metric,
+                total_metric / total_train);
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "infoplane: error: %s\n", e.what());
