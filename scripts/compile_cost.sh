@@ -7,12 +7,23 @@
 # dependencies-only TU. Targets: umbrella <= 3x, quickstart <= 6x.
 #   bash scripts/compile_cost.sh                 # TUs only (~2 minutes)
 #   bash scripts/compile_cost.sh --full-build    # also the whole test build from clean, ccache off
-# Env: CXX (default g++), ROUNDS (default 3).
+#   bash scripts/compile_cost.sh --full-build-only
+# The full build times every compile (scripts/time_compile.sh) and prints CPU seconds (user + sys)
+# per group (tool, tests, examples, header check), the total and the largest TUs.
+# Env: CXX (default g++), ROUNDS (default 3), JOBS (full build, default nproc), EXTRA_CMAKE_ARGS,
+# KEEP_COMPILE_LOG (copy the per-TU log there), TOP (largest TUs listed, default 12).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 cxx="${CXX:-g++}"
 rounds="${ROUNDS:-3}"
+jobs="${JOBS:-$(nproc)}"
+case "${1:-}" in
+  "") mode=tus ;;
+  --full-build) mode=both ;;
+  --full-build-only) mode=full ;;
+  *) echo "compile_cost.sh: unknown argument ${1} (--full-build | --full-build-only)" >&2; exit 2 ;;
+esac
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -29,29 +40,58 @@ for family in core entropy geometry io mi neighbors stats synthetic; do
   tus+=("$family")
 done
 
-declare -A best
-for ((r = 0; r < rounds; ++r)); do
-  for tu in "${tus[@]}"; do
-    if ! /usr/bin/time -o "$work/time" -f '%U' "$cxx" "${flags[@]}" "$work/$tu.cpp" 2> "$work/err"; then
-      echo "compile_cost.sh: $tu.cpp does not compile:" >&2; head -20 "$work/err" >&2; exit 1
-    fi
-    t=$(tail -1 "$work/time")
-    if [[ -z "${best[$tu]:-}" ]] || awk -v a="$t" -v b="${best[$tu]}" 'BEGIN{exit !(a < b)}'; then best[$tu]=$t; fi
+if [[ "$mode" != "full" ]]; then
+  declare -A best
+  for ((r = 0; r < rounds; ++r)); do
+    for tu in "${tus[@]}"; do
+      if ! /usr/bin/time -o "$work/time" -f '%U' "$cxx" "${flags[@]}" "$work/$tu.cpp" 2> "$work/err"; then
+        echo "compile_cost.sh: $tu.cpp does not compile:" >&2; head -20 "$work/err" >&2; exit 1
+      fi
+      t=$(tail -1 "$work/time")
+      if [[ -z "${best[$tu]:-}" ]] || awk -v a="$t" -v b="${best[$tu]}" 'BEGIN{exit !(a < b)}'; then best[$tu]=$t; fi
+    done
   done
-done
 
-echo "compiler: $($cxx --version | head -1); user seconds, min of $rounds; ratio to deps-only"
-for tu in "${tus[@]}"; do
-  awk -v n="$tu" -v t="${best[$tu]}" -v d="${best[deps]}" 'BEGIN{printf "%-12s %6.2f s  %5.2fx\n", n, t, t / d}'
-done
+  echo "compiler: $($cxx --version | head -1); user seconds, min of $rounds; ratio to deps-only"
+  for tu in "${tus[@]}"; do
+    awk -v n="$tu" -v t="${best[$tu]}" -v d="${best[deps]}" 'BEGIN{printf "%-12s %6.2f s  %5.2fx\n", n, t, t / d}'
+  done
+fi
 
-if [[ "${1:-}" == "--full-build" ]]; then
+if [[ "$mode" != "tus" ]]; then
+  # The build `bash scripts/test` does (tests, tool, examples; LibTorch off as in CI step 1), from
+  # clean, every compile timed by scripts/time_compile.sh (ccache off). EXTRA_CMAKE_ARGS are appended
+  # (e.g. -DINFOGEO_HEADER_CHECK=ON to include the compile-alone header check).
   dir="$work/build"
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE=-O2 -DCMAKE_CXX_COMPILER_LAUNCHER= \
+  log="$work/compile_times.txt"
+  : > "$log"
+  # shellcheck disable=SC2086
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE=-O2 \
+    -DCMAKE_CXX_COMPILER_LAUNCHER="$root/scripts/time_compile.sh" -DINFOGEO_WITH_TORCH=OFF \
     -DINFOGEO_BUILD_TESTS=ON -DINFOGEO_BUILD_TOOLS=ON -DINFOGEO_BUILD_EXAMPLES=ON -DINFOGEO_BUILD_BENCHMARKS=OFF \
-    > /dev/null
+    ${EXTRA_CMAKE_ARGS:-} > /dev/null
+  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
   start=$(date +%s.%N)
-  CCACHE_DISABLE=1 cmake --build "$dir" -j "$(nproc)" > "$work/build.log" 2>&1 || { tail -30 "$work/build.log"; exit 1; }
+  INFOGEO_COMPILE_LOG="$log" CCACHE_DISABLE=1 cmake --build "$dir" -j "$jobs" > "$work/build.log" 2>&1 ||
+    { tail -30 "$work/build.log"; exit 1; }
   end=$(date +%s.%N)
-  awk -v s="$start" -v e="$end" -v j="$(nproc)" 'BEGIN{printf "full test build from clean (ccache off, -j%d): %.0f s wall\n", j, e - s}'
+  load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+  [[ -n "${KEEP_COMPILE_LOG:-}" ]] && cp "$log" "$KEEP_COMPILE_LOG"
+  echo "full test build from clean (ccache off, -j$jobs): $(awk -v s="$start" -v e="$end" 'BEGIN{printf "%.0f", e - s}') s wall;" \
+    "load average before: $load_before, after: $load_after"
+  # CPU seconds (user + sys) per group of TUs, the total, and the ideal 2-core wall (total / 2).
+  awk '{
+      cpu = $1 + $2; out = $4; g = "other";
+      if (out ~ /infogeo_header_check\.dir/) g = "header check";
+      else if (out ~ /infogeo_cli_objects\.dir/) g = "tool";
+      else if (out ~ /(test_[a-z0-9_]*|infogeo_doctest_main|infogeo_test_pch)\.dir/) g = "tests";
+      else if (out ~ /example_[a-z0-9_]*\.dir/) g = "examples";
+      sum[g] += cpu; count[g]++; total += cpu; n++
+    }
+    END {
+      for (g in sum) printf "  %-13s %4d TUs %8.1f CPU s  %3.0f %%\n", g, count[g], sum[g], 100 * sum[g] / total
+      printf "  %-13s %4d TUs %8.1f CPU s  (ideal 2-core wall %.0f s = %.1f min)\n", "total", n, total, total / 2, total / 120
+    }' "$log"
+  echo "largest TUs (CPU s = user + sys):"
+  awk '{printf "  %7.1f  %s\n", $1 + $2, $4}' "$log" | sort -rn | head -"${TOP:-12}"
 fi

@@ -15,6 +15,7 @@
 #include "infogeo/entropy/gaussian.hpp"
 #include "infogeo/entropy/kde.hpp"
 #include "infogeo/entropy/noisy_mixture.hpp"
+#include "infogeo/harness/estimator.hpp"
 #include "infogeo/mi/binning.hpp"
 #include "infogeo/stats/bootstrap.hpp"
 #include "inputs.hpp"
@@ -174,6 +175,25 @@ const method_registrar noisy_mi_method{method{
      {"draws", std::to_string(entropy::noisy_options{}.draws)}, {"centres", "0 = all rows"},
      {"zeros", "error"}, {"seed", "0"}},
     run_noisy_mi, {{"bootstrap", "std_error is already the Monte-Carlo standard error"}}}};
+
+// `infogeo bench` (bench_estimators.cpp), library defaults.
+const bench_registrar kde_bench{[] {
+  harness::estimator e;
+  e.name = "kde";
+  e.description = "leave-one-out Gaussian KDE, Silverman bandwidth, whitened";
+  e.entropy_estimate = [](const row_matrix<double>& x) { return entropy::kde_entropy(x); };
+  e.mi_estimate = [](const row_matrix<double>& x, const row_matrix<double>& y) { return mi::kde_mutual_information(x, y); };
+  return e;
+}()};
+
+const bench_registrar binning_bench{[] {
+  harness::estimator e;
+  e.name = "binning";
+  e.description = "equal-width binning, 30 bins per dimension (discrete plug-in MI)";
+  // Binned entropy is a discrete entropy, not a differential one: MI only.
+  e.mi_estimate = [](const row_matrix<double>& x, const row_matrix<double>& y) { return mi::binned_mutual_information(x, y); };
+  return e;
+}()};
 
 }  // namespace
 }  // namespace infogeo::cli

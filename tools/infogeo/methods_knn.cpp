@@ -4,12 +4,15 @@
 //   infogeo mi --method ksg1|ksg2|kl|wkl [--k K] [...] X.npy Y.npy
 // Y with an integer dtype (or --discrete-y) is a label vector: kl / wkl then estimate
 // I = h(X) - sum_y p(y) h(X | Y = y); KSG needs a continuous Y.
+#include <algorithm>
 #include <cmath>
 #include <string>
 
 #include "infogeo/core/xtensor_view.hpp"
 #include "infogeo/entropy/kozachenko_leonenko.hpp"
 #include "infogeo/entropy/weighted_kl.hpp"
+#include "infogeo/harness/estimator.hpp"
+#include "infogeo/mi/compressed.hpp"
 #include "infogeo/mi/entropy_difference.hpp"
 #include "infogeo/mi/ksg.hpp"
 #include "infogeo/mi/automatic.hpp"
@@ -222,5 +225,91 @@ const method_registrar wkl_mi{method{
     {{"k", "automatic per dimension"}, {"metric", metric_euclidean}, {"weights", "all"},
      {"no-standardize", "off: columns are z-scored"}, jitter_option, seed_option, discrete_y_option, pca_option},
     [](const estimator_args& a) { return run_entropy_mi(a, true); }, knn_why_not}};
+// `infogeo bench` (bench_estimators.cpp), library defaults.
+const bench_registrar kl_bench{[] {
+  harness::estimator e;
+  e.name = "kl";
+  e.description = "Kozachenko-Leonenko k-NN entropy, k = 3, Euclidean";
+  e.entropy_estimate = [](const row_matrix<double>& x) { return entropy::kozachenko_leonenko(x); };
+  return e;
+}()};
+
+const bench_registrar wkl_bench{[] {
+  harness::estimator e;
+  e.name = "weighted-kl";
+  e.description = "weighted Kozachenko-Leonenko (Berrett, Samworth & Yuan 2019), auto k";
+  e.entropy_estimate = [](const row_matrix<double>& x) { return entropy::weighted_kozachenko_leonenko(x); };
+  return e;
+}()};
+
+harness::estimator ksg_bench_estimator(const std::string& name, mi::ksg_variant variant) {
+  harness::estimator e;
+  e.name = name;
+  e.description = std::string("Kraskov-Stoegbauer-Grassberger ") + (variant == mi::ksg_variant::ksg1 ? "eq. 8" : "eq. 9") + ", k = 3";
+  e.mi_estimate = [variant](const row_matrix<double>& x, const row_matrix<double>& y) {
+    mi::ksg_options o;
+    o.variant = variant;
+    return mi::ksg(x, y, o);
+  };
+  return e;
+}
+const bench_registrar ksg1_bench{ksg_bench_estimator("ksg1", mi::ksg_variant::ksg1)};
+const bench_registrar ksg2_bench{ksg_bench_estimator("ksg2", mi::ksg_variant::ksg2)};
+
+const bench_registrar auto_bench{[] {
+  harness::estimator e;
+  e.name = "auto";
+  e.description = "--method auto: picks by the measured regime, refuses rather than return a flagged value";
+  e.entropy_estimate = [](const row_matrix<double>& x) { return entropy::automatic(x); };
+  e.mi_estimate = [](const row_matrix<double>& x, const row_matrix<double>& y) { return mi::automatic(x, y); };
+  return e;
+}()};
+
+const bench_registrar mixed_ksg_bench{[] {
+  harness::estimator e;
+  e.name = "mixed-ksg";
+  e.description = "mixed discrete-continuous KSG (Gao, Kannan, Oh & Viswanath 2017), k = 3";
+  e.mi_estimate = [](const row_matrix<double>& x, const row_matrix<double>& y) { return mi::mixed_ksg(x, y); };
+  return e;
+}()};
+
+harness::estimator ediff_bench_estimator(const std::string& name, mi::knn_entropy which, const std::string& description) {
+  harness::estimator e;
+  e.name = name;
+  e.description = description;
+  e.mi_estimate = [which](const row_matrix<double>& x, const row_matrix<double>& y) {
+    mi::entropy_difference_options o;
+    o.estimator = which;
+    if (which == mi::knn_entropy::weighted_kl) o.k = 0;  // auto k per dimension
+    return mi::entropy_difference(x, y, o);
+  };
+  return e;
+}
+const bench_registrar kl_difference_bench{
+    ediff_bench_estimator("kl-difference", mi::knn_entropy::kl, "h(X) + h(Y) - h(X,Y), Kozachenko-Leonenko, k = 3")};
+const bench_registrar wkl_difference_bench{ediff_bench_estimator(
+    "weighted-kl-difference", mi::knn_entropy::weighted_kl, "h(X) + h(Y) - h(X,Y), weighted KL, auto k")};
+
+// Lossy compression (Butakov et al. 2024, ICLR): X and Y each projected onto at most 4 leading
+// principal components (fitted on the sample itself), then KSG-1. Equal to ksg1 when both sides
+// have <= 4 dims; below the truth when the discarded components carry information.
+const bench_registrar pca_ksg_bench{[] {
+  harness::estimator e;
+  e.name = "pca-ksg";
+  e.description = "PCA of X and Y to <= 4 components each, then KSG-1 (k = 3)";
+  e.mi_estimate = [](const row_matrix<double>& x, const row_matrix<double>& y) {
+    const mi::ksg_options o;
+    return mi::compressed_mutual_information(x, y, std::min<index_t>(4, x.cols()),
+                                             [&](const row_matrix<double>& px, const row_matrix<double>& yy) {
+                                               return mi::compressed_mutual_information(
+                                                   yy, px, std::min<index_t>(4, yy.cols()),
+                                                   [&](const row_matrix<double>& py, const row_matrix<double>& pxx) {
+                                                     return mi::ksg(pxx, py, o);
+                                                   });
+                                             });
+  };
+  return e;
+}()};
+
 }  // namespace
 }  // namespace infogeo::cli

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "infogeo/core/xtensor_view.hpp"
+#include "infogeo/harness/estimator.hpp"
 #include "infogeo/mi/variational_bounds.hpp"
 #include "inputs.hpp"
 #include "registry.hpp"
@@ -94,6 +95,32 @@ const method_registrar smile{variational_method(
     mi::variational_bound::smile, "SMILE: DV with clipped partition term, tau = 5 (Song & Ermon 2020)")};
 const method_registrar club{variational_method(
     mi::variational_bound::club, "CLUB upper bound with a Gaussian q(y|x) (Cheng et al. 2020)")};
+
+// `infogeo bench` (bench_estimators.cpp), library defaults: separable critic (64-64 tanh, 32-dim
+// embedding; CLUB: Gaussian q(y|x) on a 64-64 net), batch 128 (InfoNCE capped at log 128 = 4.85
+// nats), at most 50 epochs with early stopping, 20 % held out. MI only.
+harness::estimator variational_bench_estimator(mi::variational_bound bound, const std::string& description) {
+  harness::estimator e;
+  e.name = mi::to_string(bound);
+  e.description = description;
+  e.slow = true;  // seconds per fit (1-10 s at n = 2000-10000 on one core): named runs only
+  e.mi = [bound](const row_matrix<double>& x, const row_matrix<double>& y) {
+    mi::variational_options o;
+    o.bound = bound;
+    return mi::variational_mutual_information(x, y, o).mi.value;
+  };
+  return e;
+}
+const bench_registrar infonce_bench{variational_bench_estimator(
+    mi::variational_bound::infonce, "InfoNCE lower bound, separable critic, batch 128 (<= 4.85 nats)")};
+const bench_registrar nwj_bench{
+    variational_bench_estimator(mi::variational_bound::nwj, "NWJ lower bound, separable critic")};
+const bench_registrar mine_bench{variational_bench_estimator(
+    mi::variational_bound::mine, "MINE (Donsker-Varadhan, moving-average gradient), separable critic")};
+const bench_registrar smile_bench{
+    variational_bench_estimator(mi::variational_bound::smile, "SMILE (clipped DV, tau = 5), separable critic")};
+const bench_registrar club_bench{
+    variational_bench_estimator(mi::variational_bound::club, "CLUB upper bound, Gaussian q(y|x)")};
 
 }  // namespace
 }  // namespace infogeo::cli

@@ -21,6 +21,10 @@
 #include "infogeo/core/errors.hpp"
 #include "infogeo/core/result.hpp"
 
+namespace infogeo::harness {
+struct estimator;  // infogeo/harness/estimator.hpp
+}  // namespace infogeo::harness
+
 namespace infogeo::cli {
 
 using json = nlohmann::ordered_json;
@@ -127,6 +131,16 @@ inline std::vector<method>& methods() {
 
 struct method_registrar {
   explicit method_registrar(method m) { methods().push_back(std::move(m)); }
+};
+
+/// Registers an estimator that `infogeo bench` runs (harness::estimator_registry) at
+/// static-initialisation time. Each estimator family registers its bench entries in its own
+/// methods_*.cpp, next to its `--method` registrations, so that the estimator templates are
+/// instantiated in one TU of the tool (docs/performance_compile.md). Defined in
+/// bench_estimators.cpp, which keeps the registry in bench's fixed order whatever order the files'
+/// registrars run in.
+struct bench_registrar {
+  explicit bench_registrar(harness::estimator e);
 };
 
 inline std::vector<std::string> method_names(const std::string& family) {
