@@ -73,3 +73,9 @@ expect kde-bootstrap-refused 2 "" -- entropy --method kde --bootstrap 20 "$work/
 expect binning-bootstrap-refused 2 "" -- mi --method binning --bootstrap 20 "$work/gmi/x.npy" "$work/gmi/y.npy"
 expect gauss-bootstrap 0 "j['details'] != {} and j['unit'] == 'nats'" -- entropy --method gauss --bootstrap 20 "$work/gent/x.npy"
 expect doe-lr-nan 2 "" -- mi --method doe-gauss --lr nan "$work/gmi/x.npy" "$work/gmi/y.npy"
+
+# EDGE (mi/edge.hpp): 1-D x 1-D Gaussians, I = 0.5 (measured sd ~0.01 at N = 4000); at d = 4 it warns.
+expect generate-gaussian-mi-1x1 0 "abs(j['value'] - 0.5) < 1e-12" -- generate gaussian-mi --n 4000 --dims 1,1 --mi 0.5 --seed 6 --out "$work/gmi1"
+expect mi-edge 0 "abs(j['value'] - 0.5) < 0.08 and j['status'] == 'ok' and j['method'] == 'edge'" -- mi --method edge --seed 2 "$work/gmi1/x.npy" "$work/gmi1/y.npy"
+expect mi-edge-dimension 0 "j['status'] == 'warning' and 'edge_dimension' in json.dumps(j)" -- mi --method edge "$work/gmi/x.npy" "$work/gmi/y.npy"
+expect mi-edge-k-refused 2 "" -- mi --method edge --k 3 "$work/gmi1/x.npy" "$work/gmi1/y.npy"

@@ -4,6 +4,7 @@
 //   infogeo entropy --method gauss [--bootstrap B] FILE.npy
 //   infogeo mi --method kde [--bandwidth ...] [--subset M] [--pca N'] X.npy Y.npy     (Y labels: h(X) - sum p h(X|y))
 //   infogeo mi --method binning [--bins K | --bin-width W] [--pca N'] X.npy Y.npy     (one file T.npy: I(index;T) = H(T))
+//   infogeo mi --method edge [--seed S] [--no-standardize] [--pca N'] X.npy Y.npy        (EDGE, docs/binning_compressed.md)
 //   infogeo mi --method noisy --noise dropout|additive --sigma S | --variance V [--draws K] [--centres M]
 //              [--zeros error|deterministic] [--seed N] CLEAN.npy
 // S is the noise STANDARD DEVIATION: additive Z = f + N(0, S^2 I); dropout Z = f * D, D ~ N(1, S^2 I).
@@ -17,6 +18,7 @@
 #include "infogeo/entropy/noisy_mixture.hpp"
 #include "infogeo/harness/estimator.hpp"
 #include "infogeo/mi/binning.hpp"
+#include "infogeo/mi/edge.hpp"
 #include "infogeo/stats/bootstrap.hpp"
 #include "inputs.hpp"
 #include "registry.hpp"
@@ -111,6 +113,17 @@ json run_binning_mi(const estimator_args& args) {
   return j;
 }
 
+json run_edge_mi(const estimator_args& args) {
+  const xy_inputs in = load_xy(args);
+  mi::edge_options o;
+  o.seed = args.seed;
+  o.standardize = !args.no_standardize;
+  const estimate e = in.y_discrete ? mi::edge_labels(in.x, in.y_labels, o) : mi::edge(in.x, in.y, o);
+  json j = to_json(e);
+  j["preprocessing"] = in.preprocessing;
+  return j;
+}
+
 json run_noisy_mi(const estimator_args& args) {
   require(args.files.size() == 1, "mi",
           "--method noisy takes ONE file of clean representations CLEAN.npy (files=",
@@ -166,6 +179,13 @@ const method_registrar binning_mi_method{method{
      {"range", "off: each column's data range (thesis Fig. 1.2: -1,1 with 30 bins)"},
      {"miller-madow", "off"}, {"discrete-y", "off; on for integer Y.npy"}, {"pca", "off"}},
     run_binning_mi, {{"bootstrap", bootstrap_duplicates}}}};
+
+const method_registrar edge_mi_method{method{
+    "mi", "edge",
+    "EDGE ensemble dependency-graph estimator (Noshad, Zeng & Hero 2019): shifted-grid hashing, bias-cancelling ensemble",
+    {{"seed", "0; random shifts and projections"}, {"no-standardize", "off: columns are z-scored"},
+     {"discrete-y", "off; on for integer Y.npy"}, {"pca", "off"}},
+    run_edge_mi, {{"bootstrap", bootstrap_duplicates}}}};
 
 const method_registrar noisy_mi_method{method{
     "mi", "noisy",

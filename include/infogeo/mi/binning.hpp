@@ -139,28 +139,47 @@ binned_sample discretise(const sample_view<T>& v, const binning_options& o, cons
   return b;
 }
 
-/// Plug-in entropy (nats) of the rows of an N x d code matrix: rows are grouped exactly by
-/// sorting (no hash collisions), H = log N - (1/N) sum_c n_c log n_c. Returns {H, occupied}.
+/// Groups the equal rows of an N x d code matrix exactly (by sorting: no hash collisions).
+/// Returns one group id per row, ids numbered in the rows' lexicographic order; `groups` gets
+/// the number of distinct rows. Cost O(N d log N).
 template <class = void>
-std::pair<double, index_t> tuple_entropy(const std::vector<std::int64_t>& codes, index_t n,
-                                         index_t d) {
+std::vector<index_t> group_rows(const std::vector<std::int64_t>& codes, index_t n, index_t d, index_t& groups) {
   std::vector<index_t> order(static_cast<std::size_t>(n));
   std::iota(order.begin(), order.end(), index_t{0});
   auto row = [&](index_t i) { return codes.begin() + i * d; };
   std::sort(order.begin(), order.end(), [&](index_t a, index_t b) {
     return std::lexicographical_compare(row(a), row(a) + d, row(b), row(b) + d);
   });
-  double s = 0.0;
-  index_t occupied = 0;
+  std::vector<index_t> ids(static_cast<std::size_t>(n));
+  groups = 0;
   std::size_t i = 0;
   while (i < order.size()) {
     std::size_t j = i + 1;
     while (j < order.size() && std::equal(row(order[i]), row(order[i]) + d, row(order[j]))) ++j;
-    const auto c = static_cast<double>(j - i);
-    s += c * std::log(c);
-    ++occupied;
+    for (std::size_t k = i; k < j; ++k) ids[static_cast<std::size_t>(order[k])] = groups;
+    ++groups;
     i = j;
   }
+  return ids;
+}
+
+/// Rows per group of group_rows() ids.
+inline std::vector<index_t> group_counts(const std::vector<index_t>& ids, index_t groups) {
+  std::vector<index_t> counts(static_cast<std::size_t>(groups), 0);
+  for (const index_t g : ids) ++counts[static_cast<std::size_t>(g)];
+  return counts;
+}
+
+/// Plug-in entropy (nats) of the rows of an N x d code matrix: rows are grouped exactly
+/// (group_rows), H = log N - (1/N) sum_c n_c log n_c. Returns {H, occupied}.
+template <class = void>
+std::pair<double, index_t> tuple_entropy(const std::vector<std::int64_t>& codes, index_t n,
+                                         index_t d) {
+  index_t occupied = 0;
+  const std::vector<index_t> ids = group_rows(codes, n, d, occupied);  // sets occupied first
+  const std::vector<index_t> counts = group_counts(ids, occupied);
+  double s = 0.0;
+  for (const index_t c : counts) s += static_cast<double>(c) * std::log(static_cast<double>(c));
   const auto nd = static_cast<double>(n);
   return {std::log(nd) - s / nd, occupied};
 }
