@@ -15,6 +15,7 @@
 #include "infogeo/mi/binning.hpp"
 #include "infogeo/mi/compressed.hpp"
 #include "infogeo/mi/edge.hpp"
+#include "infogeo/synthetic/gaussian_mi.hpp"
 
 using namespace infogeo;
 
@@ -602,17 +603,14 @@ TEST_CASE("binning over a fixed range (thesis Fig. 1.2: [-1, 1] in 30 bins), by 
 
 // ---- EDGE (mi/edge.hpp) ---------------------------------------------------------------------------
 namespace {
-/// N pairs of standard normals with correlation rho per column: I = -dx/2 log(1 - rho^2).
+/// N pairs of standard normals with correlation rho per column (synthetic::correlated_gaussian_spectrum):
+/// I = -dx/2 log(1 - rho^2).
 void correlated_gaussians(index_t n, index_t dx, double rho, std::uint64_t seed, row_matrix<double>& x,
                           row_matrix<double>& y) {
-  random_engine rng(seed);
-  x.resize(n, dx);
-  y.resize(n, dx);
-  for (index_t i = 0; i < n; ++i)
-    for (index_t j = 0; j < dx; ++j) {
-      x(i, j) = rng.normal();
-      y(i, j) = rho * x(i, j) + std::sqrt(1.0 - rho * rho) * rng.normal();
-    }
+  synthetic::mi_sample s =
+      synthetic::correlated_gaussian_spectrum(n, dx, dx, std::vector<double>(static_cast<std::size_t>(dx), rho), seed);
+  x = std::move(s.x);
+  y = std::move(s.y);
 }
 }  // namespace
 
