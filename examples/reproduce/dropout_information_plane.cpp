@@ -7,9 +7,9 @@
 //   I(X;Z)  noisy-representation estimator (Sec. 4: Gaussian mixture with MC h(Z|X);
 //           infogeo::mi::noisy_mutual_information, dropout noise) on mi-samples inputs: never above its
 //           log N ceiling, reported next to it;
-//   I(Z;Y)  the variational lower bound H(Y) - l_CE with the network's own classifier head as q(y|z)
-//           (noise on, as trained). EDGE (Noshad et al. 2019), the paper's I(Z;Y) estimator, is not in
-//           infogeo yet: not reported;
+//   I(Z;Y)  EDGE (Noshad, Zeng & Hero 2019; infogeo::mi::edge_labels), the paper's estimator (Sec. 5),
+//           on one noisy draw of Z with the class labels, next to the variational lower bound
+//           H(Y) - l_CE with the network's own classifier head as q(y|z) (noise on, as trained);
 //   binning plane of the same layer (Shwartz-Ziv & Tishby style, 30 bins per coordinate of one noisy
 //           draw): I(X;Z)_bin = H(bin(Z)), I(Z;Y)_bin = plug-in MI of bin(Z) and Y.
 #include <torch/torch.h>
@@ -23,6 +23,7 @@
 #include "common.hpp"
 #include "infogeo/entropy/noisy_mixture.hpp"
 #include "infogeo/mi/binning.hpp"
+#include "infogeo/mi/edge.hpp"
 
 namespace {
 
@@ -132,8 +133,15 @@ int main(int argc, char** argv) {
           csv.row(epoch, "dropout", split, "log_N_ceiling", std::log(static_cast<double>(m)), name);
           csv.row(epoch, "dropout", split, "noisy_mixture_status_ok", ixz.status == infogeo::verdict_status::ok ? 1.0 : 0.0,
                   name);
-          // Binning plane of one noisy draw.
           const infogeo::row_matrix<double> zm = to_matrix(z);
+          // EDGE with the library defaults: the 32 coordinates are hashed through 4 p-stable projections
+          // (its edge_dimension verdict then fires: recorded as edge_status_ok = 0).
+          infogeo::mi::edge_options eo;
+          eo.seed = static_cast<std::uint64_t>(epoch);
+          const auto izy = infogeo::mi::edge_labels(zm, labels, eo);
+          csv.row(epoch, "dropout", split, "I(Z;Y)_edge", izy.value, name);
+          csv.row(epoch, "dropout", split, "edge_status_ok", izy.status == infogeo::verdict_status::ok ? 1.0 : 0.0, name);
+          // Binning plane of one noisy draw.
           infogeo::mi::binning_options bo;
           bo.bins = o.integer("bins");
           csv.row(epoch, "dropout", split, "I(X;Z)_binning", infogeo::mi::binned_entropy(zm, bo).value, name);
