@@ -3,6 +3,7 @@
 
 #include <Eigen/Dense>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <set>
 #include <xtensor/xarray.hpp>
@@ -170,6 +171,49 @@ TEST_CASE("labels: counts, validation") {
   CHECK_THROWS_WITH_AS(make_labels(negative), "infogeo::make_labels(): labels must be non-negative (labels[1]=-1)",
                        infogeo::invalid_argument);
   CHECK_THROWS_AS(make_labels(y, 2), infogeo::invalid_argument);
+}
+
+TEST_CASE("encode_labels: arbitrary integers become 0..C-1 by sorted distinct value") {
+  // Negative, sparse and huge labels: a label 5e7 is one class, not 5e7 empty ones.
+  const std::vector<std::int64_t> y{50000000, -3, 7, 7, -3, 50000000, 0};
+  const label_encoding e = encode_labels(y);
+  CHECK(e.values == std::vector<std::int64_t>{-3, 0, 7, 50000000});
+  CHECK(e.codes == std::vector<std::int64_t>{3, 0, 2, 2, 0, 3, 1});
+  CHECK(e.num_classes() == 4);
+  // Labels already 0..C-1 are unchanged.
+  const std::vector<int> plain{2, 0, 1, 1};
+  CHECK(encode_labels(plain).codes == std::vector<std::int64_t>{2, 0, 1, 1});
+  // The class cap names the count.
+  const std::vector<int> many{0, 1, 2, 3, 4};
+  CHECK_THROWS_WITH_AS(encode_labels(many, 4, "demo", "y"),
+                       "infogeo::demo(): y has 5 distinct values, more than the 4 classes accepted (a continuous or "
+                       "corrupt labels file?) (classes=5)",
+                       infogeo::invalid_argument);
+  CHECK_NOTHROW(encode_labels(many, 5));
+  CHECK_THROWS_AS(encode_labels(many, 0), infogeo::invalid_argument);
+  CHECK(encode_labels(std::vector<int>{}).num_classes() == 0);
+}
+
+TEST_CASE("memory: estimates, the limit and the refusal message") {
+  CHECK(array_bytes({1000.0, 10.0}) == 80000.0);
+  CHECK(array_bytes({1e8, 1e8}, 16.0) == 1.6e17);  // no wrap-around
+  // 2 -> 3 -> 1: P = 3 * 3 + 4 * 1 = 13; units 3 + 1 = 4; 8 (4 * 13 + 3 * 10 * 4) bytes.
+  CHECK(mlp_training_bytes(2, {3}, 1, 10) == 8.0 * (52 + 120));
+  CHECK(format_bytes(11.4e9) == "11.4 GB");
+  CHECK(format_bytes(512) == "512 bytes");
+  CHECK(memory_limit_bytes() > 0);
+  ::setenv("INFOGEO_MEMORY_LIMIT_BYTES", "1000", 1);
+  CHECK(memory_limit_bytes() == 1000.0);
+  CHECK_NOTHROW(memory_check(1000.0, "demo", "--n 1"));
+  CHECK_THROWS_WITH_AS(memory_check(2500.0, "demo", "--hidden 5"),
+                       "infogeo::demo(): --hidden 5 needs an estimated 2.5 kB (2500 bytes), more than the memory limit "
+                       "of 1 kB (INFOGEO_MEMORY_LIMIT_BYTES)",
+                       infogeo::invalid_argument);
+  CHECK_THROWS_AS(memory_check(std::numeric_limits<double>::infinity(), "demo", "--k"), infogeo::invalid_argument);
+  ::setenv("INFOGEO_MEMORY_LIMIT_BYTES", "lots", 1);
+  CHECK_THROWS_AS(memory_limit_bytes(), infogeo::invalid_argument);
+  ::unsetenv("INFOGEO_MEMORY_LIMIT_BYTES");
+  CHECK(memory_limit_bytes() > 1000.0);
 }
 
 TEST_CASE("random_engine is deterministic and has the right moments") {

@@ -201,6 +201,68 @@ TEST_CASE("npy: shapes that overflow and floats outside the integer range are er
   CHECK(io::to_xarray<std::int64_t>(io::read_npy_file(path))(0) == 3000000000LL);
 }
 
+TEST_CASE("npy_row_reader: blocks equal the whole file, rewind, refusals") {
+  const std::string path = temp_path("blocks.npy");
+  xt::xarray<float> a = xt::xarray<float>::from_shape({5, 3});
+  for (std::size_t i = 0; i < a.size(); ++i) a.data()[i] = 0.5f * static_cast<float>(i) - 2.0f;
+  io::save_npy(path, a);
+  io::npy_row_reader reader(path);
+  CHECK(reader.rows() == 5);
+  CHECK(reader.cols() == 3);
+  std::vector<double> block, all;
+  for (int pass = 0; pass < 2; ++pass) {  // the second pass after rewind() reads the same rows
+    all.clear();
+    std::vector<std::size_t> sizes;
+    while (const std::size_t got = reader.read(2, block)) {
+      sizes.push_back(got);
+      all.insert(all.end(), block.begin(), block.end());
+    }
+    CHECK(sizes == std::vector<std::size_t>{2, 2, 1});
+    CHECK(reader.position() == 5);
+    const xt::xarray<double> whole = io::load_npy_matrix(path);
+    CHECK(std::vector<double>(whole.begin(), whole.end()) == all);
+    reader.rewind();
+  }
+  CHECK_THROWS_AS(reader.read(0, block), infogeo::invalid_argument);
+  // NaN named by row and column; Fortran order and truncation refused.
+  write_bytes(path, npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }",
+                              raw<double>({1.0, 2.0, 3.0, std::nan("")})));
+  io::npy_row_reader bad(path);
+  CHECK(error_of([&] { bad.read(8, block); }).find("first at row 1, column 1") != std::string::npos);
+  write_bytes(path, npy_bytes("{'descr': '<f8', 'fortran_order': True, 'shape': (2, 2), }",
+                              raw<double>({1.0, 2.0, 3.0, 4.0})));
+  CHECK(error_of([&] { io::npy_row_reader r(path); }).find("Fortran order") != std::string::npos);
+  write_bytes(path, npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }",
+                              raw<double>({1.0, 2.0, 3.0})));
+  CHECK(error_of([&] { io::npy_row_reader r(path); }).find("truncated") != std::string::npos);
+}
+
+TEST_CASE("npy: uint64 values >= 2^63, any-sign integers, non-ASCII headers") {
+  const std::string path = temp_path("hygiene.npy");
+  // uint64 >= 2^63 decodes as the positive number (it used to wrap negative through int64).
+  const std::uint64_t big = (std::uint64_t(1) << 63) + 4096;
+  write_bytes(path, npy_bytes("{'descr': '<u8', 'fortran_order': False, 'shape': (2,), }",
+                              raw<std::uint64_t>({big, 7})));
+  const xt::xarray<double> a = io::load_npy_matrix(path);
+  CHECK(a(0, 0) == static_cast<double>(big));
+  CHECK(a(0, 0) > 9.2e18);
+  CHECK(a(1, 0) == 7.0);
+  // ... and as an integer it is refused rather than wrapped.
+  CHECK(error_of([&] { io::load_npy_integers(path); }).find("outside the integer range (element 0 = 9223372036854779904)") !=
+        std::string::npos);
+  // Integers of any sign load (encode_labels then maps them to 0..C-1); labels stay >= 0.
+  write_bytes(path, npy_bytes("{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }",
+                              raw<std::int64_t>({-5, 50000000, 2})));
+  CHECK(io::load_npy_integers(path) == std::vector<std::int64_t>{-5, 50000000, 2});
+  CHECK(error_of([&] { io::load_npy_labels(path); }).find("negative label") != std::string::npos);
+  // A header byte outside ASCII (a corrupt file) is a clear error naming the byte and offset.
+  std::string bytes = npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", raw<double>({1.0}));
+  bytes[10 + 3] = static_cast<char>(0xff);
+  write_bytes(path, bytes);
+  CHECK(error_of([&] { io::read_npy_file(path); }).find("not ASCII text (byte 0xff at header offset 3") !=
+        std::string::npos);
+}
+
 TEST_CASE("csv: round trip, header detection and errors") {
   const auto path = temp_path("data.csv");
   xt::xarray<double> a = {{1.0, 0.1}, {-2.5, 1e-300}};

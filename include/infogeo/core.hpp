@@ -3,6 +3,7 @@
 
 #include "infogeo/core/errors.hpp"
 #include "infogeo/core/labels.hpp"
+#include "infogeo/core/memory.hpp"
 #include "infogeo/core/random.hpp"
 #include "infogeo/core/result.hpp"
 #include "infogeo/core/sample_view.hpp"

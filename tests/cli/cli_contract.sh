@@ -82,3 +82,65 @@ expect_stdout mi-help-lists "ksg1 +Kraskov" -- mi --help
 expect_stdout entropy-help-lists "wkl +weighted Kozachenko" -- entropy --help
 expect_stdout mi-method-help "--k \(3\)" -- mi --method ksg1 --help
 expect_stdout mi-method-help-doe "--components \(3\)" -- mi --method doe-mixture --help
+
+# 4. Input hygiene (issue 14, item 4): labels are coded by value, sizes are checked against a memory
+# estimate before allocating, uint64 and extreme values decode exactly, bad files and --out exit 2.
+h="$work/hygiene"
+mkdir -p "$h"
+write_npy "$h/x.npy" '<f8' '(6, 2)' 0 0 1 0 5 5 6 5 0 9 1 9
+# A label 5e7 is one class (it used to allocate 3.2 GB); negative labels are classes too; the output
+# names classes by their original values.
+write_npy "$h/y_huge.npy" '<i8' '(6,)' 0 0 50000000 50000000 -4 -4
+expect labels-huge-value 0 "j['num_classes'] == 3 and j['class_values'] == [-4, 0, 50000000]" -- nc "$h/x.npy" "$h/y_huge.npy"
+# A flipped high byte in one label (2^56 + 1) must not hang or allocate: 4 classes, answered at once.
+write_npy "$h/y_flip.npy" '<i8' '(6,)' 0 0 1 1 72057594037927937 2
+expect labels-flipped-byte 0 "j['num_classes'] == 4 and j['class_values'][-1] == 72057594037927937" -- nc "$h/x.npy" "$h/y_flip.npy"
+expect vinfo-labels-by-value 0 "j['num_classes'] == 3" -- vinfo "$h/x.npy" "$h/y_huge.npy" --folds 2
+# More distinct labels than the cap (100000) is refused naming the count, before the features are read.
+python3 -c "
+import struct
+n = 100001
+h = \"{'descr': '<i8', 'fortran_order': False, 'shape': (%d,), }\" % n
+h += ' ' * ((64 - (10 + len(h) + 1) % 64) % 64) + '\n'
+open('$h/y_many.npy', 'wb').write(b'\x93NUMPY\x01\x00' + struct.pack('<H', len(h)) + h.encode() + struct.pack('<%dq' % n, *range(n)))
+"
+expect_error labels-too-many-classes "100001 distinct values, more than the 100000 classes" -- nc "$h/x.npy" "$h/y_many.npy"
+expect_error labels-too-many-classes-mi "100001 distinct values" -- mi --method ksg1 "$h/x.npy" "$h/y_many.npy"
+
+# Sizes that imply huge allocations: refused with exit 2 naming option, value and estimated bytes.
+expect_error memory-hidden "--hidden 100000000.*needs an estimated .* bytes\), more than the memory limit" -- mi --method doe-gauss --hidden 100000000 "$c/x.npy" "$c/y.npy"
+expect_error memory-hidden-critic "--hidden 100000000.*needs an estimated" -- mi --method infonce --hidden 100000000 "$c/x.npy" "$c/y.npy"
+expect_error memory-hidden-vinfo "--hidden 100000000.*needs an estimated" -- vinfo "$c/x.npy" "$c/labels.npy" --decoder mlp --hidden 100000000
+expect_error memory-generate "--n 100000000 with --dims 100000,100000 needs an estimated" -- generate gaussian-mi --n 100000000 --dims 100000,100000 --out "$h/gen"
+[[ ! -e "$h/gen" ]] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL memory-generate wrote $h/gen"; }
+export INFOGEO_MEMORY_LIMIT_BYTES=1000000000  # 1 GB: the 2.5 GB of --components 100000 is refused
+expect_error memory-components "--components 100000 .*needs an estimated [0-9.]+ GB" -- mi --method doe-mixture --components 100000 "$c/x.npy" "$c/y.npy"
+export INFOGEO_MEMORY_LIMIT_BYTES=1000
+expect_error memory-k "--k 300 .*N=300.*needs an estimated 1.44 MB \(1440000 bytes\)" -- mi --method ksg1 --k 300 "$c/x.npy" "$c/y.npy"
+expect_error memory-nc-full "--mode full with C=3 classes, D=1 columns, N=300 rows needs an estimated" -- nc "$c/x.npy" "$c/labels.npy" --mode full
+expect_error memory-pca "--pca 1 on D=1 columns .*needs an estimated" -- mi --method ksg1 --pca 1 "$c/x.npy" "$c/y.npy"
+export INFOGEO_MEMORY_LIMIT_BYTES=lots
+expect_error memory-limit-bad "INFOGEO_MEMORY_LIMIT_BYTES must be a positive integer number of bytes \(INFOGEO_MEMORY_LIMIT_BYTES=lots\)" -- nc "$c/x.npy" "$c/labels.npy"
+unset INFOGEO_MEMORY_LIMIT_BYTES
+
+# uint64 >= 2^63 decodes as the positive number (it used to wrap negative); info's mean / std are
+# exact near the largest doubles (they used to print null).
+write_npy "$h/u64.npy" '<u8' '(2,)' 9223372036854779904 9223372036854779904
+expect info-uint64-large 0 "j['dtype'] == 'uint64' and j['columns'][0]['mean'] == 9223372036854779904.0 and j['columns'][0]['std'] == 0.0" -- info "$h/u64.npy"
+write_npy "$h/big.npy" '<f8' '(3,)' 1e308 1.5e308 1.7e308
+expect info-near-1e308 0 "abs(j['columns'][0]['mean'] / 1.4e308 - 1) < 1e-15 and abs(j['columns'][0]['std'] / 3.605551275463989e307 - 1) < 1e-14" -- info "$h/big.npy"
+# A header that is not ASCII (a corrupt file): exit 2 naming the byte, not an internal error.
+python3 -c "
+h = \"{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }\"
+h += ' ' * ((64 - (10 + len(h) + 1) % 64) % 64) + '\n'
+b = bytearray(b'\x93NUMPY\x01\x00' + len(h).to_bytes(2, 'little') + h.encode() + bytes(8))
+b[10 + 20] = 0xe9
+open('$h/latin1.npy', 'wb').write(bytes(b))
+"
+expect_error npy-non-ascii-header "header that is not ASCII text \(byte 0xe9 at header offset 20" -- info "$h/latin1.npy"
+# --out naming an existing regular file: exit 2 before anything is generated.
+printf 'not a directory' >"$h/a_file"
+expect_error generate-out-file "--out must name a directory .*\(out=$h/a_file\)" -- generate gaussian-mi --out "$h/a_file"
+# Seeds are recorded exactly (2^53 + 1 used to print as 2^53).
+expect seed-exact-generate 0 "j['seed'] == 9007199254740993" -- generate gaussian-mi --n 50 --seed 9007199254740993 --out "$h/seeded"
+expect seed-exact-mi 0 "j['parameters']['seed'] == 9007199254740993" -- mi --method ksg1 --jitter 1e-10 --seed 9007199254740993 "$c/x.npy" "$c/y.npy"

@@ -16,9 +16,9 @@ write_npy() {
 import struct, sys
 path, descr, shape = sys.argv[1], sys.argv[2], sys.argv[3]
 values = [float(v) for v in sys.argv[4:]]
-fmt = {'<f8': 'd', '<f4': 'f', '<i8': 'q', '<i4': 'i'}[descr]
-if fmt in 'qi':
-    values = [int(v) for v in values]
+fmt = {'<f8': 'd', '<f4': 'f', '<i8': 'q', '<i4': 'i', '<u8': 'Q'}[descr]
+if fmt in 'qiQ':
+    values = [int(v) for v in sys.argv[4:]]
 header = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, shape)
 header += ' ' * ((64 - (10 + len(header) + 1) % 64) % 64) + '\n'
 with open(path, 'wb') as f:

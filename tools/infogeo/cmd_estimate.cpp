@@ -5,10 +5,15 @@
 //
 // Adding an option: a field in estimator_args (registry.hpp), one add_option line below, and its
 // name in the `options` of every method that reads it.
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <limits>
 #include <set>
 #include <string>
 
+#include "infogeo/core/memory.hpp"
+#include "inputs.hpp"
 #include "registry.hpp"
 
 namespace infogeo::cli {
@@ -50,13 +55,73 @@ std::string estimate_footer(const std::string& family, const estimator_args& arg
   return out.str();
 }
 
+/// The number an option of `m` takes: `given` when it was given (non-zero), else the leading
+/// number of the default `m` declares for it (NaN when it declares none, e.g. "automatic").
+double option_value(const method& m, const char* name, double given) {
+  if (given != 0) return given;
+  for (const auto& o : m.options)
+    if (o.name == name) {
+      char* end = nullptr;
+      const double v = std::strtod(o.default_value.c_str(), &end);
+      return end == o.default_value.c_str() ? std::numeric_limits<double>::quiet_NaN() : v;
+    }
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+/// Input hygiene (issue 14): sizes that imply huge allocations are refused (exit 2, naming the
+/// option, its value and the estimated bytes; core/memory.hpp) before the files are loaded or
+/// anything is allocated. Estimates of the dominant arrays, from the files' headers:
+///   --k K: the k-NN distances and indices, 16 N K bytes (neighbors/knn.hpp);
+///   --hidden / --components / --batch: mlp_training_bytes() of the trained network (DoE q(z|x):
+///     DX inputs, K (1 + 2 DZ) outputs for mixtures, DZ (DZ + 3) / 2 otherwise; critics: DX + DY
+///     inputs, B^2 rows for the concat critic), on max(B, min(N, 4096)) rows;
+///   --pca P: the D x D covariance and its eigenvectors and the N x D copy, 8 (2 D^2 + N D) bytes.
+void check_estimator_memory(const CLI::App& app, const method& m, const estimator_args& args) {
+  const char* fn = m.family.c_str();
+  const auto given = [&](const char* name) { return app.get_option(std::string("--") + name)->count() > 0; };
+  const auto declares = [&](const char* name) {
+    return std::any_of(m.options.begin(), m.options.end(), [&](const method_option& o) { return o.name == name; });
+  };
+  const auto [n, dx] = npy_rows_cols(args.files[0]);
+  const double dy = args.files.size() > 1 ? npy_rows_cols(args.files[1]).second : 0.0;
+  if (given("pca")) {
+    const double d = std::max(dx, dy);
+    memory_check(8.0 * (2.0 * d * d + n * d), fn, "--pca " + std::to_string(args.pca) + " on D=" + default_of(d) +
+                                                      " columns (N=" + default_of(n) + ")");
+  }
+  const double k = option_value(m, "k", args.k);
+  if (declares("k") && std::isfinite(k))
+    memory_check(array_bytes({n, k}, 16.0), fn, "--k " + default_of(k) + " (N=" + default_of(n) + ")");
+  if (declares("hidden")) {
+    std::vector<double> widths;
+    std::string hidden_text = args.hidden;
+    if (hidden_text.empty())
+      for (const auto& o : m.options)
+        if (o.name == "hidden") hidden_text = o.default_value.substr(0, o.default_value.find(' '));
+    for (const int w : parse_hidden_widths(hidden_text, fn)) widths.push_back(w);
+    const double batch = option_value(m, "batch", args.batch);
+    const double components = option_value(m, "components", args.components);
+    const bool critic = declares("critic"), concat = critic && args.critic == "concat";
+    double rows = std::max(std::isfinite(batch) ? batch : 256.0, std::min(n, 4096.0));
+    if (concat) rows = batch * batch;
+    const double outputs = critic ? 1.0 : declares("components") ? components * (1.0 + 2.0 * dy) : dy * (dy + 3.0) / 2.0;
+    std::string what = "--hidden " + hidden_text;
+    if (declares("components")) what += " with --components " + default_of(components);
+    what += " and --batch " + default_of(batch) + (concat ? " (concat critic: B^2 rows)" : "");
+    memory_check(mlp_training_bytes(critic ? dx + dy : dx, widths, outputs, rows) * (critic && !concat ? 2.0 : 1.0),
+                 fn, what + " (N=" + default_of(n) + ", DX=" + default_of(dx) + ", DY=" + default_of(dy) + ")");
+  }
+}
+
 /// Refuses every option given on the command line that `m` does not declare.
 void refuse_unused_options(const CLI::App& app, const method& m) {
   std::set<std::string> used{"method", "help", "bits"};  // --bits is an output option of every method
   for (const auto& o : m.options) used.insert(o.name);
   // --compress (infogeo-torch) is, like --pca, an input transform of load_xy: accepted wherever --pca is.
   // The autoencoder's --seed comes with it.
-  if (used.count("pca")) used.insert({"compress", "ae-arch", "ae-epochs"});
+  if (used.count("pca")) used.insert({"compress", "ae-arch", "ae-epochs", "pca-fit"});
+  // With --pca, a noise level (--sigma / --variance) asks for the Corollary 6 bound of the projection.
+  if (used.count("pca") && app.get_option("--pca")->count() > 0) used.insert({"sigma", "variance"});
   if (used.count("compress") && app.get_option("--compress")->count() > 0) used.insert("seed");
   for (const CLI::Option* opt : app.get_options()) {
     if (opt->count() == 0 || opt->get_lnames().empty()) continue;  // not given, or positional
@@ -109,6 +174,10 @@ std::function<json()> setup_estimate(CLI::App& app, const std::string& family,
   app.add_option("--zeros", args->zeros, "noisy dropout: exact zeros in f are an error|deterministic");
   app.add_option("--pca", args->pca, "project to this many principal components first")
       ->check(checks::positive_count());
+  app.add_option("--pca-fit", args->pca_fit,
+                 "with --pca: fit the projection of X on FIT.npy (same columns), apply it to X; with --pca and "
+                 "--sigma/--variance the Corollary 6 bound is printed")
+      ->check(CLI::ExistingFile);
   app.add_option("--hidden", args->hidden, "hidden widths of the DoE / critic MLPs, e.g. 64,64 (0 = none)");
   app.add_option("--epochs", args->epochs, "training epochs")->check(checks::positive_count());
   app.add_option("--batch", args->batch, "minibatch size")->check(checks::positive_count());
@@ -143,7 +212,13 @@ std::function<json()> setup_estimate(CLI::App& app, const std::string& family,
             "--ae-arch and --ae-epochs need --compress ae:N (ae-arch=", args->ae_arch, ", ae-epochs=",
             args->ae_epochs, ")");
     refuse_unused_options(*self, *m);
+    check_estimator_memory(*self, *m, *args);
     json result = m->run(*args);
+    // Seeds are recorded exactly: the library's parameters are doubles (2^53 + 1 would print as 2^53).
+    if (result.contains("parameters") && result["parameters"].contains("seed") &&
+        result["parameters"]["seed"].is_number() &&
+        result["parameters"]["seed"].get<double>() == static_cast<double>(args->seed))
+      result["parameters"]["seed"] = args->seed;
     if (!args->compress.empty()) {
       // A method may declare --pca yet read one file without load_xy (binning's one-file mode).
       const bool done = result.contains("preprocessing") && result["preprocessing"].contains("compress_x");
@@ -152,6 +227,22 @@ std::function<json()> setup_estimate(CLI::App& app, const std::string& family,
       result["settings"]["compress_x"] = result["preprocessing"]["compress_x"];
       if (result["preprocessing"].contains("compress_y"))
         result["settings"]["compress_y"] = result["preprocessing"]["compress_y"];
+    }
+    if (args->pca != 0 && (!std::isnan(args->sigma) || !std::isnan(args->variance))) {
+      // Corollary 6 (Butakov et al. 2024): the bound on the information the projection lost.
+      const bool done = result.contains("preprocessing") && result["preprocessing"].contains("pca_x") &&
+                        result["preprocessing"]["pca_x"].contains("compression_loss_bound");
+      require(done, family.c_str(), "--pca with --sigma/--variance: --method ", args->method,
+              " did not project its input, so there is no Corollary 6 bound to print");
+      json bound;
+      bound["x"] = result["preprocessing"]["pca_x"]["compression_loss_bound"];
+      if (result["preprocessing"].contains("pca_y"))
+        bound["y"] = result["preprocessing"]["pca_y"]["compression_loss_bound"];
+      bound["unit"] = "nats";
+      bound["statement"] =
+          "Corollary 6 of Butakov et al. 2024: keeping n' of n principal components of X + Z, Z ~ N(0, sigma^2 I), "
+          "loses at most (n - n')/2 log(1 + lambda_{n'+1}/sigma^2) nats of information about Y";
+      result["compression_loss_bound"] = bound;
     }
     if (!result.contains("unit") && result.contains("value")) result["unit"] = "nats";
     if (args->bits) express_in_bits(result, family.c_str());

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "infogeo/core/memory.hpp"
 #include "infogeo/harness/task.hpp"
 #include "infogeo/io/npy.hpp"
 #include "registry.hpp"
@@ -82,9 +83,26 @@ json run_generate(const generate_args& a) {
   p.mapping = a.mapping;
   p.levels = a.levels;
   p.size = a.size;
+  {
+    // Input hygiene: --out must be a directory (or not exist yet), checked before anything is drawn.
+    std::error_code ec;
+    const std::filesystem::path out_path(a.out);
+    require(!std::filesystem::exists(out_path, ec) || std::filesystem::is_directory(out_path, ec), "generate",
+            "--out must name a directory to write the .npy files into; it names an existing file (out=", a.out, ")");
+    // The generated arrays (x, y or z, the clean layer f(x), image pixels) must fit: refused with the
+    // estimated bytes before they are drawn.
+    const double dx = p.dx > 0 ? static_cast<double>(p.dx) : 1.0, dy = p.dy > 0 ? static_cast<double>(p.dy) : dx,
+                 side = a.size > 0 ? static_cast<double>(a.size) : 0.0;
+    const double per_row = 2.0 * dx + dy + side * side;
+    memory_check(array_bytes({static_cast<double>(a.n), per_row}), "generate",
+                 "--n " + std::to_string(a.n) + (a.dims.empty() ? std::string() : " with --dims " + a.dims) +
+                     (a.size > 0 ? " and --size " + std::to_string(a.size) : std::string()));
+  }
   const harness::task t = harness::make_task(a.task, p);
   const harness::task_data d = t.generate(static_cast<index_t>(a.n), a.seed);
-  std::filesystem::create_directories(a.out);
+  std::error_code made;
+  std::filesystem::create_directories(a.out, made);
+  require(!made, "generate", "--out: cannot create the directory (", made.message(), ") (out=", a.out, ")");
   const std::filesystem::path dir(a.out);
   json files = json::array();
   save_matrix((dir / "x.npy").string(), d.x);

@@ -4,6 +4,7 @@
 // "sufficiency" (held-out, nats), "sufficiency_train", "label_entropy", "decoder_cross_entropy"
 // and, with --minimality, "minimality" with per-class / per-digit values; progress on stderr.
 // V-information is not an estimate of Shannon MI, so there is no "value" field: "unit" is "nats".
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -14,6 +15,7 @@
 #include "infogeo/vinfo/minimality.hpp"
 #include "infogeo/vinfo/mlp_decoder.hpp"
 #include "infogeo/vinfo/sufficiency.hpp"
+#include "infogeo/core/memory.hpp"
 #include "inputs.hpp"
 #include "registry.hpp"
 
@@ -57,7 +59,7 @@ void finite_or_throw(double v, const char* what) {
 
 template <class Family>
 json run_with(const vinfo_args& a, const Family& family, const sample_view<double>& x,
-              const std::vector<std::int64_t>& y) {
+              const std::vector<std::int64_t>& y, const std::vector<std::int64_t>& class_values) {
   vinfo::sufficiency_options so;
   so.seed = a.seed;
   if (a.folds_given) {
@@ -103,13 +105,13 @@ json run_with(const vinfo_args& a, const Family& family, const sample_view<doubl
     j["digits"] = m.digits;
     json per_class = json::array();
     for (std::size_t c = 0; c < m.per_class.size(); ++c)
-      per_class.push_back({{"label", m.labels[c]}, {"minimality", m.per_class[c]}});
+      per_class.push_back({{"label", class_values[static_cast<std::size_t>(m.labels[c])]}, {"minimality", m.per_class[c]}});
     j["minimality_per_class"] = per_class;
     j["minimality_per_digit"] = m.per_digit;
     json cells = json::array();
     for (const auto& cell : m.cells) {
       json cj;
-      cj["label"] = cell.label;
+      cj["label"] = class_values[static_cast<std::size_t>(cell.label)];  // the original label value
       cj["digit"] = cell.digit;
       cj["n"] = cell.n;
       cj["distinct"] = cell.distinct;
@@ -136,7 +138,8 @@ json run_vinfo(const vinfo_args& a) {
   require(a.activation == "relu" || a.activation == "tanh", fn, "--activation must be relu or tanh (activation=",
           a.activation, ")");
   const xt::xarray<double> x = load_samples(a.files[0]);
-  const std::vector<std::int64_t> y = io::load_npy_labels(a.files[1]);
+  const file_labels coded = load_labels(a.files[1], fn);
+  const std::vector<std::int64_t>& y = coded.codes[0];
   const auto n = static_cast<index_t>(x.shape()[0]);
   const auto d = static_cast<index_t>(x.shape()[1]);
   require(static_cast<index_t>(y.size()) == n, fn, "FEATURES and LABELS must have the same number of rows (features rows=",
@@ -148,7 +151,7 @@ json run_vinfo(const vinfo_args& a) {
     vinfo::linear_softmax_options o;
     if (a.l2_given) o.l2 = a.l2;
     if (a.max_iterations_given) o.max_iterations = a.max_iterations;
-    return run_with(a, vinfo::linear_softmax_family(o), view, y);
+    return run_with(a, vinfo::linear_softmax_family(o), view, y, coded.values);
   }
   require(!a.l2_given && !a.max_iterations_given, fn,
           "--l2 and --max-iterations apply to --decoder linear only; use --weight-decay for the MLP (decoder=mlp)");
@@ -157,12 +160,21 @@ json run_vinfo(const vinfo_args& a) {
     const std::vector<int> widths = parse_hidden_widths(a.hidden, fn);
     o.hidden.assign(widths.begin(), widths.end());
   }
+  {
+    // The decoder network D -> hidden -> C must fit (core/memory.hpp), checked before training.
+    std::vector<double> widths(o.hidden.begin(), o.hidden.end());
+    const double batch = static_cast<double>(a.batch_given ? a.batch : o.batch_size);
+    memory_check(mlp_training_bytes(static_cast<double>(d), widths, static_cast<double>(coded.values.size()),
+                                    std::max(batch, std::min(static_cast<double>(n), 4096.0))),
+                 fn, "--hidden " + (a.hidden.empty() ? std::string("(default)") : a.hidden) + " (D=" +
+                         std::to_string(d) + ", C=" + std::to_string(coded.values.size()) + ")");
+  }
   o.activation = a.activation == "tanh" ? mi::mlp_activation::tanh : mi::mlp_activation::relu;
   if (a.lr_given) o.learning_rate = a.lr;
   if (a.weight_decay_given) o.weight_decay = a.weight_decay;
   if (a.epochs_given) o.max_epochs = a.epochs;
   if (a.batch_given) o.batch_size = a.batch;
-  return run_with(a, vinfo::mlp_decoder_family(o), view, y);
+  return run_with(a, vinfo::mlp_decoder_family(o), view, y, coded.values);
 }
 
 const command_registrar vinfo_command{command{

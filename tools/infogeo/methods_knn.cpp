@@ -96,11 +96,11 @@ json run_mixed_ksg(const estimator_args& args) {
   mi::mixed_ksg_options o;
   if (args.k != 0) o.k = args.k;
   o.preprocess = preprocess_from(args, true);
-  // Integer-typed Y (labels) is just a discrete column here.
+  // Integer-typed Y (labels) is just a discrete column here, with its original values.
   row_matrix<double> y;
   if (in.y_discrete) {
     y.resize(static_cast<index_t>(in.y_labels.size()), 1);
-    for (std::size_t i = 0; i < in.y_labels.size(); ++i) y(static_cast<index_t>(i), 0) = static_cast<double>(in.y_labels[i]);
+    for (std::size_t i = 0; i < in.y_labels.size(); ++i) y(static_cast<index_t>(i), 0) = static_cast<double>(in.y_class_values[in.y_labels[i]]);
   }
   json j = in.y_discrete ? to_json(mi::mixed_ksg(in.x, y, o)) : to_json(mi::mixed_ksg(in.x, in.y, o));
   j["preprocessing"] = in.preprocessing;
@@ -156,7 +156,7 @@ json run_auto_mi(const estimator_args& args) {
   row_matrix<double> y;
   if (in.y_discrete) {
     y.resize(static_cast<index_t>(in.y_labels.size()), 1);
-    for (std::size_t i = 0; i < in.y_labels.size(); ++i) y(static_cast<index_t>(i), 0) = static_cast<double>(in.y_labels[i]);
+    for (std::size_t i = 0; i < in.y_labels.size(); ++i) y(static_cast<index_t>(i), 0) = static_cast<double>(in.y_class_values[in.y_labels[i]]);
   }
   json j = in.y_discrete ? to_json(mi::automatic(in.x, y, o)) : to_json(mi::automatic(in.x, in.y, o));
   j["preprocessing"] = in.preprocessing;

@@ -213,6 +213,17 @@ inline npy_header parse_npy_header(const std::string& bytes, const std::string& 
   npy_header h;
   h.data_offset = prefix + header_len;
   const std::string header = bytes.substr(prefix, header_len);
+  // The header is a Python literal of ASCII text for every dtype infogeo reads (only structured
+  // dtypes' field names may use UTF-8 in version 3.0); any other byte means a corrupt or foreign
+  // file, and it must not reach an error message or a JSON output undecoded.
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    const auto c = static_cast<unsigned char>(header[i]);
+    if ((c < 0x20 || c > 0x7e) && c != '\n' && c != '\t' && c != '\r') {
+      static const char hex[] = "0123456789abcdef";
+      npy_fail(path, std::string("has a header that is not ASCII text (byte 0x") + hex[c >> 4] + hex[c & 15] +
+                         " at header offset " + std::to_string(i) + "; a corrupt or non-.npy file?)");
+    }
+  }
   if (header.find('{') == std::string::npos || header.find('}') == std::string::npos)
     npy_fail(path, "has a header that is not a dict: " + header);
 
@@ -283,6 +294,20 @@ inline npy_header read_npy_header(const std::string& path) {
   return parse_npy_header(start, path);
 }
 
+namespace detail {
+/// The data after the header must be exactly element_count() * item_size bytes of a file of
+/// `file_size` bytes: fewer is a truncated file, more a corrupt one.
+inline void check_data_size(const npy_header& h, std::size_t file_size, const std::string& path) {
+  const std::size_t expected = h.element_count() * h.item_size;
+  const std::size_t available = file_size - std::min(file_size, h.data_offset);
+  if (available < expected)
+    npy_fail(path, "is truncated: shape needs " + std::to_string(expected) + " data bytes but the file has " +
+                       std::to_string(available));
+  if (available > expected)
+    npy_fail(path, "has " + std::to_string(available - expected) + " unexpected bytes after the data (corrupt file?)");
+}
+}  // namespace detail
+
 /// A whole .npy file in memory: header and raw data bytes (no conversion yet).
 struct npy_file {
   npy_header header;
@@ -298,14 +323,7 @@ inline npy_file read_npy_file(const std::string& path) {
   npy_file f;
   f.path = path;
   f.header = parse_npy_header(bytes, path);
-  const std::size_t expected = f.header.element_count() * f.header.item_size;
-  const std::size_t available = bytes.size() - f.header.data_offset;
-  if (available < expected)
-    detail::npy_fail(path, "is truncated: shape needs " + std::to_string(expected) +
-                               " data bytes but the file has " + std::to_string(available));
-  if (available > expected)
-    detail::npy_fail(path, "has " + std::to_string(available - expected) +
-                               " unexpected bytes after the data (corrupt file?)");
+  detail::check_data_size(f.header, bytes.size(), path);
   f.raw = bytes.substr(f.header.data_offset);
   return f;
 }
@@ -322,9 +340,8 @@ xt::xarray<T> to_xarray(const npy_file& f) {
   for (std::size_t c = 0; c < n; ++c) {
     const std::size_t src = h.fortran_order ? detail::fortran_to_c(c, shape) : c;
     if constexpr (std::is_floating_point_v<T>) {
-      out.data()[c] = h.kind == npy_kind::floating
-                          ? static_cast<T>(detail::decode<double>(h, f.raw.data(), src))
-                          : static_cast<T>(detail::decode<std::int64_t>(h, f.raw.data(), src));
+      // decode<double> converts each kind directly (a uint64 >= 2^63 stays positive).
+      out.data()[c] = static_cast<T>(detail::decode<double>(h, f.raw.data(), src));
     } else {
       if (h.kind == npy_kind::floating) {
         const double v = detail::decode<double>(h, f.raw.data(), src);
@@ -341,7 +358,26 @@ xt::xarray<T> to_xarray(const npy_file& f) {
                                  "(element ", c, " = ", v, ")");
         out.data()[c] = static_cast<T>(v);
       } else {
-        out.data()[c] = static_cast<T>(detail::decode<std::int64_t>(h, f.raw.data(), src));
+        // Integers are converted only when T holds them: a uint64 >= 2^63 read as int64 would wrap
+        // negative, an int64 read as int32 would be truncated.
+        bool fits = false;
+        std::string shown;
+        if (h.kind == npy_kind::unsigned_integer) {
+          const auto v = detail::decode<std::uint64_t>(h, f.raw.data(), src);
+          fits = v <= static_cast<std::uint64_t>(std::numeric_limits<T>::max());
+          shown = std::to_string(v);
+          if (fits) out.data()[c] = static_cast<T>(v);
+        } else {
+          const auto v = detail::decode<std::int64_t>(h, f.raw.data(), src);
+          fits = (std::is_signed_v<T> ? v >= static_cast<std::int64_t>(std::numeric_limits<T>::min()) : v >= 0) &&
+                 (v < 0 || static_cast<std::uint64_t>(v) <= static_cast<std::uint64_t>(std::numeric_limits<T>::max()));
+          shown = std::to_string(v);
+          if (fits) out.data()[c] = static_cast<T>(v);
+        }
+        if (!fits)
+          throw_invalid_argument("io::load_npy", "file '", f.path, "' holds ", h.dtype_name(),
+                                 " data with a value outside the integer range required "
+                                 "(element ", c, " = ", shown, ")");
       }
     }
   }
@@ -379,16 +415,93 @@ inline xt::xarray<double> load_npy_matrix(const std::string& path,
   return x;
 }
 
-/// Loads class labels: a 1-D (or N x 1) array of integers (or of floats that are all exact
-/// integers), each >= 0.
-inline std::vector<std::int64_t> load_npy_labels(const std::string& path) {
+/// Loads a 1-D (or N x 1) array of integers (or of floats that are all exact integers) as int64,
+/// any sign; a value outside int64 (a uint64 >= 2^63) is an error. For labels of any integer
+/// values, encode the result with encode_labels() (core/labels.hpp).
+inline std::vector<std::int64_t> load_npy_integers(const std::string& path) {
   npy_file f = read_npy_file(path);
   const auto& shape = f.header.shape;
   if (!(shape.size() == 1 || (shape.size() == 2 && shape[1] == 1)))
     throw_invalid_argument("io::load_npy_labels", "file '", path,
                            "' must hold a 1-D array of labels (ndim=", shape.size(), ")");
   xt::xarray<std::int64_t> y = to_xarray<std::int64_t>(f);
-  std::vector<std::int64_t> labels(y.begin(), y.end());
+  return std::vector<std::int64_t>(y.begin(), y.end());
+}
+
+/// Reads the rows of an N x D (or 1-D, N x 1) C-order .npy file in blocks, converted to double,
+/// so that a file need not fit in memory (e.g. `infogeo nc`, which streams its features: O(block
+/// D) memory for the data). The header and the exact data size are checked on opening, as by
+/// read_npy_file(); with `require_finite` (the estimators' rule) a NaN/Inf is an error naming its
+/// row and column, as in load_npy_matrix(). Fortran-order files are refused (their rows are not
+/// contiguous on disk: load them whole with load_npy_matrix()). rewind() starts another pass.
+class npy_row_reader {
+ public:
+  explicit npy_row_reader(const std::string& path, bool require_finite = true)
+      : path_(path), require_finite_(require_finite), header_(read_npy_header(path)) {
+    const char* fn = "io::npy_row_reader";
+    in_.open(path, std::ios::binary);
+    if (!in_) throw_invalid_argument(fn, "cannot open file '", path, "'");
+    const std::size_t ndim = header_.shape.size();
+    if (!(ndim == 1 || ndim == 2))
+      throw_invalid_argument(fn, "file '", path, "' must hold a 2-D array (samples x dims) (ndim=", ndim, ")");
+    if (header_.fortran_order && ndim == 2 && header_.shape[0] > 1 && header_.shape[1] > 1)
+      throw_invalid_argument(fn, "file '", path,
+                             "' is in Fortran order, whose rows are not contiguous; load it whole or save it in C "
+                             "order (fortran_order=True)");
+    rows_ = header_.shape[0];
+    cols_ = ndim == 2 ? header_.shape[1] : 1;
+    in_.seekg(0, std::ios::end);
+    detail::check_data_size(header_, static_cast<std::size_t>(in_.tellg()), path);
+    rewind();
+  }
+
+  std::size_t rows() const { return rows_; }
+  std::size_t cols() const { return cols_; }
+  const npy_header& header() const { return header_; }
+  /// Rows read since the last rewind().
+  std::size_t position() const { return next_; }
+
+  /// Starts again at row 0.
+  void rewind() {
+    in_.clear();
+    in_.seekg(static_cast<std::streamoff>(header_.data_offset));
+    next_ = 0;
+  }
+
+  /// Reads up to `max_rows` (>= 1) next rows into `out` (row-major, resized to rows read x cols)
+  /// and returns the number of rows read: 0 at the end of the file.
+  std::size_t read(std::size_t max_rows, std::vector<double>& out) {
+    const char* fn = "io::npy_row_reader::read";
+    require(max_rows >= 1, fn, "max_rows must be >= 1 (max_rows=", max_rows, ")");
+    const std::size_t count = std::min(max_rows, rows_ - next_);
+    out.resize(count * cols_);
+    if (count == 0) return 0;
+    raw_.resize(count * cols_ * header_.item_size);
+    in_.read(&raw_[0], static_cast<std::streamsize>(raw_.size()));
+    if (static_cast<std::size_t>(in_.gcount()) != raw_.size())
+      throw_invalid_argument(fn, "file '", path_, "' could not be read at row ", next_, " (changed while reading?)");
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      out[i] = detail::decode<double>(header_, raw_.data(), i);
+      if (require_finite_ && !std::isfinite(out[i]))
+        throw_invalid_argument("io::load_npy_matrix", "file '", path_, "' contains non-finite value(s); first at row ",
+                               next_ + i / cols_, ", column ", i % cols_, " (value=", out[i], ")");
+    }
+    next_ += count;
+    return count;
+  }
+
+ private:
+  std::string path_;
+  bool require_finite_ = true;
+  npy_header header_;
+  std::ifstream in_;
+  std::size_t rows_ = 0, cols_ = 0, next_ = 0;
+  std::string raw_;
+};
+
+/// Loads class labels: load_npy_integers(), each >= 0.
+inline std::vector<std::int64_t> load_npy_labels(const std::string& path) {
+  std::vector<std::int64_t> labels = load_npy_integers(path);
   for (std::size_t i = 0; i < labels.size(); ++i)
     if (labels[i] < 0)
       throw_invalid_argument("io::load_npy_labels", "file '", path,
