@@ -19,6 +19,7 @@
 #include "infogeo/entropy/knn_divergence.hpp"
 #include "infogeo/entropy/kozachenko_leonenko.hpp"
 #include "infogeo/entropy/weighted_kl.hpp"
+#include "infogeo/mi/class_conditional.hpp"
 #include "infogeo/mi/entropy_difference.hpp"
 #include "infogeo/mi/ksg.hpp"
 
@@ -493,6 +494,53 @@ TEST_CASE("conditional MI (Frenzel-Pompe): reference and Gaussian truth") {
   mi::ksg_options bad;
   bad.variant = mi::ksg_variant::ksg2;
   CHECK_THROWS_AS(mi::ksg_conditional(X, Y, Z, bad), infogeo::invalid_argument);
+}
+
+TEST_CASE("class_conditional_mi: sum_l p(l) I(X;Y|L=l), hand-computed weights and KSG truth") {
+  // A stub estimator returning the class size and a std error of 1: total = sum_l (n_l/N) n_l.
+  row_matrix<double> x(5, 1), y(5, 1);
+  x << 1, 2, 3, 4, 5;
+  y << 5, 4, 3, 2, 1;
+  const std::vector<std::int64_t> labels{9, -2, 9, 9, -2};  // class -2: 2 rows, class 9: 3 rows
+  const auto stub = [](const row_matrix<double>& xc, const row_matrix<double>&) {
+    estimate e;
+    e.value = static_cast<double>(xc.rows());
+    e.std_error = 1.0;
+    e.method = "stub";
+    if (xc.rows() == 2) e.warn("small", "two rows", 2.0);
+    return e;
+  };
+  const mi::class_conditional_result r = mi::class_conditional_mi(x, y, labels, stub);
+  CHECK(r.classes == std::vector<std::int64_t>{-2, 9});
+  CHECK(r.total.value == doctest::Approx(0.4 * 2 + 0.6 * 3).epsilon(1e-15));
+  CHECK(*r.total.std_error == doctest::Approx(std::sqrt(0.16 + 0.36)).epsilon(1e-15));
+  CHECK(r.total.method == "class_conditional(stub)");
+  CHECK(r.total.status == verdict_status::warning);
+  CHECK(r.total.reasons.at(0).message == "class -2: two rows");
+  CHECK(r.per_class.at(1).value == 3.0);
+  CHECK_THROWS_AS(mi::class_conditional_mi(x, y, std::vector<std::int64_t>{0, 1}, stub), infogeo::invalid_argument);
+
+  // KSG within classes: rho 0.8 in class -1, independent in class 7, equal sizes:
+  // I(X;Y|L) = 0.5 * (-0.5 log(1 - 0.64)) + 0.5 * 0 = 0.2554. n = 4000, seed 53: tolerance 0.05.
+  random_engine g(53);
+  const index_t n = 4000;
+  row_matrix<double> X(n, 1), Y(n, 1);
+  std::vector<std::int64_t> L(static_cast<std::size_t>(n));
+  for (index_t i = 0; i < n; ++i) {
+    const bool first = i % 2 == 0;
+    L[static_cast<std::size_t>(i)] = first ? -1 : 7;
+    X(i, 0) = g.normal();
+    Y(i, 0) = first ? 0.8 * X(i, 0) + 0.6 * g.normal() : g.normal();
+  }
+  const auto ksg = [](const row_matrix<double>& a, const row_matrix<double>& b) { return mi::ksg(a, b); };
+  const mi::class_conditional_result k = mi::class_conditional_mi(X, Y, L, ksg);
+  CHECK(std::abs(k.total.value - 0.25 * -std::log(0.36)) < 0.05);
+  CHECK(std::abs(k.per_class.at(1).value) < 0.05);
+  // A class too small for k is named.
+  std::vector<std::int64_t> one_small(L);
+  one_small[0] = 42;
+  CHECK_THROWS_WITH_AS(mi::class_conditional_mi(X, Y, one_small, ksg),
+                       doctest::Contains("class 42 (1 rows): infogeo::mi::ksg(): k must be < n"), infogeo::invalid_argument);
 }
 
 // ================================ divergence ==================================================

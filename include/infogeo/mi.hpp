@@ -7,6 +7,7 @@
 
 #include "infogeo/mi/binning.hpp"
 #include "infogeo/mi/ceb.hpp"
+#include "infogeo/mi/class_conditional.hpp"
 #include "infogeo/mi/compressed.hpp"
 #include "infogeo/mi/entropy_difference.hpp"
 #include "infogeo/mi/ksg.hpp"

@@ -3,15 +3,18 @@
 // (default nc1 = tr(Sigma_W Sigma_B^+)/C; trace = the raw tr(Sigma_W Sigma_B^+) the 2025 thesis plots;
 // nc1-dim = NC1 / D of seed paper 003 App. E; cdnv; sigma-w = mean of all entries of Sigma_W, seed
 // paper 003 Table 1). All are dimensionless or in squared feature units, so "unit" is never nats.
+// FEATURES is streamed in blocks of rows (O(C D) memory in projected mode, plus one block).
 #include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "infogeo/core/memory.hpp"
 #include "infogeo/geometry/class_scatter.hpp"
 #include "infogeo/geometry/collapse.hpp"
 #include "inputs.hpp"
 #include "registry.hpp"
+#include "scatter_inputs.hpp"
 
 namespace infogeo::cli {
 namespace {
@@ -50,17 +53,33 @@ json run_nc(const nc_args& a) {
           "--group-by predictions needs --predictions P.npy (group-by=", a.group_by, ")");
   require(a.divisor == "n" || a.divisor == "n-1", fn, "--divisor must be n or n-1 (divisor=", a.divisor, ")");
   require(std::isfinite(a.rtol) && a.rtol > 0.0 && a.rtol < 1.0, fn, "--rtol must be in (0, 1) (rtol=", a.rtol, ")");
-  const xt::xarray<double> x = load_samples(a.files[0]);
-  const std::vector<std::int64_t> y = io::load_npy_labels(a.files[1]);
-  const auto n = static_cast<index_t>(x.shape()[0]);
-  const auto d = static_cast<index_t>(x.shape()[1]);
+  // Labels and predictions are coded together (0..C-1 through their distinct values), so that a
+  // prediction names the same class as the label of equal value.
+  std::vector<std::string> label_files{a.files[1]};
+  if (!a.predictions.empty()) label_files.push_back(a.predictions);
+  const file_labels coded = load_labels(label_files, fn);
+  const std::vector<std::int64_t>& y = coded.codes[0];
+  // FEATURES is streamed in blocks of rows (scatter_inputs.hpp): pass 1 class sums, pass 2 the
+  // projected residuals (projected mode), then one pass for NCC / NC4; never loaded whole (except a
+  // Fortran-order file, whose rows are not contiguous).
+  feature_stream features(a.files[0]);
+  const auto n = static_cast<index_t>(features.rows());
+  const auto d = static_cast<index_t>(features.cols());
   require(static_cast<index_t>(y.size()) == n, fn, "FEATURES and LABELS must have the same number of rows (",
           "features rows=", n, ", labels=", y.size(), ")");
   require(n >= 1, fn, "FEATURES has no rows (n=0)");
-  const sample_view<double> view(x.data(), n, d);
+  {
+    // One block of features, the C x D class statistics and C x C projections; the D x D scatter of
+    // the full mode: refused before allocating when above the memory limit (core/memory.hpp).
+    const double c = static_cast<double>(coded.values.size()), cols = static_cast<double>(d);
+    const double bytes = features.resident_bytes() + 8.0 * (3.0 * c * cols + 2.0 * c * c) +
+                         (a.mode == "full" ? array_bytes({2.0, cols, cols}) : 0.0);
+    memory_check(bytes, fn, "--mode " + a.mode + " with C=" + std::to_string(coded.values.size()) +
+                                " classes, D=" + std::to_string(d) + " columns, N=" + std::to_string(n) + " rows");
+  }
   std::vector<std::int64_t> predictions;
   if (!a.predictions.empty()) {
-    predictions = io::load_npy_labels(a.predictions);
+    predictions = coded.codes[1];
     require(static_cast<index_t>(predictions.size()) == n, fn,
             "PREDICTIONS must have one entry per row (predictions=", predictions.size(), ", rows=", n, ")");
   }
@@ -70,7 +89,8 @@ json run_nc(const nc_args& a) {
   class_scatter_options so;
   so.mode = a.mode == "full" ? scatter_mode::full : scatter_mode::projected;
   so.divisor = a.divisor == "n-1" ? covariance_divisor::unbiased : covariance_divisor::population;
-  const class_scatter s = compute_class_scatter(view, groups, so);
+  const class_scatter s =
+      stream_class_scatter(features, groups, static_cast<std::int64_t>(coded.values.size()), so);
 
   collapse_options co;
   co.weighting = a.weighting == "class" ? between_weighting::class_balanced : between_weighting::count;
@@ -84,7 +104,11 @@ json run_nc(const nc_args& a) {
     m.nc3 = nc3_self_duality(s, wv, co.weighting);
   }
   ncc_accumulator ncc(s);
-  ncc.update(view, groups, predictions);
+  features.for_each_block([&](const sample_view<double>& block, std::size_t first) {
+    const auto rows = static_cast<std::size_t>(block.rows());
+    ncc.update(block, block_slice(groups, first, rows),
+               predictions.empty() ? predictions : block_slice(predictions, first, rows));
+  });
   m.ncc_accuracy = ncc.ncc_accuracy();
   m.nc4 = ncc.nc4();
 
@@ -113,8 +137,10 @@ json run_nc(const nc_args& a) {
   j["rank"] = m.rank;
   j["num_classes"] = m.num_classes;
   j["num_labels"] = s.num_labels;
+  j["class_values"] = coded.values;  // the original label of class 0, 1, ... (labels are coded by value)
   j["n"] = m.n;
   j["dim"] = m.dim;
+  j["streamed"] = features.streamed();  // FEATURES read in blocks of rows, never whole
   j["nc2_equinorm"] = number(m.nc2_equinorm);
   j["nc2_equiangularity"] = optional_number(m.nc2_equiangularity);
   j["nc2_max_angle"] = optional_number(m.nc2_max_angle);
