@@ -540,7 +540,7 @@ TEST_CASE("class_conditional_mi: sum_l p(l) I(X;Y|L=l), hand-computed weights an
   std::vector<std::int64_t> one_small(L);
   one_small[0] = 42;
   CHECK_THROWS_WITH_AS(mi::class_conditional_mi(X, Y, one_small, ksg),
-                       doctest::Contains("class 42 (1 rows): infogeo::mi::ksg(): k must be < n"), infogeo::invalid_argument);
+                       doctest::Contains("class 42 (1 rows): infogeo::mi::ksg(): "), infogeo::invalid_argument);
 }
 
 // ================================ divergence ==================================================

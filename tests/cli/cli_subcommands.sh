@@ -29,7 +29,7 @@ expect_error cmi-rows "same number of rows" -- cmi --method ksg "$k/cx.npy" "$k/
 expect_error cmi-k-zero "--k: must be an integer >= 1" -- cmi --method ksg --k 0 "$k/cx.npy" "$k/cy.npy" "$k/cz.npy"
 write_npy "$k/tiny_labels.npy" '<i8' '(4,)' 0 0 0 1
 write_npy "$k/tiny.npy" '<f8' '(4,)' 0.1 0.5 0.2 0.9
-expect_error cmi-class-too-small "class 1 \(1 rows\): infogeo::mi::ksg\(\): k must be < n" -- cmi --method ksg "$k/tiny.npy" "$k/tiny.npy" "$k/tiny_labels.npy"
+expect_error cmi-class-too-small "class 0 \(3 rows\): infogeo::mi::ksg\(\): k must be < n \(k=3, n=3\)" -- cmi --method ksg "$k/tiny.npy" "$k/tiny.npy" "$k/tiny_labels.npy"
 expect_stdout cmi-help "Frenzel" -- cmi --help
 
 # --- stats ---

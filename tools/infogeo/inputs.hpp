@@ -85,6 +85,17 @@ struct xy_inputs {
   json preprocessing = json::object();  ///< what was done to the data before estimation
 };
 
+/// A discrete Y as one column of its original label values (empty when Y is continuous), for the
+/// estimators that take an integer Y as a data column (mixed KSG, --method auto).
+inline row_matrix<double> discrete_y_column(const xy_inputs& in) {
+  row_matrix<double> y;
+  if (!in.y_discrete) return y;
+  y.resize(static_cast<index_t>(in.y_labels.size()), 1);
+  for (std::size_t i = 0; i < in.y_labels.size(); ++i)
+    y(static_cast<index_t>(i), 0) = static_cast<double>(in.y_class_values[static_cast<std::size_t>(in.y_labels[i])]);
+  return y;
+}
+
 /// `--pca N'`: replaces `m` by its scores on its N' leading principal components (mi::pca_projector
 /// fitted on `fit` when given, the `--pca-fit` sample, else on m itself) and returns what was done,
 /// for xy_inputs::preprocessing. With a noise level `sigma` (> 0; NaN = none) it adds Corollary 6 of

@@ -97,11 +97,7 @@ json run_mixed_ksg(const estimator_args& args) {
   if (args.k != 0) o.k = args.k;
   o.preprocess = preprocess_from(args, true);
   // Integer-typed Y (labels) is just a discrete column here, with its original values.
-  row_matrix<double> y;
-  if (in.y_discrete) {
-    y.resize(static_cast<index_t>(in.y_labels.size()), 1);
-    for (std::size_t i = 0; i < in.y_labels.size(); ++i) y(static_cast<index_t>(i), 0) = static_cast<double>(in.y_class_values[in.y_labels[i]]);
-  }
+  const row_matrix<double> y = discrete_y_column(in);
   json j = in.y_discrete ? to_json(mi::mixed_ksg(in.x, y, o)) : to_json(mi::mixed_ksg(in.x, in.y, o));
   j["preprocessing"] = in.preprocessing;
   return j;
@@ -153,11 +149,7 @@ json run_auto_mi(const estimator_args& args) {
   const xy_inputs in = load_xy(args);
   mi::automatic_options o;
   if (args.k != 0) o.k = args.k;
-  row_matrix<double> y;
-  if (in.y_discrete) {
-    y.resize(static_cast<index_t>(in.y_labels.size()), 1);
-    for (std::size_t i = 0; i < in.y_labels.size(); ++i) y(static_cast<index_t>(i), 0) = static_cast<double>(in.y_class_values[in.y_labels[i]]);
-  }
+  const row_matrix<double> y = discrete_y_column(in);
   json j = in.y_discrete ? to_json(mi::automatic(in.x, y, o)) : to_json(mi::automatic(in.x, in.y, o));
   j["preprocessing"] = in.preprocessing;
   return j;
