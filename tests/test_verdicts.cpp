@@ -511,3 +511,92 @@ TEST_CASE("Gaussian plug-in: non_gaussian on uniform, exponential and Student-t 
     CHECK(harness::gaussian_plugin_mi_estimate(y, x).has_reason("non_gaussian"));
   }
 }
+
+// ============================ sample_size_trend ===============================================
+
+TEST_CASE("sample_size_trend: KSG on a strongly dependent 10x10 pair moves with n; a 1x1 pair does not") {
+  // 10 x 10 Gaussian, I = 2 nats spread over 10 coordinate pairs: KSG-1 reads ~0.87 at n = 2000
+  // (the bench's "ok beyond tolerance" cell) and ~0.78 on each half: movement ~0.09 > 0.05.
+  const double rho10 = std::sqrt(1.0 - std::exp(-2.0 * 2.0 / 10.0));
+  row_matrix<double> x;
+  row_matrix<double> y;
+  gaussian_pair(2000, 10, rho10, 201, x, y);
+  const auto strong = mi::ksg(x, y);
+  CHECK(strong.has_reason("sample_size_trend"));
+  CHECK(strong.details.at("half_sample_movement") > 0.05);
+  CHECK(strong.value < 2.0 - 0.5);  // the bias the warning stands for
+  // Home ground: 1 x 1 and 2 x 2 at I <= 1, several seeds: quiet, and the halves are recorded.
+  for (std::uint64_t seed = 0; seed < 4; ++seed) {
+    CAPTURE(seed);
+    gaussian_pair(2000, 1, 0.6, 210 + seed, x, y);
+    const auto weak = mi::ksg(x, y);
+    CHECK_FALSE(weak.has_reason("sample_size_trend"));
+    CHECK(weak.settings.at("sample_size_check") == "halves (even / odd rows)");
+    CHECK(std::abs(weak.details.at("half_sample_movement")) <= weak.details.at("half_sample_threshold"));
+    gaussian_pair(2000, 2, 0.6, 220 + seed, x, y);
+    CHECK_FALSE(mi::ksg(x, y).has_reason("sample_size_trend"));
+    CHECK_FALSE(mi::mixed_ksg(x, y).has_reason("sample_size_trend"));
+    CHECK_FALSE(mi::entropy_difference(x, y).has_reason("sample_size_trend"));
+  }
+  // Off, and skipped below min_n: no extra cost, said in settings.
+  mi::ksg_options off;
+  off.sample_size_check.enabled = false;
+  gaussian_pair(2000, 10, rho10, 201, x, y);
+  const auto unchecked = mi::ksg(x, y, off);
+  CHECK_FALSE(unchecked.has_reason("sample_size_trend"));
+  CHECK(unchecked.settings.at("sample_size_check") == "off");
+  CHECK(unchecked.value == strong.value);
+  gaussian_pair(150, 1, 0.6, 230, x, y);
+  CHECK(mi::ksg(x, y).settings.at("sample_size_check").rfind("skipped", 0) == 0);
+  // Bad options are refused with the value named.
+  mi::ksg_options bad;
+  bad.sample_size_check.floor_nats = std::nan("");
+  gaussian_pair(500, 1, 0.6, 231, x, y);
+  CHECK_THROWS_AS(mi::ksg(x, y, bad), invalid_argument);
+}
+
+TEST_CASE("sample_size_trend: entropy estimators flag the KL boundary bias of a 5-D uniform, not a Gaussian") {
+  // Uniform [0,1]^5: h = 0; KL at n = 2000 reads ~0.44 too high (boundary bias) and moves with n.
+  random_engine rng(240);
+  row_matrix<double> u(2000, 5);
+  for (index_t i = 0; i < u.size(); ++i) u.data()[i] = rng.uniform();
+  const auto kl = entropy::kozachenko_leonenko(u);
+  CHECK(kl.value > 0.2);
+  CHECK(kl.has_reason("sample_size_trend"));
+  row_matrix<double> g;
+  gaussian(2000, 2, 241, g);
+  CHECK_FALSE(entropy::kozachenko_leonenko(g).has_reason("sample_size_trend"));
+  CHECK_FALSE(entropy::weighted_kozachenko_leonenko(g).has_reason("sample_size_trend"));
+}
+
+TEST_CASE("sample_size_trend: binning's plug-in bias moves with n; a coarse grid at large n does not") {
+  // 1 x 1 Gaussian pair, 30 bins, n = 2000: ~0.09 nats of plug-in bias (bench), about halved... doubled on n/2.
+  row_matrix<double> x;
+  row_matrix<double> y;
+  gaussian_pair(2000, 1, 0.6, 250, x, y);
+  const auto fine = mi::binned_mutual_information(x, y);
+  CHECK(fine.has_reason("sample_size_trend"));
+  gaussian_pair(20000, 1, 0.6, 251, x, y);
+  mi::binning_options ten;
+  ten.bins = 10;
+  CHECK_FALSE(mi::binned_mutual_information(x, y, ten).has_reason("sample_size_trend"));
+}
+
+TEST_CASE("compression_loss: discarding components with variance warns; keeping the rank does not") {
+  const double rho = std::sqrt(1.0 - std::exp(-2.0 * 1.0 / 4.0));
+  row_matrix<double> x;
+  row_matrix<double> y;
+  gaussian_pair(1000, 4, rho, 260, x, y);  // I = 1 nat over 4 independent coordinate pairs
+  auto ksg = [](const row_matrix<double>& px, const row_matrix<double>& yy) { return mi::ksg(px, yy); };
+  const auto two = mi::compressed_mutual_information(x, y, 2, ksg);
+  CHECK(two.has_reason("compression_loss"));
+  CHECK(two.value < 1.0 - 0.2);  // I(E(X); Y) ~ 0.5 nats: half the coordinates are gone
+  const auto all = mi::compressed_mutual_information(x, y, 4, ksg);
+  CHECK_FALSE(all.has_reason("compression_loss"));
+  // With a noise level, Corollary 6's bound decides: sigma large next to the discarded variance -> quiet.
+  const auto noisy = mi::compressed_mutual_information(x, y, 3, ksg, 100.0);
+  CHECK(noisy.details.at("compression_loss_bound") < 0.05);
+  CHECK_FALSE(noisy.has_reason("compression_loss"));
+  const auto tight = mi::compressed_mutual_information(x, y, 3, ksg, 0.1);
+  CHECK(tight.has_reason("compression_loss"));
+}

@@ -22,6 +22,7 @@
 #include "infogeo/core/labels.hpp"
 #include "infogeo/core/random.hpp"
 #include "infogeo/core/result.hpp"
+#include "infogeo/core/sample_size_trend.hpp"
 #include "infogeo/core/sample_view.hpp"
 #include "infogeo/core/special_functions.hpp"
 #include "infogeo/core/validation.hpp"
@@ -78,6 +79,7 @@ struct kde_options {
   double search_tolerance = 1e-3;  ///< final bracket width in log b (ml / lscv)
   int max_evaluations = 200;       ///< objective evaluations allowed in the search
   double rank_tolerance = 1e-12;   ///< singularity check of the whitening covariance
+  sample_size_check_options sample_size_check;  ///< half-sample convergence check ("sample_size_trend"), on
 };
 
 namespace detail {
@@ -411,6 +413,11 @@ void kde_regime_checks(const sample_view<T>& view, const char* fn) {
   }
 }
 
+/// What the KDE estimators advise when their estimate still moves with n.
+inline constexpr const char* kde_trend_advice =
+    "the kernel's smoothing bias (boundaries, heavy tails, curvature) shrinks slowly with n and grows with the "
+    "dimension: use more samples, compress first (--pca m), or a k-NN estimator";
+
 template <class T>
 estimate kde_entropy_view(const sample_view<T>& view, const kde_options& o,
                           std::vector<double>* log_density_out, const char* fn) {
@@ -449,7 +456,15 @@ estimate kde_entropy_view(const sample_view<T>& view, const kde_options& o,
 /// bandwidth is fixed (then the estimand is the entropy of X + b N(0, I), which always exists).
 template <class Input>
 estimate kde_entropy(const Input& x, const kde_options& options = {}) {
-  return detail::kde_entropy_view(make_view(x), options, nullptr, "entropy::kde_entropy");
+  constexpr const char* fn = "entropy::kde_entropy";
+  estimate e = detail::kde_entropy_view(make_view(x), options, nullptr, fn);
+  infogeo::detail::recheck_on_halves(
+      e, options, detail::kde_trend_advice,
+      [](const row_matrix<double>& half, const kde_options& o) {
+        return detail::kde_entropy_view(make_view(half), o, nullptr, fn);
+      },
+      to_row_matrix<double>(make_view(x)));
+  return e;
 }
 
 /// The bandwidth kde_entropy() would use (prepared units: whitened if options.whiten).
@@ -472,6 +487,7 @@ struct kde_mi_options {
   /// whitened by its own covariance, so a shared b means the same kernel shape in standardised
   /// units; biases then partly cancel in the difference.
   bool share_joint_bandwidth = false;
+  sample_size_check_options sample_size_check;  ///< half-sample convergence check ("sample_size_trend"), on
 };
 
 /// I(X;Y) = h(X) + h(Y) - h(X,Y) in nats from three KDE entropies (kde_entropy()). X and Y are
@@ -517,6 +533,12 @@ estimate kde_mutual_information(const X& x_input, const Y& y_input, const kde_mi
   e.details["h_xy"] = hxy.value;
   if (e.value < 0.0)
     e.diagnostics.push_back("negative MI estimate: within the KDE bias/variance of 0");
+  infogeo::detail::recheck_on_halves(
+      e, options, entropy::detail::kde_trend_advice,
+      [](const row_matrix<double>& hx, const row_matrix<double>& hy, const kde_mi_options& o) {
+        return kde_mutual_information(hx, hy, o);
+      },
+      to_row_matrix<double>(xv), to_row_matrix<double>(yv));
   return e;
 }
 

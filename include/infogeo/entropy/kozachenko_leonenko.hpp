@@ -8,6 +8,7 @@
 
 #include "infogeo/core/errors.hpp"
 #include "infogeo/core/result.hpp"
+#include "infogeo/core/sample_size_trend.hpp"
 #include "infogeo/core/sample_view.hpp"
 #include "infogeo/core/special_functions.hpp"
 #include "infogeo/core/validation.hpp"
@@ -23,7 +24,15 @@ struct kl_options {
   norm_kind norm = norm_kind::euclidean;                    ///< distance norm
   neighbors::backend search = neighbors::backend::automatic;
   neighbors::preprocess_options preprocess;                 ///< standardise / jitter (off)
+  sample_size_check_options sample_size_check;  ///< half-sample convergence check ("sample_size_trend"), on
 };
+
+namespace detail {
+/// What the k-NN entropy estimators advise when their estimate still moves with n.
+inline constexpr const char* knn_entropy_trend_advice =
+    "k-NN entropy estimators are biased at boundaries, in the tails and in many dimensions: use more samples, "
+    "or the weighted estimator (--method weighted-kl) in d >= 4";
+}  // namespace detail
 
 /// The KL formula on precomputed neighbour distances (column `j` of `r`, i.e. the (j+1)-th
 /// neighbour): psi(n) - psi(j+1) + log V_d + (d/n) sum_i log eps_i. Requires all eps_i > 0.
@@ -118,6 +127,13 @@ estimate kozachenko_leonenko(const Input& x, const kl_options& opt = {}) {
     neighbors::check_jitter_stability(e, detail::kozachenko_leonenko_on(raw, tenth, fn).value,
                                       opt.preprocess.jitter);
   }
+  infogeo::detail::recheck_on_halves(
+      e, opt, detail::knn_entropy_trend_advice,
+      [&](const row_matrix<double>& half, const kl_options& o) {
+        require(o.k < half.rows(), fn, "k must be < n / 2 for the half-sample check (k=", o.k, ")");
+        return detail::kozachenko_leonenko_on(half, o, fn);
+      },
+      raw);
   return e;
 }
 

@@ -10,6 +10,7 @@
 
 #include "infogeo/core/errors.hpp"
 #include "infogeo/core/result.hpp"
+#include "infogeo/core/sample_size_trend.hpp"
 #include "infogeo/core/sample_view.hpp"
 #include "infogeo/core/special_functions.hpp"
 #include "infogeo/core/validation.hpp"
@@ -35,6 +36,7 @@ struct wkl_options {
   wkl_support support = wkl_support::all;
   neighbors::backend search = neighbors::backend::automatic;
   neighbors::preprocess_options preprocess;
+  sample_size_check_options sample_size_check;  ///< half-sample convergence check ("sample_size_trend"), on
 };
 
 /// Above this ||w||_2 the result carries a diagnostic: the estimate's standard deviation is
@@ -151,7 +153,14 @@ estimate weighted_kozachenko_leonenko_impl(const Input& x, const wkl_options& op
 /// then cover 1..k): settings "support" says so.
 template <class Input>
 estimate weighted_kozachenko_leonenko(const Input& x, const wkl_options& opt = {}) {
-  return detail::weighted_kozachenko_leonenko_impl(x, opt, true);
+  estimate e = detail::weighted_kozachenko_leonenko_impl(x, opt, true);
+  infogeo::detail::recheck_on_halves(
+      e, opt, detail::knn_entropy_trend_advice,
+      [](const row_matrix<double>& half, const wkl_options& o) {
+        return detail::weighted_kozachenko_leonenko_impl(half, o, false);
+      },
+      to_row_matrix<double>(make_view(x)));
+  return e;
 }
 
 namespace detail {

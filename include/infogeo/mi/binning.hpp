@@ -21,6 +21,7 @@
 #include "infogeo/core/errors.hpp"
 #include "infogeo/core/labels.hpp"
 #include "infogeo/core/result.hpp"
+#include "infogeo/core/sample_size_trend.hpp"
 #include "infogeo/core/sample_view.hpp"
 #include "infogeo/core/validation.hpp"
 
@@ -41,6 +42,9 @@ struct binning_options {
   /// error (invalid_argument), never silently clipped into an edge bin.
   double range_min = std::numeric_limits<double>::quiet_NaN();
   double range_max = std::numeric_limits<double>::quiet_NaN();
+  /// Half-sample convergence check of binned_mutual_information() ("sample_size_trend"), on: the
+  /// plug-in bias ~ (occupied joint - occupied x - occupied y + 1) / 2N moves visibly with N.
+  sample_size_check_options sample_size_check;
 };
 
 /// Occupied (joint) bins above this fraction of N: the plug-in estimate measures N, not the data
@@ -330,6 +334,14 @@ estimate binned_mutual_information(const X& x, const Y& y, const binning_options
     e.diagnostics.push_back("every sample occupies its own joint bin: I = H(X_b) + H(Y_b) - log N (bins too fine)");
   detail::binning_verdicts(e, bx, "x", oxy);
   detail::binning_verdicts(e, by, "y", oxy);
+  infogeo::detail::recheck_on_halves(
+      e, options,
+      "the plug-in bias (about (occupied joint - occupied x - occupied y + 1) / 2N nats) is still large: use "
+      "more samples, fewer bins, miller_madow (--miller-madow), or a k-NN estimator (--method ksg1)",
+      [](const row_matrix<double>& hx, const row_matrix<double>& hy, const binning_options& o) {
+        return binned_mutual_information(hx, hy, o);
+      },
+      to_row_matrix<double>(make_view(x)), to_row_matrix<double>(make_view(y)));
   return e;
 }
 

@@ -112,6 +112,12 @@ double compression_loss_bound(const Eigen::VectorXd& variances_descending, index
 /// Eigenvalues at or below this fraction of the largest count as zero (numerical rank).
 inline constexpr double pca_rank_tolerance = 1e-10;
 
+/// "compression_loss" fires without a noise level when the discarded components carry more than
+/// this fraction of the variance (1 %), and with one when Corollary 6's bound exceeds
+/// compression_loss_tolerance nats (half the bench's 0.1-nat tolerance floor).
+inline constexpr double compression_discarded_variance_tolerance = 0.01;
+inline constexpr double compression_loss_tolerance = 0.05;
+
 /// I(E(X); Y) with E the n'-component PCA projection of X fitted on X itself, estimated by any
 /// MI estimator: `estimator(const row_matrix<double>& projected_x, const Y& y)` returning an
 /// estimate (e.g. a lambda calling kde_mutual_information or a kNN estimator). Adds
@@ -119,8 +125,10 @@ inline constexpr double pca_rank_tolerance = 1e-10;
 /// "pca_largest_discarded_variance" to details and, when noise_sigma > 0 (X already noisy with
 /// that std), "compression_loss_bound" (Corollary 6, computed with the eigenvalues of the noisy
 /// sample: conservative). Verdict: warns ("pca_rank") when n' exceeds the numerical rank of X
-/// (eigenvalues <= 1e-10 of the largest); the k-NN MI estimators standardise the projected
-/// coordinates by default. Errors: those of pca_projector and the estimator.
+/// (eigenvalues <= 1e-10 of the largest), and ("compression_loss") when components with variance
+/// are discarded and the loss I(X;Y) - I(E(X);Y) is not shown small: without noise_sigma when they
+/// carry > 1 % of the variance, with it when Corollary 6's bound exceeds 0.05 nats. The k-NN MI
+/// estimators standardise the projected coordinates by default. Errors: those of pca_projector and the estimator.
 template <class X, class Y, class Estimator>
 estimate compressed_mutual_information(const X& x, const Y& y, index_t components,
                                        Estimator&& estimator, double noise_sigma = 0.0) {
@@ -142,6 +150,28 @@ estimate compressed_mutual_information(const X& x, const Y& y, index_t component
   index_t rank = 0;
   for (index_t j = 0; j < ev.size(); ++j) rank += ev(j) > pca_rank_tolerance * top;
   e.details["pca_numerical_rank"] = static_cast<double>(rank);
+  // Discarded components that carry variance: the value is I(E(X); Y) <= I(X; Y) (data processing),
+  // and the loss is bounded only for a noisy X (Corollary 6).
+  const double discarded = 1.0 - projector.retained_variance_ratio();
+  if (components < rank) {
+    if (noise_sigma > 0.0) {
+      const double bound = e.details["compression_loss_bound"];
+      if (bound > compression_loss_tolerance)
+        e.warn("compression_loss",
+               infogeo::detail::concat("the value is I(E(X); Y) <= I(X; Y); by Corollary 6 (noise sigma = ", noise_sigma,
+                                       ") keeping ", components, " of ", rank,
+                                       " components may lose up to ", bound, " nats: keep more components"),
+               bound);
+    } else if (discarded > compression_discarded_variance_tolerance) {
+      e.warn("compression_loss",
+             infogeo::detail::concat("the value is I(E(X); Y) <= I(X; Y) (data processing): the ", rank - components,
+                                     " discarded components carry ", 100.0 * discarded,
+                                     " % of the variance and the information lost is unbounded without a noise "
+                                     "level (Corollary 6 needs X + Z); keep more components (up to the rank ",
+                                     rank, ") or give the noise level"),
+             discarded);
+    }
+  }
   if (components > rank)
     e.warn("pca_rank",
            infogeo::detail::concat("kept ", components, " principal components but X has numerical rank ", rank,

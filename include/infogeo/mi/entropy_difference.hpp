@@ -13,6 +13,7 @@
 #include "infogeo/core/errors.hpp"
 #include "infogeo/core/labels.hpp"
 #include "infogeo/core/result.hpp"
+#include "infogeo/core/sample_size_trend.hpp"
 #include "infogeo/core/sample_view.hpp"
 #include "infogeo/core/validation.hpp"
 #include "infogeo/entropy/kozachenko_leonenko.hpp"
@@ -34,6 +35,8 @@ struct entropy_difference_options {
   neighbors::backend search = neighbors::backend::automatic;
   /// Applied once to X and once to Y; per-column standardisation ON by default (see ksg_options).
   neighbors::preprocess_options preprocess = mi_preprocess_default();
+  /// The half-sample convergence check (warning "sample_size_trend"); on by default.
+  sample_size_check_options sample_size_check;
 };
 
 /// I(X;Y) = h(X) + h(Y) - h(X,Y) in nats, each term a (weighted) Kozachenko-Leonenko estimate
@@ -79,6 +82,7 @@ estimate entropy_difference_on(row_matrix<double> mx, row_matrix<double> my,
     o.norm = opt.norm;
     o.support = opt.support;
     o.search = opt.search;
+    o.sample_size_check.enabled = false;  // the difference is checked as a whole
     hx = entropy_part([&] { return entropy::weighted_kozachenko_leonenko(mx, o); }, fn, "h(X)");
     hy = entropy_part([&] { return entropy::weighted_kozachenko_leonenko(my, o); }, fn, "h(Y)");
     hxy = entropy_part([&] { return entropy::weighted_kozachenko_leonenko(joint, o); }, fn, "h(X,Y)");
@@ -152,6 +156,14 @@ estimate entropy_difference(const InputX& x, const InputY& y, const entropy_diff
     neighbors::check_jitter_stability(e, detail::entropy_difference_on(mx, my, tenth, fn).value,
                                       opt.preprocess.jitter);
   }
+  infogeo::detail::recheck_on_halves(
+      e, opt,
+      "the three entropy biases do not cancel, and each grows with the dimension: use more samples, mi::ksg "
+      "(--method ksg1), or compress X and Y first (--pca m)",
+      [&](const row_matrix<double>& hx, const row_matrix<double>& hy, const entropy_difference_options& o) {
+        return detail::entropy_difference_on(hx, hy, o, fn);
+      },
+      mx, my);
   return e;
 }
 

@@ -11,6 +11,7 @@
 
 #include "infogeo/core/errors.hpp"
 #include "infogeo/core/result.hpp"
+#include "infogeo/core/sample_size_trend.hpp"
 #include "infogeo/core/sample_view.hpp"
 #include "infogeo/core/special_functions.hpp"
 #include "infogeo/core/validation.hpp"
@@ -39,9 +40,16 @@ struct ksg_options {
   /// Per-column standardisation ON by default (MI is invariant to it, the max-norm neighbours are
   /// not: a column 1e-4 times smaller than the others is otherwise ignored); jitter off.
   neighbors::preprocess_options preprocess = mi_preprocess_default();
+  /// The half-sample convergence check (warning "sample_size_trend"); on by default.
+  sample_size_check_options sample_size_check;
 };
 
 namespace detail {
+
+/// What the k-NN MI estimators advise when their estimate still moves with n.
+inline constexpr const char* knn_mi_trend_advice =
+    "k-NN MI estimators underestimate strong dependence in many dimensions (Gao, Ver Steeg & Galstyan "
+    "2015): use more samples, or compress X and Y to fewer dimensions first (--pca m)";
 
 /// [a | b | c...] side by side (same rows).
 template <class = void>
@@ -242,6 +250,13 @@ estimate ksg(const InputX& x, const InputY& y, const ksg_options& opt = {}) {
       neighbors::check_jitter_stability(e, detail::ksg_on(mx, my, tenth, fn).value, opt.preprocess.jitter, se);
     }
   }
+  infogeo::detail::recheck_on_halves(
+      e, opt, detail::knn_mi_trend_advice,
+      [&](const row_matrix<double>& hx, const row_matrix<double>& hy, const ksg_options& o) {
+        detail::check_k(o.k, hx.rows(), fn);
+        return detail::ksg_on(hx, hy, o, fn);
+      },
+      mx, my);
   return e;
 }
 

@@ -8,6 +8,7 @@
 
 #include "infogeo/core/errors.hpp"
 #include "infogeo/core/result.hpp"
+#include "infogeo/core/sample_size_trend.hpp"
 #include "infogeo/core/sample_view.hpp"
 #include "infogeo/core/special_functions.hpp"
 #include "infogeo/core/validation.hpp"
@@ -25,6 +26,7 @@ struct mixed_ksg_options {
   /// Per-column standardisation ON by default (as every MI estimator); jitter must stay 0: ties are
   /// what this estimator handles exactly.
   neighbors::preprocess_options preprocess = mi_preprocess_default();
+  sample_size_check_options sample_size_check;  ///< half-sample convergence check ("sample_size_trend"), on
 };
 
 /// Mixed KSG estimate of I(X;Y) in nats (Gao, Kannan, Oh & Viswanath 2017, "Estimating mutual
@@ -125,6 +127,12 @@ estimate mixed_ksg(const InputX& x, const InputY& y, const mixed_ksg_options& op
   const auto continuous = static_cast<index_t>(joint.cols() - px.tied_columns().size() - py.tied_columns().size());
   e.parameters["continuous_columns"] = static_cast<double>(continuous);
   if (on_atoms == 0) neighbors::check_intrinsic_dimension(e, r, continuous, fn, "(x, y) (continuous columns)", false);
+  infogeo::detail::recheck_on_halves(
+      e, opt, detail::knn_mi_trend_advice,
+      [](const row_matrix<double>& hx, const row_matrix<double>& hy, const mixed_ksg_options& o) {
+        return mixed_ksg(hx, hy, o);
+      },
+      to_row_matrix<double>(vx), to_row_matrix<double>(vy));
   return e;
 }
 
