@@ -30,7 +30,7 @@ struct sample_size_check_options {
   index_t min_n = 200;          ///< below this the halves are too noisy to say anything: skipped
   double floor_nats = 0.05;     ///< movements below max(floor_nats, relative_floor * |value|) never warn
   double relative_floor = 0.02;
-  double noise_factor = 1.5;    ///< ... nor below noise_factor x |h_even - h_odd| (the halves' own spread)
+  double noise_factor = 1.0;    ///< ... nor below noise_factor x |h_even - h_odd| (the halves' own spread)
 };
 
 namespace detail {
@@ -62,6 +62,7 @@ inline void check_sample_size_options(const sample_size_check_options& o, const 
 template <class OnHalf>
 void check_sample_size_trend(estimate& e, const sample_size_check_options& o, OnHalf&& on_half,
                              const char* advice) {
+  check_sample_size_options(o, "sample_size_check");
   if (!o.enabled) {
     e.settings["sample_size_check"] = "off";
     return;

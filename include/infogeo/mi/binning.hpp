@@ -338,8 +338,8 @@ estimate binned_mutual_information(const X& x, const Y& y, const binning_options
       e, options,
       "the plug-in bias (about (occupied joint - occupied x - occupied y + 1) / 2N nats) is still large: use "
       "more samples, fewer bins, miller_madow (--miller-madow), or a k-NN estimator (--method ksg1)",
-      [](const row_matrix<double>& hx, const row_matrix<double>& hy, const binning_options& o) {
-        return binned_mutual_information(hx, hy, o);
+      [](const row_matrix<double>& half_x, const row_matrix<double>& half_y, const binning_options& o) {
+        return binned_mutual_information(half_x, half_y, o);
       },
       to_row_matrix<double>(make_view(x)), to_row_matrix<double>(make_view(y)));
   return e;

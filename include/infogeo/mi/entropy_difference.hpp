@@ -160,8 +160,8 @@ estimate entropy_difference(const InputX& x, const InputY& y, const entropy_diff
       e, opt,
       "the three entropy biases do not cancel, and each grows with the dimension: use more samples, mi::ksg "
       "(--method ksg1), or compress X and Y first (--pca m)",
-      [&](const row_matrix<double>& hx, const row_matrix<double>& hy, const entropy_difference_options& o) {
-        return detail::entropy_difference_on(hx, hy, o, fn);
+      [&](const row_matrix<double>& half_x, const row_matrix<double>& half_y, const entropy_difference_options& o) {
+        return detail::entropy_difference_on(half_x, half_y, o, fn);
       },
       mx, my);
   return e;

@@ -252,9 +252,9 @@ estimate ksg(const InputX& x, const InputY& y, const ksg_options& opt = {}) {
   }
   infogeo::detail::recheck_on_halves(
       e, opt, detail::knn_mi_trend_advice,
-      [&](const row_matrix<double>& hx, const row_matrix<double>& hy, const ksg_options& o) {
-        detail::check_k(o.k, hx.rows(), fn);
-        return detail::ksg_on(hx, hy, o, fn);
+      [&](const row_matrix<double>& half_x, const row_matrix<double>& half_y, const ksg_options& o) {
+        detail::check_k(o.k, half_x.rows(), fn);
+        return detail::ksg_on(half_x, half_y, o, fn);
       },
       mx, my);
   return e;

@@ -129,8 +129,8 @@ estimate mixed_ksg(const InputX& x, const InputY& y, const mixed_ksg_options& op
   if (on_atoms == 0) neighbors::check_intrinsic_dimension(e, r, continuous, fn, "(x, y) (continuous columns)", false);
   infogeo::detail::recheck_on_halves(
       e, opt, detail::knn_mi_trend_advice,
-      [](const row_matrix<double>& hx, const row_matrix<double>& hy, const mixed_ksg_options& o) {
-        return mixed_ksg(hx, hy, o);
+      [](const row_matrix<double>& half_x, const row_matrix<double>& half_y, const mixed_ksg_options& o) {
+        return mixed_ksg(half_x, half_y, o);
       },
       to_row_matrix<double>(vx), to_row_matrix<double>(vy));
   return e;
