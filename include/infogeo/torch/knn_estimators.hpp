@@ -88,6 +88,11 @@ inline std::vector<std::int64_t> to_host_counts(const at::Tensor& t) {
   return std::vector<std::int64_t>(h.data_ptr<std::int64_t>(), h.data_ptr<std::int64_t>() + h.numel());
 }
 
+/// Rows first, first + 2, ... of a sample tensor: the halves of the sample_size_trend check.
+inline at::Tensor every_other_row_device(const at::Tensor& t, index_t first) {
+  return t.slice(0, first, t.size(0), 2).contiguous();
+}
+
 }  // namespace detail
 
 /// Kozachenko-Leonenko entropy h(X) in nats of the rows of a device tensor x (n x d; float or
@@ -122,6 +127,14 @@ inline estimate kozachenko_leonenko_device(const at::Tensor& x, const entropy::k
   detail::record_search(e, r, x);
   e.settings["radius"] = "distance to k-th neighbour; unit-radius ball volume";
   neighbors::record(e, opt.preprocess, {});
+  infogeo::detail::check_sample_size_trend(
+      e, opt.sample_size_check,
+      [&](index_t first) {
+        entropy::kl_options half = opt;
+        half.sample_size_check.enabled = false;
+        return kozachenko_leonenko_device(detail::every_other_row_device(x, first), half, dopt).value;
+      },
+      entropy::detail::knn_entropy_trend_advice);
   return e;
 }
 
@@ -220,6 +233,15 @@ inline estimate ksg_device(const at::Tensor& x, const at::Tensor& y, const mi::k
   neighbors::record(e, opt.preprocess, {}, "_y");
   neighbors::check_intrinsic_dimension(e, hr, e.dims, fn, "(x, y)", false);
   mi::detail::warn_discrete_columns(e, px, py);
+  infogeo::detail::check_sample_size_trend(
+      e, opt.sample_size_check,
+      [&](index_t first) {
+        mi::ksg_options half = opt;
+        half.sample_size_check.enabled = false;
+        return ksg_device(detail::every_other_row_device(x, first), detail::every_other_row_device(y, first), half, dopt)
+            .value;
+      },
+      mi::detail::knn_mi_trend_advice);
   return e;
 }
 
@@ -316,6 +338,16 @@ inline estimate mixed_ksg_device(const at::Tensor& x, const at::Tensor& y,
   const auto continuous = static_cast<index_t>(e.dims - px.tied_columns().size() - py.tied_columns().size());
   e.parameters["continuous_columns"] = static_cast<double>(continuous);
   if (on_atoms == 0) neighbors::check_intrinsic_dimension(e, hr, continuous, fn, "(x, y) (continuous columns)", false);
+  infogeo::detail::check_sample_size_trend(
+      e, opt.sample_size_check,
+      [&](index_t first) {
+        mi::mixed_ksg_options half = opt;
+        half.sample_size_check.enabled = false;
+        return mixed_ksg_device(detail::every_other_row_device(x, first), detail::every_other_row_device(y, first), half,
+                                dopt)
+            .value;
+      },
+      mi::detail::knn_mi_trend_advice);
   return e;
 }
 
