@@ -348,39 +348,11 @@ std::vector<std::vector<index_t>> eval_batches(std::vector<index_t> ids, index_t
   return out;
 }
 
-}  // namespace detail
-
-/// Variational estimate of I(X;Y) in nats with options.bound (InfoNCE, NWJ, MINE, SMILE: a
-/// critic of options.critic form; CLUB: a diagonal-Gaussian q(y|x) whose mean and log-scale are
-/// an mlp of x). Rows are i.i.d. pairs (x_i, y_i). A seeded 1 - holdout_fraction of the rows
-/// trains the model on the shared loop (variational_trainer.hpp: minibatches of options.batch,
-/// Adam or AdamW, clipping, early stopping on the held-out objective, best epoch restored); the
-/// estimate is the bound on the held-out rows in batches of options.batch (value: mean over
-/// batches; std_error: their sd / sqrt(batches), unset with one batch).
-///
-/// Bias and variance (Poole et al. 2019; Song & Ermon 2020): InfoNCE has low variance but is
-/// capped at log B (details.log_batch; warning "log_batch_ceiling" when the value reaches
-/// 0.75 log B, where it under-estimates large I); NWJ and MINE are not capped but their variance
-/// grows like e^I (MINE's DV value is also biased on finite batches); SMILE trades a bias set by
-/// tau for bounded variance; CLUB is an upper bound when q(y|x) fits, and under-estimates when
-/// it does not (a Gaussian q for a non-Gaussian p(y|x)). All lower bounds are also limited by
-/// the critic's capacity and by training: a held-out bound is a conservative figure, not a
-/// consistent estimate. x and y are standardised with training statistics (I is invariant).
-/// Runs Eigen single-threaded during training. Not thread-safe on one critic.
-/// Cost per epoch: separable O(N (network + B embed)), concat O(N B network) (B^2 network passes
-/// per batch of B), CLUB O(N (network + B dy)).
-/// Errors: invalid_argument for fewer than 8 rows, mismatched rows, NaN/Inf, batch < 2,
-/// bad trainer settings (variational_trainer.hpp), smile_tau <= 0, mine_ema outside (0, 1];
-/// numerical_error if training diverges.
-template <class InputX, class InputY>
-variational_result variational_mutual_information(const InputX& x, const InputY& y,
-                                                  const variational_options& options = {}) {
-  const char* fn = "variational_mutual_information";
-  const auto xv = make_view(x);
-  const auto yv = make_view(y);
-  detail::check_variational_options(options, fn);
-  check_trainer_options(detail::trainer_settings(options), fn);
-  const detail::variational_data d = detail::prepare_variational(xv, yv, options, fn);
+// variational_mutual_information after its input checks, on the prepared data: training,
+// held-out evaluation and the estimate. Independent of the input types, so that it is compiled
+// once per TU whatever inputs the callers pass (docs/performance_compile.md).
+template <class = void>
+variational_result variational_fit(const variational_data& d, const variational_options& options, const char* fn) {
   const index_t dx = d.x.cols(), dy = d.y.cols();
   const bool club = options.bound == variational_bound::club;
   random_engine master(options.seed);
@@ -494,7 +466,7 @@ variational_result variational_mutual_information(const InputX& x, const InputY&
   if (!std::isfinite(e.value))
     throw_numerical_error(fn, "the held-out ", to_string(options.bound),
                           " value is not finite (value=", e.value, "); lower lr or use smile/infonce");
-  e.n = xv.rows();
+  e.n = d.x.rows();
   e.dims = dx + dy;
   e.method = to_string(options.bound);
   e.parameters["epochs"] = static_cast<double>(options.epochs);
@@ -537,6 +509,40 @@ variational_result variational_mutual_information(const InputX& x, const InputY&
   if (out.train_value - e.value > 3.0 * e.std_error.value_or(0.0) + 0.05)
     e.diagnostics.push_back("training value exceeds held-out value: over-fitting");
   return out;
+}
+}  // namespace detail
+
+/// Variational estimate of I(X;Y) in nats with options.bound (InfoNCE, NWJ, MINE, SMILE: a
+/// critic of options.critic form; CLUB: a diagonal-Gaussian q(y|x) whose mean and log-scale are
+/// an mlp of x). Rows are i.i.d. pairs (x_i, y_i). A seeded 1 - holdout_fraction of the rows
+/// trains the model on the shared loop (variational_trainer.hpp: minibatches of options.batch,
+/// Adam or AdamW, clipping, early stopping on the held-out objective, best epoch restored); the
+/// estimate is the bound on the held-out rows in batches of options.batch (value: mean over
+/// batches; std_error: their sd / sqrt(batches), unset with one batch).
+///
+/// Bias and variance (Poole et al. 2019; Song & Ermon 2020): InfoNCE has low variance but is
+/// capped at log B (details.log_batch; warning "log_batch_ceiling" when the value reaches
+/// 0.75 log B, where it under-estimates large I); NWJ and MINE are not capped but their variance
+/// grows like e^I (MINE's DV value is also biased on finite batches); SMILE trades a bias set by
+/// tau for bounded variance; CLUB is an upper bound when q(y|x) fits, and under-estimates when
+/// it does not (a Gaussian q for a non-Gaussian p(y|x)). All lower bounds are also limited by
+/// the critic's capacity and by training: a held-out bound is a conservative figure, not a
+/// consistent estimate. x and y are standardised with training statistics (I is invariant).
+/// Runs Eigen single-threaded during training. Not thread-safe on one critic.
+/// Cost per epoch: separable O(N (network + B embed)), concat O(N B network) (B^2 network passes
+/// per batch of B), CLUB O(N (network + B dy)).
+/// Errors: invalid_argument for fewer than 8 rows, mismatched rows, NaN/Inf, batch < 2,
+/// bad trainer settings (variational_trainer.hpp), smile_tau <= 0, mine_ema outside (0, 1];
+/// numerical_error if training diverges.
+template <class InputX, class InputY>
+variational_result variational_mutual_information(const InputX& x, const InputY& y,
+                                                  const variational_options& options = {}) {
+  const char* fn = "variational_mutual_information";
+  const auto xv = make_view(x);
+  const auto yv = make_view(y);
+  detail::check_variational_options(options, fn);
+  check_trainer_options(detail::trainer_settings(options), fn);
+  return detail::variational_fit(detail::prepare_variational(xv, yv, options, fn), options, fn);
 }
 
 /// InfoNCE estimate (variational_mutual_information with bound = infonce).
