@@ -1,21 +1,28 @@
 // Shared pieces of the seed-paper reproductions (examples/reproduce/*.cpp, docs/reproduce/):
 // Fashion-MNIST loading (io/idx.hpp, gzip through zlib) into tensors, a tiny option parser, the
-// metrics.csv writer (epoch, layer, split, metric, value[, network]) and timing helpers.
+// metrics.csv writer (epoch, layer, split, metric, value[, network]), timing helpers, tensor -> host
+// matrix conversion and the device neural-collapse metrics of one layer.
 #pragma once
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "infogeo/core/sample_view.hpp"
+#include "infogeo/geometry/collapse.hpp"
 #include "infogeo/io/idx.hpp"
+#include "infogeo/torch/class_scatter.hpp"
+#include "infogeo/torch/ncc.hpp"
 
 namespace repro {
 
@@ -48,6 +55,10 @@ class options {
   long long integer(const std::string& k) const { return std::stoll(values_.at(k)); }
   double real(const std::string& k) const { return std::stod(values_.at(k)); }
   bool flag(const std::string& k) const { return values_.at(k) == "true"; }
+  /// Whether --smoke was given (the option must be declared, default "false").
+  bool smoke() const { return flag("smoke"); }
+  /// integer(k), or `smoke_value` under --smoke (the CI configuration's sizes).
+  long long sized(const std::string& k, long long smoke_value) const { return smoke() ? smoke_value : integer(k); }
   std::vector<double> reals(const std::string& k) const {
     std::vector<double> out;
     std::string s = values_.at(k);
@@ -70,6 +81,18 @@ class options {
  private:
   std::map<std::string, std::string> values_;
 };
+
+/// A program's main body: returns body()'s exit code; any exception is printed as
+/// "<program>: error: <what>" and gives exit code 2 (bad options, bad data).
+template <class Body>
+int run_program(const char* program, Body&& body) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: error: %s\n", program, e.what());
+    return 2;
+  }
+}
 
 /// The Fashion-MNIST directory: --data, else $INFOGEO_FASHION_MNIST, else Debian's
 /// dataset-fashion-mnist location.
@@ -116,7 +139,8 @@ inline dataset load_fashion_mnist(const std::string& dir, long long n_train, lon
   return d;
 }
 
-/// metrics.csv: epoch, layer, split, metric, value (and network, when given one).
+/// metrics.csv: epoch, layer, split, metric, value (and network, when given one). Remembers which
+/// rows it wrote (has()), so that a program can check at the end that it measured what it should.
 class csv_writer {
  public:
   csv_writer(const std::string& path, bool with_network) : out_(path), network_(with_network) {
@@ -130,12 +154,42 @@ class csv_writer {
     if (network_) out_ << ',' << network;
     out_ << '\n';
     out_.flush();
+    written_.insert(key(epoch, layer, split, metric, network));
+  }
+  bool has(long long epoch, const std::string& layer, const std::string& split, const std::string& metric,
+           const std::string& network = "") const {
+    return written_.count(key(epoch, layer, split, metric, network)) > 0;
   }
 
  private:
+  static std::string key(long long epoch, const std::string& layer, const std::string& split, const std::string& metric,
+                         const std::string& network) {
+    return std::to_string(epoch) + " " + network + " " + layer + " " + split + " " + metric;
+  }
   std::ofstream out_;
   bool network_;
+  std::set<std::string> written_;
 };
+
+/// One metrics.csv row a run must have written.
+struct row_key {
+  long long epoch;
+  std::string layer, split, metric, network;
+};
+
+/// The run's exit code: 0 when every `wanted` row was written, else 1 with the missing rows on
+/// stderr. The programs log a refused or failed estimate and go on, so without this check a smoke
+/// test could not fail on a metric that stopped working.
+inline int check_measured(const csv_writer& csv, const char* program, const std::vector<row_key>& wanted) {
+  std::string missing;
+  for (const auto& k : wanted)
+    if (!csv.has(k.epoch, k.layer, k.split, k.metric, k.network))
+      missing +=
+          "\n  epoch " + std::to_string(k.epoch) + " " + k.network + " " + k.layer + " " + k.split + " " + k.metric;
+  if (missing.empty()) return 0;
+  std::fprintf(stderr, "%s: not measured (see the log above):%s\n", program, missing.c_str());
+  return 1;
+}
 
 inline torch::Device pick_device() {
   return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
@@ -150,6 +204,19 @@ inline double seconds_since(clock::time_point t0) {
   return std::chrono::duration<double>(clock::now() - t0).count();
 }
 
+/// Seconds since t0 once the device's queued work is done (sync first: CUDA runs asynchronously).
+inline double synced_seconds_since(torch::Device device, clock::time_point t0) {
+  sync(device);
+  return seconds_since(t0);
+}
+
+/// One optimiser step on `loss`: zero the gradients, backpropagate, step.
+inline void optimizer_step(torch::optim::Optimizer& opt, const torch::Tensor& loss) {
+  opt.zero_grad();
+  loss.backward();
+  opt.step();
+}
+
 /// Tensor (any device, any float dtype) -> contiguous CPU double tensor.
 inline torch::Tensor to_host_double(const torch::Tensor& t) {
   return t.detach().to(torch::kCPU, torch::kDouble).contiguous();
@@ -158,6 +225,51 @@ inline torch::Tensor to_host_double(const torch::Tensor& t) {
 inline std::vector<std::int64_t> to_labels(const torch::Tensor& y) {
   const torch::Tensor c = y.detach().to(torch::kCPU, torch::kInt64).contiguous();
   return std::vector<std::int64_t>(c.data_ptr<std::int64_t>(), c.data_ptr<std::int64_t>() + c.numel());
+}
+
+/// One training epoch: the n training rows in a fresh random order (torch::randperm on `device`),
+/// step(idx) once per minibatch of at most `batch` row indices (an int64 tensor on `device`).
+template <class Step>
+void for_each_minibatch(long long n, long long batch, torch::Device device, Step&& step) {
+  const auto perm = torch::randperm(n, torch::TensorOptions().device(device).dtype(torch::kLong));
+  for (long long s = 0; s < n; s += batch) step(perm.slice(0, s, std::min(n, s + batch)));
+}
+
+/// Tensor (N x D, any device, any float dtype) -> host row-major double matrix (the CPU estimators' input).
+inline infogeo::row_matrix<double> to_matrix(const torch::Tensor& t) {
+  const auto c = to_host_double(t);
+  infogeo::row_matrix<double> m(c.size(0), c.size(1));
+  std::copy(c.data_ptr<double>(), c.data_ptr<double>() + c.numel(), m.data());
+  return m;
+}
+
+/// Host row-major double matrix -> N x D double tensor on `device` (a copy).
+inline torch::Tensor to_tensor(const infogeo::row_matrix<double>& m, torch::Device device) {
+  return torch::from_blob(const_cast<double*>(m.data()), {m.rows(), m.cols()}, torch::kDouble).clone().to(device);
+}
+
+/// Neural-collapse metrics of one layer (h: N x D on the device, labels y, the classifier's
+/// predictions): the two-pass class scatter reduced on the device (infogeo/torch/class_scatter.hpp,
+/// `mode`), geometry::neural_collapse on it (NC1, NC2, traces, CDNV, Sigma_W mean entry in full
+/// mode), and NC4 / NCC accuracy on the device (infogeo/torch/ncc.hpp) stored in the metrics.
+struct layer_collapse {
+  infogeo::geometry::class_scatter scatter;
+  infogeo::geometry::collapse_metrics metrics;
+};
+inline layer_collapse collapse_on_device(
+    const torch::Tensor& h, const torch::Tensor& y, const torch::Tensor& predictions, std::int64_t classes,
+    infogeo::geometry::scatter_mode mode = infogeo::geometry::scatter_mode::projected) {
+  infogeo::libtorch::device_class_scatter acc(classes, h.size(1), mode, h.device());
+  acc.update(h, y);
+  acc.begin_second_pass();
+  acc.update(h, y);
+  layer_collapse r;
+  r.scatter = acc.finalize();
+  r.metrics = infogeo::geometry::neural_collapse(r.scatter);
+  const auto ncc = infogeo::libtorch::ncc_on_device(acc, h, y, predictions);
+  r.metrics.nc4 = ncc.nc4();
+  r.metrics.ncc_accuracy = ncc.ncc_accuracy();
+  return r;
 }
 
 }  // namespace repro

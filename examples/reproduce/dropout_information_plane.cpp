@@ -45,13 +45,6 @@ struct NetImpl : torch::nn::Module {
 };
 TORCH_MODULE(Net);
 
-infogeo::row_matrix<double> to_matrix(const torch::Tensor& t) {
-  const auto c = repro::to_host_double(t);
-  infogeo::row_matrix<double> m(c.size(0), c.size(1));
-  std::copy(c.data_ptr<double>(), c.data_ptr<double>() + c.numel(), m.data());
-  return m;
-}
-
 double label_entropy(const std::vector<std::int64_t>& y) {
   std::vector<double> c(10, 0.0);
   for (auto v : y) c[static_cast<std::size_t>(v)] += 1.0;
@@ -127,13 +120,13 @@ int main(int argc, char** argv) {
           no.sigma = std::sqrt(s2);
           no.draws = o.integer("draws");
           no.seed = static_cast<std::uint64_t>(epoch);
-          const auto ixz = infogeo::mi::noisy_mutual_information(to_matrix(fx), no);
+          const auto ixz = infogeo::mi::noisy_mutual_information(repro::to_matrix(fx), no);
           csv.row(epoch, "dropout", split, "I(X;Z)_noisy_mixture", ixz.value, name);
           csv.row(epoch, "dropout", split, "I(X;Z)_noisy_mixture_se", ixz.std_error.value_or(0.0), name);
           csv.row(epoch, "dropout", split, "log_N_ceiling", std::log(static_cast<double>(m)), name);
           csv.row(epoch, "dropout", split, "noisy_mixture_status_ok", ixz.status == infogeo::verdict_status::ok ? 1.0 : 0.0,
                   name);
-          const infogeo::row_matrix<double> zm = to_matrix(z);
+          const infogeo::row_matrix<double> zm = repro::to_matrix(z);
           // EDGE with the library defaults: the 32 coordinates are hashed through 4 p-stable projections
           // (its edge_dimension verdict then fires: recorded as edge_status_ok = 0).
           infogeo::mi::edge_options eo;

@@ -133,6 +133,64 @@ def dropout_information_plane(src, dst):
     plt.close(fig)
 
 
+def latent_point_collapse(src, dst):
+    rows = read(os.path.join(src, "metrics.csv"))
+    panels = (("nc1_per_dim", "NC1 / P (App. E, Fig. 3)", True),
+              ("sigma_w_mean_entry", "Sigma_W mean entry (Table 1)", True),
+              ("kl_entropy_formula", "KL formula, k = 100, max norm (Table 1)", False),
+              ("binarity_peak_distance_over_std", "peak distance / std (App. D, eq. 27)", False),
+              ("accuracy", "accuracy", False), ("auroc_mahalanobis", "misclassification AUROC, Mahalanobis", False),
+              ("auroc_odin", "misclassification AUROC, ODIN T = 100", False), ("nc4", "NC4", False))
+    fig, ax = plt.subplots(2, 4, figsize=(20, 8))
+    for a, (metric, title, log) in zip(ax.flat, panels):
+        for (net, layer, split), pts in sorted(series(rows, metric).items()):
+            plot = a.semilogy if log and all(v > 0 for _, v in pts) else a.plot
+            plot([e for e, _ in pts], [v for _, v in pts], "-o" if split == "train" else "--s", label=f"{net} {split}")
+        a.set(xlabel="epoch", title=title)
+        a.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(os.path.join(dst, "collapse.png"), dpi=120)
+    plt.close(fig)
+
+
+def lossy_compression(src, dst):
+    syn = os.path.join(src, "synthetic.csv")
+    if os.path.exists(syn):
+        rows = read(syn)
+        panels = sorted({(r["kind"], r["size"]) for r in rows})
+        fig, ax = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4.5), squeeze=False)
+        for a, (kind, size) in zip(ax[0], panels):
+            curves = defaultdict(list)
+            for r in rows:
+                if (r["kind"], r["size"]) == (kind, size) and r["estimate"] not in ("nan", ""):
+                    curves[(r["compression"], r["estimator"])].append((float(r["mi_true"]), float(r["estimate"])))
+            top = 0.0
+            for (comp, est), pts in sorted(curves.items()):
+                pts.sort()
+                a.plot([t for t, _ in pts], [v for _, v in pts], "-o", label=f"{comp} + {est}")
+                top = max(top, max(t for t, _ in pts))
+            a.plot([0, top], [0, top], "k:", label="truth")
+            a.set(xlabel="I(X;Y) [nats]", ylabel="estimate [nats]", title=f"{kind} {size}x{size} (Figs. 3-4, 6)")
+            a.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(os.path.join(dst, "synthetic.png"), dpi=120)
+        plt.close(fig)
+    rows = [r for r in read(os.path.join(src, "metrics.csv")) if r.get("network") == "cnn"]
+    xs, ys = series(rows, "I(X;L)_wkl"), series(rows, "I(L;Y)_wkl")
+    if xs:
+        fig, ax = plt.subplots(1, len(xs), figsize=(4 * len(xs), 4), squeeze=False)
+        for a, (key, pts) in zip(ax[0], sorted(xs.items())):
+            yv = dict(ys.get(key, []))
+            px = [v for e, v in pts if e in yv]
+            py = [yv[e] for e, _ in pts if e in yv]
+            a.plot(px, py, "-", color="grey")
+            sc = a.scatter(px, py, c=[e for e, _ in pts if e in yv], cmap="viridis")
+            a.set(xlabel="I(E_X(X); E_L(L)) [nats]", ylabel="I(E_L(L); Y) [nats]", title=f"{key[1]} (Sec. 6, Fig. 5)")
+        fig.colorbar(sc, ax=ax[0].tolist(), label="epoch")
+        fig.savefig(os.path.join(dst, "information_plane.png"), dpi=120)
+        plt.close(fig)
+
+
 def summary(src, dst):
     """summary.txt: the numbers the docs pages' tables quote (last epoch of each series)."""
     path = os.path.join(src, "metrics.csv")
@@ -146,10 +204,14 @@ def summary(src, dst):
             last[key] = (int(r["epoch"]), float(r["value"]))
     wanted = ("accuracy", "loss", "equi_separation_pearson_r", "equi_separation_slope", "pooled_rank_correlation_mi_nc",
               "spearman_mi_nc", "tr_sw_sbpinv", "sufficiency", "minimality", "I(X;Z)_doe", "nc",
-              "I(X;Z)_noisy_mixture", "I(Z;Y)_bound_HY_minus_CE", "I(X;Z)_binning", "I(Z;Y)_binning")
+              "I(X;Z)_noisy_mixture", "I(Z;Y)_bound_HY_minus_CE", "I(X;Z)_binning", "I(Z;Y)_binning",
+              "nc1_per_dim", "sigma_w_mean_entry", "norm_cv", "kl_entropy", "kl_entropy_formula",
+              "binarity_peak_distance_over_std",
+              "auroc_mahalanobis", "auroc_odin", "nc4", "I(X;L)_wkl", "I(L;Y)_wkl")
+    wanted_prefixes = ("mse_",)
     lines = ["network,layer,split,metric,epoch,value"]
     for (net, layer, split, metric), (epoch, value) in sorted(last.items()):
-        if metric in wanted:
+        if metric in wanted or metric.startswith(wanted_prefixes):
             lines.append(f"{net},{layer},{split},{metric},{epoch},{value:.6g}")
     with open(os.path.join(dst, "summary_last_epoch.csv"), "w") as f:
         f.write("\n".join(lines) + "\n")
@@ -157,7 +219,8 @@ def summary(src, dst):
 
 
 PLOTTERS = {"geometric_vs_information": geometric_vs_information, "thesis_fashion_mnist": thesis_fashion_mnist,
-            "dropout_information_plane": dropout_information_plane}
+            "dropout_information_plane": dropout_information_plane, "latent_point_collapse": latent_point_collapse,
+            "lossy_compression": lossy_compression}
 
 
 def main():

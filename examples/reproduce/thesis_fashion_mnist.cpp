@@ -105,13 +105,6 @@ struct vinfo_job {
   std::string error;
 };
 
-infogeo::row_matrix<double> to_matrix(const torch::Tensor& t) {
-  const auto c = repro::to_host_double(t);
-  infogeo::row_matrix<double> m(c.size(0), c.size(1));
-  std::copy(c.data_ptr<double>(), c.data_ptr<double>() + c.numel(), m.data());
-  return m;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -220,7 +213,7 @@ int main(int argc, char** argv) {
               j.epoch = static_cast<int>(epoch);
               j.layer = l;
               j.split = split;
-              j.features = to_matrix(pooled(torch::cat(layers[static_cast<std::size_t>(l)]).slice(0, 0, k), l));
+              j.features = repro::to_matrix(pooled(torch::cat(layers[static_cast<std::size_t>(l)]).slice(0, 0, k), l));
               j.labels = repro::to_labels(y.slice(0, 0, k));
               jobs.push_back(std::move(j));
             }
