@@ -15,14 +15,16 @@ shift
 cd "$(dirname "$0")/../.."
 programs=("$@")
 [[ ${#programs[@]} -gt 0 ]] || programs=(geometric_vs_information thesis_fashion_mnist dropout_information_plane
-                                          latent_point_collapse)
+                                          latent_point_collapse lossy_compression)
 # Each program is stopped after this many seconds (metrics.csv is flushed row by row, so what it
 # measured until then stays): $REPRO_TIMEOUT for all, else the program's own limit below (160 s
-# unless listed: the longer configuration trains two networks for 24 epochs).
+# unless listed: latent_point_collapse trains two networks for 24 epochs, lossy_compression fits 48
+# autoencoders and a CNN with per-layer PCA and WKL every epoch).
 limit_for() {
   if [[ -n "${REPRO_TIMEOUT:-}" ]]; then echo "$REPRO_TIMEOUT"; return; fi
   case "$1" in
     latent_point_collapse) echo 300 ;;
+    lossy_compression) echo 420 ;;
     *) echo 160 ;;
   esac
 }
