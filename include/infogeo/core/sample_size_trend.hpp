@@ -1,7 +1,9 @@
 // The half-sample convergence check ("sample_size_trend", docs/verdicts.md): an estimator whose
 // bias has not died out at n points still moves when n is halved. Each estimate is recomputed on
-// the even and on the odd rows; if the full-sample value differs from the mean of the two halves by
-// more than both a floor and the halves' own disagreement, the estimate is warned about.
+// the two halves of a random split (fixed seed: reproducible; random, not even/odd rows, because
+// data ordered by class or time would make such halves unrepresentative); if the full-sample value
+// differs from the mean of the two halves by more than both a floor and the halves' own
+// disagreement, the estimate is warned about.
 //
 // Why it works: a k-NN, KDE or binning estimator's bias decays like c n^(-a) (a = 1 for binning's
 // (bins - 1) / 2n term, a ~ 2 / d or slower for k-NN estimators in d dimensions, Gao, Oh &
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "infogeo/core/errors.hpp"
+#include "infogeo/core/random.hpp"
 #include "infogeo/core/result.hpp"
 #include "infogeo/core/sample_view.hpp"
 
@@ -30,17 +33,27 @@ struct sample_size_check_options {
   index_t min_n = 200;          ///< below this the halves are too noisy to say anything: skipped
   double floor_nats = 0.05;     ///< movements below max(floor_nats, relative_floor * |value|) never warn
   double relative_floor = 0.02;
-  double noise_factor = 1.0;    ///< ... nor below noise_factor x |h_even - h_odd| (the halves' own spread)
+  double noise_factor = 1.0;    ///< ... nor below noise_factor x |h_1 - h_2| (the halves' own spread)
+  std::uint64_t seed = 20261206;  ///< seed of the random split into halves
 };
 
 namespace detail {
 
-/// Rows first, first + 2, first + 4, ... of m (first = 0: even rows, 1: odd rows).
+/// The random split of n rows into two halves: a permutation of 0..n-1 whose first floor(n/2)
+/// entries are half 0 and the rest half 1.
+inline std::vector<std::int64_t> half_split(index_t n, std::uint64_t seed) {
+  random_engine rng(seed);
+  return rng.permutation(n);
+}
+
+/// Rows of half `which` (0 or 1) of the split `perm` of m.
 template <class = void>
-row_matrix<double> every_other_row(const row_matrix<double>& m, index_t first) {
-  const index_t rows = (m.rows() - first + 1) / 2;
+row_matrix<double> half_rows(const row_matrix<double>& m, const std::vector<std::int64_t>& perm, index_t which) {
+  const auto first = static_cast<index_t>(perm.size() / 2);
+  const index_t begin = which == 0 ? 0 : first;
+  const index_t rows = which == 0 ? first : static_cast<index_t>(perm.size()) - first;
   row_matrix<double> out(rows, m.cols());
-  for (index_t i = 0; i < rows; ++i) out.row(i) = m.row(first + 2 * i);
+  for (index_t i = 0; i < rows; ++i) out.row(i) = m.row(perm[static_cast<std::size_t>(begin + i)]);
   return out;
 }
 
@@ -54,10 +67,10 @@ inline void check_sample_size_options(const sample_size_check_options& o, const 
           "sample_size_check.noise_factor must be finite and >= 0 (noise_factor=", o.noise_factor, ")");
 }
 
-/// Compares e.value with the estimator rerun on the even and the odd halves. `on_half(first)`
-/// returns the estimate's value on every_other_row(..., first) of each input; an estimator error on
+/// Compares e.value with the estimator rerun on the two halves of a random split. `on_half(which)`
+/// returns the estimate's value on half `which` (0, 1) of each input; an estimator error on
 /// a half (e.g. k >= n / 2) skips the check and says so in settings. Records details
-/// "half_sample_even", "half_sample_odd", "half_sample_movement" (value minus the halves' mean) and
+/// "half_sample_1", "half_sample_2", "half_sample_movement" (value minus the halves' mean) and
 /// warns "sample_size_trend" when the movement exceeds the threshold of sample_size_check_options.
 template <class OnHalf>
 void check_sample_size_trend(estimate& e, const sample_size_check_options& o, OnHalf&& on_half,
@@ -71,11 +84,11 @@ void check_sample_size_trend(estimate& e, const sample_size_check_options& o, On
     e.settings["sample_size_check"] = detail::concat("skipped: n = ", e.n, " < min_n = ", o.min_n);
     return;
   }
-  double even = 0.0;
-  double odd = 0.0;
+  double h1 = 0.0;
+  double h2 = 0.0;
   try {
-    even = on_half(0);
-    odd = on_half(1);
+    h1 = on_half(0);
+    h2 = on_half(1);
   } catch (const numerical_error& err) {  // e.g. a refusal on a half: the full-sample verdict stands
     e.settings["sample_size_check"] = std::string("skipped: the estimator failed on a half: ") + err.what();
     return;
@@ -83,34 +96,38 @@ void check_sample_size_trend(estimate& e, const sample_size_check_options& o, On
     e.settings["sample_size_check"] = std::string("skipped: the estimator rejects a half: ") + err.what();
     return;
   }
-  const double movement = e.value - 0.5 * (even + odd);
+  const double movement = e.value - 0.5 * (h1 + h2);
   const double threshold =
-      std::max({o.floor_nats, o.relative_floor * std::abs(e.value), o.noise_factor * std::abs(even - odd)});
-  e.settings["sample_size_check"] = "halves (even / odd rows)";
-  e.details["half_sample_even"] = even;
-  e.details["half_sample_odd"] = odd;
+      std::max({o.floor_nats, o.relative_floor * std::abs(e.value), o.noise_factor * std::abs(h1 - h2)});
+  e.settings["sample_size_check"] = detail::concat("random halves (seed ", o.seed, ")");
+  e.details["half_sample_1"] = h1;
+  e.details["half_sample_2"] = h2;
   e.details["half_sample_movement"] = movement;
   e.details["half_sample_threshold"] = threshold;
   if (std::abs(movement) > threshold)
     e.warn("sample_size_trend",
            detail::concat("the estimate moves by ", movement, " nats between n/2 = ", e.n / 2, " points (halves: ",
-                          even, ", ", odd, ") and n = ", e.n, " (", e.value,
+                          h1, ", ", h2, ") and n = ", e.n, " (", e.value,
                           "): it has not converged in n, and the bias left at n is probably at least that large; ",
                           advice),
            movement);
 }
 
 /// check_sample_size_trend() for an estimator f(samples..., options) -> estimate whose options carry
-/// a `sample_size_check` member: reruns f on the even and odd rows of every sample (row_matrix<double>,
-/// same rows) with the check switched off on the halves.
-template <class Options, class Estimator, class... Samples>
-void recheck_on_halves(estimate& e, const Options& opt, const char* advice, Estimator&& f, const Samples&... samples) {
+/// a `sample_size_check` member: reruns f on the two halves of one random split of every sample
+/// (row_matrix<double>, same rows, the same split for all) with the check switched off on the halves.
+template <class Options, class Estimator, class Sample, class... Samples>
+void recheck_on_halves(estimate& e, const Options& opt, const char* advice, Estimator&& f, const Sample& first,
+                       const Samples&... rest) {
+  std::vector<std::int64_t> perm;
+  if (opt.sample_size_check.enabled && e.n >= opt.sample_size_check.min_n)
+    perm = half_split(first.rows(), opt.sample_size_check.seed);
   check_sample_size_trend(
       e, opt.sample_size_check,
-      [&](index_t first) {
+      [&](index_t which) {
         Options half = opt;
         half.sample_size_check.enabled = false;
-        return f(every_other_row(samples, first)..., half).value;
+        return f(half_rows(first, perm, which), half_rows(rest, perm, which)..., half).value;
       },
       advice);
 }

@@ -604,7 +604,8 @@ estimate kde_mutual_information(const X& x_input, const Y& y_input, const kde_mi
 /// I(X;Y) = h(X) - sum_c (n_c/N) h(X | Y=c) in nats, Y discrete class labels (any integer
 /// range), every term a KDE entropy. Each class needs >= 3 samples (and > D with whitening).
 /// With subset > 0 each class uses round(subset n_c / N) (at least 2) query points.
-/// Errors: those of kde_entropy(), label checks, a class with too few samples.
+/// Errors: those of kde_entropy(), label checks, a class with too few samples. The options'
+/// sample_size_check and kde.bandwidth_check are not run here (settings say so).
 template <class X, class Labels>
 estimate kde_mutual_information_discrete(const X& x_input, const Labels& labels,
                                          const kde_mi_options& options = {}) {
@@ -655,6 +656,8 @@ estimate kde_mutual_information_discrete(const X& x_input, const Labels& labels,
   e.details["h_x"] = hx.value;
   e.details["h_x_given_y"] = conditional;
   e.details["log_num_classes_ceiling"] = std::log(static_cast<double>(lab.num_classes));
+  e.settings["sample_size_check"] = "not run by this estimator (kde_entropy and kde_mutual_information only)";
+  e.settings["bandwidth_check"] = "not run by this estimator (kde_entropy and kde_mutual_information only)";
   return e;
 }
 

@@ -44,6 +44,7 @@ struct binning_options {
   double range_max = std::numeric_limits<double>::quiet_NaN();
   /// Half-sample convergence check of binned_mutual_information() ("sample_size_trend"), on: the
   /// plug-in bias ~ (occupied joint - occupied x - occupied y + 1) / 2N moves visibly with N.
+  /// binned_entropy() and the labels form do not run it (settings "sample_size_check" says so).
   sample_size_check_options sample_size_check;
 };
 
@@ -262,6 +263,7 @@ estimate binned_entropy(const Input& t, const binning_options& options = {}) {
   if (occupied == b.n)
     e.diagnostics.push_back("every sample occupies its own bin: H(T) = log N, the ceiling (bins too fine)");
   detail::binning_verdicts(e, b, "t", occupied);
+  e.settings["sample_size_check"] = "not run by this estimator (binned_mutual_information only)";
   return e;
 }
 
@@ -297,6 +299,7 @@ estimate binned_mutual_information_labels(const Input& t, const Labels& labels,
   if (occupied == b.n)
     e.diagnostics.push_back("every sample occupies its own bin: I(T;Y) = H(Y) whatever T is (bins too fine)");
   detail::binning_verdicts(e, b, "t", occupied_joint);
+  e.settings["sample_size_check"] = "not run by this estimator (binned_mutual_information only)";
   return e;
 }
 

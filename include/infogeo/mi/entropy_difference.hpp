@@ -168,11 +168,12 @@ estimate entropy_difference(const InputX& x, const InputY& y, const entropy_diff
 }
 
 namespace detail {
-/// The value of an entropy callable's result; an estimate's diagnostics are passed on to `out`
-/// prefixed with `part` (a plain double carries none).
+/// The value of an entropy callable's result; an estimate's diagnostics and warnings are passed on
+/// to `out` prefixed with `part` (a plain double carries none), so a warned class entropy warns the MI.
 inline double entropy_value(double v, estimate&, const std::string&) { return v; }
 inline double entropy_value(const estimate& h, estimate& out, const std::string& part) {
   for (const auto& note : h.diagnostics) out.diagnostics.push_back(part + ": " + note);
+  for (const auto& r : h.reasons) out.warn(r.code, part + ": " + r.message, r.value);
   return h.value;
 }
 }  // namespace detail
@@ -182,7 +183,8 @@ inline double entropy_value(const estimate& h, estimate& out, const std::string&
 /// `entropy_fn` is ANY entropy estimator: a callable taking `const row_matrix<double>&` (the
 /// rows of one class, or all rows) and returning a double (nats) or an infogeo::estimate;
 /// e.g. [](const auto& m) { return entropy::kozachenko_leonenko(m, {}); }.
-/// Classes with no sample are skipped (p = 0). Bias: that of the entropy estimator at the class
+/// Classes with no sample are skipped (p = 0). Warnings of the entropy estimates (e.g. each part's
+/// "sample_size_trend") are passed on, naming the part. Bias: that of the entropy estimator at the class
 /// sample sizes (smaller classes, larger bias). Cost: 1 + C entropy estimates.
 /// Errors: mismatched rows, n < 2, d = 0, NaN/Inf, negative labels, and any error of
 /// entropy_fn on a class (re-thrown naming the class and its size).

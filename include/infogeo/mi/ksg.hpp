@@ -265,7 +265,7 @@ estimate ksg(const InputX& x, const InputY& y, const ksg_options& opt = {}) {
 /// Pompe 2007 (Phys. Rev. Lett. 99, 204101, eq. 2): eps_i = max-norm distance to the k-th
 /// neighbour in (X, Y, Z); n_xz, n_yz, n_z = strict counts (< eps_i, excluding i) in the
 /// subspaces; I = psi(k) - <psi(n_xz+1) + psi(n_yz+1) - psi(n_z+1)>. Only variant 1 is defined
-/// (opt.variant must be ksg1). Errors as ksg(), plus z checks.
+/// (opt.variant must be ksg1). Verdict: "sample_size_trend" as ksg(). Errors as ksg(), plus z checks.
 template <class InputX, class InputY, class InputZ>
 estimate ksg_conditional(const InputX& x, const InputY& y, const InputZ& z,
                          const ksg_options& opt = {}) {
@@ -327,6 +327,11 @@ estimate ksg_conditional(const InputX& x, const InputY& y, const InputZ& z,
   neighbors::record(e, opt.preprocess, rx, "_x");
   neighbors::record(e, opt.preprocess, ry, "_y");
   neighbors::record(e, opt.preprocess, rz, "_z");
+  infogeo::detail::recheck_on_halves(
+      e, opt, detail::knn_mi_trend_advice,
+      [](const row_matrix<double>& half_x, const row_matrix<double>& half_y, const row_matrix<double>& half_z,
+         const ksg_options& o) { return ksg_conditional(half_x, half_y, half_z, o); },
+      to_row_matrix<double>(vx), to_row_matrix<double>(vy), to_row_matrix<double>(vz));
   return e;
 }
 

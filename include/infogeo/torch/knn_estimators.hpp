@@ -88,9 +88,16 @@ inline std::vector<std::int64_t> to_host_counts(const at::Tensor& t) {
   return std::vector<std::int64_t>(h.data_ptr<std::int64_t>(), h.data_ptr<std::int64_t>() + h.numel());
 }
 
-/// Rows first, first + 2, ... of a sample tensor: the halves of the sample_size_trend check.
-inline at::Tensor every_other_row_device(const at::Tensor& t, index_t first) {
-  return t.slice(0, first, t.size(0), 2).contiguous();
+/// Half `which` (0, 1) of the random split `perm` (infogeo::detail::half_split) of a sample tensor's
+/// rows: the halves of the sample_size_trend check, gathered on the tensor's device.
+inline at::Tensor half_rows_device(const at::Tensor& t, const std::vector<std::int64_t>& perm, index_t which) {
+  const auto first = static_cast<std::int64_t>(perm.size() / 2);
+  const std::int64_t begin = which == 0 ? 0 : first;
+  const std::int64_t count = which == 0 ? first : static_cast<std::int64_t>(perm.size()) - first;
+  const at::Tensor index =
+      at::from_blob(const_cast<std::int64_t*>(perm.data()) + begin, {count}, at::TensorOptions().dtype(at::kLong))
+          .to(t.device());
+  return t.index_select(0, index).contiguous();
 }
 
 }  // namespace detail
@@ -129,10 +136,10 @@ inline estimate kozachenko_leonenko_device(const at::Tensor& x, const entropy::k
   neighbors::record(e, opt.preprocess, {});
   infogeo::detail::check_sample_size_trend(
       e, opt.sample_size_check,
-      [&](index_t first) {
+      [&, perm = infogeo::detail::half_split(x.size(0), opt.sample_size_check.seed)](index_t which) {
         entropy::kl_options half = opt;
         half.sample_size_check.enabled = false;
-        return kozachenko_leonenko_device(detail::every_other_row_device(x, first), half, dopt).value;
+        return kozachenko_leonenko_device(detail::half_rows_device(x, perm, which), half, dopt).value;
       },
       entropy::detail::knn_entropy_trend_advice);
   return e;
@@ -235,10 +242,10 @@ inline estimate ksg_device(const at::Tensor& x, const at::Tensor& y, const mi::k
   mi::detail::warn_discrete_columns(e, px, py);
   infogeo::detail::check_sample_size_trend(
       e, opt.sample_size_check,
-      [&](index_t first) {
+      [&, perm = infogeo::detail::half_split(x.size(0), opt.sample_size_check.seed)](index_t which) {
         mi::ksg_options half = opt;
         half.sample_size_check.enabled = false;
-        return ksg_device(detail::every_other_row_device(x, first), detail::every_other_row_device(y, first), half, dopt)
+        return ksg_device(detail::half_rows_device(x, perm, which), detail::half_rows_device(y, perm, which), half, dopt)
             .value;
       },
       mi::detail::knn_mi_trend_advice);
@@ -340,10 +347,10 @@ inline estimate mixed_ksg_device(const at::Tensor& x, const at::Tensor& y,
   if (on_atoms == 0) neighbors::check_intrinsic_dimension(e, hr, continuous, fn, "(x, y) (continuous columns)", false);
   infogeo::detail::check_sample_size_trend(
       e, opt.sample_size_check,
-      [&](index_t first) {
+      [&, perm = infogeo::detail::half_split(x.size(0), opt.sample_size_check.seed)](index_t which) {
         mi::mixed_ksg_options half = opt;
         half.sample_size_check.enabled = false;
-        return mixed_ksg_device(detail::every_other_row_device(x, first), detail::every_other_row_device(y, first), half,
+        return mixed_ksg_device(detail::half_rows_device(x, perm, which), detail::half_rows_device(y, perm, which), half,
                                 dopt)
             .value;
       },
