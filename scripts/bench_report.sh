@@ -39,9 +39,10 @@ cpu="$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ 
   echo "notes); \`refused\` (infogeo::numerical_error / refused_error: no honest number for that data);"
   echo "\`failed\` would be a bug and makes the command exit non-zero."
   echo "\"ok beyond tolerance\" counts values no check flagged that miss the truth by more than the tolerance."
-  echo "The variational bounds (infonce, nwj, mine, smile: lower bounds; club: an upper bound) are bounds by"
-  echo "construction and their gap is not checked; for the other estimators these cells are the checks' misses"
-  echo "(docs/verdicts.md, sample_size_trend and bandwidth_oversmoothed; docs/choosing.md)."
+  echo "These cells are the checks' misses (docs/verdicts.md). The variational bounds (infonce, nwj, mine, smile:"
+  echo "lower bounds; club: an upper bound) are ok only when a reference estimator without warnings confirms them"
+  echo "(bound_gap, bound_unconfirmed); KDE, the entropy differences and DoE are cross-checked against the same"
+  echo "references (estimators_disagree)."
   echo
   cat "$table"
 } > docs/results.md

@@ -420,14 +420,48 @@ TEST_CASE("kde entropy: bandwidth_oversmoothed on a uniform square, silent on Ga
     const auto h = infogeo::entropy::kde_entropy(g);
     CHECK_FALSE(h.has_reason("bandwidth_oversmoothed"));
     CHECK_FALSE(h.has_reason("sample_size_trend"));
+    CHECK_FALSE(h.has_reason("estimators_disagree"));
     CHECK(h.settings.at("sample_size_check") == "random halves (seed 20261206)");
+    CHECK(h.settings.at("cross_check") == "agrees with kozachenko_leonenko, gaussian");
   }
   // Off switches: no extra evaluations, no details.
   infogeo::entropy::kde_options off;
   off.bandwidth_check = false;
   off.sample_size_check.enabled = false;
+  off.cross_check.enabled = false;
   const auto quiet = infogeo::entropy::kde_entropy(u, off);
   CHECK(quiet.reasons.empty());
   CHECK(quiet.details.count("h_at_half_bandwidth") == 0);
   CHECK(quiet.value == square.value);
+}
+
+TEST_CASE("kde: estimators_disagree on an exponential (boundary at 0), silent on Gaussian MI") {
+  // Exp(1), h = 1: the kernel smears mass below 0 and reads ~1.1-1.16 at n = 2000 (docs/results.md:
+  // 1.13), with no check of its own firing; Kozachenko-Leonenko reads ~1.0 with its checks silent,
+  // and the Gaussian formula (1.42) is not used (non_gaussian). Caught on every seed tried.
+  for (std::uint64_t seed : {7u, 8u, 9u}) {
+    CAPTURE(seed);
+    infogeo::random_engine rng(seed);
+    infogeo::row_matrix<double> x(2000, 1);
+    for (infogeo::index_t i = 0; i < x.rows(); ++i) x(i, 0) = -std::log(1.0 - rng.uniform());
+    const auto h = infogeo::entropy::kde_entropy(x);
+    CHECK(h.has_reason("estimators_disagree"));
+    CHECK(h.value - h.details.at("reference_kozachenko_leonenko") > 0.1);
+    CHECK(h.settings.at("reference_gaussian").rfind("not used", 0) == 0);
+  }
+  // Home ground: a Gaussian pair (I = 0.51): KDE MI, mixed KSG and the Gaussian plug-in agree.
+  infogeo::random_engine rng(3);
+  infogeo::row_matrix<double> x(2000, 1), y(2000, 1);
+  for (infogeo::index_t i = 0; i < x.rows(); ++i) {
+    x(i, 0) = rng.normal();
+    y(i, 0) = 0.8 * x(i, 0) + 0.6 * rng.normal();
+  }
+  const auto m = infogeo::mi::kde_mutual_information(x, y);
+  CHECK(m.ok());
+  CHECK(m.settings.at("cross_check") == "agrees with mixed_ksg, gaussian");
+  // A fixed bandwidth changes the estimand: not cross-checked.
+  infogeo::mi::kde_mi_options fixed;
+  fixed.kde.bandwidth = infogeo::entropy::kde_bandwidth::fixed;
+  fixed.kde.fixed_bandwidth = 0.3;
+  CHECK(infogeo::mi::kde_mutual_information(x, y, fixed).settings.at("cross_check").rfind("not run", 0) == 0);
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "infogeo/core/cross_check.hpp"
 #include "infogeo/core/random.hpp"
 #include "infogeo/entropy/kozachenko_leonenko.hpp"
 #include "infogeo/entropy/weighted_kl.hpp"
@@ -20,7 +21,10 @@
 #include "infogeo/entropy/gaussian.hpp"
 #include "infogeo/harness/estimator.hpp"
 #include "infogeo/mi/ksg.hpp"
+#include "infogeo/mi/gaussian.hpp"
 #include "infogeo/mi/mixed_ksg.hpp"
+#include "infogeo/synthetic/gaussian_mi.hpp"
+#include "infogeo/synthetic/transforms.hpp"
 #include "infogeo/neighbors/regime.hpp"
 
 using namespace infogeo;
@@ -658,4 +662,115 @@ TEST_CASE("label-form MI passes the class entropies' warnings on; conditional KS
   CHECK(caught >= 3);
   gaussian_pair(2000, 1, 0.6, 272, a, b);
   CHECK_FALSE(mi::ksg_conditional(a, b, z).has_reason("sample_size_trend"));
+}
+
+namespace {
+infogeo::detail::reference_estimate reference(const char* name, double value, bool warned) {
+  infogeo::detail::reference_estimate r;
+  r.name = name;
+  estimate e;
+  e.value = value;
+  if (warned) e.warn("sample_size_trend", "moves with n", 0.2);
+  r.result = e;
+  return r;
+}
+estimate judged(double value, std::vector<infogeo::detail::reference_estimate> refs, cross_check_rule rule) {
+  estimate e;
+  e.value = value;
+  infogeo::detail::apply_cross_check(e, cross_check_options{}, refs, rule, "advice");
+  return e;
+}
+}  // namespace
+
+TEST_CASE("cross_check: an ok reference that disagrees warns, a warned one is not used, bounds need confirmation") {
+  // Tolerance max(0.1, 0.1 |reference|): 0.15 at a reference of 1.5, 0.11 at 1.1.
+  const estimate far = judged(1.0, {reference("ksg", 1.5, false)}, cross_check_rule::disagreement);
+  CHECK(far.has_reason("estimators_disagree"));
+  CHECK(far.reasons.front().value.value() == doctest::Approx(-0.5));
+  CHECK(far.details.at("reference_ksg") == 1.5);
+  const estimate near = judged(1.0, {reference("ksg", 1.1, false)}, cross_check_rule::disagreement);
+  CHECK(near.ok());
+  CHECK(near.settings.at("cross_check") == "agrees with ksg");
+  // A reference with its own warning cannot adjudicate: recorded, not used.
+  const estimate unused = judged(1.0, {reference("ksg", 3.0, true)}, cross_check_rule::disagreement);
+  CHECK(unused.ok());
+  CHECK(unused.settings.at("reference_ksg").rfind("not used", 0) == 0);
+  // One ok reference disagreeing is enough, whatever the others say.
+  const estimate mixed =
+      judged(1.0, {reference("ksg", 1.02, true), reference("gaussian", 2.0, false)}, cross_check_rule::disagreement);
+  CHECK(mixed.has_reason("estimators_disagree"));
+  // A failed reference is recorded with its message.
+  infogeo::detail::reference_estimate failed;
+  failed.name = "gaussian";
+  failed.failure = "singular covariance";
+  CHECK(judged(1.0, {failed}, cross_check_rule::disagreement).settings.at("reference_gaussian") ==
+        "failed: singular covariance");
+  // Bounds: ok only when confirmed.
+  CHECK(judged(1.0, {reference("ksg", 1.05, false)}, cross_check_rule::confirmation).ok());
+  CHECK(judged(0.6, {reference("ksg", 1.0, false)}, cross_check_rule::confirmation).has_reason("bound_gap"));
+  CHECK(judged(1.0, {reference("ksg", 1.0, true)}, cross_check_rule::confirmation).has_reason("bound_unconfirmed"));
+  CHECK(judged(1.0, {failed}, cross_check_rule::confirmation).has_reason("bound_unconfirmed"));
+  // The entry point: off, too few rows, too many dimensions, bad options.
+  const auto never = [](const std::vector<std::int64_t>&) -> std::vector<infogeo::detail::reference_estimate> {
+    FAIL("references must not run");
+    return {};
+  };
+  cross_check_options o;
+  estimate e;
+  o.enabled = false;
+  infogeo::detail::cross_check(e, o, cross_check_rule::confirmation, "advice", 1000, 2, never);
+  CHECK(e.ok());
+  CHECK(e.settings.at("cross_check") == "off");
+  o.enabled = true;
+  estimate small;
+  infogeo::detail::cross_check(small, o, cross_check_rule::disagreement, "advice", 100, 2, never);
+  CHECK(small.ok());
+  CHECK(small.settings.at("cross_check").rfind("skipped: n = 100", 0) == 0);
+  estimate wide;
+  infogeo::detail::cross_check(wide, o, cross_check_rule::confirmation, "advice", 1000, 65, never);
+  CHECK(wide.has_reason("bound_unconfirmed"));
+  o.floor_nats = -1.0;
+  CHECK_THROWS_WITH_AS(infogeo::detail::cross_check(e, o, cross_check_rule::disagreement, "a", 1000, 2, never),
+                       doctest::Contains("floor_nats=-1"), infogeo::invalid_argument);
+  // Above max_n the references get a random subset of max_n rows.
+  o = cross_check_options{};
+  o.max_n = 500;
+  estimate big;
+  big.value = 0.0;
+  std::size_t rows_seen = 0;
+  infogeo::detail::cross_check(big, o, cross_check_rule::disagreement, "a", 2000, 2,
+                               [&](const std::vector<std::int64_t>& rows) {
+                                 rows_seen = rows.size();
+                                 return std::vector<infogeo::detail::reference_estimate>{reference("r", 0.0, false)};
+                               });
+  CHECK(rows_seen == 500);
+  CHECK(big.parameters.at("cross_check_rows") == 500.0);
+}
+
+TEST_CASE("non_gaussian (Mardia): a norm-dependent rotation behind Gaussian marginals is caught; Gaussians pass") {
+  // The bench's "spiral" task: each of x and y rotated by its squared norm keeps both marginals
+  // N(0, I) but turns the dependence non-linear; the Gaussian plug-in then reads ~0 for I = 1
+  // (docs/results.md). Mardia's kurtosis of (x, y) is ~29 against 24 (threshold max(1.55, 4)).
+  for (std::uint64_t seed : {1u, 2u, 3u}) {
+    CAPTURE(seed);
+    synthetic::mi_sample s = synthetic::correlated_gaussian(2000, 2, 2, 1.0, seed);
+    CHECK(mi::gaussian_mutual_information(s.x, s.y).ok());
+    CHECK(std::abs(mi::gaussian_mutual_information(s.x, s.y).value - 1.0) < 0.1);
+    synthetic::apply_transform(s.x, synthetic::transform_kind::spiral);
+    synthetic::apply_transform(s.y, synthetic::transform_kind::spiral);
+    const estimate e = mi::gaussian_mutual_information(s.x, s.y);
+    CHECK(e.has_reason("non_gaussian"));
+    CHECK(e.details.count("mardia_kurtosis_(x, y)") == 1);
+  }
+  // Silent on Gaussians in d = 2..6 (5 standard errors: false alarms ~1e-6).
+  random_engine rng(11);
+  for (index_t d = 2; d <= 6; ++d) {
+    row_matrix<double> g(3000, d);
+    for (index_t i = 0; i < g.rows(); ++i)
+      for (index_t j = 0; j < d; ++j) g(i, j) = rng.normal() + (j > 0 ? 0.5 * g(i, j - 1) : 0.0);
+    estimate e;
+    stats::check_joint_gaussian_shape(e, g, "g");
+    CHECK(e.ok());
+    CHECK(stats::mardia_kurtosis(g) == doctest::Approx(double(d * (d + 2))).epsilon(0.1));
+  }
 }

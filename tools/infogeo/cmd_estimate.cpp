@@ -158,6 +158,9 @@ std::function<json()> setup_estimate(CLI::App& app, const std::string& family,
                "standardise every column first (entropy; MI estimators already do by default)");
   app.add_flag("--no-standardize", args->no_standardize,
                "MI: do not standardise the columns (the k-NN MI default is a per-column z-score)");
+  app.add_flag("--no-cross-check", args->no_cross_check,
+               "kde, kl/wkl MI, doe-*, variational bounds: skip the cross-check against reference estimators "
+               "(docs/verdicts.md, estimators_disagree / bound_gap)");
   app.add_flag("--miller-madow", args->miller_madow, "binning: add the Miller-Madow bias correction");
   app.add_option("--jitter", args->jitter, "relative jitter scale for tied points")
       ->check(checks::finite_number("nonnegative"));

@@ -22,6 +22,7 @@ namespace {
 mi::doe_options doe_options_from(const estimator_args& args, mi::doe_family family) {
   mi::doe_options o;
   o.family = family;
+  o.cross_check.enabled = !args.no_cross_check;
   if (!args.hidden.empty()) {
     const std::vector<int> widths = parse_hidden_widths(args.hidden, "mi");
     o.hidden.assign(widths.begin(), widths.end());
@@ -118,6 +119,8 @@ std::vector<method_option> doe_options_used(mi::doe_family family) {
   std::vector<method_option> used = training_options_of(o);
   used.push_back({"objective", "likelihood (contrastive: the seed paper's eq. 9)"});
   used.push_back({"groups", "off: one view per input"});
+  used.push_back({"no-cross-check", "off: checked against mixed KSG and the Gaussian plug-in (estimators_disagree; "
+                                    "not with --groups)"});
   if (mi::is_mixture(family)) used.push_back({"components", std::to_string(o.components)});
   return used;
 }

@@ -33,6 +33,7 @@ entropy::kde_options kde_from(const estimator_args& args) {
           "--bandwidth must be rule|scott|ml|lscv (bandwidth=", args.bandwidth, ")");
   o.subset = args.subset;
   o.seed = args.seed;
+  o.cross_check.enabled = !args.no_cross_check;
   return o;
 }
 
@@ -71,6 +72,7 @@ json run_kde_mi(const estimator_args& args) {
   const xy_inputs in = load_xy(args);
   mi::kde_mi_options o;
   o.kde = kde_from(args);
+  o.cross_check.enabled = !args.no_cross_check;
   const estimate e = in.y_discrete ? mi::kde_mutual_information_discrete(in.x, in.y_labels, o)
                                    : mi::kde_mutual_information(in.x, in.y, o);
   json j = to_json(e);
@@ -154,7 +156,8 @@ json run_noisy_mi(const estimator_args& args) {
 // distinct rows) give biased percentile intervals, so --bootstrap is refused for them.
 const char* const bootstrap_duplicates = "resampled duplicate rows bias it";
 const std::vector<method_option> kde_options_used{
-    {"bandwidth", "rule"}, {"subset", "all points"}, {"seed", "0; the subset's seed"}};
+    {"bandwidth", "rule"}, {"subset", "all points"}, {"seed", "0; the subset's seed"},
+    {"no-cross-check", "off: checked against KL / mixed KSG and the Gaussian formula (estimators_disagree)"}};
 
 const method_registrar kde_entropy_method{method{
     "entropy", "kde",
@@ -168,7 +171,8 @@ const method_registrar gauss_entropy_method{method{
 
 const method_registrar kde_mi_method{method{
     "mi", "kde", "h(X)+h(Y)-h(X,Y) with KDE entropies; labels Y: h(X)-sum p(y) h(X|y) (--bandwidth, --subset)",
-    {kde_options_used[0], kde_options_used[1], kde_options_used[2], {"discrete-y", "off; on for integer Y.npy"},
+    {kde_options_used[0], kde_options_used[1], kde_options_used[2], kde_options_used[3],
+     {"discrete-y", "off; on for integer Y.npy"},
      {"pca", "off"}},
     run_kde_mi, {{"bootstrap", bootstrap_duplicates}}}};
 

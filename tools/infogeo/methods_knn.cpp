@@ -135,6 +135,7 @@ json run_entropy_mi(const estimator_args& args, bool weighted) {
   o.norm = parse_metric(args.metric, "mi");
   o.support = parse_support(args.weights, "mi");
   o.preprocess = preprocess_from(args, true);
+  o.cross_check.enabled = !args.no_cross_check;
   json j = to_json(mi::entropy_difference(in.x, in.y, o));
   j["preprocessing"] = in.preprocessing;
   return j;
@@ -206,16 +207,21 @@ const method_registrar mixed_ksg_mi{method{
     run_mixed_ksg,
     {{"jitter", "mixed-ksg handles ties exactly"}, {"bootstrap", reasons::bootstrap_knn}}}};
 
+const method_option cross_check_option{
+    "no-cross-check", "off: checked against mixed KSG and the Gaussian plug-in (estimators_disagree)"};
+
 const method_registrar kl_mi{method{
     "mi", "kl", "h(X)+h(Y)-h(X,Y) with Kozachenko-Leonenko; discrete Y: h(X)-sum p(y) h(X|y)",
     {{"k", std::to_string(mi::entropy_difference_options{}.k)}, {"metric", metric_euclidean},
-     {"no-standardize", "off: columns are z-scored"}, jitter_option, seed_option, discrete_y_option, pca_option},
+     {"no-standardize", "off: columns are z-scored"}, jitter_option, seed_option, discrete_y_option, pca_option,
+     cross_check_option},
     [](const estimator_args& a) { return run_entropy_mi(a, false); }, knn_why_not}};
 
 const method_registrar wkl_mi{method{
     "mi", "wkl", "as kl with the weighted Kozachenko-Leonenko entropy",
     {{"k", "automatic per dimension"}, {"metric", metric_euclidean}, {"weights", "all"},
-     {"no-standardize", "off: columns are z-scored"}, jitter_option, seed_option, discrete_y_option, pca_option},
+     {"no-standardize", "off: columns are z-scored"}, jitter_option, seed_option, discrete_y_option, pca_option,
+     cross_check_option},
     [](const estimator_args& a) { return run_entropy_mi(a, true); }, knn_why_not}};
 // `infogeo bench` (bench_estimators.cpp), library defaults.
 const bench_registrar kl_bench{[] {

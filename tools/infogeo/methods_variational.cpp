@@ -20,6 +20,7 @@ namespace {
 mi::variational_options variational_options_from(const estimator_args& args, mi::variational_bound bound) {
   mi::variational_options o;
   o.bound = bound;
+  o.cross_check.enabled = !args.no_cross_check;
   if (!args.hidden.empty()) {
     const std::vector<int> widths = parse_hidden_widths(args.hidden, "mi");
     o.hidden.assign(widths.begin(), widths.end());
@@ -72,6 +73,8 @@ std::vector<method_option> variational_options_used(mi::variational_bound bound)
   std::vector<method_option> used = training_options_of(o);
   if (bound != mi::variational_bound::club) used.push_back({"critic", "separable"});
   used.push_back({"pca", "off"});
+  used.push_back({"no-cross-check", "off: the bound is ok only when mixed KSG or the Gaussian plug-in confirms it "
+                                    "(bound_gap, bound_unconfirmed)"});
   return used;
 }
 const std::vector<std::pair<std::string, std::string>> variational_why_not{

@@ -56,6 +56,7 @@ struct estimator_args {
   bool discrete_y = false; ///< treat Y as class labels even if float-typed
   bool standardize = false;     ///< entropy: standardise columns (MI always does unless no_standardize)
   bool no_standardize = false;  ///< MI: skip the default per-column standardisation
+  bool no_cross_check = false;  ///< skip the cross-check against reference estimators (core/cross_check.hpp)
   bool miller_madow = false;    ///< binning: Miller-Madow bias correction
   double jitter = std::numeric_limits<double>::quiet_NaN();  ///< relative jitter scale for ties
   std::string bandwidth;   ///< rule | ml | lscv

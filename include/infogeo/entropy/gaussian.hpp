@@ -124,7 +124,8 @@ double gaussian_entropy_from_covariance(const Eigen::MatrixXd& covariance,
 ///   (collinear / constant columns).
 /// The result carries details "log_det_covariance", "min_eigenvalue", "max_eigenvalue".
 /// Verdict: warning `non_gaussian` when a column's skewness or excess kurtosis is measurably far
-/// from 0 (stats::check_gaussian_shape; cost O(N D)).
+/// from 0 (stats::check_gaussian_shape; cost O(N D)), or when x (D >= 2) is not jointly Gaussian by
+/// Mardia's kurtosis (stats::check_joint_gaussian_shape; cost O(N D^2)).
 template <class Input>
 estimate gaussian_entropy(const Input& input, const gaussian_options& options = {}) {
   const char* fn = "entropy::gaussian_entropy";
@@ -151,6 +152,7 @@ estimate gaussian_entropy(const Input& input, const gaussian_options& options = 
   e.details["min_eigenvalue"] = spectrum.values(0);
   e.details["max_eigenvalue"] = spectrum.values(spectrum.values.size() - 1);
   stats::check_gaussian_shape(e, x, "x");
+  if (!e.has_reason("non_gaussian")) stats::check_joint_gaussian_shape(e, x, "x");
   return e;
 }
 

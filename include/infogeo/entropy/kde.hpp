@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "infogeo/core/cross_check.hpp"
 #include "infogeo/core/errors.hpp"
 #include "infogeo/core/labels.hpp"
 #include "infogeo/core/random.hpp"
@@ -26,7 +27,9 @@
 #include "infogeo/core/sample_view.hpp"
 #include "infogeo/core/special_functions.hpp"
 #include "infogeo/core/validation.hpp"
+#include "infogeo/entropy/cross_check.hpp"
 #include "infogeo/entropy/gaussian.hpp"
+#include "infogeo/mi/cross_check.hpp"
 #include "infogeo/neighbors/knn.hpp"
 #include "infogeo/neighbors/regime.hpp"
 #include "infogeo/stats/bootstrap.hpp"
@@ -83,6 +86,9 @@ struct kde_options {
   /// Recompute at half the selected bandwidth and warn ("bandwidth_oversmoothed") when the entropy
   /// falls (not with a fixed bandwidth, whose estimand is the smoothed entropy). Cost: one more evaluation.
   bool bandwidth_check = true;
+  /// Cross-check against Kozachenko-Leonenko and the Gaussian formula ("estimators_disagree",
+  /// core/cross_check.hpp), on; kde_entropy() only (the MI estimators use kde_mi_options::cross_check).
+  cross_check_options cross_check;
 };
 
 namespace detail {
@@ -417,6 +423,10 @@ void kde_regime_checks(const sample_view<T>& view, const char* fn) {
 }
 
 /// What the KDE estimators advise when their estimate still moves with n.
+inline constexpr const char* kde_cross_check_advice =
+    "the kernel's smoothing bias (boundaries, heavy tails, several modes) is the usual cause: prefer the "
+    "reference, use more samples, or --bandwidth ml";
+
 inline constexpr const char* kde_trend_advice =
     "the kernel's smoothing bias (boundaries, heavy tails, curvature) shrinks slowly with n and grows with the "
     "dimension: use more samples, compress first (--pca m), or a k-NN estimator";
@@ -506,6 +516,11 @@ estimate kde_entropy(const Input& x, const kde_options& options = {}) {
         return detail::kde_entropy_view(make_view(half), quick, nullptr, fn);
       },
       to_row_matrix<double>(make_view(x)));
+  if (options.bandwidth == kde_bandwidth::fixed)  // the estimand is then the entropy of X + b N(0, I)
+    e.settings["cross_check"] = "not run: fixed bandwidth (the estimand is h(X + b N(0, I)), not h(X))";
+  else
+    detail::cross_check_entropy(e, to_row_matrix<double>(make_view(x)), options.cross_check,
+                                cross_check_rule::disagreement, detail::kde_cross_check_advice);
   return e;
 }
 
@@ -530,6 +545,9 @@ struct kde_mi_options {
   /// units; biases then partly cancel in the difference.
   bool share_joint_bandwidth = false;
   sample_size_check_options sample_size_check;  ///< half-sample convergence check ("sample_size_trend"), on
+  /// Cross-check against mixed KSG and the Gaussian plug-in ("estimators_disagree",
+  /// core/cross_check.hpp), on; kde_mutual_information() only (not the labels form).
+  cross_check_options cross_check;
 };
 
 /// I(X;Y) = h(X) + h(Y) - h(X,Y) in nats from three KDE entropies (kde_entropy()). X and Y are
@@ -595,9 +613,15 @@ estimate kde_mutual_information(const X& x_input, const Y& y_input, const kde_mi
       [](const row_matrix<double>& half_x, const row_matrix<double>& half_y, const kde_mi_options& o) {
         kde_mi_options quick = o;
         quick.kde.bandwidth_check = false;  // the halves only feed the trend
+        quick.cross_check.enabled = false;
         return kde_mutual_information(half_x, half_y, quick);
       },
       to_row_matrix<double>(xv), to_row_matrix<double>(yv));
+  if (options.kde.bandwidth == entropy::kde_bandwidth::fixed)
+    e.settings["cross_check"] = "not run: fixed bandwidth (the estimand is that of the smoothed variables)";
+  else
+    detail::cross_check_mi(e, to_row_matrix<double>(xv), to_row_matrix<double>(yv), options.cross_check,
+                           cross_check_rule::disagreement, entropy::detail::kde_cross_check_advice);
   return e;
 }
 
@@ -658,6 +682,7 @@ estimate kde_mutual_information_discrete(const X& x_input, const Labels& labels,
   e.details["log_num_classes_ceiling"] = std::log(static_cast<double>(lab.num_classes));
   e.settings["sample_size_check"] = "not run by this estimator (kde_entropy and kde_mutual_information only)";
   e.settings["bandwidth_check"] = "not run by this estimator (kde_entropy and kde_mutual_information only)";
+  e.settings["cross_check"] = "not run by this estimator (kde_entropy and kde_mutual_information only)";
   return e;
 }
 

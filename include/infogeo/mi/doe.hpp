@@ -30,12 +30,15 @@
 #include <utility>
 #include <vector>
 
+#include "infogeo/core/cross_check.hpp"
 #include "infogeo/core/errors.hpp"
 #include "infogeo/core/random.hpp"
 #include "infogeo/core/result.hpp"
 #include "infogeo/core/sample_view.hpp"
 #include "infogeo/core/special_functions.hpp"
 #include "infogeo/core/validation.hpp"
+#include "infogeo/entropy/cross_check.hpp"
+#include "infogeo/mi/cross_check.hpp"
 #include "infogeo/stats/gaussian_shape.hpp"
 #include "infogeo/mi/doe_densities.hpp"
 #include "infogeo/mi/doe_mlp.hpp"
@@ -348,6 +351,9 @@ struct doe_options {
   bool standardize = true;         ///< standardise x and z with training statistics (I unchanged)
   std::uint64_t seed = 0;          ///< initialisation, split and shuffling
   std::function<void(const doe_epoch&)> on_epoch;  ///< optional progress callback
+  /// Cross-check of the result against mixed KSG and the Gaussian plug-in (MI, ungrouped only), or
+  /// Kozachenko-Leonenko and the Gaussian formula (entropy): "estimators_disagree", core/cross_check.hpp.
+  cross_check_options cross_check;
 };
 
 /// Result of doe_mutual_information().
@@ -764,6 +770,10 @@ void doe_verdicts(estimate& e, const doe_data& d, const doe_options& o, bool con
            gap);
 }
 
+inline constexpr const char* doe_cross_check_advice =
+    "the fitted densities' misfit (family too simple, training not converged) is the usual cause: try "
+    "family gaussian_full or a mixture, more epochs, or the reference";
+
 template <class TX, class TZ>
 doe_result doe_mi_impl(const sample_view<TX>& xv, const sample_view<TZ>& zv,
                        const std::vector<index_t>* groups, const doe_options& options) {
@@ -850,6 +860,11 @@ doe_result doe_mi_impl(const sample_view<TX>& xv, const sample_view<TZ>& zv,
         "under-fitted or little information)");
   if (out.mi_train - e.value > 3.0 * e.std_error.value_or(0.0) + 0.05)
     e.diagnostics.push_back("training estimate exceeds held-out estimate: over-fitting");
+  if (groups)  // several views per input: x repeats within a group and is usually high-dimensional
+    e.settings["cross_check"] = "not run with groups (views of one input)";
+  else
+    cross_check_mi(e, to_row_matrix<double>(xv), to_row_matrix<double>(zv), options.cross_check,
+                   cross_check_rule::disagreement, doe_cross_check_advice);
   return out;
 }
 
@@ -937,6 +952,8 @@ doe_entropy_result doe_entropy(const InputZ& z, const doe_options& options = {})
   e.details["best_epoch"] = static_cast<double>(out.best_epoch);
   e.details["converged"] = out.converged ? 1.0 : 0.0;
   detail::doe_verdicts(e, d, options, out.converged);
+  entropy::detail::cross_check_entropy(e, to_row_matrix<double>(zv), options.cross_check, cross_check_rule::disagreement,
+                              detail::doe_cross_check_advice);
   return out;
 }
 

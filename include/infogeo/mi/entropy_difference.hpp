@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "infogeo/core/cross_check.hpp"
 #include "infogeo/core/errors.hpp"
 #include "infogeo/core/labels.hpp"
 #include "infogeo/core/result.hpp"
@@ -18,6 +19,7 @@
 #include "infogeo/core/validation.hpp"
 #include "infogeo/entropy/kozachenko_leonenko.hpp"
 #include "infogeo/entropy/weighted_kl.hpp"
+#include "infogeo/mi/cross_check.hpp"
 #include "infogeo/mi/ksg.hpp"
 #include "infogeo/neighbors/preprocess.hpp"
 
@@ -37,6 +39,9 @@ struct entropy_difference_options {
   neighbors::preprocess_options preprocess = mi_preprocess_default();
   /// The half-sample convergence check (warning "sample_size_trend"); on by default.
   sample_size_check_options sample_size_check;
+  /// Cross-check against mixed KSG and the Gaussian plug-in ("estimators_disagree",
+  /// core/cross_check.hpp); on by default; entropy_difference() only (not the labels form).
+  cross_check_options cross_check;
 };
 
 /// I(X;Y) = h(X) + h(Y) - h(X,Y) in nats, each term a (weighted) Kozachenko-Leonenko estimate
@@ -164,6 +169,9 @@ estimate entropy_difference(const InputX& x, const InputY& y, const entropy_diff
         return detail::entropy_difference_on(half_x, half_y, o, fn);
       },
       mx, my);
+  detail::cross_check_mi(e, mx, my, opt.cross_check, cross_check_rule::disagreement,
+                         "the three entropy biases of the difference do not cancel (KSG is built to cancel them): "
+                         "prefer mi::ksg (--method ksg1) or mi::mixed_ksg");
   return e;
 }
 

@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "infogeo/core/cross_check.hpp"
 #include "infogeo/core/errors.hpp"
 #include "infogeo/core/random.hpp"
 #include "infogeo/core/result.hpp"
@@ -39,6 +40,7 @@
 #include "infogeo/core/special_functions.hpp"
 #include "infogeo/core/validation.hpp"
 #include "infogeo/mi/critics.hpp"
+#include "infogeo/mi/cross_check.hpp"
 #include "infogeo/mi/doe.hpp"
 #include "infogeo/mi/variational_trainer.hpp"
 
@@ -252,6 +254,10 @@ struct variational_options {
   bool standardize = true;         ///< standardise x and y with training statistics (I unchanged)
   std::uint64_t seed = 0;          ///< initialisation, split, shuffling, held-out batches
   std::function<void(const variational_epoch&)> on_epoch;  ///< optional progress callback
+  /// Gap check of the bound against mixed KSG and the Gaussian plug-in, rule `confirmation`
+  /// (core/cross_check.hpp): ok only when a reference without warnings agrees; else "bound_gap" or
+  /// "bound_unconfirmed".
+  cross_check_options cross_check;
 };
 
 /// Result of variational_mutual_information().
@@ -542,7 +548,15 @@ variational_result variational_mutual_information(const InputX& x, const InputY&
   const auto yv = make_view(y);
   detail::check_variational_options(options, fn);
   check_trainer_options(detail::trainer_settings(options), fn);
-  return detail::variational_fit(detail::prepare_variational(xv, yv, options, fn), options, fn);
+  variational_result r = detail::variational_fit(detail::prepare_variational(xv, yv, options, fn), options, fn);
+  detail::cross_check_mi(r.mi, to_row_matrix<double>(xv), to_row_matrix<double>(yv), options.cross_check,
+                         cross_check_rule::confirmation,
+                         options.bound == variational_bound::club
+                             ? "CLUB exceeds I by E_x KL(p(y) || q(y|x)) even with the exact q (about 2 I for "
+                               "Gaussians): read it as an upper bound, or use the reference"
+                             : "a lower bound is only as tight as its critic (and InfoNCE is capped at log batch): "
+                               "read it as a lower bound, train longer or wider, or use the reference");
+  return r;
 }
 
 /// InfoNCE estimate (variational_mutual_information with bound = infonce).
