@@ -1,6 +1,10 @@
 // Tests of infogeo/torch/compression.hpp: autoencoder compression before MI estimation (Butakov
-// et al. 2024, Algorithm 1) on images of Gaussian bumps with known MI, determinism, bad input.
+// et al. 2024, Algorithm 1) on images of Gaussian bumps with known MI, determinism, bad input; and
+// of infogeo/torch/information_dropout.hpp (the information-bottleneck layer of Achille & Soatto
+// 2018, paper 002 App. A.1 eq. 7): KL against its closed form and quadrature, the log-normal noise,
+// determinism, bad input. (One TU for both: each torch TU costs minutes to compile.)
 #include "infogeo/torch/compression.hpp"
+#include "infogeo/torch/information_dropout.hpp"
 
 #include <doctest/doctest.h>
 
@@ -164,4 +168,142 @@ TEST_CASE("autoencoder is deterministic on the CPU for a seed and rejects bad in
   at::Tensor bad = d.x.clone();
   bad[3][5] = std::nan("");
   CHECK_THROWS_WITH_AS(g.fit(bad), doctest::Contains("must be finite"), invalid_argument);
+}
+
+namespace {
+
+const double kPi = std::acos(-1.0);
+
+/// KL(N(m, a^2) || N(mu, s^2)) by the trapezoid rule on m +- 12 a (independent of the closed form).
+double kl_normal_quadrature(double m, double a, double mu, double s) {
+  const int steps = 200000;
+  const double lo = m - 12.0 * a, hi = m + 12.0 * a, h = (hi - lo) / steps;
+  double acc = 0.0;
+  for (int i = 0; i <= steps; ++i) {
+    const double t = lo + h * i;
+    const double lq = -0.5 * std::log(2.0 * kPi * a * a) - (t - m) * (t - m) / (2.0 * a * a);
+    const double lp = -0.5 * std::log(2.0 * kPi * s * s) - (t - mu) * (t - mu) / (2.0 * s * s);
+    acc += (i == 0 || i == steps ? 0.5 : 1.0) * std::exp(lq) * (lq - lp);
+  }
+  return acc * h;
+}
+
+}  // namespace
+
+TEST_CASE("information dropout: KL term equals its closed form (eq. 7) and quadrature at fixed alpha and mu") {
+  // Two units, fixed log-means m and scales a (rows identical), prior logN(mu, s^2).
+  const double m[2] = {-0.7, 1.3}, a[2] = {0.25, 0.8};
+  const at::Tensor lm = at::tensor({m[0], m[1], m[0], m[1]}, at::kDouble).view({2, 2});
+  const at::Tensor al = at::tensor({a[0], a[1], a[0], a[1]}, at::kDouble).view({2, 2});
+  // Paper 002 eq. 7 as printed (prior mu = 0, sigma = 1; "mu" there is the log-mean m):
+  // (alpha^2 + m^2) / 2 - log(alpha) - 1/2 per unit.
+  double eq7 = 0.0;
+  for (int i = 0; i < 2; ++i) eq7 += 0.5 * (a[i] * a[i] + m[i] * m[i]) - std::log(a[i]) - 0.5;
+  const at::Tensor kl = libtorch::information_dropout_kl(lm, al);
+  REQUIRE(kl.dim() == 1);
+  REQUIRE(kl.size(0) == 2);
+  CHECK(kl[0].item<double>() == doctest::Approx(eq7).epsilon(1e-12));
+  CHECK(kl[1].item<double>() == doctest::Approx(eq7).epsilon(1e-12));
+  // General prior (mu = 0.4, sigma = 1.7) against numerical integration of the Gaussian KL; the
+  // trapezoid rule on +-12 sd with 2e5 steps is accurate to ~1e-9.
+  libtorch::information_dropout_options o;
+  o.prior_mean = 0.4;
+  o.prior_sd = 1.7;
+  const double quad = kl_normal_quadrature(m[0], a[0], 0.4, 1.7) + kl_normal_quadrature(m[1], a[1], 0.4, 1.7);
+  CHECK(libtorch::information_dropout_kl(lm, al, o)[0].item<double>() == doctest::Approx(quad).epsilon(1e-7));
+  // The batch estimate: mean and standard error of per-sample values.
+  const auto e = libtorch::information_dropout_ixz(at::tensor({1.0, 2.0, 6.0}, at::kDouble));
+  CHECK(e.value == doctest::Approx(3.0).epsilon(1e-14));
+  REQUIRE(e.std_error.has_value());
+  CHECK(*e.std_error == doctest::Approx(std::sqrt(7.0 / 3.0)).epsilon(1e-12));  // sd^2 = 7, n = 3
+  CHECK(e.n == 3);
+}
+
+TEST_CASE("information dropout layer: log-normal noise with alpha(x), KL by Monte Carlo, determinism") {
+  torch::manual_seed(3);
+  libtorch::InformationDropout layer(4, 2);
+  layer->to(at::kDouble);
+  {
+    torch::NoGradGuard ng;
+    // Zero weights: f and alpha are set by the biases alone, the same for every input row.
+    layer->mean_layer()->weight.zero_();
+    layer->mean_layer()->bias.copy_(at::tensor({-0.5, 2.0}, at::kDouble));
+    layer->alpha_layer()->weight.zero_();
+    layer->alpha_layer()->bias.copy_(at::tensor({-1.0, 1.5}, at::kDouble));
+  }
+  const auto& o = layer->options();
+  const double b[2] = {-0.5, 2.0}, c[2] = {-1.0, 1.5};
+  double logf[2], alpha[2], kl = 0.0;
+  for (int i = 0; i < 2; ++i) {
+    logf[i] = std::log(std::log1p(std::exp(b[i])));
+    alpha[i] = o.alpha_min + (o.alpha_max - o.alpha_min) / (1.0 + std::exp(-c[i]));
+    kl += 0.5 * (alpha[i] * alpha[i] + logf[i] * logf[i]) - std::log(alpha[i]) - 0.5;  // eq. 7
+  }
+  const std::int64_t n = 40000;
+  const at::Tensor x = at::randn({n, 4}, at::kDouble);
+  torch::manual_seed(11);
+  const auto out = layer->forward(x);
+  REQUIRE(out.z.size(0) == n);
+  REQUIRE(out.z.size(1) == 2);
+  CHECK(out.kl[17].item<double>() == doctest::Approx(kl).epsilon(1e-12));
+  CHECK(out.alpha[5][1].item<double>() == doctest::Approx(alpha[1]).epsilon(1e-12));
+  CHECK(layer->clean(x)[0][1].item<double>() == doctest::Approx(std::exp(logf[1])).epsilon(1e-12));
+  const at::Tensor lz = at::log(out.z);
+  double mc = 0.0;
+  for (int i = 0; i < 2; ++i) {
+    // log z_i | x ~ N(log f_i, alpha_i^2): mean within 5 standard errors, sd within 2 % (SE of a
+    // sample sd is sd / sqrt(2 n) = 0.35 %).
+    const at::Tensor col = lz.select(1, i);
+    CHECK(std::abs(col.mean().item<double>() - logf[i]) < 5.0 * alpha[i] / std::sqrt(double(n)));
+    CHECK(col.std().item<double>() == doctest::Approx(alpha[i]).epsilon(0.02));
+    // Monte-Carlo KL: E[log q(log z) - log p(log z)] under q, p = N(0, 1).
+    const at::Tensor d = col - logf[i];
+    const at::Tensor lq = -0.5 * std::log(2.0 * kPi * alpha[i] * alpha[i]) - d * d / (2.0 * alpha[i] * alpha[i]);
+    const at::Tensor lp = -0.5 * std::log(2.0 * kPi) - col * col / 2.0;
+    mc += (lq - lp).mean().item<double>();
+  }
+  // The log-ratio summed over the two units has sd ~0.95 here: SE ~0.005, so 0.04 is ~8 SE.
+  CHECK(std::abs(mc - kl) < 0.04);
+  // I(X;Z) estimate over the batch: all rows identical, so the value is the KL and the SE is 0.
+  const auto ixz = libtorch::information_dropout_ixz(out.kl);
+  CHECK(ixz.value == doctest::Approx(kl).epsilon(1e-12));
+  CHECK(*ixz.std_error < 1e-12);
+  // Determinism: the same seed gives the same draw, another seed another one.
+  torch::manual_seed(11);
+  CHECK(at::equal(layer->forward(x).z, out.z));
+  torch::manual_seed(12);
+  CHECK_FALSE(at::equal(layer->forward(x).z, out.z));
+  // The penalty is differentiable with respect to both linear maps.
+  layer->zero_grad();
+  layer->forward(x.slice(0, 0, 8)).kl.mean().backward();
+  CHECK(layer->alpha_layer()->bias.grad().abs().sum().item<double>() > 0.0);
+  CHECK(layer->mean_layer()->bias.grad().abs().sum().item<double>() > 0.0);
+}
+
+TEST_CASE("information dropout rejects bad alpha bounds, shapes and values, naming them") {
+  libtorch::information_dropout_options o;
+  o.alpha_min = 0.0;
+  CHECK_THROWS_WITH_AS(libtorch::InformationDropout(4, 2, o), doctest::Contains("alpha_min=0"), invalid_argument);
+  o.alpha_min = 0.5;
+  o.alpha_max = 0.25;
+  CHECK_THROWS_WITH_AS(libtorch::InformationDropout(4, 2, o), doctest::Contains("alpha_max=0.25"), invalid_argument);
+  o = {};
+  o.prior_sd = -1.0;
+  CHECK_THROWS_WITH_AS(libtorch::information_dropout_kl(at::zeros({2, 2}), at::ones({2, 2}), o),
+                       doctest::Contains("prior_sd=-1"), invalid_argument);
+  CHECK_THROWS_WITH_AS(libtorch::InformationDropout(0, 2), doctest::Contains("in_features=0"), invalid_argument);
+  CHECK_THROWS_WITH_AS(libtorch::InformationDropout(4, 0), doctest::Contains("out_features=0"), invalid_argument);
+  libtorch::InformationDropout layer(4, 2);
+  CHECK_THROWS_WITH_AS(layer->forward(at::zeros({3, 5})), doctest::Contains("in_features=4"), invalid_argument);
+  CHECK_THROWS_WITH_AS(layer->forward(at::zeros({3})), doctest::Contains("dim=1"), invalid_argument);
+  CHECK_THROWS_WITH_AS(libtorch::information_dropout_kl(at::zeros({2, 2}), at::ones({2, 3})),
+                       doctest::Contains("alpha [2, 3], log_mean [2, 2]"), invalid_argument);
+  CHECK_THROWS_WITH_AS(libtorch::information_dropout_kl(at::zeros({2, 2}), at::full({2, 2}, -0.5)),
+                       doctest::Contains("min alpha=-0.5"), invalid_argument);
+  CHECK_THROWS_WITH_AS(libtorch::information_dropout_kl(at::full({2, 2}, NAN), at::ones({2, 2})),
+                       doctest::Contains("non-finite entries: 4"), invalid_argument);
+  CHECK_THROWS_WITH_AS(libtorch::information_dropout_ixz(at::zeros({2, 2})), doctest::Contains("sizes=[2, 2]"),
+                       invalid_argument);
+  CHECK_THROWS_WITH_AS(libtorch::information_dropout_ixz(at::zeros({0})), doctest::Contains("sizes=[0]"),
+                       invalid_argument);
 }
