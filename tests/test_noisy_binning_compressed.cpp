@@ -408,6 +408,49 @@ TEST_CASE("noisy: dropout zero policy and bad input") {
   CHECK_THROWS_AS(entropy::expected_log_abs_normal(0.0, 0.0), infogeo::invalid_argument);
 }
 
+TEST_CASE("noisy: Bernoulli (binary) dropout is refused (no density, Thm 3.1); Gaussian dropout at home stays silent") {
+  // Home ground: 2-D Gaussian f, Gaussian dropout sigma = 0.5, N = 400: the noise overlaps the points,
+  // the estimate lies far below log N = 5.99 and no verdict fires.
+  random_engine rng(5);
+  row_matrix<double> f(400, 2);
+  for (index_t i = 0; i < f.rows(); ++i)
+    for (index_t j = 0; j < 2; ++j) f(i, j) = 2.0 + rng.normal();
+  entropy::noisy_options o;
+  o.noise = entropy::noise_kind::dropout;
+  o.sigma = 0.5;
+  o.seed = 3;
+  const auto ok = mi::noisy_mutual_information(f, o);
+  CHECK(ok.status == verdict_status::ok);
+  CHECK(ok.reasons.empty());
+  CHECK(ok.value < 0.5 * std::log(400.0));
+  // The same f declared as Bernoulli-dropout noise: refused by every estimator, naming the noise and
+  // the theorem.
+  o.noise = entropy::parse_noise_kind("bernoulli");
+  CHECK(o.noise == entropy::noise_kind::bernoulli);
+  CHECK_THROWS_WITH_AS(mi::noisy_mutual_information(f, o), doctest::Contains("noise=bernoulli"), infogeo::invalid_argument);
+  CHECK_THROWS_WITH_AS(mi::noisy_mutual_information(f, o), doctest::Contains("Thm 3.1"), infogeo::invalid_argument);
+  CHECK_THROWS_AS(entropy::noisy_entropy(f, o), infogeo::invalid_argument);
+  CHECK_THROWS_AS(entropy::noisy_conditional_entropy(f, o), infogeo::invalid_argument);
+  CHECK_THROWS_AS(entropy::noisy_gaussian_upper_bound(f, o), infogeo::invalid_argument);
+  CHECK_THROWS_AS(entropy::noisy_entropy_lower_bound(f, o), infogeo::invalid_argument);
+  // What a misuse reports instead: the Bernoulli(p = 1/2) masked samples z = f b / p as centres with
+  // a tiny Gaussian noise on the kept coordinates (zeros as point masses). With D = 32 units every
+  // sample has its own mask, so the value is log N (the ceiling) for every N: it grows without bound
+  // with N, as I(X;Z) = +inf says, and the log_n_ceiling verdict fires.
+  for (const index_t n : {100, 400}) {
+    row_matrix<double> z(n, 32);
+    for (index_t i = 0; i < n; ++i)
+      for (index_t j = 0; j < 32; ++j) z(i, j) = rng.uniform() < 0.5 ? 2.0 * std::log1p(std::exp(rng.normal())) : 0.0;
+    entropy::noisy_options m;
+    m.noise = entropy::noise_kind::dropout;
+    m.sigma = 1e-3;
+    m.zeros = entropy::zero_policy::deterministic;
+    const auto e = mi::noisy_mutual_information(z, m);
+    CHECK(e.value == doctest::Approx(std::log(static_cast<double>(n))).epsilon(1e-6));
+    CHECK(e.has_reason("log_n_ceiling"));
+  }
+}
+
 TEST_CASE("noisy: E log|N(mu, s^2)| series against quadrature") {
   const gauss_legendre gl(20);
   for (const auto& ms : std::vector<std::pair<double, double>>{{0.0, 1.0}, {1.0, 0.1}, {1.0, 0.632}, {-3.0, 0.5}, {1.0, 0.01}}) {

@@ -38,6 +38,11 @@ namespace infogeo::entropy {
 enum class noise_kind {
   additive,  ///< Z = f + sigma * N(0, I)                 (Goldfeld et al. 2019)
   dropout,   ///< Z = f * D, D ~ N(1, sigma^2 I)         (Gaussian dropout; Adilova et al. 2023)
+  bernoulli, ///< Z = f * B / p, B ~ Bernoulli(p) (binary dropout): REFUSED by every estimator here.
+             ///< Z | x has atoms (at most 2^D values), no density: with a continuous X, I(X;Z) = +inf
+             ///< (Adilova et al. 2023 Thm 3.1; Thm 3.2: +inf or 0 for any distribution of binary
+             ///< masks), so no finite estimate is meaningful. Declared so that code and the CLI can
+             ///< say which noise a layer has and get that answer instead of a number.
 };
 
 /// What to do with exact zeros of f under dropout noise (ReLU outputs): there Z_i = 0 surely,
@@ -51,11 +56,12 @@ enum class zero_policy {
                   ///< the true mutual information. Counts are reported in details.
 };
 
-/// "additive" / "dropout" -> noise_kind; throws otherwise.
+/// "additive" / "dropout" / "bernoulli" -> noise_kind; throws otherwise (the estimators refuse bernoulli).
 inline noise_kind parse_noise_kind(const std::string& name) {
   if (name == "additive") return noise_kind::additive;
   if (name == "dropout") return noise_kind::dropout;
-  throw_invalid_argument("entropy::parse_noise_kind", "noise must be additive|dropout (noise=", name, ")");
+  if (name == "bernoulli") return noise_kind::bernoulli;
+  throw_invalid_argument("entropy::parse_noise_kind", "noise must be additive|dropout|bernoulli (noise=", name, ")");
 }
 
 /// Options of the noisy-representation estimators.
@@ -86,6 +92,15 @@ struct noisy_model {
 
 template <class T>
 noisy_model build_noisy_model(const sample_view<T>& view, const noisy_options& o, const char* fn) {
+  // The mixture needs a noise model with a density: binary dropout has none (Adilova et al. 2023,
+  // Thm 3.1 / 3.2). Run anyway (e.g. as Gaussian dropout of matched variance (1 - p) / p, or on the
+  // masked samples with a tiny sigma) it returns a finite number that approaches log N as sigma -> 0
+  // and grows with N: a property of the sample size, not of the layer (docs/noisy.md).
+  require(o.noise != noise_kind::bernoulli, fn,
+          "noise=bernoulli: binary (Bernoulli) dropout noise has no density (Z | x has at most 2^D atoms), so "
+          "with a continuous input I(X;Z) = +inf (Adilova et al. 2023, Thm 3.1; Thm 3.2 for any binary mask "
+          "distribution) and the mixture estimate would only approach its log N ceiling; use a continuous noise "
+          "(dropout: Gaussian, or additive) for a finite I(X;Z)");
   check_samples(view, 2, fn, "f");
   require(std::isfinite(o.sigma) && o.sigma > 0.0, fn,
           "sigma (the noise standard deviation) must be positive and finite (sigma=", o.sigma, ")");
