@@ -115,8 +115,9 @@ def thesis_fashion_mnist(src, dst):
 def dropout_information_plane(src, dst):
     rows = read(os.path.join(src, "metrics.csv"))
     planes = (("I(X;Z)_noisy_mixture", "I(Z;Y)_bound_HY_minus_CE", "noisy mixture / H(Y) - l_CE"),
-              ("I(X;Z)_binning", "I(Z;Y)_binning", "binning (30 bins)"))
-    fig, ax = plt.subplots(1, 2, figsize=(12, 4.5))
+              ("I(X;Z)_binning", "I(Z;Y)_binning", "binning (30 bins)"),
+              ("ixz_kl", "I(Z;Y)_bound_HY_minus_CE", "information dropout: KL (eq. 7) / H(Y) - l_CE"))
+    fig, ax = plt.subplots(1, 3, figsize=(18, 4.5))
     for a, (xm, ym, title) in zip(ax, planes):
         xs, ys = series(rows, xm), series(rows, ym)
         for key, pts in sorted(xs.items()):

@@ -19,7 +19,8 @@ programs=("$@")
 # Each program is stopped after this many seconds (metrics.csv is flushed row by row, so what it
 # measured until then stays): $REPRO_TIMEOUT for all, else the program's own limit below (160 s
 # unless listed: latent_point_collapse trains two networks for 24 epochs, lossy_compression fits 48
-# autoencoders and a CNN with per-layer PCA and WKL every epoch).
+# autoencoders and a CNN with per-layer PCA and WKL every epoch; dropout_information_plane trains five
+# networks of 10 epochs: Gaussian sigma^2 0.2 / 0.4, Bernoulli p 0.5, information dropout beta 0.01 / 0.1).
 limit_for() {
   if [[ -n "${REPRO_TIMEOUT:-}" ]]; then echo "$REPRO_TIMEOUT"; return; fi
   case "$1" in
