@@ -215,6 +215,22 @@ TEST_CASE("runner statistics, failure and refusal reporting, determinism") {
   // Same seed, same numbers.
   const auto again = run_bench(tasks, ests, o);
   for (std::size_t i = 0; i < rows.size(); ++i) CHECK(again[i].values == rows[i].values);
+  // Cells in parallel (bench --parallel-cells): the same rows as the serial run, and a progress
+  // call per evaluation.
+  bench_options par = o;
+  par.parallel_cells = true;
+  std::size_t calls = 0;
+  par.progress = [&](std::size_t, std::size_t, const std::string&) { ++calls; };
+  const auto parallel = run_bench(tasks, ests, par);
+  REQUIRE(parallel.size() == rows.size());
+  CHECK(calls == 60);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    CAPTURE(rows[i].estimator);
+    CHECK(parallel[i].values == rows[i].values);
+    CHECK(parallel[i].status == rows[i].status);
+    CHECK(parallel[i].message == rows[i].message);
+    CHECK(parallel[i].reps == rows[i].reps);
+  }
   CHECK(failures(run_bench(tasks, {gaussian_plugin_estimator()}, o)).empty());
   CHECK_THROWS_AS(run_bench(tasks, ests, bench_options{1, 3, 1, nullptr}), infogeo::invalid_argument);
 }

@@ -63,6 +63,12 @@ struct bench_options {
   std::uint64_t seed = 20240601;
   /// Called after each (task, rep, estimator) evaluation: done, total, description.
   std::function<void(std::size_t, std::size_t, const std::string&)> progress;
+  /// Evaluate the (estimator, rep) cells of each task concurrently on the OpenMP threads (the
+  /// estimators' own parallel loops then run single-threaded: no nesting). Same values and
+  /// verdicts as the serial run (every evaluation is deterministic given its data); the median
+  /// times then include the contention of the other cells. Useful for the trained estimators,
+  /// which are single-threaded.
+  bool parallel_cells = false;
 };
 
 /// The seed of rep `rep` of a task: depends only on the base seed, the task name and rep, so the
@@ -129,6 +135,42 @@ inline std::string skip_reason(const estimator& e, const task& t) {
   return "";
 }
 
+/// The outcome of one estimator on one data set (one rep of a cell).
+struct cell_evaluation {
+  cell_status status = cell_status::ok;  ///< ok (a finite value), refused or failed
+  double value = 0.0;
+  bool non_finite = false;               ///< failed because the value was NaN / Inf
+  std::vector<std::string> reasons;      ///< the verdict's reason codes
+  std::string message;                   ///< the exception's text for refused / failed
+  double seconds = 0.0;
+};
+
+/// Runs estimator e on one data set of task t; exceptions never escape (numerical_error: refused,
+/// anything else: failed).
+inline cell_evaluation evaluate_cell(const estimator& e, const task& t, const task_data& data) {
+  cell_evaluation ev;
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    if (t.kind == quantity::entropy) ev.value = entropy_value(e, data.x, ev.reasons);
+    else if (t.kind == quantity::mi) ev.value = mi_value(e, data.x, data.y, ev.reasons);
+    else ev.value = conditional_mi(e, data, ev.reasons);
+    if (!std::isfinite(ev.value)) {
+      ev.status = cell_status::failed;
+      ev.non_finite = true;
+    }
+  } catch (const infogeo::numerical_error& ex) {
+    ev.status = cell_status::refused;
+    ev.message = ex.what();
+  } catch (const std::exception& ex) {
+    ev.status = cell_status::failed;
+    ev.message = ex.what();
+  } catch (...) {
+    ev.status = cell_status::failed;
+  }
+  ev.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return ev;
+}
+
 /// Runs every estimator on every task: reps data sets per task (seed task_seed), the same data
 /// for every estimator; per cell the statistics over reps. Exceptions never escape: they become
 /// failed / refused rows (an estimator stops being run on a task after its first error).
@@ -156,50 +198,57 @@ std::vector<bench_row> run_bench(const std::vector<task>& tasks, const std::vect
       if (!r.message.empty()) r.status = cell_status::skipped;
       rows.push_back(r);
     }
-    for (int rep = 0; rep < options.reps; ++rep) {
-      task_data data;
-      bool generated = false;
-      for (std::size_t k = 0; k < estimators.size(); ++k) {
-        bench_row& r = rows[first + k];
+    // Every rep's data set, generated once and shared by the estimators (only if some estimator runs).
+    const std::size_t reps = static_cast<std::size_t>(options.reps);
+    std::vector<task_data> data(reps);
+    bool any = false;
+    for (std::size_t k = 0; k < estimators.size(); ++k) any = any || rows[first + k].status == cell_status::ok;
+    if (any)
+      for (std::size_t rep = 0; rep < reps; ++rep)
+        data[rep] = t.generate(options.n, task_seed(options.seed, t.name, static_cast<int>(rep)));
+    // One evaluation per (estimator, rep), gathered in rep order below: an estimator's first error
+    // ends its cell. A serial run skips the reps after it; a parallel one evaluates and ignores them.
+    std::vector<cell_evaluation> evals(estimators.size() * reps);
+    std::vector<char> stopped(estimators.size(), 0);
+    const auto n_evals = static_cast<std::int64_t>(evals.size());
+    const auto evaluate_one = [&](std::int64_t i) {
+      const std::size_t k = static_cast<std::size_t>(i) / reps;
+      const std::size_t rep = static_cast<std::size_t>(i) % reps;
+      if (rows[first + k].status == cell_status::ok && !stopped[k]) {
+        cell_evaluation& ev = evals[static_cast<std::size_t>(i)];
+        ev = evaluate_cell(estimators[k], t, data[rep]);
+        if (!options.parallel_cells && ev.status != cell_status::ok) stopped[k] = 1;
+      }
+#pragma omp critical(infogeo_bench_progress)
+      {
         ++done;
-        if (r.status != cell_status::ok && r.status != cell_status::warning) {
-          if (options.progress) options.progress(done, total, t.name + " / " + estimators[k].name);
-          continue;
-        }
-        if (!generated) {
-          data = t.generate(options.n, task_seed(options.seed, t.name, rep));
-          generated = true;
-        }
-        const auto& e = estimators[k];
-        const auto start = std::chrono::steady_clock::now();
-        try {
-          double v;
-          std::vector<std::string> reasons;
-          if (t.kind == quantity::entropy) v = entropy_value(e, data.x, reasons);
-          else if (t.kind == quantity::mi) v = mi_value(e, data.x, data.y, reasons);
-          else v = conditional_mi(e, data, reasons);
-          for (const auto& code : reasons) {
+        if (options.progress) options.progress(done, total, t.name + " / " + estimators[k].name);
+      }
+    };
+    if (options.parallel_cells) {
+#pragma omp parallel for schedule(dynamic, 1)
+      for (std::int64_t i = 0; i < n_evals; ++i) evaluate_one(i);
+    } else {
+      for (std::size_t rep = 0; rep < reps; ++rep)  // rep-major, as the progress reports it
+        for (std::size_t k = 0; k < estimators.size(); ++k) evaluate_one(static_cast<std::int64_t>(k * reps + rep));
+    }
+    for (std::size_t k = 0; k < estimators.size(); ++k) {
+      bench_row& r = rows[first + k];
+      for (std::size_t rep = 0; rep < reps; ++rep) {
+        if (r.status != cell_status::ok && r.status != cell_status::warning) break;  // skipped, or ended by an error
+        const cell_evaluation& ev = evals[k * reps + rep];
+        seconds[k].push_back(ev.seconds);
+        if (ev.status == cell_status::ok) {
+          for (const auto& code : ev.reasons) {
             r.status = cell_status::warning;
             if (r.message.find(code) == std::string::npos) r.message += (r.message.empty() ? "" : ", ") + code;
           }
-          if (!std::isfinite(v)) {
-            r.status = cell_status::failed;
-            r.message = "returned a non-finite value (" + std::to_string(v) + ") at rep " + std::to_string(rep);
-          } else {
-            r.values.push_back(v);
-          }
-        } catch (const infogeo::numerical_error& ex) {
-          r.status = cell_status::refused;
-          r.message = ex.what();
-        } catch (const std::exception& ex) {
-          r.status = cell_status::failed;
-          r.message = ex.what();
-        } catch (...) {
-          r.status = cell_status::failed;
-          r.message = "unknown exception";
+          r.values.push_back(ev.value);
+        } else {
+          r.status = ev.status;
+          r.message = ev.status == cell_status::failed && ev.message.empty() ? "unknown exception" : ev.message;
+          if (ev.non_finite) r.message = "returned a non-finite value (" + std::to_string(ev.value) + ") at rep " + std::to_string(rep);
         }
-        seconds[k].push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-        if (options.progress) options.progress(done, total, t.name + " / " + e.name);
       }
     }
     for (std::size_t k = 0; k < estimators.size(); ++k) {
