@@ -208,8 +208,9 @@ def summary(src, dst):
               "I(X;Z)_noisy_mixture", "I(Z;Y)_bound_HY_minus_CE", "I(X;Z)_binning", "I(Z;Y)_binning",
               "nc1_per_dim", "sigma_w_mean_entry", "norm_cv", "kl_entropy", "kl_entropy_formula",
               "binarity_peak_distance_over_std",
-              "auroc_mahalanobis", "auroc_odin", "nc4", "I(X;L)_wkl", "I(L;Y)_wkl")
-    wanted_prefixes = ("mse_",)
+              "auroc_mahalanobis", "auroc_odin", "nc4", "I(X;L)_wkl", "I(L;Y)_wkl",
+              "I(Z;Y)_edge", "ixz_kl", "alpha_mean", "I(X;Z)_bernoulli_uniform_inputs", "noisy_mixture_status_ok")
+    wanted_prefixes = ("mse_", "I(X;Z)_misuse_", "misuse_")
     lines = ["network,layer,split,metric,epoch,value"]
     for (net, layer, split, metric), (epoch, value) in sorted(last.items()):
         if metric in wanted or metric.startswith(wanted_prefixes):
