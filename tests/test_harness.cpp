@@ -216,21 +216,46 @@ TEST_CASE("runner statistics, failure and refusal reporting, determinism") {
   const auto again = run_bench(tasks, ests, o);
   for (std::size_t i = 0; i < rows.size(); ++i) CHECK(again[i].values == rows[i].values);
   // Cells in parallel (bench --parallel-cells): the same rows as the serial run, and a progress
-  // call per evaluation.
+  // call per evaluation; also for an estimator that warns on rep 0 and refuses on rep 2 (the cell
+  // keeps reps 0-1 and the warning, then ends).
+  const double rep0 = tasks[1].generate(300, task_seed(99, tasks[1].name, 0)).x(0, 0);
+  const double rep2 = tasks[1].generate(300, task_seed(99, tasks[1].name, 2)).x(0, 0);
+  estimator late;
+  late.name = "late-refusal";
+  late.entropy_estimate = [rep0, rep2](const row_matrix<double>& x) {
+    if (x(0, 0) == rep2) throw_numerical_error("late", "refused on rep 2");
+    estimate e;
+    e.value = x(0, 0);
+    if (x(0, 0) == rep0) e.warn("test_code", "warned on rep 0");
+    return e;
+  };
+  ests.push_back(late);
+  const auto serial_late = run_bench(tasks, ests, o);
+  const auto& late_row = serial_late[1 * ests.size() + ests.size() - 1];
+  REQUIRE(late_row.estimator == "late-refusal");
+  CHECK(late_row.status == cell_status::refused);
+  CHECK(late_row.reps == 2);
+  CHECK(late_row.values.size() == 2);
   bench_options par = o;
   par.parallel_cells = true;
   std::size_t calls = 0;
   par.progress = [&](std::size_t, std::size_t, const std::string&) { ++calls; };
   const auto parallel = run_bench(tasks, ests, par);
-  REQUIRE(parallel.size() == rows.size());
-  CHECK(calls == 60);
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    CAPTURE(rows[i].estimator);
-    CHECK(parallel[i].values == rows[i].values);
-    CHECK(parallel[i].status == rows[i].status);
-    CHECK(parallel[i].message == rows[i].message);
-    CHECK(parallel[i].reps == rows[i].reps);
+  REQUIRE(parallel.size() == serial_late.size());
+  CHECK(calls == 72);
+  for (std::size_t i = 0; i < serial_late.size(); ++i) {
+    CAPTURE(serial_late[i].estimator);
+    CHECK(parallel[i].values == serial_late[i].values);
+    CHECK(parallel[i].status == serial_late[i].status);
+    CHECK(parallel[i].message == serial_late[i].message);
+    CHECK(parallel[i].reps == serial_late[i].reps);
   }
+  // A throwing progress callback surfaces as an exception from run_bench, in both modes.
+  par.progress = [](std::size_t, std::size_t, const std::string&) { throw std::runtime_error("progress"); };
+  CHECK_THROWS_WITH(run_bench(tasks, ests, par), "progress");
+  bench_options ser = par;
+  ser.parallel_cells = false;
+  CHECK_THROWS_WITH(run_bench(tasks, ests, ser), "progress");
   CHECK(failures(run_bench(tasks, {gaussian_plugin_estimator()}, o)).empty());
   CHECK_THROWS_AS(run_bench(tasks, ests, bench_options{1, 3, 1, nullptr}), infogeo::invalid_argument);
 }

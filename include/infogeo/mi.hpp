@@ -10,4 +10,5 @@
 #include "infogeo/mi/class_conditional.hpp"
 #include "infogeo/mi/compressed.hpp"
 #include "infogeo/mi/entropy_difference.hpp"
+#include "infogeo/mi/gaussian.hpp"
 #include "infogeo/mi/ksg.hpp"

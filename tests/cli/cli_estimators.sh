@@ -33,8 +33,10 @@ expect doe-bad-objective 2 "" -- mi --method doe-gauss --objective sideways "$wo
 # Variational bounds (I = 0.7 nats): a lower bound after 10-20 epochs of a 16-unit critic is within
 # 0.25 below I (held-out se ~0.03); CLUB is an upper bound here (Gaussian q for Gaussian data).
 # The gap check (docs/verdicts.md): ok exactly when a reference without warnings agrees within
-# max(0.1, 10 %); CLUB (about 2-3x I here) never is; --no-cross-check turns the check off.
-expect infonce 0 "0.45 < j['value'] < 0.8 and abs(j['log_batch'] - 4.852030263919617) < 1e-9 and (j['status'] == 'ok') == j['settings']['cross_check'].startswith('agrees') and ('bound_gap' in json.dumps(j)) != (j['status'] == 'ok')" -- mi --method infonce --epochs 10 --hidden 16 --lr 3e-3 "$work/gmi/x.npy" "$work/gmi/y.npy"
+# max(0.1, 10 %): 10 epochs read 0.66 against mixed KSG 0.70 and the Gaussian plug-in 0.71 (ok), one
+# epoch 0.55 (bound_gap); CLUB (about 2-3x I here) never agrees; --no-cross-check turns the check off.
+expect infonce-short 0 "j['status'] == 'warning' and j['reasons'][-1]['code'] == 'bound_gap' and j['reasons'][-1]['value'] < -0.1" -- mi --method infonce --epochs 1 --hidden 16 --lr 3e-3 "$work/gmi/x.npy" "$work/gmi/y.npy"
+expect infonce 0 "0.45 < j['value'] < 0.8 and abs(j['log_batch'] - 4.852030263919617) < 1e-9 and j['status'] == 'ok' and j['settings']['cross_check'] == 'agrees with mixed_ksg, gaussian'" -- mi --method infonce --epochs 10 --hidden 16 --lr 3e-3 "$work/gmi/x.npy" "$work/gmi/y.npy"
 expect smile-concat 0 "0.45 < j['value'] < 0.8 and j['settings']['critic'] == 'concat'" -- mi --method smile --critic concat --epochs 20 --hidden 16 --batch 64 --lr 3e-3 "$work/gmi/x.npy" "$work/gmi/y.npy"
 expect club 0 "j['value'] > 0.6 and j['status'] == 'warning' and j['reasons'][-1]['code'] == 'bound_gap'" -- mi --method club --epochs 10 --hidden 16 "$work/gmi/x.npy" "$work/gmi/y.npy"
 expect club-no-cross-check 0 "j['status'] == 'ok' and j['settings']['cross_check'] == 'off'" -- mi --method club --no-cross-check --epochs 10 --hidden 16 "$work/gmi/x.npy" "$work/gmi/y.npy"

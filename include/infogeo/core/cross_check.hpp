@@ -4,7 +4,7 @@
 // bound sits 0.9 nats below I when its critic did not learn. Two consistent estimators with
 // different biases that disagree by D cannot both be within D/2 of the truth, so a disagreement
 // with a reference whose own checks are silent is evidence that the estimate is off:
-//  * rule `disagreement` (KDE, entropy differences, DoE, the Gaussian plug-in): warn
+//  * rule `disagreement` (KDE, entropy differences, DoE): warn
 //    "estimators_disagree" when |value - reference| > max(floor_nats, relative_floor |reference|)
 //    for some reference whose own verdict is ok; references that warned are recorded, not used;
 //  * rule `confirmation` (the variational bounds, which have no check of their gap to I at all):
@@ -38,7 +38,8 @@ struct cross_check_options {
   bool enabled = true;           ///< false: no check, no cost (settings "cross_check" = "off")
   index_t min_n = 300;           ///< below this both estimates are too noisy to compare: skipped
   index_t max_n = 20000;         ///< the references run on a random subset of this many rows above it
-  index_t max_dims = 64;         ///< above this (joint) dimension the k-NN references are not run
+  index_t max_dims = 64;         ///< above this (joint) dimension no reference is run (k-NN in many
+                                 ///< dimensions is slow and usually warns; skipped, settings say so)
   double floor_nats = 0.1;       ///< disagreements below max(floor_nats, relative_floor |reference|)
   double relative_floor = 0.1;   ///< ... never warn (the bench tolerance, docs/results.md)
   std::uint64_t seed = 20261206; ///< seed of the subset above max_n
@@ -128,7 +129,7 @@ inline void apply_cross_check(estimate& e, const cross_check_options& o, const s
     e.settings["reference_" + r.name] = "ok";
     const double gap = e.value - r.result->value;
     const double tolerance = std::max(o.floor_nats, o.relative_floor * std::abs(r.result->value));
-    if (std::abs(gap) > tolerance) {
+    if (!(std::abs(gap) <= tolerance)) {  // a non-finite estimate disagrees with every reference
       if (!worst || std::abs(gap) - tolerance > std::abs(worst_gap) - worst_tolerance) {
         worst = &r;
         worst_gap = gap;
@@ -175,7 +176,8 @@ void cross_check(estimate& e, const cross_check_options& o, cross_check_rule rul
   }
   std::string skip;
   if (n < o.min_n) skip = detail::concat("n = ", n, " < min_n = ", o.min_n);
-  if (dims > o.max_dims) skip = detail::concat("dimension ", dims, " > max_dims = ", o.max_dims);
+  if (dims > o.max_dims)
+    skip += (skip.empty() ? "" : "; ") + detail::concat("dimension ", dims, " > max_dims = ", o.max_dims);
   if (!skip.empty()) {
     e.settings["cross_check"] = "skipped: " + skip;
     if (rule == cross_check_rule::confirmation)

@@ -496,11 +496,14 @@ estimate kde_entropy_view(const sample_view<T>& view, const kde_options& o,
 /// bracket a minimum (duplicate points). Verdict: refused for tied columns ("discrete_columns")
 /// and a TwoNN intrinsic dimension clearly below D ("intrinsic_dimension"), as KL, unless the
 /// bandwidth is fixed (then the estimand is the entropy of X + b N(0, I), which always exists);
-/// warned when halving the selected bandwidth lowers the value ("bandwidth_oversmoothed") and when the
-/// value moves between n/2 and n ("sample_size_trend"; docs/verdicts.md).
+/// warned when halving the selected bandwidth lowers the value ("bandwidth_oversmoothed"), when the
+/// value moves between n/2 and n ("sample_size_trend") and when Kozachenko-Leonenko or the Gaussian
+/// formula, where their own checks are silent, differ by more than max(0.1, 10 %)
+/// ("estimators_disagree", options.cross_check; not with a fixed bandwidth; docs/verdicts.md).
 template <class Input>
 estimate kde_entropy(const Input& x, const kde_options& options = {}) {
   constexpr const char* fn = "entropy::kde_entropy";
+  infogeo::detail::check_cross_check_options(options.cross_check, fn);
   estimate e = detail::kde_entropy_view(make_view(x), options, nullptr, fn);
   if (options.bandwidth_check && options.bandwidth != kde_bandwidth::fixed)
     detail::check_oversmoothing(
@@ -556,13 +559,16 @@ struct kde_mi_options {
 /// Bias: each entropy's kernel bias; they do not cancel in general (larger in the joint).
 /// Cost: three kde_entropy() calls. Errors: those of kde_entropy(), and mismatched rows.
 /// Verdict: the entropies' refusals; warned when halving a term's bandwidth lowers that entropy
-/// ("bandwidth_oversmoothed", naming the term) and when the value moves between n/2 and n ("sample_size_trend").
+/// ("bandwidth_oversmoothed", naming the term), when the value moves between n/2 and n ("sample_size_trend")
+/// and when mixed KSG or the Gaussian plug-in, where their own checks are silent, differ by more than
+/// max(0.1, 10 %) ("estimators_disagree", options.cross_check; not with a fixed bandwidth).
 template <class X, class Y>
 estimate kde_mutual_information(const X& x_input, const Y& y_input, const kde_mi_options& options = {}) {
   const char* fn = "mi::kde_mutual_information";
   const auto xv = make_view(x_input);
   const auto yv = make_view(y_input);
   check_paired_samples(xv, yv, 3, fn);
+  infogeo::detail::check_cross_check_options(options.cross_check, fn);
   row_matrix<double> joint(xv.rows(), xv.cols() + yv.cols());
   joint.leftCols(xv.cols()) = xv.map().template cast<double>();
   joint.rightCols(yv.cols()) = yv.map().template cast<double>();

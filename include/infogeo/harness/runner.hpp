@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#include <Eigen/Core>
+#include <exception>
+
 #include "infogeo/core/errors.hpp"
 #include "infogeo/harness/estimator.hpp"
 #include "infogeo/harness/task.hpp"
@@ -64,10 +67,13 @@ struct bench_options {
   /// Called after each (task, rep, estimator) evaluation: done, total, description.
   std::function<void(std::size_t, std::size_t, const std::string&)> progress;
   /// Evaluate the (estimator, rep) cells of each task concurrently on the OpenMP threads (the
-  /// estimators' own parallel loops then run single-threaded: no nesting). Same values and
-  /// verdicts as the serial run (every evaluation is deterministic given its data); the median
-  /// times then include the contention of the other cells. Useful for the trained estimators,
-  /// which are single-threaded.
+  /// estimators' own parallel loops then run single-threaded under OpenMP's default of one active
+  /// level; OMP_MAX_ACTIVE_LEVELS > 1 would oversubscribe the cores). Eigen's global thread count
+  /// is set to 1 for the duration (the trained estimators' own setting is then never written
+  /// concurrently). Same values and verdicts as the serial run (every evaluation is deterministic
+  /// given its data; tested); the median times include the contention of the other cells.
+  /// Useful for the trained estimators, which are single-threaded. All reps' data sets of a task
+  /// are held at once (reps x n x d doubles).
   bool parallel_cells = false;
 };
 
@@ -172,8 +178,9 @@ inline cell_evaluation evaluate_cell(const estimator& e, const task& t, const ta
 }
 
 /// Runs every estimator on every task: reps data sets per task (seed task_seed), the same data
-/// for every estimator; per cell the statistics over reps. Exceptions never escape: they become
-/// failed / refused rows (an estimator stops being run on a task after its first error).
+/// for every estimator; per cell the statistics over reps. Exceptions of the estimators never
+/// escape: they become failed / refused rows (an estimator's first error on a task ends its cell:
+/// serially its later reps are not run, with parallel_cells they are run and ignored).
 template <class = void>
 std::vector<bench_row> run_bench(const std::vector<task>& tasks, const std::vector<estimator>& estimators,
                                  const bench_options& options) {
@@ -210,6 +217,7 @@ std::vector<bench_row> run_bench(const std::vector<task>& tasks, const std::vect
     // ends its cell. A serial run skips the reps after it; a parallel one evaluates and ignores them.
     std::vector<cell_evaluation> evals(estimators.size() * reps);
     std::vector<char> stopped(estimators.size(), 0);
+    std::exception_ptr progress_error;
     const auto n_evals = static_cast<std::int64_t>(evals.size());
     const auto evaluate_one = [&](std::int64_t i) {
       const std::size_t k = static_cast<std::size_t>(i) / reps;
@@ -222,15 +230,25 @@ std::vector<bench_row> run_bench(const std::vector<task>& tasks, const std::vect
 #pragma omp critical(infogeo_bench_progress)
       {
         ++done;
-        if (options.progress) options.progress(done, total, t.name + " / " + estimators[k].name);
+        // A throwing progress callback must not unwind through an OpenMP region: kept, rethrown after.
+        try {
+          if (options.progress && !progress_error) options.progress(done, total, t.name + " / " + estimators[k].name);
+        } catch (...) {
+          progress_error = std::current_exception();
+        }
       }
     };
     if (options.parallel_cells) {
+      const int eigen_threads = Eigen::nbThreads();
+      Eigen::setNbThreads(1);
 #pragma omp parallel for schedule(dynamic, 1)
       for (std::int64_t i = 0; i < n_evals; ++i) evaluate_one(i);
+      Eigen::setNbThreads(eigen_threads);
+      if (progress_error) std::rethrow_exception(progress_error);
     } else {
       for (std::size_t rep = 0; rep < reps; ++rep)  // rep-major, as the progress reports it
         for (std::size_t k = 0; k < estimators.size(); ++k) evaluate_one(static_cast<std::int64_t>(k * reps + rep));
+      if (progress_error) std::rethrow_exception(progress_error);
     }
     for (std::size_t k = 0; k < estimators.size(); ++k) {
       bench_row& r = rows[first + k];

@@ -403,6 +403,7 @@ struct doe_data {
 inline trainer_options trainer_settings(const doe_options& o) { return trainer_settings_from(o); }
 
 inline void check_doe_options(const doe_options& o, const char* fn) {
+  infogeo::detail::check_cross_check_options(o.cross_check, fn);
   require(o.components >= 1, fn, "components must be >= 1 (components=", o.components, ")");
   check_trainer_options(trainer_settings(o), fn);
   for (std::size_t l = 0; l < o.hidden.size(); ++l)
@@ -896,6 +897,10 @@ doe_result doe_mi_impl(const sample_view<TX>& xv, const sample_view<TZ>& zv,
 /// change Eigen's thread count from another thread during a fit.
 /// Cost: O(epochs * N * (network + P)) for likelihood training; the contrastive objective and
 /// the bound add O(N * batch_inputs * P) per epoch.
+/// Verdict: the DoE verdicts (not_converged, diagonal_family, non_gaussian for the Gaussian
+/// families, doe_too_few_samples), "log_batch_ceiling" (contrastive objective), and without groups
+/// "estimators_disagree" when mixed KSG or the Gaussian plug-in, where their own checks are silent,
+/// differ by more than max(0.1, 10 %) (options.cross_check).
 /// Errors: invalid_argument for mismatched rows, fewer than 4 rows or 2 inputs, NaN/Inf,
 /// constant z columns, bad groups, components < 1, lr <= 0, epochs < 1, batch < 1,
 /// holdout_fraction outside (0, 1); numerical_error if training diverges.
@@ -918,6 +923,8 @@ doe_result doe_mutual_information(const InputX& x, const InputZ& z,
 /// training split, with early stopping on the held-out cross-entropy, and returns
 /// H_q(Z) = mean -log q(z) on the held-out rows. Bias: H_q(Z) = H(Z) + KL(p || q) >= H(Z) in
 /// expectation (an over-estimate by the model misfit). Units: nats, original units of z.
+/// Verdict: the DoE verdicts, and "estimators_disagree" against Kozachenko-Leonenko and the
+/// Gaussian formula (options.cross_check).
 /// Cost O(epochs * N * P). Errors as doe_mutual_information (x-related ones excepted).
 template <class InputZ>
 doe_entropy_result doe_entropy(const InputZ& z, const doe_options& options = {}) {

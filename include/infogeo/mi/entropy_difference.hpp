@@ -132,7 +132,9 @@ estimate entropy_difference_on(row_matrix<double> mx, row_matrix<double> my,
 /// without jitter ("discrete_columns": the entropies do not exist; use mixed_ksg()), and when X,
 /// Y or (X, Y) has a TwoNN intrinsic dimension clearly below its ambient dimension
 /// ("intrinsic_dimension": each entropy is -inf and the difference is meaningless); the
-/// sub-estimates' warnings are passed on with the part named.
+/// sub-estimates' warnings are passed on with the part named; warned when the value moves between
+/// n/2 and n ("sample_size_trend") and when mixed KSG or the Gaussian plug-in, where their own checks
+/// are silent, differ by more than max(0.1, 10 %) ("estimators_disagree", opt.cross_check).
 template <class InputX, class InputY>
 estimate entropy_difference(const InputX& x, const InputY& y, const entropy_difference_options& opt = {}) {
   constexpr const char* fn = "mi::entropy_difference";
@@ -140,6 +142,7 @@ estimate entropy_difference(const InputX& x, const InputY& y, const entropy_diff
   const auto vy = make_view(y);
   check_paired_samples(vx, vy, 2, fn);
   neighbors::check_preprocess_options(opt.preprocess, fn);
+  infogeo::detail::check_cross_check_options(opt.cross_check, fn);
   const row_matrix<double> mx = to_row_matrix<double>(vx);
   const row_matrix<double> my = to_row_matrix<double>(vy);
   const auto px = detail::mi_column_checks(mx, fn, "x");

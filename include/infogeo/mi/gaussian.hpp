@@ -15,7 +15,8 @@ namespace infogeo::mi {
 /// with sample covariances S, unbiased). Exact in the limit for jointly Gaussian (X, Y); for any
 /// other law it measures only the linear dependence (a lower bound on I for a given covariance is
 /// not guaranteed either). Cost O(N D^2 + D^3), D = dx + dy. Errors: those of
-/// entropy::gaussian_entropy (N <= D, singular covariance, NaN/Inf), mismatched rows.
+/// entropy::gaussian_entropy_from_covariance (numerical_error for a singular covariance), and
+/// invalid_argument for N <= dx + dy, NaN/Inf, mismatched rows.
 /// Verdict: warning `non_gaussian` when a column of x or y has measurable skewness or excess
 /// kurtosis (stats::check_gaussian_shape), or when (x, y) is not jointly Gaussian by Mardia's
 /// kurtosis (stats::check_joint_gaussian_shape): Gaussian marginals can hide non-linear dependence.
@@ -29,17 +30,23 @@ estimate gaussian_mutual_information(const X& x_input, const Y& y_input) {
   const row_matrix<double> y = to_row_matrix<double>(yv);
   row_matrix<double> xy(x.rows(), x.cols() + y.cols());
   xy << x, y;
-  const estimate hx = entropy::gaussian_entropy(x);
-  const estimate hy = entropy::gaussian_entropy(y);
-  const estimate hxy = entropy::gaussian_entropy(xy);
+  require(xy.rows() > xy.cols(), fn, "needs more samples than dimensions of (x, y) for a nonsingular covariance (n=",
+          xy.rows(), ", dims=", xy.cols(), ")");
+  // One joint covariance; the marginal ones are its diagonal blocks.
+  const Eigen::MatrixXd cov = entropy::detail::sample_moments(xy, true).covariance;
+  const index_t dx = x.cols();
+  const index_t dy = y.cols();
+  const double hx = entropy::gaussian_entropy_from_covariance(cov.topLeftCorner(dx, dx));
+  const double hy = entropy::gaussian_entropy_from_covariance(cov.bottomRightCorner(dy, dy));
+  const double hxy = entropy::gaussian_entropy_from_covariance(cov);
   estimate e;
-  e.value = hx.value + hy.value - hxy.value;
+  e.value = hx + hy - hxy;
   e.n = static_cast<std::int64_t>(x.rows());
   e.dims = static_cast<std::int64_t>(xy.cols());
   e.method = "gaussian";
-  e.details["h_x"] = hx.value;
-  e.details["h_y"] = hy.value;
-  e.details["h_xy"] = hxy.value;
+  e.details["h_x"] = hx;
+  e.details["h_y"] = hy;
+  e.details["h_xy"] = hxy;
   stats::check_gaussian_shape(e, x, "x");
   if (!e.has_reason("non_gaussian")) stats::check_gaussian_shape(e, y, "y");
   if (!e.has_reason("non_gaussian")) stats::check_joint_gaussian_shape(e, xy, "(x, y)");

@@ -307,6 +307,7 @@ row_matrix<double> gather_rows(const row_matrix<double>& m, const std::vector<in
 }
 
 inline void check_variational_options(const variational_options& o, const char* fn) {
+  infogeo::detail::check_cross_check_options(o.cross_check, fn);
   require(o.batch >= 2, fn, "batch must be >= 2: a bound needs pairs off the diagonal (batch=",
           o.batch, ")");
   require(o.embed >= 1, fn, "embed must be >= 1 (embed=", o.embed, ")");
@@ -534,6 +535,10 @@ variational_result variational_fit(const variational_data& d, const variational_
 /// it does not (a Gaussian q for a non-Gaussian p(y|x)). All lower bounds are also limited by
 /// the critic's capacity and by training: a held-out bound is a conservative figure, not a
 /// consistent estimate. x and y are standardised with training statistics (I is invariant).
+/// Verdict: "log_batch_ceiling" (InfoNCE); and, since nothing in a bound measures its own gap to
+/// I, ok only when mixed KSG or the Gaussian plug-in (where their own checks are silent) confirms
+/// the value within max(0.1, 10 %): else "bound_gap" (a usable reference disagrees) or
+/// "bound_unconfirmed" (none usable, n < 300 or > 64 dimensions); options.cross_check.
 /// Runs Eigen single-threaded during training. Not thread-safe on one critic.
 /// Cost per epoch: separable O(N (network + B embed)), concat O(N B network) (B^2 network passes
 /// per batch of B), CLUB O(N (network + B dy)).

@@ -192,11 +192,17 @@ struct stopper {
 
 // Minibatch GEMMs are small (batch x 64): Eigen's OpenMP GEMM threading only adds overhead there
 // (ten times slower on a loaded 2-core machine), so training runs Eigen single-threaded and
-// restores the caller's setting afterwards (also keeps results independent of threads).
+// restores the caller's setting afterwards (also keeps results independent of threads). Writes
+// Eigen's global thread count only when it is not 1 already, so that concurrent fits under a caller
+// that set it to 1 beforehand (harness::run_bench with parallel_cells) never write it at all.
 struct eigen_single_thread {
   int saved = Eigen::nbThreads();
-  eigen_single_thread() { Eigen::setNbThreads(1); }
-  ~eigen_single_thread() { Eigen::setNbThreads(saved); }
+  eigen_single_thread() {
+    if (saved != 1) Eigen::setNbThreads(1);
+  }
+  ~eigen_single_thread() {
+    if (saved != 1) Eigen::setNbThreads(saved);
+  }
   eigen_single_thread(const eigen_single_thread&) = delete;
   eigen_single_thread& operator=(const eigen_single_thread&) = delete;
 };
