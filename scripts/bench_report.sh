@@ -3,6 +3,9 @@
 # task with known truth), with the machine, the date, the commit and the exact command.
 #   bash scripts/bench_report.sh                 (standard suite, the suite's n and reps)
 #   bash scripts/bench_report.sh --reps 3        (extra arguments go to `infogeo bench`)
+#   INFOGEO_COMMIT=abc1234 bash ...              (the commit to print, where git metadata is stale: the GPU
+#                                                 machine runs a copy of the working tree)
+#   bash scripts/bench_report.sh --threads 16 --parallel-cells   (the standard suite in ~2.5 min on 16 cores)
 # Exits non-zero (after writing the page) when an estimator failed, like `infogeo bench`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +32,7 @@ cpu="$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ 
   echo '```'
   echo
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-  echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "- commit: ${INFOGEO_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}"
   echo "- machine: ${cpu:-unknown CPU}, $(nproc) cores, $(uname -sr)"
   echo "- tool: $("$build/bin/infogeo" --version)"
   echo "- CSV: [results/bench_$suite.csv](results/bench_$suite.csv), plot: [results/bench_$suite.svg](results/bench_$suite.svg)"
