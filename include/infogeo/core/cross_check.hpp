@@ -85,9 +85,7 @@ inline std::vector<std::int64_t> cross_check_rows(index_t n, const cross_check_o
 template <class = void>
 row_matrix<double> subset_rows(const row_matrix<double>& m, const std::vector<std::int64_t>& rows) {
   if (rows.empty()) return m;
-  row_matrix<double> out(static_cast<index_t>(rows.size()), m.cols());
-  for (std::size_t i = 0; i < rows.size(); ++i) out.row(static_cast<index_t>(i)) = m.row(rows[i]);
-  return out;
+  return m(rows, Eigen::all);  // Eigen 3.4 indexed view
 }
 
 /// Runs one reference; a refusal or an error becomes the reference's `failure`, never the caller's.

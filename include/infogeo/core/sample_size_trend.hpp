@@ -49,12 +49,10 @@ inline std::vector<std::int64_t> half_split(index_t n, std::uint64_t seed) {
 /// Rows of half `which` (0 or 1) of the split `perm` of m.
 template <class = void>
 row_matrix<double> half_rows(const row_matrix<double>& m, const std::vector<std::int64_t>& perm, index_t which) {
-  const auto first = static_cast<index_t>(perm.size() / 2);
-  const index_t begin = which == 0 ? 0 : first;
-  const index_t rows = which == 0 ? first : static_cast<index_t>(perm.size()) - first;
-  row_matrix<double> out(rows, m.cols());
-  for (index_t i = 0; i < rows; ++i) out.row(i) = m.row(perm[static_cast<std::size_t>(begin + i)]);
-  return out;
+  const auto middle = perm.begin() + static_cast<std::ptrdiff_t>(perm.size() / 2);
+  const std::vector<std::int64_t> rows = which == 0 ? std::vector<std::int64_t>(perm.begin(), middle)
+                                                    : std::vector<std::int64_t>(middle, perm.end());
+  return m(rows, Eigen::all);  // Eigen 3.4 indexed view
 }
 
 inline void check_sample_size_options(const sample_size_check_options& o, const char* fn) {

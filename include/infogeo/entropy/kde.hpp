@@ -511,6 +511,7 @@ estimate kde_entropy(const Input& x, const kde_options& options = {}) {
         detail::kde_entropy_view(make_view(x), detail::kde_fixed_options(options, 0.5 * e.parameters.at("bandwidth")),
                                  nullptr, fn)
             .value);
+  const row_matrix<double> rows = to_row_matrix<double>(make_view(x));  // for the trend and the cross-check
   infogeo::detail::recheck_on_halves(
       e, options, detail::kde_trend_advice,
       [](const row_matrix<double>& half, const kde_options& o) {
@@ -518,11 +519,11 @@ estimate kde_entropy(const Input& x, const kde_options& options = {}) {
         quick.bandwidth_check = false;  // the halves only feed the trend
         return detail::kde_entropy_view(make_view(half), quick, nullptr, fn);
       },
-      to_row_matrix<double>(make_view(x)));
+      rows);
   if (options.bandwidth == kde_bandwidth::fixed)  // the estimand is then the entropy of X + b N(0, I)
     e.settings["cross_check"] = "not run: fixed bandwidth (the estimand is h(X + b N(0, I)), not h(X))";
   else
-    detail::cross_check_entropy(e, to_row_matrix<double>(make_view(x)), options.cross_check,
+    detail::cross_check_entropy(e, rows, options.cross_check,
                                 cross_check_rule::disagreement, detail::kde_cross_check_advice);
   return e;
 }
@@ -569,9 +570,10 @@ estimate kde_mutual_information(const X& x_input, const Y& y_input, const kde_mi
   const auto yv = make_view(y_input);
   check_paired_samples(xv, yv, 3, fn);
   infogeo::detail::check_cross_check_options(options.cross_check, fn);
+  const row_matrix<double> mx = to_row_matrix<double>(xv);
+  const row_matrix<double> my = to_row_matrix<double>(yv);
   row_matrix<double> joint(xv.rows(), xv.cols() + yv.cols());
-  joint.leftCols(xv.cols()) = xv.map().template cast<double>();
-  joint.rightCols(yv.cols()) = yv.map().template cast<double>();
+  joint << mx, my;
   std::vector<double> lxy, lx, ly;
   const estimate hxy = entropy::detail::kde_entropy_view(make_view(joint), options.kde, &lxy, fn);
   entropy::kde_options marginal = options.kde;
@@ -622,11 +624,11 @@ estimate kde_mutual_information(const X& x_input, const Y& y_input, const kde_mi
         quick.cross_check.enabled = false;
         return kde_mutual_information(half_x, half_y, quick);
       },
-      to_row_matrix<double>(xv), to_row_matrix<double>(yv));
+      mx, my);
   if (options.kde.bandwidth == entropy::kde_bandwidth::fixed)
     e.settings["cross_check"] = "not run: fixed bandwidth (the estimand is that of the smoothed variables)";
   else
-    detail::cross_check_mi(e, to_row_matrix<double>(xv), to_row_matrix<double>(yv), options.cross_check,
+    detail::cross_check_mi(e, mx, my, options.cross_check,
                            cross_check_rule::disagreement, entropy::detail::kde_cross_check_advice);
   return e;
 }

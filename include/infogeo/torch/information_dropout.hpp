@@ -160,9 +160,8 @@ class InformationDropoutImpl : public torch::nn::Module {
   }
   /// Noisy output, per-sample KL and alpha (one noise draw from the global generator).
   information_dropout_output forward(const at::Tensor& x) {
-    const at::Tensor xx = checked(x, "forward");
-    const at::Tensor m = detail::log_softplus(mean_->forward(xx));
-    const at::Tensor a = options_.alpha_min + (options_.alpha_max - options_.alpha_min) * at::sigmoid(scale_->forward(xx));
+    const at::Tensor m = log_mean(x);
+    const at::Tensor a = alpha(x);
     information_dropout_output out;
     out.z = at::exp(m + a * at::randn_like(m));
     out.kl = information_dropout_kl(m, a, options_);
