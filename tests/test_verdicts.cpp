@@ -24,6 +24,7 @@
 #include "infogeo/mi/gaussian.hpp"
 #include "infogeo/mi/mixed_ksg.hpp"
 #include "infogeo/synthetic/gaussian_mi.hpp"
+#include "infogeo/synthetic/student_t.hpp"
 #include "infogeo/synthetic/transforms.hpp"
 #include "infogeo/neighbors/regime.hpp"
 
@@ -470,6 +471,17 @@ TEST_CASE("auto: picks by regime, records why, never returns a flagged value") {
   // Through tanh the embedding is not linear: KSG would warn, so auto refuses.
   embedded_pair(2000, 32, rho, true, 144, xe, ye);
   CHECK(refusal_code([&] { mi::automatic(xe, ye); }) == "intrinsic_dimension");
+  // 5 x 5 Gaussian pair, I = 1: KSG's neighbourhoods span the data (biased low), the data pass the
+  // Gaussian shape checks: the Gaussian formula. A Student-t pair (nu = 3) fails them: refused.
+  const double rho5 = std::sqrt(1.0 - std::exp(-2.0 * 1.0 / 5.0));
+  gaussian_pair(2000, 5, rho5, 147, x, y);
+  const auto g = mi::automatic(x, y);
+  CHECK(g.ok());
+  CHECK(g.settings.at("auto_choice") == mi::gaussian_mutual_information(x, y).method);
+  CHECK(g.settings.at("auto_reason").find("k-th neighbours") != std::string::npos);
+  CHECK(std::abs(g.value - 1.0) < 0.06);
+  const auto t = synthetic::student_t_pairs(2000, 5, 5, 0.8, 3.0, 148);
+  CHECK(refusal_code([&] { mi::automatic(t.x, t.y); }) == "neighbourhood_scale");
   // Entropy: KL at d <= 3, weighted KL at d = 8 with n = 20000? (weights small only for large n);
   row_matrix<double> g2;
   gaussian(2000, 2, 145, g2);
@@ -575,6 +587,91 @@ TEST_CASE("sample_size_trend: KSG on a strongly dependent 10x10 pair moves with 
   bad.sample_size_check.floor_nats = std::nan("");
   gaussian_pair(500, 1, 0.6, 231, x, y);
   CHECK_THROWS_AS(mi::ksg(x, y, bad), invalid_argument);
+}
+
+TEST_CASE("neighbourhood_scale: KSG's neighbourhoods span the data in 5x5 at n = 2000 (biased low, warned); 1x1, 2x2 quiet") {
+  // 5 x 5 Gaussian, I = 1 nat spread over 5 coordinate pairs: KSG-1 reads ~0.8 at n = 2000 and the
+  // half-sample trend barely moves (a bias decaying like n^(-2/10)); the k-th neighbours lie ~1 sd away.
+  const double rho5 = std::sqrt(1.0 - std::exp(-2.0 * 1.0 / 5.0));
+  row_matrix<double> x;
+  row_matrix<double> y;
+  mi::ksg_options no_trend;
+  no_trend.sample_size_check.enabled = false;  // the check stands on its own
+  for (std::uint64_t seed = 0; seed < 3; ++seed) {
+    CAPTURE(seed);
+    gaussian_pair(2000, 5, rho5, 240 + seed, x, y);
+    const auto e = mi::ksg(x, y, no_trend);
+    CHECK(e.has_reason("neighbourhood_scale"));
+    CHECK(e.details.at("neighbourhood_scale") > 0.8);
+    CHECK(e.value < 1.0 - 0.1);  // the bias the warning stands for (beyond the bench tolerance)
+    CHECK(mi::mixed_ksg(x, y).has_reason("neighbourhood_scale"));
+    mi::ksg_options v2 = no_trend;
+    v2.variant = mi::ksg_variant::ksg2;
+    CHECK(mi::ksg(x, y, v2).has_reason("neighbourhood_scale"));
+    const row_matrix<double> y_first = y.leftCols(3);
+    const row_matrix<double> y_rest = y.rightCols(2);
+    CHECK(mi::ksg_conditional(x, y_first, y_rest, no_trend).has_reason("neighbourhood_scale"));
+  }
+  // Home ground: 1 x 1 and 2 x 2 Gaussian pairs, a uniform 1 x 1 and an exponential 2 x 2 pair at
+  // n = 2000 (median radius 0.02-0.4 robust sd), and a 3 x 3 pair at n = 20000.
+  for (std::uint64_t seed = 0; seed < 3; ++seed) {
+    CAPTURE(seed);
+    for (index_t d : {1, 2}) {
+      gaussian_pair(2000, d, 0.6, 250 + seed, x, y);
+      const auto e = mi::ksg(x, y, no_trend);
+      CHECK_FALSE(e.has_reason("neighbourhood_scale"));
+      CHECK(e.details.at("neighbourhood_scale") < 0.45);
+      CHECK_FALSE(mi::mixed_ksg(x, y).has_reason("neighbourhood_scale"));
+    }
+    random_engine rng(260 + seed);
+    row_matrix<double> u(2000, 1);
+    row_matrix<double> v(2000, 1);
+    row_matrix<double> a(2000, 2);
+    row_matrix<double> b(2000, 2);
+    for (index_t i = 0; i < 2000; ++i) {
+      u(i, 0) = rng.uniform();
+      v(i, 0) = 0.5 * u(i, 0) + 0.5 * rng.uniform();
+      for (index_t j = 0; j < 2; ++j) {
+        a(i, j) = -std::log(1.0 - rng.uniform());
+        b(i, j) = a(i, j) - std::log(1.0 - rng.uniform());
+      }
+    }
+    CHECK_FALSE(mi::ksg(u, v, no_trend).has_reason("neighbourhood_scale"));
+    CHECK_FALSE(mi::ksg(a, b, no_trend).has_reason("neighbourhood_scale"));
+  }
+  gaussian_pair(20000, 3, 0.5, 270, x, y);
+  CHECK_FALSE(mi::ksg(x, y, no_trend).has_reason("neighbourhood_scale"));
+  // Mixed data: a discrete column has no local density and is left out of the scale.
+  random_engine rng(271);
+  row_matrix<double> level(2000, 1);
+  row_matrix<double> cont(2000, 1);
+  for (index_t i = 0; i < 2000; ++i) {
+    level(i, 0) = std::floor(4.0 * rng.uniform());
+    cont(i, 0) = level(i, 0) + rng.normal();
+  }
+  const auto mixed = mi::mixed_ksg(level, cont);
+  CHECK(mixed.details.count("neighbourhood_scale") == 1);
+  CHECK_FALSE(mixed.has_reason("neighbourhood_scale"));
+}
+
+TEST_CASE("robust column scales: IQR / 1.349 (the sd of a normal), the sd where an atom covers the middle half") {
+  row_matrix<double> m(4001, 3);
+  random_engine rng(280);
+  double mean = 0.0;
+  for (index_t i = 0; i < m.rows(); ++i) {
+    m(i, 0) = 2.0 * rng.normal();
+    m(i, 1) = i % 5 == 0 ? rng.normal() : 0.0;  // 80 % zeros: q25 = q75 = 0
+    m(i, 2) = static_cast<double>(i);             // 0..4000: q25 = 1000, q75 = 3000 exactly
+    mean += m(i, 1);
+  }
+  mean /= static_cast<double>(m.rows());
+  double ss = 0.0;
+  for (index_t i = 0; i < m.rows(); ++i) ss += (m(i, 1) - mean) * (m(i, 1) - mean);
+  const auto s = neighbors::robust_column_scales(m);
+  REQUIRE(s.size() == 3);
+  CHECK(s[0] == doctest::Approx(2.0).epsilon(0.05));  // sd 2, IQR / 1.349 within its sampling error
+  CHECK(s[1] == doctest::Approx(std::sqrt(ss / static_cast<double>(m.rows()))).epsilon(1e-12));
+  CHECK(s[2] == doctest::Approx(2000.0 / 1.349).epsilon(1e-12));
 }
 
 TEST_CASE("sample_size_trend: entropy estimators flag the KL boundary bias of a 5-D uniform, not a Gaussian") {

@@ -315,6 +315,23 @@ TEST_CASE("device k-NN estimators give the CPU estimators' verdicts (status, rea
     CHECK(refusal_code([&] { libtorch::kozachenko_leonenko_device(curve); }) == "intrinsic_dimension");
     CHECK(refusal_code([&] { entropy::kozachenko_leonenko(to_host(curve)); }) == "intrinsic_dimension");
   }
+  // A 5 x 5 correlated Gaussian pair: the k-th neighbours lie ~1 sd away, both warn "neighbourhood_scale"
+  // with the same measured scale (KSG and mixed KSG).
+  {
+    const at::Tensor w = gaussian(1500, 10, 62, device);
+    const at::Tensor wx = w.slice(1, 0, 5);
+    const at::Tensor wy = 0.6 * w.slice(1, 0, 5) + 0.8 * w.slice(1, 5, 10);
+    const auto dev = libtorch::ksg_device(wx, wy);
+    const auto cpu = mi::ksg(to_host(wx), to_host(wy), libtorch::device_ksg_defaults());
+    CHECK(cpu.has_reason("neighbourhood_scale"));
+    check_same_verdict(dev, cpu);
+    CHECK(rel_diff(dev.details.at("neighbourhood_scale"), cpu.details.at("neighbourhood_scale")) < 1e-9);
+    auto mixed_opt = libtorch::device_mixed_ksg_defaults();
+    const auto dmixed = libtorch::mixed_ksg_device(wx, wy, mixed_opt);
+    const auto cmixed = mi::mixed_ksg(to_host(wx), to_host(wy), mixed_opt);
+    CHECK(cmixed.has_reason("neighbourhood_scale"));
+    check_same_verdict(dmixed, cmixed);
+  }
   // Tied (discrete) columns: KSG warns "discrete_columns", KL refuses; a constant column: both refuse.
   {
     const at::Tensor tied = at::cat({at::round(z.slice(1, 0, 1)), z.slice(1, 1, 2)}, 1);

@@ -8,6 +8,7 @@
 #include "infogeo/core/sample_view.hpp"
 #include "infogeo/core/validation.hpp"
 #include "infogeo/mi/compressed.hpp"
+#include "infogeo/mi/gaussian.hpp"
 #include "infogeo/mi/ksg.hpp"
 #include "infogeo/mi/mixed_ksg.hpp"
 #include "infogeo/neighbors/regime.hpp"
@@ -29,6 +30,9 @@ struct automatic_options {
 ///  * if the joint intrinsic dimension is low and X or Y is rank-deficient (a linear embedding),
 ///    each side is projected on its numerical rank by PCA (MI is invariant under the injective
 ///    linear map back) and the estimator rerun; settings "compression" records it.
+///  * if KSG's neighbourhoods span the data ("neighbourhood_scale": biased toward 0) and (X, Y) pass
+///    the Gaussian shape checks (per column and Mardia's joint kurtosis, gaussian_mutual_information's
+///    verdict) with n > dx + dy: the Gaussian formula, exact for jointly Gaussian data.
 /// The choice and the reason are recorded in settings "auto_choice" and "auto_reason". A value
 /// whose checks still warn is never returned: it is refused with those reasons.
 template <class InputX, class InputY>
@@ -81,6 +85,20 @@ estimate automatic(const InputX& x, const InputY& y, const automatic_options& op
         reason += infogeo::detail::concat("; X and Y lie in linear subspaces of rank ", rx, " and ", ry,
                                           ": projected on them first (MI is invariant under the injective map)");
       }
+    }
+  }
+  if (e.has_reason("neighbourhood_scale") && !tied && mx.rows() > mx.cols() + my.cols()) {
+    try {
+      estimate g = gaussian_mutual_information(mx, my);
+      if (g.reasons.empty()) {
+        reason += infogeo::detail::concat(
+            "; KSG's k-th neighbours lie a median ", e.details.at("neighbourhood_scale"),
+            " robust sd away (biased toward 0) and (x, y) pass the Gaussian shape checks (per column and Mardia's "
+            "joint kurtosis): the Gaussian formula, exact for jointly Gaussian data");
+        e = std::move(g);
+      }
+    } catch (const numerical_error&) {
+      // a singular covariance: no Gaussian formula; KSG's warning stands
     }
   }
   return accept_automatic_choice(std::move(e), reason, fn);

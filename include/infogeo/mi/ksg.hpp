@@ -218,6 +218,7 @@ estimate ksg_on(row_matrix<double> mx, row_matrix<double> my, const ksg_options&
   neighbors::record(e, opt.preprocess, rx, "_x");
   neighbors::record(e, opt.preprocess, ry, "_y");
   neighbors::check_intrinsic_dimension(e, r, joint.cols(), fn, "(x, y)", false);
+  neighbors::check_neighbourhood_scale(e, r, k, neighbors::robust_column_scales(joint), "(x, y)");
   return e;
 }
 }  // namespace detail
@@ -225,8 +226,10 @@ estimate ksg_on(row_matrix<double> mx, row_matrix<double> my, const ksg_options&
 /// KSG estimate: see above. Verdict (docs/verdicts.md): refused for a constant column of X or Y
 /// ("constant_column"); warned when columns have tied values ("discrete_columns": KSG assumes a
 /// joint density; use mixed_ksg()), when jitter was needed and the estimate moves at a tenth of it
-/// ("jitter_sensitive"), and when the joint sample's TwoNN intrinsic dimension is clearly below
-/// dx + dy ("intrinsic_dimension").
+/// ("jitter_sensitive"), when the joint sample's TwoNN intrinsic dimension is clearly below
+/// dx + dy ("intrinsic_dimension"), when the k-th neighbours lie more than half a robust standard
+/// deviation away ("neighbourhood_scale": the estimate is then biased toward 0) and when it still
+/// moves between n / 2 and n ("sample_size_trend").
 template <class InputX, class InputY>
 estimate ksg(const InputX& x, const InputY& y, const ksg_options& opt = {}) {
   constexpr const char* fn = "mi::ksg";
@@ -265,7 +268,8 @@ estimate ksg(const InputX& x, const InputY& y, const ksg_options& opt = {}) {
 /// Pompe 2007 (Phys. Rev. Lett. 99, 204101, eq. 2): eps_i = max-norm distance to the k-th
 /// neighbour in (X, Y, Z); n_xz, n_yz, n_z = strict counts (< eps_i, excluding i) in the
 /// subspaces; I = psi(k) - <psi(n_xz+1) + psi(n_yz+1) - psi(n_z+1)>. Only variant 1 is defined
-/// (opt.variant must be ksg1). Verdict: "sample_size_trend" as ksg(). Errors as ksg(), plus z checks.
+/// (opt.variant must be ksg1). Verdict: "sample_size_trend" and "neighbourhood_scale" (in (x, y, z))
+/// as ksg(). Errors as ksg(), plus z checks.
 template <class InputX, class InputY, class InputZ>
 estimate ksg_conditional(const InputX& x, const InputY& y, const InputZ& z,
                          const ksg_options& opt = {}) {
@@ -327,6 +331,7 @@ estimate ksg_conditional(const InputX& x, const InputY& y, const InputZ& z,
   neighbors::record(e, opt.preprocess, rx, "_x");
   neighbors::record(e, opt.preprocess, ry, "_y");
   neighbors::record(e, opt.preprocess, rz, "_z");
+  neighbors::check_neighbourhood_scale(e, r, opt.k, neighbors::robust_column_scales(joint), "(x, y, z)");
   infogeo::detail::recheck_on_halves(
       e, opt, detail::knn_mi_trend_advice,
       [](const row_matrix<double>& half_x, const row_matrix<double>& half_y, const row_matrix<double>& half_z,

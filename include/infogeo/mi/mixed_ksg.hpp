@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "infogeo/core/errors.hpp"
@@ -48,9 +49,23 @@ struct mixed_ksg_options {
 /// range counters (joint ties, x, y), two counts per point.
 /// Verdict: refused for a constant column ("constant_column"); warned when no point sits on a
 /// joint atom and the TwoNN intrinsic dimension is clearly below the number of continuous (tie-free)
-/// columns ("intrinsic_dimension").
+/// columns ("intrinsic_dimension"), when the k-th neighbours lie more than half a robust standard
+/// deviation of the continuous columns away ("neighbourhood_scale", as ksg()) and when the estimate
+/// still moves between n / 2 and n ("sample_size_trend").
 /// Errors (infogeo::invalid_argument): n < 2, dx or dy = 0, NaN/Inf, mismatched rows, k < 1,
 /// k >= n, jitter != 0.
+namespace detail {
+/// The robust scales of the joint (x, y) columns with the tied (discrete) ones set to +inf, so that
+/// the neighbourhood-scale check measures against the continuous columns only (a discrete column
+/// has no local density to resolve).
+inline std::vector<double> continuous_column_scales(std::vector<double> scales, const neighbors::column_profile& px,
+                                                    const neighbors::column_profile& py, index_t dx) {
+  for (index_t c : px.tied_columns()) scales[static_cast<std::size_t>(c)] = std::numeric_limits<double>::infinity();
+  for (index_t c : py.tied_columns()) scales[static_cast<std::size_t>(dx + c)] = std::numeric_limits<double>::infinity();
+  return scales;
+}
+}  // namespace detail
+
 template <class InputX, class InputY>
 estimate mixed_ksg(const InputX& x, const InputY& y, const mixed_ksg_options& opt = {}) {
   constexpr const char* fn = "mi::mixed_ksg";
@@ -127,6 +142,9 @@ estimate mixed_ksg(const InputX& x, const InputY& y, const mixed_ksg_options& op
   const auto continuous = static_cast<index_t>(joint.cols() - px.tied_columns().size() - py.tied_columns().size());
   e.parameters["continuous_columns"] = static_cast<double>(continuous);
   if (on_atoms == 0) neighbors::check_intrinsic_dimension(e, r, continuous, fn, "(x, y) (continuous columns)", false);
+  neighbors::check_neighbourhood_scale(
+      e, r, k, detail::continuous_column_scales(neighbors::robust_column_scales(joint), px, py, mx.cols()),
+      "(x, y) (continuous columns)");
   infogeo::detail::recheck_on_halves(
       e, opt, detail::knn_mi_trend_advice,
       [](const row_matrix<double>& half_x, const row_matrix<double>& half_y, const mixed_ksg_options& o) {

@@ -72,6 +72,22 @@ inline neighbors::column_profile profile_columns_device(const at::Tensor& x) {
   return p;
 }
 
+/// neighbors::robust_scale() of every column, measured on the device from the same order statistics
+/// as neighbors::robust_column_scales() (q25, q75 of the sorted column; population sd where the IQR
+/// is 0). Only d scales cross to the host.
+inline std::vector<double> robust_column_scales_device(const at::Tensor& x) {
+  c10::NoGradGuard no_grad;
+  const std::int64_t n = x.size(0);
+  const at::Tensor sorted = std::get<0>(x.sort(0));
+  const at::Tensor q25 = sorted.select(0, (n - 1) / 4).to(at::kCPU, at::kDouble).contiguous();
+  const at::Tensor q75 = sorted.select(0, 3 * (n - 1) / 4).to(at::kCPU, at::kDouble).contiguous();
+  const at::Tensor sd = x.to(at::kDouble).std(0, /*unbiased=*/false).to(at::kCPU).contiguous();
+  std::vector<double> scales(static_cast<std::size_t>(x.size(1)));
+  for (std::size_t j = 0; j < scales.size(); ++j)
+    scales[j] = neighbors::robust_scale(q25.data_ptr<double>()[j], q75.data_ptr<double>()[j], sd.data_ptr<double>()[j]);
+  return scales;
+}
+
 /// Neighbours searched: max(k, 2) (at most n - 1), as the CPU estimators (TwoNN needs two).
 inline std::int64_t searched_k(std::int64_t k, std::int64_t n) { return std::max(k, std::min<std::int64_t>(2, n - 1)); }
 
@@ -239,6 +255,7 @@ inline estimate ksg_device(const at::Tensor& x, const at::Tensor& y, const mi::k
   neighbors::record(e, opt.preprocess, {}, "_x");
   neighbors::record(e, opt.preprocess, {}, "_y");
   neighbors::check_intrinsic_dimension(e, hr, e.dims, fn, "(x, y)", false);
+  neighbors::check_neighbourhood_scale(e, hr, k, detail::robust_column_scales_device(at::cat({xd, yd}, 1)), "(x, y)");
   mi::detail::warn_discrete_columns(e, px, py);
   infogeo::detail::check_sample_size_trend(
       e, opt.sample_size_check,
@@ -345,6 +362,9 @@ inline estimate mixed_ksg_device(const at::Tensor& x, const at::Tensor& y,
   const auto continuous = static_cast<index_t>(e.dims - px.tied_columns().size() - py.tied_columns().size());
   e.parameters["continuous_columns"] = static_cast<double>(continuous);
   if (on_atoms == 0) neighbors::check_intrinsic_dimension(e, hr, continuous, fn, "(x, y) (continuous columns)", false);
+  neighbors::check_neighbourhood_scale(
+      e, hr, k, mi::detail::continuous_column_scales(detail::robust_column_scales_device(joint), px, py, xd.size(1)),
+      "(x, y) (continuous columns)");
   infogeo::detail::check_sample_size_trend(
       e, opt.sample_size_check,
       [&, perm = infogeo::detail::half_split(x.size(0), opt.sample_size_check.seed)](index_t which) {
