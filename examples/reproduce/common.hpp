@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "infogeo/core/result.hpp"
 #include "infogeo/core/sample_view.hpp"
 #include "infogeo/geometry/collapse.hpp"
 #include "infogeo/io/idx.hpp"
@@ -189,6 +190,13 @@ inline int check_measured(const csv_writer& csv, const char* program, const std:
   if (missing.empty()) return 0;
   std::fprintf(stderr, "%s: not measured (see the log above):%s\n", program, missing.c_str());
   return 1;
+}
+
+/// The reason codes of a warned estimate, "code1, code2" (empty when ok), for the program logs.
+inline std::string reason_codes(const infogeo::estimate& e) {
+  std::string codes;
+  for (const auto& r : e.reasons) codes += (codes.empty() ? "" : ", ") + r.code;
+  return codes;
 }
 
 inline torch::Device pick_device() {

@@ -177,6 +177,9 @@ int main(int argc, char** argv) {
                   const auto e = f();
                   v = e.value;
                   ok = e.status == infogeo::verdict_status::ok;
+                  if (!ok)
+                    std::fprintf(stderr, "%s %lld %s I=%g %s: warning [%s]\n", kind_name.c_str(), (long long)size,
+                                 comp.c_str(), grid[g], estimator.c_str(), repro::reason_codes(e).c_str());
                 } catch (const std::exception& ex) {  // refused estimate: NaN in synthetic.csv, left out of the MSE
                   std::fprintf(stderr, "%s %lld %s I=%g %s: %s\n", kind_name.c_str(), (long long)size, comp.c_str(),
                                grid[g], estimator.c_str(), ex.what());
@@ -278,6 +281,9 @@ int main(int argc, char** argv) {
                 csv.row(epoch, name, "test", metric, e.value, "cnn");
                 csv.row(epoch, name, "test", metric + "_status_ok", e.status == infogeo::verdict_status::ok ? 1.0 : 0.0,
                         "cnn");
+                if (!e.reasons.empty())  // warned: the codes go to the log (metrics.csv keeps numbers only)
+                  std::fprintf(stderr, "epoch %lld %s %s: warning [%s]\n", epoch, name.c_str(), metric.c_str(),
+                               repro::reason_codes(e).c_str());
               } catch (const std::exception& ex) {  // refused: logged, row absent
                 std::fprintf(stderr, "epoch %lld %s %s: %s\n", epoch, name.c_str(), metric.c_str(), ex.what());
               }
