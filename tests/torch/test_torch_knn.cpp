@@ -332,6 +332,16 @@ TEST_CASE("device k-NN estimators give the CPU estimators' verdicts (status, rea
     CHECK(cmixed.has_reason("neighbourhood_scale"));
     check_same_verdict(dmixed, cmixed);
   }
+  // Uniform [0, 1]^8: KL's bias extrapolated in k is large, both warn "neighbour_order_bias" alike.
+  {
+    at::manual_seed(63);
+    const at::Tensor u = at::rand({1500, 8}, at::kDouble).to(device);
+    const auto dev = libtorch::kozachenko_leonenko_device(u);
+    const auto cpu = entropy::kozachenko_leonenko(to_host(u));
+    CHECK(cpu.has_reason("neighbour_order_bias"));
+    check_same_verdict(dev, cpu);
+    CHECK(rel_diff(dev.details.at("bias_extrapolated"), cpu.details.at("bias_extrapolated")) < 1e-9);
+  }
   // Tied (discrete) columns: KSG warns "discrete_columns", KL refuses; a constant column: both refuse.
   {
     const at::Tensor tied = at::cat({at::round(z.slice(1, 0, 1)), z.slice(1, 1, 2)}, 1);

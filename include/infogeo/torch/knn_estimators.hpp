@@ -135,7 +135,8 @@ inline estimate kozachenko_leonenko_device(const at::Tensor& x, const entropy::k
   require(opt.k < x.size(0), fn, "k must be < n (k=", opt.k, ", n=", x.size(0), ")");
   detail::check_no_preprocess(opt.preprocess, fn);
   entropy::detail::refuse_non_density(detail::profile_columns_device(x), 0.0, fn);
-  const auto r = knn_self_device(x, detail::searched_k(opt.k, x.size(0)), opt.norm, dopt);
+  const auto r = knn_self_device(x, entropy::kl_searched_neighbours(opt.k, x.size(0), opt.neighbour_order_check),
+                                 opt.norm, dopt);
   const neighbors::knn_result hr = detail::host_knn(r);
   neighbors::check_no_duplicates(hr, fn, "x", opt.preprocess);
   const index_t d = x.size(1);
@@ -150,11 +151,13 @@ inline estimate kozachenko_leonenko_device(const at::Tensor& x, const entropy::k
   detail::record_search(e, r, x);
   e.settings["radius"] = "distance to k-th neighbour; unit-radius ball volume";
   neighbors::record(e, opt.preprocess, {});
+  if (opt.neighbour_order_check) entropy::check_neighbour_order_bias(e, hr, d, opt.k);
   infogeo::detail::check_sample_size_trend(
       e, opt.sample_size_check,
       [&, perm = infogeo::detail::half_split(x.size(0), opt.sample_size_check.seed)](index_t which) {
         entropy::kl_options half = opt;
         half.sample_size_check.enabled = false;
+        half.neighbour_order_check = false;
         return kozachenko_leonenko_device(detail::half_rows_device(x, perm, which), half, dopt).value;
       },
       entropy::detail::knn_entropy_trend_advice);
