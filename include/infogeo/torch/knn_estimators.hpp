@@ -88,6 +88,21 @@ inline std::vector<double> robust_column_scales_device(const at::Tensor& x) {
   return scales;
 }
 
+/// neighbors::has_hard_edge() measured on the device (the same counts, exact comparisons in double).
+inline bool has_hard_edge_device(const at::Tensor& x) {
+  c10::NoGradGuard no_grad;
+  const at::Tensor xd = x.to(at::kDouble);
+  const at::Tensor lo = std::get<0>(xd.min(0));
+  const at::Tensor hi = std::get<0>(xd.max(0));
+  const at::Tensor width = 0.01 * (hi - lo);
+  const at::Tensor near_min = ((xd <= lo + width).sum(0) - 1).to(at::kCPU, at::kLong).contiguous();
+  const at::Tensor near_max = ((xd >= hi - width).sum(0) - 1).to(at::kCPU, at::kLong).contiguous();
+  for (std::int64_t j = 0; j < near_min.numel(); ++j)
+    if (neighbors::hard_edge(near_min.data_ptr<std::int64_t>()[j], near_max.data_ptr<std::int64_t>()[j], x.size(0)))
+      return true;
+  return false;
+}
+
 /// Neighbours searched: max(k, 2) (at most n - 1), as the CPU estimators (TwoNN needs two).
 inline std::int64_t searched_k(std::int64_t k, std::int64_t n) { return std::max(k, std::min<std::int64_t>(2, n - 1)); }
 
@@ -151,7 +166,7 @@ inline estimate kozachenko_leonenko_device(const at::Tensor& x, const entropy::k
   detail::record_search(e, r, x);
   e.settings["radius"] = "distance to k-th neighbour; unit-radius ball volume";
   neighbors::record(e, opt.preprocess, {});
-  if (opt.neighbour_order_check) entropy::check_neighbour_order_bias(e, hr, d, opt.k);
+  if (opt.neighbour_order_check) entropy::check_neighbour_order_bias(e, hr, d, opt.k, detail::has_hard_edge_device(x));
   infogeo::detail::check_sample_size_trend(
       e, opt.sample_size_check,
       [&, perm = infogeo::detail::half_split(x.size(0), opt.sample_size_check.seed)](index_t which) {
