@@ -58,9 +58,10 @@ int main(int argc, char** argv) {
   const auto f32 = at::TensorOptions().dtype(at::kFloat).device(device);
 
   auto report = [&](const char* what, const timing& t, const estimate& e) {
-    std::printf("%-44s best %8.4f s  median %8.4f s  value %.6f  float32-certified %g  double %g  exhaustive %g\n",
-                what, t.best, t.median, e.value, e.details.at("queries_certified_float32"),
-                e.details.at("queries_certified_double"), e.details.at("queries_exhaustive"));
+    std::printf(
+        "%-44s best %8.4f s  median %8.4f s  value %.6f  fused %g  float32-certified %g  double %g  exhaustive %g\n",
+        what, t.best, t.median, e.value, e.details.at("queries_fused_kernel"), e.details.at("queries_certified_float32"),
+        e.details.at("queries_certified_double"), e.details.at("queries_exhaustive"));
     std::fflush(stdout);
   };
 
@@ -91,17 +92,25 @@ int main(int argc, char** argv) {
                                std::to_string(ksg_n) + " (k=3)";
       report(what.c_str(), t, e);
     }
-    // Parts of KSG-1: the joint 10-D max-norm search and one 5-D marginal count.
+    // Parts of KSG-1: the joint 10-D max-norm search and one 5-D marginal count, by the fused
+    // kernel (where compiled in and on CUDA) and by the tiled path (the A/B baseline, same run).
     const at::Tensor joint = at::cat({x, y}, 1).to(at::kDouble);
-    libtorch::device_knn_result r;
-    const auto tk = time_it(repeats, [&] { r = libtorch::knn_self_device(joint, 3, norm_kind::chebyshev); });
-    std::printf("  part: joint max-norm 3-NN (10-D)             best %8.4f s  median %8.4f s\n", tk.best, tk.median);
-    const at::Tensor eps = r.distances.select(1, 2).contiguous();
     const at::Tensor xd = x.to(at::kDouble);
-    const auto tc = time_it(repeats, [&] {
-      (void)libtorch::count_within_device(xd, eps, true, norm_kind::chebyshev).counts.sum().item<std::int64_t>();
-    });
-    std::printf("  part: strict max-norm count (5-D)            best %8.4f s  median %8.4f s\n", tc.best, tc.median);
+    for (bool fused : {true, false}) {
+      libtorch::device_knn_options o;
+      o.fused_maxnorm = fused;
+      libtorch::device_knn_result r;
+      const auto tk = time_it(repeats, [&] { r = libtorch::knn_self_device(joint, 3, norm_kind::chebyshev, o); });
+      std::printf("  part: joint max-norm 3-NN (10-D), %-7s    best %8.4f s  median %8.4f s  (fused queries %lld)\n",
+                  fused ? "fused" : "tiled", tk.best, tk.median, static_cast<long long>(r.fused));
+      const at::Tensor eps = r.distances.select(1, 2).contiguous();
+      std::int64_t total = 0;
+      const auto tc = time_it(repeats, [&] {
+        total = libtorch::count_within_device(xd, eps, true, norm_kind::chebyshev, o).counts.sum().item<std::int64_t>();
+      });
+      std::printf("  part: strict max-norm count (5-D), %-7s   best %8.4f s  median %8.4f s  (sum %lld)\n",
+                  fused ? "fused" : "tiled", tc.best, tc.median, static_cast<long long>(total));
+    }
   }
   return 0;
 }

@@ -71,7 +71,7 @@ void check_knn_equal(const at::Tensor& x, std::int64_t k, norm_kind norm, const 
   CAPTURE(worst);
   if (norm == norm_kind::chebyshev) CHECK(worst == 0.0);
   else CHECK(worst < 1e-14);
-  CHECK(dev.certified_float + dev.certified_double + dev.exhaustive == x.size(0));
+  CHECK(dev.certified_float + dev.certified_double + dev.exhaustive + dev.fused == x.size(0));
 }
 
 /// Strict / non-strict counts by an obviously correct O(n^2) loop on the host (double).
@@ -124,6 +124,7 @@ TEST_CASE("knn_self_device on a lattice (exact ties) falls back to the exhaustiv
   for (auto norm : {norm_kind::euclidean, norm_kind::chebyshev}) {
     libtorch::device_knn_options opt;
     opt.extra_candidates = 0;
+    opt.fused_maxnorm = false;  // the tiled path's certification (the fused kernel has no fallback)
     const auto r = libtorch::knn_self_device(x, 4, norm, opt);
     CHECK(r.exhaustive > 0);  // lattice distances tie: the certification must refuse those queries
     check_knn_equal(x, 4, norm, opt);
@@ -147,16 +148,61 @@ TEST_CASE("count_within_device equals a brute-force loop, strict and not, at rad
         libtorch::device_knn_options tiny;
         tiny.query_tile = 64;
         tiny.tile_elements = 64 * 150;
+        tiny.fused_maxnorm = false;
         for (const auto& opt : {libtorch::device_knn_options{}, tiny}) {
           const auto dev = libtorch::count_within_device(x, radius, strict, norm, opt);
           const at::Tensor c = dev.counts.to(at::kCPU).contiguous();
           const std::vector<std::int64_t> got(c.data_ptr<std::int64_t>(), c.data_ptr<std::int64_t>() + c.numel());
           CHECK(got == brute_counts(to_host(x), r, strict, norm));
-          CHECK(dev.rechecked_pairs > 0);  // the boundary pairs were decided in exact double
+          // The tiled path decided the boundary pairs in exact double; the fused kernel has no band.
+          CHECK((dev.fused || dev.rechecked_pairs > 0));
+          CHECK(dev.fused == (opt.fused_maxnorm && norm == norm_kind::chebyshev && x.is_cuda() &&
+                              libtorch::fused_maxnorm_compiled()));
         }
       }
     }
   }
+}
+
+TEST_CASE("the fused max-norm kernel equals the tiled path bit for bit, ties included (CUDA builds)") {
+  const auto device = test_device();
+  libtorch::device_knn_options tiled;
+  tiled.fused_maxnorm = false;
+  for (const at::Tensor& x : {gaussian(2000, 10, 31, device), lattice(900, 3, 32, device),
+                              gaussian(300, 32, 33, device).to(at::kFloat)}) {
+    for (std::int64_t k : {1, 3, 20}) {
+      CAPTURE(x.size(1));
+      CAPTURE(k);
+      const auto a = libtorch::knn_self_device(x, k, norm_kind::chebyshev);
+      const auto b = libtorch::knn_self_device(x, k, norm_kind::chebyshev, tiled);
+      const bool fused = x.is_cuda() && libtorch::fused_maxnorm_compiled();
+      CHECK(a.fused == (fused ? x.size(0) : 0));
+      CHECK(b.fused == 0);
+      CHECK(at::equal(a.distances, b.distances));  // bit-identical doubles
+      // Tied neighbours may be listed in another order; each index must be another row at exactly
+      // the reported distance, and distinct within its row.
+      const at::Tensor xd = x.to(at::kDouble);
+      const at::Tensor dist = (xd.index_select(0, a.indices.reshape({-1})).view({x.size(0), k, x.size(1)}) -
+                               xd.unsqueeze(1)).abs().amax(2);
+      CHECK(at::equal(dist, a.distances));
+      const at::Tensor self = at::arange(x.size(0), a.indices.options()).unsqueeze(1);
+      CHECK(!(a.indices == self).any().item<bool>());
+      const at::Tensor sorted_idx = std::get<0>(a.indices.sort(1));
+      CHECK(!(sorted_idx.slice(1, 1) == sorted_idx.slice(1, 0, k - 1)).any().item<bool>());
+      const at::Tensor radius = a.distances.select(1, k - 1).contiguous();
+      for (bool strict : {true, false}) {
+        const auto ca = libtorch::count_within_device(x, radius, strict, norm_kind::chebyshev);
+        const auto cb = libtorch::count_within_device(x, radius, strict, norm_kind::chebyshev, tiled);
+        CHECK(ca.fused == fused);
+        CHECK(at::equal(ca.counts, cb.counts));
+      }
+    }
+  }
+  // Outside the kernel's limits (d > 32, k > 32) the tiled path answers.
+  const at::Tensor wide = gaussian(200, 33, 34, device);
+  CHECK(libtorch::knn_self_device(wide, 3, norm_kind::chebyshev).fused == 0);
+  CHECK(libtorch::knn_self_device(gaussian(200, 4, 35, device), 33, norm_kind::chebyshev).fused == 0);
+  CHECK(!libtorch::count_within_device(wide, at::ones({200}, wide.options()), true, norm_kind::chebyshev).fused);
 }
 
 TEST_CASE("Kozachenko-Leonenko on device tensors equals the CPU estimator to 1e-9 relative") {

@@ -17,6 +17,8 @@
 //     and otherwise (the boundary band) decided by the exact double distance.
 // Data are centred (column means, in double) before the rounded passes, which keeps e_q relative
 // to the spread of the data rather than to its offset.
+// The max norm on CUDA tensors with d <= 32 (and k <= 32) goes instead through one fused kernel in
+// exact double (maxnorm_kernel.hpp) where the build has it (INFOGEO_TORCH_NVRTC): same numbers.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -32,6 +34,7 @@
 #include "infogeo/core/errors.hpp"
 #include "infogeo/core/special_functions.hpp"
 #include "infogeo/torch/conversions.hpp"
+#include "infogeo/torch/maxnorm_kernel.hpp"
 
 namespace infogeo::libtorch {
 
@@ -41,6 +44,9 @@ struct device_knn_options {
   std::int64_t tile_elements = std::int64_t(1) << 26; ///< query x reference pairs per distance tile
   std::int64_t extra_candidates = 8;                  ///< candidates kept beyond k by the rounded passes
   bool float_pass = true;  ///< select in float32 first (skipped when the process allows TF32 matmuls)
+  /// Max norm on CUDA: use the fused exact kernel (maxnorm_kernel.hpp) where it is compiled in and
+  /// d, k <= 32; false forces the tiled path (for A/B and tests).
+  bool fused_maxnorm = true;
 };
 
 /// Result of knn_self_device(): the k nearest other rows of every row.
@@ -51,12 +57,14 @@ struct device_knn_result {
   std::int64_t certified_float = 0;   ///< queries decided by the float32 pass + exact re-check
   std::int64_t certified_double = 0;  ///< queries decided by the double pass + exact re-check
   std::int64_t exhaustive = 0;        ///< queries decided by an exhaustive exact search (ties)
+  std::int64_t fused = 0;             ///< queries decided by the fused exact max-norm kernel
 };
 
 /// Result of count_within_device().
 struct device_count_result {
   at::Tensor counts;                 ///< n int64: #{j != i : dist(i, j) < r_i} (strict) or <= r_i
   std::int64_t rechecked_pairs = 0;  ///< pairs in the boundary band decided in exact double
+  bool fused = false;                ///< counted by the fused exact max-norm kernel (no band)
 };
 
 namespace detail {
@@ -270,12 +278,17 @@ inline device_knn_result knn_self_device(const at::Tensor& x, std::int64_t k, no
   require(k >= 1, fn, "k must be >= 1 (k=", k, ")");
   require(k < x.size(0), fn, "k must be < n (k=", k, ", n=", x.size(0), ")");
   c10::NoGradGuard no_grad;  // c10: at::NoGradGuard is not declared by ATen.h in LibTorch 2.x
+  device_knn_result out;
+  out.norm = norm;
+  if (norm == norm_kind::chebyshev && opt.fused_maxnorm && detail::fused_maxnorm_applies(x, k)) {
+    std::tie(out.distances, out.indices) = detail::fused_maxnorm_knn(x.to(at::kDouble).contiguous(), k);
+    out.fused = x.size(0);
+    return out;
+  }
   const bool use_float = opt.float_pass && !detail::tf32_allowed();
   const detail::knn_data w = detail::prepare(x, norm, use_float);
   const std::int64_t n = w.n;
   const std::int64_t m = std::min(n - 1, k + opt.extra_candidates + 1);
-  device_knn_result out;
-  out.norm = norm;
   out.distances = at::empty({n, k}, w.exact.options());
   out.indices = at::empty({n, k}, w.exact.options().dtype(at::kLong));
   const auto long_opts = w.exact.options().dtype(at::kLong);
@@ -336,11 +349,16 @@ inline device_count_result count_within_device(const at::Tensor& x, const at::Te
     const std::int64_t i = bad[0][0].item<std::int64_t>();
     throw_invalid_argument(fn, "radius must be finite and >= 0 (row=", i, ", radius=", r[i].item<double>(), ")");
   }
+  device_count_result out;
+  if (norm == norm_kind::chebyshev && opt.fused_maxnorm && detail::fused_maxnorm_applies(x, 0)) {
+    out.counts = detail::fused_maxnorm_count(x.to(at::kDouble).contiguous(), r.contiguous(), strict);
+    out.fused = true;
+    return out;
+  }
   const bool use_float = opt.float_pass && !detail::tf32_allowed();
   const detail::knn_data w = detail::prepare(x, norm, use_float);
   const std::int64_t n = w.n;
   const double ud = 0x1p-53;
-  device_count_result out;
   out.counts = at::zeros({n}, w.exact.options().dtype(at::kLong));
   const auto long_opts = w.exact.options().dtype(at::kLong);
   const bool l2 = norm == norm_kind::euclidean;
