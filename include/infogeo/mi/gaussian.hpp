@@ -19,10 +19,9 @@ namespace infogeo::mi {
 /// so E[I_hat] - I = 1/2 sum_{i<dy} [psi((n - 1 - i) / 2) - psi((n - 1 - dx - i) / 2)] ~ dx dy / (2n), whatever
 /// the covariance. Needs n > dx + dy.
 inline double gaussian_mi_plugin_bias(index_t n, index_t dx, index_t dy) {
-  double bias = 0.0;
-  for (index_t i = 0; i < dy; ++i)
-    bias += digamma(0.5 * static_cast<double>(n - 1 - i)) - digamma(0.5 * static_cast<double>(n - 1 - dx - i));
-  return 0.5 * bias;
+  // The entropies' biases combined as the estimate is (the log(2 / (n - 1)) terms cancel).
+  return entropy::gaussian_entropy_plugin_bias(n, dx) + entropy::gaussian_entropy_plugin_bias(n, dy) -
+         entropy::gaussian_entropy_plugin_bias(n, dx + dy);
 }
 
 /// Gaussian plug-in I(X;Y) in nats: 1/2 (log det S_x + log det S_y - log det S_xy) =
