@@ -26,6 +26,7 @@ limit_for() {
   case "$1" in
     latent_point_collapse) echo 300 ;;
     lossy_compression) echo 420 ;;
+    thesis_fashion_mnist) echo 480 ;;
     *) echo 160 ;;
   esac
 }
