@@ -6,12 +6,13 @@
 // distances are bit-identical and no rounding bound or re-check is needed); ties at the k-th
 // distance keep the lower row index.
 //
-// The kernels are compiled at run time with NVRTC through LibTorch's lazily loaded NVRTC/driver
-// stub (at::globalContext().getNVRTC()), once per process, device and (d, k), and cached; the
-// first call pays ~0.1-0.5 s of compilation. Built only where the including code defines
-// INFOGEO_TORCH_NVRTC (a CUDA LibTorch whose toolkit headers cuda.h and nvrtc.h are on the include
-// path; infogeo's CMake defines it when Torch was built with CUDA). Elsewhere
-// fused_maxnorm_compiled() is false and knn.hpp uses its tiled path.
+// The kernels are compiled at run time with NVRTC and loaded with the CUDA driver API, once per
+// process, device and (d, k), and cached; the first call pays ~0.1-0.5 s of compilation. Built only
+// where the including code defines INFOGEO_TORCH_NVRTC and links the driver and NVRTC libraries
+// (-lcuda -lnvrtc; CMake: CUDA::cuda_driver, CUDA::nvrtc), with the toolkit's cuda.h and nvrtc.h on
+// the include path; infogeo's CMake does all three for a CUDA LibTorch (LibTorch's own NVRTC stub
+// header is not shipped in the pip wheels). Elsewhere fused_maxnorm_compiled() is false and knn.hpp
+// uses its tiled path.
 //
 // Cost: n^2 d double subtract/abs/max operations (no n x n memory), one thread per query, the
 // references staged through shared memory in tiles of 128 rows. Limits: d <= 32 and k <= 32
@@ -27,9 +28,10 @@
 
 #if defined(INFOGEO_TORCH_NVRTC)
 #include <ATen/cuda/CUDAContext.h>
-#include <ATen/cuda/nvrtc_stub/ATenNVRTC.h>
 #include <c10/cuda/CUDAGuard.h>
+#include <cuda.h>
 #include <cuda_runtime_api.h>
+#include <nvrtc.h>
 
 #include <map>
 #include <mutex>
@@ -154,7 +156,7 @@ inline constexpr int fused_maxnorm_tile = 128;  // TILE in the source: threads p
 inline void check_driver(CUresult r, const char* what) {
   if (r == CUDA_SUCCESS) return;
   const char* msg = nullptr;
-  at::globalContext().getNVRTC().cuGetErrorString(r, &msg);
+  cuGetErrorString(r, &msg);
   fused_maxnorm_fail(what, msg ? msg : "unknown CUDA driver error");
 }
 
@@ -164,9 +166,8 @@ inline CUfunction fused_maxnorm_function(int device, std::int64_t d, std::int64_
   static std::mutex mu;
   static std::map<std::tuple<int, std::int64_t, std::int64_t>, CUmodule> modules;
   const std::lock_guard<std::mutex> lock(mu);
-  const auto& nv = at::globalContext().getNVRTC();
   CUcontext ctx = nullptr;
-  check_driver(nv.cuCtxGetCurrent(&ctx), "cuCtxGetCurrent");
+  check_driver(cuCtxGetCurrent(&ctx), "cuCtxGetCurrent");
   if (ctx == nullptr) cudaFree(nullptr);  // makes the device's primary context current (runtime API)
   const auto key = std::make_tuple(device, d, count ? std::int64_t(1) : k);
   auto it = modules.find(key);
@@ -174,40 +175,39 @@ inline CUfunction fused_maxnorm_function(int device, std::int64_t d, std::int64_
     const std::string src = "#define D " + std::to_string(d) + "\n#define K " + std::to_string(std::get<2>(key)) +
                             "\n" + fused_maxnorm_source();
     nvrtcProgram prog = nullptr;
-    if (nv.nvrtcCreateProgram(&prog, src.c_str(), "infogeo_maxnorm.cu", 0, nullptr, nullptr) != NVRTC_SUCCESS)
+    if (nvrtcCreateProgram(&prog, src.c_str(), "infogeo_maxnorm.cu", 0, nullptr, nullptr) != NVRTC_SUCCESS)
       fused_maxnorm_fail("nvrtcCreateProgram", "could not create the program");
     const cudaDeviceProp* prop = at::cuda::getDeviceProperties(device);
     const std::string arch = "--gpu-architecture=sm_" + std::to_string(prop->major) + std::to_string(prop->minor);
     const char* opts[] = {arch.c_str(), "--fmad=false"};
-    const nvrtcResult res = nv.nvrtcCompileProgram(prog, 2, opts);
+    const nvrtcResult res = nvrtcCompileProgram(prog, 2, opts);
     if (res != NVRTC_SUCCESS) {
       std::size_t log_size = 0;
-      nv.nvrtcGetProgramLogSize(prog, &log_size);
+      nvrtcGetProgramLogSize(prog, &log_size);
       std::string log(log_size, '\0');
-      if (log_size > 0) nv.nvrtcGetProgramLog(prog, &log[0]);
-      nv.nvrtcDestroyProgram(&prog);
-      fused_maxnorm_fail("nvrtcCompileProgram (" + arch + ")", std::string(nv.nvrtcGetErrorString(res)) + "\n" + log);
+      if (log_size > 0) nvrtcGetProgramLog(prog, &log[0]);
+      nvrtcDestroyProgram(&prog);
+      fused_maxnorm_fail("nvrtcCompileProgram (" + arch + ")", std::string(nvrtcGetErrorString(res)) + "\n" + log);
     }
     std::size_t size = 0;
-    nv.nvrtcGetCUBINSize(prog, &size);
+    nvrtcGetCUBINSize(prog, &size);
     std::vector<char> cubin(size);
-    nv.nvrtcGetCUBIN(prog, cubin.data());
-    nv.nvrtcDestroyProgram(&prog);
+    nvrtcGetCUBIN(prog, cubin.data());
+    nvrtcDestroyProgram(&prog);
     CUmodule module = nullptr;
-    check_driver(nv.cuModuleLoadData(&module, cubin.data()), "cuModuleLoadData");
+    check_driver(cuModuleLoadData(&module, cubin.data()), "cuModuleLoadData");
     it = modules.emplace(key, module).first;
   }
   CUfunction fn = nullptr;
-  check_driver(nv.cuModuleGetFunction(&fn, it->second, count ? "infogeo_maxnorm_count" : "infogeo_maxnorm_knn"),
+  check_driver(cuModuleGetFunction(&fn, it->second, count ? "infogeo_maxnorm_count" : "infogeo_maxnorm_knn"),
                "cuModuleGetFunction");
   return fn;
 }
 
 inline void fused_maxnorm_launch(CUfunction fn, std::int64_t n, void** args, int device) {
-  const auto& nv = at::globalContext().getNVRTC();
   const unsigned blocks = static_cast<unsigned>((n + fused_maxnorm_tile - 1) / fused_maxnorm_tile);
   const CUstream stream = at::cuda::getCurrentCUDAStream(device).stream();
-  check_driver(nv.cuLaunchKernel(fn, blocks, 1, 1, fused_maxnorm_tile, 1, 1, 0, stream, args, nullptr),
+  check_driver(cuLaunchKernel(fn, blocks, 1, 1, fused_maxnorm_tile, 1, 1, 0, stream, args, nullptr),
                "cuLaunchKernel");
 }
 
