@@ -13,9 +13,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "infogeo/core/result.hpp"
@@ -93,6 +95,29 @@ int run_program(const char* program, Body&& body) {
     std::fprintf(stderr, "%s: error: %s\n", program, e.what());
     return 2;
   }
+}
+
+/// Runs body(k) for k = 0..count-1 on up to `threads` threads pulling from one shared queue
+/// (threads <= 0: one per hardware thread). body must be safe to call concurrently.
+template <class Body>
+void parallel_for(std::size_t count, long long threads, Body&& body) {
+  if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  std::mutex mu;
+  std::size_t next = 0;
+  auto worker = [&]() {
+    for (;;) {
+      std::size_t k;
+      {
+        const std::lock_guard<std::mutex> lock(mu);
+        if (next >= count) return;
+        k = next++;
+      }
+      body(k);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (long long t = 0; t < std::min<long long>(threads, static_cast<long long>(count)); ++t) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
 }
 
 /// The Fashion-MNIST directory: --data, else $INFOGEO_FASHION_MNIST, else Debian's

@@ -302,37 +302,25 @@ int main(int argc, char** argv) {
     if (smoke) d.batch = 32 * views;
     long long threads = o.integer("threads");
     if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
-    std::mutex mu;
-    std::size_t next = 0;
-    auto worker = [&]() {
-      for (;;) {
-        std::size_t k;
-        {
-          std::lock_guard<std::mutex> lock(mu);
-          if (next >= snaps.size()) return;
-          k = next++;
-        }
-        auto& s = snaps[k];
-        const auto r = infogeo::mi::doe_mutual_information(s.inputs, s.views, s.groups, d);
-        s.mi = r.mi.value;
-        s.mi_se = r.mi.std_error.value_or(0.0);
-        s.mi_train_rows = r.mi_train;
-        s.contrastive = r.contrastive_objective;
-        s.converged = r.converged;
-        s.status = infogeo::to_string(r.mi.status);
-        // Written as each fit completes: a run stopped by a time limit keeps the fits it finished.
-        std::lock_guard<std::mutex> lock(mu);
-        csv.row(s.epoch, "dropout", s.split, "I(X;Z)_doe", s.mi, s.network);
-        csv.row(s.epoch, "dropout", s.split, "I(X;Z)_doe_se", s.mi_se, s.network);
-        csv.row(s.epoch, "dropout", s.split, "I(X;Z)_doe_fit_rows", s.mi_train_rows, s.network);
-        csv.row(s.epoch, "dropout", s.split, "doe_eq9_objective", s.contrastive, s.network);
-        csv.row(s.epoch, "dropout", s.split, "doe_converged", s.converged ? 1.0 : 0.0, s.network);
-        csv.row(s.epoch, "dropout", s.split, "doe_status_ok", s.status == "ok" ? 1.0 : 0.0, s.network);
-      }
-    };
-    std::vector<std::thread> pool;
-    for (long long t = 0; t < threads; ++t) pool.emplace_back(worker);
-    for (auto& t : pool) t.join();
+    std::mutex csv_mu;
+    repro::parallel_for(snaps.size(), threads, [&](std::size_t k) {
+      auto& s = snaps[k];
+      const auto r = infogeo::mi::doe_mutual_information(s.inputs, s.views, s.groups, d);
+      s.mi = r.mi.value;
+      s.mi_se = r.mi.std_error.value_or(0.0);
+      s.mi_train_rows = r.mi_train;
+      s.contrastive = r.contrastive_objective;
+      s.converged = r.converged;
+      s.status = infogeo::to_string(r.mi.status);
+      // Written as each fit completes: a run stopped by a time limit keeps the fits it finished.
+      const std::lock_guard<std::mutex> lock(csv_mu);
+      csv.row(s.epoch, "dropout", s.split, "I(X;Z)_doe", s.mi, s.network);
+      csv.row(s.epoch, "dropout", s.split, "I(X;Z)_doe_se", s.mi_se, s.network);
+      csv.row(s.epoch, "dropout", s.split, "I(X;Z)_doe_fit_rows", s.mi_train_rows, s.network);
+      csv.row(s.epoch, "dropout", s.split, "doe_eq9_objective", s.contrastive, s.network);
+      csv.row(s.epoch, "dropout", s.split, "doe_converged", s.converged ? 1.0 : 0.0, s.network);
+      csv.row(s.epoch, "dropout", s.split, "doe_status_ok", s.status == "ok" ? 1.0 : 0.0, s.network);
+    });
     const double doe_seconds = repro::seconds_since(t_doe);
     timing << "doe_fits," << doe_seconds << '\n';
     // App. C.1: ranks within each experiment (network), min-max normalised, pooled, Pearson.

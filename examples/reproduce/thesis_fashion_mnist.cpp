@@ -266,8 +266,6 @@ int main(int argc, char** argv) {
     repro::csv_writer csv(out + "/metrics.csv", true);
     std::ofstream timing(out + "/timing.csv");
     timing << "network,epoch,train_seconds,geometry_seconds,vinfo_seconds,train_loss\n";
-    long long threads = o.integer("threads");
-    if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
     std::vector<std::string> nets;
     {
       std::string s = o.str("networks");
@@ -382,29 +380,15 @@ int main(int argc, char** argv) {
           }
         } else {
           // The CPU linear decoder, in parallel over (layer, split).
-          std::mutex mu;
-          std::size_t next = 0;
-          auto worker = [&]() {
-            for (;;) {
-              std::size_t k;
-              {
-                std::lock_guard<std::mutex> lock(mu);
-                if (next >= jobs.size()) return;
-                k = next++;
-              }
-              auto& j = jobs[k];
-              try {
-                run_vinfo(j, infogeo::vinfo::linear_softmax_family());
-              } catch (const std::exception& e) {
-                j.ok = false;
-                j.error = e.what();
-              }
+          repro::parallel_for(jobs.size(), o.integer("threads"), [&](std::size_t k) {
+            auto& j = jobs[k];
+            try {
+              run_vinfo(j, infogeo::vinfo::linear_softmax_family());
+            } catch (const std::exception& e) {
+              j.ok = false;
+              j.error = e.what();
             }
-          };
-          std::vector<std::thread> pool;
-          for (long long t = 0; t < std::min<long long>(threads, static_cast<long long>(jobs.size())); ++t)
-            pool.emplace_back(worker);
-          for (auto& t : pool) t.join();
+          });
         }
         int fits = 0, not_converged = 0;
         for (const auto& j : jobs) {

@@ -66,6 +66,27 @@ inline bool fused_maxnorm_applies(const at::Tensor& x, std::int64_t k) {
 inline const char* fused_maxnorm_source() {
   return R"CUDA(
 #define TILE 128
+// Row i of x (zeros for a thread past the last row).
+__device__ __forceinline__ void load_query(const double* __restrict__ x, long long i, bool active, double* q) {
+#pragma unroll
+  for (int c = 0; c < D; ++c) q[c] = active ? x[i * D + c] : 0.0;
+}
+// Stages rows [base, base + rows) of x in shared memory (every thread of the block takes part).
+__device__ __forceinline__ int stage_tile(const double* __restrict__ x, long long n, long long base, double* s) {
+  const int rows = (int)min((long long)TILE, n - base);
+  __syncthreads();
+  for (int e = threadIdx.x; e < rows * D; e += TILE) s[e] = x[base * D + e];
+  __syncthreads();
+  return rows;
+}
+// max_c |q_c - r_c|: subtraction, fabs and fmax are exact in double, as on the CPU.
+__device__ __forceinline__ double maxnorm(const double* q, const double* r) {
+  double m = 0.0;
+#pragma unroll
+  for (int c = 0; c < D; ++c) m = fmax(m, fabs(q[c] - r[c]));
+  return m;
+}
+
 extern "C" __global__ void __launch_bounds__(TILE)
 infogeo_maxnorm_knn(const double* __restrict__ x, long long n, double* __restrict__ out_d,
                     long long* __restrict__ out_i) {
@@ -73,22 +94,16 @@ infogeo_maxnorm_knn(const double* __restrict__ x, long long n, double* __restric
   const long long i = (long long)blockIdx.x * TILE + threadIdx.x;
   const bool active = i < n;
   double q[D];
-#pragma unroll
-  for (int c = 0; c < D; ++c) q[c] = active ? x[i * D + c] : 0.0;
+  load_query(x, i, active, q);
   double bd[K];
   long long bi[K];
 #pragma unroll
   for (int p = 0; p < K; ++p) { bd[p] = __longlong_as_double(0x7ff0000000000000LL); bi[p] = -1; }
   for (long long base = 0; base < n; base += TILE) {
-    const int rows = (int)min((long long)TILE, n - base);
-    __syncthreads();
-    for (int e = threadIdx.x; e < rows * D; e += TILE) s[e] = x[base * D + e];
-    __syncthreads();
+    const int rows = stage_tile(x, n, base, s);
     if (!active) continue;
     for (int t = 0; t < rows; ++t) {
-      double m = 0.0;
-#pragma unroll
-      for (int c = 0; c < D; ++c) m = fmax(m, fabs(q[c] - s[t * D + c]));
+      const double m = maxnorm(q, s + t * D);
       const long long j = base + t;
       if (m < bd[K - 1] && j != i) {  // strict: an equal distance keeps the earlier (lower) index
         bd[K - 1] = m;
@@ -116,30 +131,16 @@ infogeo_maxnorm_count(const double* __restrict__ x, long long n, const double* _
   const long long i = (long long)blockIdx.x * TILE + threadIdx.x;
   const bool active = i < n;
   double q[D];
-#pragma unroll
-  for (int c = 0; c < D; ++c) q[c] = active ? x[i * D + c] : 0.0;
+  load_query(x, i, active, q);
   const double r = active ? radius[i] : 0.0;
   long long count = 0;
   for (long long base = 0; base < n; base += TILE) {
-    const int rows = (int)min((long long)TILE, n - base);
-    __syncthreads();
-    for (int e = threadIdx.x; e < rows * D; e += TILE) s[e] = x[base * D + e];
-    __syncthreads();
+    const int rows = stage_tile(x, n, base, s);
     if (!active) continue;
     if (strict) {
-      for (int t = 0; t < rows; ++t) {
-        double m = 0.0;
-#pragma unroll
-        for (int c = 0; c < D; ++c) m = fmax(m, fabs(q[c] - s[t * D + c]));
-        count += (m < r) & (base + t != i);
-      }
+      for (int t = 0; t < rows; ++t) count += (maxnorm(q, s + t * D) < r) & (base + t != i);
     } else {
-      for (int t = 0; t < rows; ++t) {
-        double m = 0.0;
-#pragma unroll
-        for (int c = 0; c < D; ++c) m = fmax(m, fabs(q[c] - s[t * D + c]));
-        count += (m <= r) & (base + t != i);
-      }
+      for (int t = 0; t < rows; ++t) count += (maxnorm(q, s + t * D) <= r) & (base + t != i);
     }
   }
   if (active) out[i] = count;
