@@ -10,7 +10,7 @@
 // process, device and (d, k), and cached; the first call pays ~0.1-0.5 s of compilation. Built only
 // where the including code defines INFOGEO_TORCH_NVRTC and links the driver and NVRTC libraries
 // (-lcuda -lnvrtc; CMake: CUDA::cuda_driver, CUDA::nvrtc), with the toolkit's cuda.h and nvrtc.h on
-// the include path; infogeo's CMake does all three for a CUDA LibTorch (LibTorch's own NVRTC stub
+// the include path; infogeo's CMake does all three for a CUDA LibTorch (LibTorch's own NVRTC loader
 // header is not shipped in the pip wheels). Elsewhere fused_maxnorm_compiled() is false and knn.hpp
 // uses its tiled path.
 //
@@ -62,10 +62,12 @@ inline bool fused_maxnorm_applies(const at::Tensor& x, std::int64_t k) {
 
 #if defined(INFOGEO_TORCH_NVRTC)
 
-/// CUDA C++ source of both kernels; D (columns) and K (neighbours) are prepended as macros.
+inline constexpr int fused_maxnorm_tile = 128;  // threads per block = reference rows per shared tile
+
+/// CUDA C++ source of both kernels; TILE (fused_maxnorm_tile), D (columns) and K (neighbours) are
+/// prepended as macros.
 inline const char* fused_maxnorm_source() {
   return R"CUDA(
-#define TILE 128
 // Row i of x (zeros for a thread past the last row).
 __device__ __forceinline__ void load_query(const double* __restrict__ x, long long i, bool active, double* q) {
 #pragma unroll
@@ -148,8 +150,6 @@ infogeo_maxnorm_count(const double* __restrict__ x, long long n, const double* _
 )CUDA";
 }
 
-inline constexpr int fused_maxnorm_tile = 128;  // TILE in the source: threads per block
-
 [[noreturn]] inline void fused_maxnorm_fail(const std::string& what, const std::string& why) {
   throw std::runtime_error("infogeo::libtorch fused max-norm kernel: " + what + " failed: " + why);
 }
@@ -173,7 +173,7 @@ inline CUfunction fused_maxnorm_function(int device, std::int64_t d, std::int64_
   const auto key = std::make_tuple(device, d, count ? std::int64_t(1) : k);
   auto it = modules.find(key);
   if (it == modules.end()) {
-    const std::string src = "#define D " + std::to_string(d) + "\n#define K " + std::to_string(std::get<2>(key)) +
+    const std::string src = "#define TILE " + std::to_string(fused_maxnorm_tile) + "\n#define D " + std::to_string(d) + "\n#define K " + std::to_string(std::get<2>(key)) +
                             "\n" + fused_maxnorm_source();
     nvrtcProgram prog = nullptr;
     if (nvrtcCreateProgram(&prog, src.c_str(), "infogeo_maxnorm.cu", 0, nullptr, nullptr) != NVRTC_SUCCESS)
