@@ -205,6 +205,40 @@ TEST_CASE("the fused max-norm kernel equals the tiled path bit for bit, ties inc
   CHECK(!libtorch::count_within_device(wide, at::ones({200}, wide.options()), true, norm_kind::chebyshev).fused);
 }
 
+TEST_CASE("the fused L2 re-check kernel equals the ATen re-check bit for bit, ties included (CUDA builds)") {
+  const auto device = test_device();
+  libtorch::device_knn_options aten;
+  aten.fused_l2_recheck = false;
+  // Wide float32 rows (the per-epoch case), offset rows (large norms) and lattice rows (exact ties:
+  // boundary bands and exhaustive searches). Smaller on the CPU, where both sides take the ATen path.
+  const std::int64_t n = device.is_cuda() ? 1500 : 300;
+  for (const at::Tensor& x : {gaussian(n, 512, 41, device).to(at::kFloat), gaussian(n, 6, 42, device, 1e4),
+                              lattice(n, 3, 43, device)}) {
+    for (std::int64_t k : {1, 3, 12}) {
+      CAPTURE(x.size(1));
+      CAPTURE(k);
+      const auto a = libtorch::knn_self_device(x, k, norm_kind::euclidean);
+      const auto b = libtorch::knn_self_device(x, k, norm_kind::euclidean, aten);
+      const bool fused = x.is_cuda() && libtorch::nvrtc_kernels_compiled();
+      CHECK(a.fused_l2_recheck == fused);
+      CHECK(!b.fused_l2_recheck);
+      CHECK(a.certified_float == b.certified_float);
+      CHECK(a.exhaustive == b.exhaustive);
+      CHECK(at::equal(a.distances, b.distances));  // bit-identical doubles
+      const at::Tensor radius = a.distances.select(1, k - 1).contiguous();
+      for (bool strict : {true, false}) {
+        const auto ca = libtorch::count_within_device(x, radius, strict, norm_kind::euclidean);
+        const auto cb = libtorch::count_within_device(x, radius, strict, norm_kind::euclidean, aten);
+        CHECK(ca.fused_l2_recheck == fused);
+        CHECK(ca.rechecked_pairs == cb.rechecked_pairs);
+        CHECK(at::equal(ca.counts, cb.counts));
+      }
+    }
+  }
+  // The max norm never takes the L2 kernel.
+  CHECK(!libtorch::knn_self_device(gaussian(300, 40, 44, device), 3, norm_kind::chebyshev).fused_l2_recheck);
+}
+
 TEST_CASE("Kozachenko-Leonenko on device tensors equals the CPU estimator to 1e-9 relative") {
   const auto device = test_device();
   // 1e-9: both sides use exact neighbour distances; they differ by summation order (~1e-15).

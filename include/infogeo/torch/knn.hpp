@@ -19,6 +19,7 @@
 // to the spread of the data rather than to its offset.
 // The max norm on CUDA tensors with d <= 32 (and k <= 32) goes instead through one fused kernel in
 // exact double (maxnorm_kernel.hpp) where the build has it (INFOGEO_TORCH_NVRTC): same numbers.
+// There, the L2 re-check on CUDA is one kernel too (l2_kernel.hpp), with the same arithmetic.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -34,6 +35,7 @@
 #include "infogeo/core/errors.hpp"
 #include "infogeo/core/special_functions.hpp"
 #include "infogeo/torch/conversions.hpp"
+#include "infogeo/torch/l2_kernel.hpp"
 #include "infogeo/torch/maxnorm_kernel.hpp"
 
 namespace infogeo::libtorch {
@@ -47,6 +49,10 @@ struct device_knn_options {
   /// Max norm on CUDA: use the fused exact kernel (maxnorm_kernel.hpp) where it is compiled in and
   /// d, k <= 32; false forces the tiled path (for A/B and tests).
   bool fused_maxnorm = true;
+  /// L2 on CUDA: compute the exact re-check distances with one kernel (l2_kernel.hpp; the same
+  /// arithmetic, bit-identical) where it is compiled in; false re-checks with ATen elementwise ops
+  /// (2 d + 1 launches per tile; for A/B and tests).
+  bool fused_l2_recheck = true;
 };
 
 /// Result of knn_self_device(): the k nearest other rows of every row.
@@ -58,6 +64,7 @@ struct device_knn_result {
   std::int64_t certified_double = 0;  ///< queries decided by the double pass + exact re-check
   std::int64_t exhaustive = 0;        ///< queries decided by an exhaustive exact search (ties)
   std::int64_t fused = 0;             ///< queries decided by the fused exact max-norm kernel
+  bool fused_l2_recheck = false;      ///< the L2 re-check ran in l2_kernel.hpp's kernel
 };
 
 /// Result of count_within_device().
@@ -65,6 +72,7 @@ struct device_count_result {
   at::Tensor counts;                 ///< n int64: #{j != i : dist(i, j) < r_i} (strict) or <= r_i
   std::int64_t rechecked_pairs = 0;  ///< pairs in the boundary band decided in exact double
   bool fused = false;                ///< counted by the fused exact max-norm kernel (no band)
+  bool fused_l2_recheck = false;     ///< the band's L2 distances came from l2_kernel.hpp's kernel
 };
 
 namespace detail {
@@ -91,13 +99,16 @@ struct knn_data {
   std::int64_t n = 0, d = 0;
   at::Tensor work[2];    // [0] float32, [1] double: centred rows (L2) or their transpose d x n (max)
   at::Tensor work_sq[2]; // L2: squared row norms in the working precision
+  bool fused_l2 = false; // L2 re-check distances by l2_kernel.hpp
 };
 
 inline bool tf32_allowed() { return at::globalContext().allowTF32CuBLAS(); }
 
-inline knn_data prepare(const at::Tensor& x, norm_kind norm, bool want_float) {
+inline knn_data prepare(const at::Tensor& x, norm_kind norm, const device_knn_options& opt) {
+  const bool want_float = opt.float_pass && !tf32_allowed();
   knn_data w;
   w.exact = x.to(at::kDouble).contiguous();
+  w.fused_l2 = norm == norm_kind::euclidean && opt.fused_l2_recheck && fused_l2_applies(w.exact);
   w.n = w.exact.size(0);
   w.d = w.exact.size(1);
   w.norm = norm;
@@ -167,6 +178,7 @@ inline at::Tensor sequential_l2(const at::Tensor& diff) {
 
 /// Exact distances (double, the CPU's arithmetic) from row q[i] to rows c[i, j]: B x m.
 inline at::Tensor exact_to(const knn_data& w, const at::Tensor& q, const at::Tensor& c) {
+  if (w.fused_l2) return fused_l2_pairs(w.exact, q, c);
   const at::Tensor diff = w.exact.index_select(0, c.reshape({-1})).view({c.size(0), c.size(1), w.d}) -
                           w.exact.index_select(0, q).unsqueeze(1);
   return w.norm == norm_kind::euclidean ? sequential_l2(diff) : diff.abs().amax(2);
@@ -174,6 +186,7 @@ inline at::Tensor exact_to(const knn_data& w, const at::Tensor& q, const at::Ten
 
 /// Exact distances of pairs (q[i], r[i]): M.
 inline at::Tensor exact_pairs(const knn_data& w, const at::Tensor& q, const at::Tensor& r) {
+  if (w.fused_l2) return fused_l2_pairs(w.exact, q, r.unsqueeze(1)).squeeze(1);
   const at::Tensor diff = w.exact.index_select(0, r) - w.exact.index_select(0, q);
   return w.norm == norm_kind::euclidean ? sequential_l2(diff) : diff.abs().amax(1);
 }
@@ -285,12 +298,13 @@ inline device_knn_result knn_self_device(const at::Tensor& x, std::int64_t k, no
     out.fused = x.size(0);
     return out;
   }
-  const bool use_float = opt.float_pass && !detail::tf32_allowed();
-  const detail::knn_data w = detail::prepare(x, norm, use_float);
+  const detail::knn_data w = detail::prepare(x, norm, opt);
+  const bool use_float = w.work[0].defined();
   const std::int64_t n = w.n;
   const std::int64_t m = std::min(n - 1, k + opt.extra_candidates + 1);
   out.distances = at::empty({n, k}, w.exact.options());
   out.indices = at::empty({n, k}, w.exact.options().dtype(at::kLong));
+  out.fused_l2_recheck = w.fused_l2;
   const auto long_opts = w.exact.options().dtype(at::kLong);
   for (std::int64_t s = 0; s < n; s += opt.query_tile) {
     at::Tensor pending = at::arange(s, std::min(n, s + opt.query_tile), long_opts);
@@ -355,11 +369,12 @@ inline device_count_result count_within_device(const at::Tensor& x, const at::Te
     out.fused = true;
     return out;
   }
-  const bool use_float = opt.float_pass && !detail::tf32_allowed();
-  const detail::knn_data w = detail::prepare(x, norm, use_float);
+  const detail::knn_data w = detail::prepare(x, norm, opt);
+  const bool use_float = w.work[0].defined();
   const std::int64_t n = w.n;
   const double ud = 0x1p-53;
   out.counts = at::zeros({n}, w.exact.options().dtype(at::kLong));
+  out.fused_l2_recheck = w.fused_l2;
   const auto long_opts = w.exact.options().dtype(at::kLong);
   const bool l2 = norm == norm_kind::euclidean;
   for (std::int64_t s = 0; s < n; s += opt.query_tile) {

@@ -109,8 +109,9 @@ inline std::int64_t searched_k(std::int64_t k, std::int64_t n) { return std::max
 inline void record_search(estimate& e, const device_knn_result& r, const at::Tensor& x) {
   e.settings["backend"] = "libtorch:" + x.device().str();
   e.settings["search_algorithm"] =
-      r.fused > 0 ? "fused exact max-norm kernel (double, NVRTC)"
-                  : "tiled exact (rounded-pass selection certified by a rounding bound, double re-check)";
+      r.fused > 0 ? std::string("fused exact max-norm kernel (double, NVRTC)")
+                  : std::string("tiled exact (rounded-pass selection certified by a rounding bound, double re-check") +
+                        (r.fused_l2_recheck ? " in the fused L2 kernel, NVRTC)" : ")");
   e.details["queries_fused_kernel"] = static_cast<double>(r.fused);
   e.details["queries_certified_float32"] = static_cast<double>(r.certified_float);
   e.details["queries_certified_double"] = static_cast<double>(r.certified_double);

@@ -6,13 +6,9 @@
 // distances are bit-identical and no rounding bound or re-check is needed); ties at the k-th
 // distance keep the lower row index.
 //
-// The kernels are compiled at run time with NVRTC and loaded with the CUDA driver API, once per
-// process, device and (d, k), and cached; the first call pays ~0.1-0.5 s of compilation. Built only
-// where the including code defines INFOGEO_TORCH_NVRTC and links the driver and NVRTC libraries
-// (-lcuda -lnvrtc; CMake: CUDA::cuda_driver, CUDA::nvrtc), with the toolkit's cuda.h and nvrtc.h on
-// the include path; infogeo's CMake does all three for a CUDA LibTorch (LibTorch's own NVRTC loader
-// header is not shipped in the pip wheels). Elsewhere fused_maxnorm_compiled() is false and knn.hpp
-// uses its tiled path.
+// The kernels are compiled at run time by NVRTC (nvrtc.hpp), once per process, device and (d, k),
+// and cached; built only where INFOGEO_TORCH_NVRTC is defined (nvrtc.hpp says how). Elsewhere
+// fused_maxnorm_compiled() is false and knn.hpp uses its tiled path.
 //
 // Cost: n^2 d double subtract/abs/max operations (no n x n memory), one thread per query, the
 // references staged through shared memory in tiles of 128 rows. Limits: d <= 32 and k <= 32
@@ -26,16 +22,10 @@
 #include <string>
 #include <tuple>
 
-#if defined(INFOGEO_TORCH_NVRTC)
-#include <ATen/cuda/CUDAContext.h>
-#include <c10/cuda/CUDAGuard.h>
-#include <cuda.h>
-#include <cuda_runtime_api.h>
-#include <nvrtc.h>
+#include "infogeo/torch/nvrtc.hpp"
 
-#include <map>
-#include <mutex>
-#include <vector>
+#if defined(INFOGEO_TORCH_NVRTC)
+#include <c10/cuda/CUDAGuard.h>
 #endif
 
 namespace infogeo::libtorch {
@@ -45,13 +35,7 @@ inline constexpr std::int64_t fused_maxnorm_max_dims = 32;
 inline constexpr std::int64_t fused_maxnorm_max_k = 32;
 
 /// Whether this build contains the fused max-norm kernels (INFOGEO_TORCH_NVRTC defined).
-inline constexpr bool fused_maxnorm_compiled() {
-#if defined(INFOGEO_TORCH_NVRTC)
-  return true;
-#else
-  return false;
-#endif
-}
+inline constexpr bool fused_maxnorm_compiled() { return nvrtc_kernels_compiled(); }
 
 namespace detail {
 
@@ -150,66 +134,18 @@ infogeo_maxnorm_count(const double* __restrict__ x, long long n, const double* _
 )CUDA";
 }
 
-[[noreturn]] inline void fused_maxnorm_fail(const std::string& what, const std::string& why) {
-  throw std::runtime_error("infogeo::libtorch fused max-norm kernel: " + what + " failed: " + why);
-}
-
-inline void check_driver(CUresult r, const char* what) {
-  if (r == CUDA_SUCCESS) return;
-  const char* msg = nullptr;
-  cuGetErrorString(r, &msg);
-  fused_maxnorm_fail(what, msg ? msg : "unknown CUDA driver error");
-}
-
-/// The kernels for (device, D, K), compiled and loaded on first use (K = 0: the count kernel only
-/// needs D; the source still defines K = 1). Thread-safe.
+/// The knn (count = false) or count kernel for (device, D, K) (K = 0 for the count kernel, whose
+/// source still defines K = 1).
 inline CUfunction fused_maxnorm_function(int device, std::int64_t d, std::int64_t k, bool count) {
-  static std::mutex mu;
-  static std::map<std::tuple<int, std::int64_t, std::int64_t>, CUmodule> modules;
-  const std::lock_guard<std::mutex> lock(mu);
-  CUcontext ctx = nullptr;
-  check_driver(cuCtxGetCurrent(&ctx), "cuCtxGetCurrent");
-  if (ctx == nullptr) cudaFree(nullptr);  // makes the device's primary context current (runtime API)
-  const auto key = std::make_tuple(device, d, count ? std::int64_t(1) : k);
-  auto it = modules.find(key);
-  if (it == modules.end()) {
-    const std::string src = "#define TILE " + std::to_string(fused_maxnorm_tile) + "\n#define D " + std::to_string(d) + "\n#define K " + std::to_string(std::get<2>(key)) +
-                            "\n" + fused_maxnorm_source();
-    nvrtcProgram prog = nullptr;
-    if (nvrtcCreateProgram(&prog, src.c_str(), "infogeo_maxnorm.cu", 0, nullptr, nullptr) != NVRTC_SUCCESS)
-      fused_maxnorm_fail("nvrtcCreateProgram", "could not create the program");
-    const cudaDeviceProp* prop = at::cuda::getDeviceProperties(device);
-    const std::string arch = "--gpu-architecture=sm_" + std::to_string(prop->major) + std::to_string(prop->minor);
-    const char* opts[] = {arch.c_str(), "--fmad=false"};
-    const nvrtcResult res = nvrtcCompileProgram(prog, 2, opts);
-    if (res != NVRTC_SUCCESS) {
-      std::size_t log_size = 0;
-      nvrtcGetProgramLogSize(prog, &log_size);
-      std::string log(log_size, '\0');
-      if (log_size > 0) nvrtcGetProgramLog(prog, &log[0]);
-      nvrtcDestroyProgram(&prog);
-      fused_maxnorm_fail("nvrtcCompileProgram (" + arch + ")", std::string(nvrtcGetErrorString(res)) + "\n" + log);
-    }
-    std::size_t size = 0;
-    nvrtcGetCUBINSize(prog, &size);
-    std::vector<char> cubin(size);
-    nvrtcGetCUBIN(prog, cubin.data());
-    nvrtcDestroyProgram(&prog);
-    CUmodule module = nullptr;
-    check_driver(cuModuleLoadData(&module, cubin.data()), "cuModuleLoadData");
-    it = modules.emplace(key, module).first;
-  }
-  CUfunction fn = nullptr;
-  check_driver(cuModuleGetFunction(&fn, it->second, count ? "infogeo_maxnorm_count" : "infogeo_maxnorm_knn"),
-               "cuModuleGetFunction");
-  return fn;
+  const std::string src = "#define TILE " + std::to_string(fused_maxnorm_tile) + "\n#define D " + std::to_string(d) +
+                          "\n#define K " + std::to_string(count ? std::int64_t(1) : k) + "\n" +
+                          fused_maxnorm_source();
+  return nvrtc_function(device, src, count ? "infogeo_maxnorm_count" : "infogeo_maxnorm_knn");
 }
 
+/// One thread per query row.
 inline void fused_maxnorm_launch(CUfunction fn, std::int64_t n, void** args, int device) {
-  const unsigned blocks = static_cast<unsigned>((n + fused_maxnorm_tile - 1) / fused_maxnorm_tile);
-  const CUstream stream = at::cuda::getCurrentCUDAStream(device).stream();
-  check_driver(cuLaunchKernel(fn, blocks, 1, 1, fused_maxnorm_tile, 1, 1, 0, stream, args, nullptr),
-               "cuLaunchKernel");
+  nvrtc_launch(fn, n, fused_maxnorm_tile, args, device);
 }
 
 #endif  // INFOGEO_TORCH_NVRTC
