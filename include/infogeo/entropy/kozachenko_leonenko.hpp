@@ -108,8 +108,10 @@ void check_neighbour_order_bias(estimate& e, const neighbors::knn_result& r, ind
   double bias = 0.0;
   if (d1 * d2 > 0.0 && std::abs(d1) >= neighbour_order_floor_nats) {
     const double dd = static_cast<double>(d);
-    const double ratio =
-        boundary ? std::exp2(1.0 / dd) : std::clamp(d2 / d1, std::exp2(2.0 / dd), std::min(2.0, std::exp2(4.0 / dd)));
+    // d = 1: the smooth rate's ratio 2^(2/d) = 4 exceeds the cap 2; the interval is then that one point.
+    const double lo = std::exp2(2.0 / dd);
+    const double hi = std::max(lo, std::min(2.0, std::exp2(4.0 / dd)));
+    const double ratio = boundary ? std::exp2(1.0 / dd) : std::clamp(d2 / d1, lo, hi);
     bias = d1 / (ratio - 1.0);
   }
   e.settings["neighbour_order_check"] = infogeo::detail::concat("Richardson in k from the ", k, "-th, ", 2 * k,
