@@ -24,8 +24,15 @@
 #include <cstring>
 #include <limits>
 #include <nanoflann.hpp>
+// SSE2 only (_mm_movemask_pd): GCC's <immintrin.h> alone costs ~1 s of every TU that includes it
+// (every AVX-512 intrinsic behind a target pragma). The AVX form uses the compiler builtin the
+// intrinsic wraps; the AVX-512 form is only compiled where AVX-512 is on, and Eigen then includes
+// <immintrin.h> anyway.
 #if defined(__x86_64__) || defined(__i386__)
+#include <emmintrin.h>
+#if defined(__AVX512F__)
 #include <immintrin.h>
+#endif
 #endif
 #include <numeric>
 #include <type_traits>
@@ -259,13 +266,16 @@ INFOGEO_NEIGHBORS_SIMD_TYPES(64)
 inline unsigned mask_bits(const simd_types<16>::mask& m) {
   return static_cast<unsigned>(_mm_movemask_pd(reinterpret_cast<__m128d>(m)));
 }
+// (__builtin_ia32_movmskpd256 is what _mm256_movemask_pd calls, in GCC and Clang alike.)
 __attribute__((target("avx"))) inline unsigned mask_bits(const simd_types<32>::mask& m) {
-  return static_cast<unsigned>(_mm256_movemask_pd(reinterpret_cast<__m256d>(m)));
+  return static_cast<unsigned>(__builtin_ia32_movmskpd256(reinterpret_cast<simd_types<32>::vec>(m)));
 }
+#if defined(__AVX512F__)
 __attribute__((target("avx512f"))) inline unsigned mask_bits(const simd_types<64>::mask& m) {
   const __m512i v = reinterpret_cast<__m512i>(m);
   return static_cast<unsigned>(_mm512_test_epi64_mask(v, v));
 }
+#endif
 #else
 template <class Mask>
 inline unsigned mask_bits(const Mask& m) {
@@ -634,13 +644,13 @@ class kd_tree {
   /// Returns how many were found (< k only if the tree holds fewer eligible points).
   index_t knn(const double* query, index_t k, index_t skip, norm_kind norm, double* dist,
               index_t* idx) const {
-    detail::top_k best(k, dist, idx);
-    if (n_ == 0 || k <= 0) return 0;
-    if (norm == norm_kind::chebyshev)
-      search<true>(query, skip, best);
-    else
-      search<false>(query, skip, best);
-    return best.count();
+    return norm == norm_kind::chebyshev ? knn_in<true>(query, k, skip, dist, idx)
+                                        : knn_in<false>(query, k, skip, dist, idx);
+  }
+  /// knn() in the max norm: callers that only search in the max norm (neighbors::knn_self's tree
+  /// backend) compile only the max-norm search (each search is two large copies, default ISA and AVX2).
+  index_t knn_chebyshev(const double* query, index_t k, index_t skip, double* dist, index_t* idx) const {
+    return knn_in<true>(query, k, skip, dist, idx);
   }
 
   /// Copies the coordinates of the point at tree position p (0 <= p < size()) into out[0, dims()).
@@ -692,6 +702,14 @@ class kd_tree {
   }
 
  private:
+  template <bool Cheb>
+  index_t knn_in(const double* query, index_t k, index_t skip, double* dist, index_t* idx) const {
+    detail::top_k best(k, dist, idx);
+    if (n_ == 0 || k <= 0) return 0;
+    search<Cheb>(query, skip, best);
+    return best.count();
+  }
+
   struct node {
     index_t begin = 0;
     index_t end = 0;

@@ -170,7 +170,7 @@ knn_result run_knn(const row_matrix<double>& refs, const row_matrix<double>& que
 #endif
     for (index_t i = 0; i < nq; ++i)
       index.knn_squared(queries.row(i).data(), k, self ? i : -1, dist + i * k, idx + i * k);
-  } else {
+  } else {  // the max norm (L2 took nanoflann above)
     out.algorithm = "kd_tree";
     const kd_tree tree(refs);
     const auto& perm = tree.perm();
@@ -182,9 +182,9 @@ knn_result run_knn(const row_matrix<double>& refs, const row_matrix<double>& que
         if (self) {
           const index_t i = perm[static_cast<std::size_t>(p)];
           tree.point_at(p, q.data());  // same values as queries.row(i)
-          tree.knn(q.data(), k, i, norm, dist + i * k, idx + i * k);
+          tree.knn_chebyshev(q.data(), k, i, dist + i * k, idx + i * k);
         } else {
-          tree.knn(queries.row(p).data(), k, -1, norm, dist + p * k, idx + p * k);
+          tree.knn_chebyshev(queries.row(p).data(), k, -1, dist + p * k, idx + p * k);
         }
       }
     });
