@@ -4,7 +4,8 @@
 //  * KSG-1 5-D x 5-D at N = 100,000 and 1-D x 1-D at N = 300,000 (targets < 1 s and < 0.2 s),
 //    next to the joint k-NN search alone and the two marginal range counts alone;
 //  * kd-tree vs brute force per dimension (the crossover used by choose_backend);
-//  * KSG-1 scaling in N (log-log slope).
+//  * KSG-1 scaling in N (log-log slope);
+//  * the Euclidean brute-force backend alone where it is chosen (BM_brute_l2).
 // Run: build-bench/benchmarks/bench_knn --benchmark_filter=... (Release, NDEBUG).
 #include <benchmark/benchmark.h>
 
@@ -118,6 +119,27 @@ void BM_knn_backend(benchmark::State& state) {
 }
 BENCHMARK(BM_knn_backend)
     ->ArgsProduct({{2, 4, 8, 16, 24, 32, 48, 64}, {1, 2}, {0, 1}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// The Euclidean brute-force backend (neighbors::detail::brute_l2_block) where choose_backend picks
+// it: n <= 512 at any d, or d >= 12. Args (n, d), k = 3 (the estimators' default), self queries.
+void BM_brute_l2(benchmark::State& state) {
+  const index_t n = state.range(0);
+  const auto& x = pairs(n, state.range(1)).first;
+  for (auto _ : state) {
+    auto r = neighbors::knn_self(x, 3, norm_kind::euclidean, neighbors::backend::brute_force);
+    benchmark::DoNotOptimize(r.distances.data());
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_brute_l2)
+    ->Args({512, 4})
+    ->Args({512, 16})
+    ->Args({5000, 12})
+    ->Args({5000, 128})
+    ->Args({10000, 24})
+    ->Args({2000, 512})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

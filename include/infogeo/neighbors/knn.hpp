@@ -36,7 +36,7 @@ namespace infogeo::neighbors {
 enum class backend {
   automatic,   ///< choose_backend(n, d, norm)
   kd_tree,     ///< nanoflann (L2 k-NN) / infogeo::neighbors::kd_tree (max norm, range counts)
-  brute_force  ///< Eigen GEMM + exact re-ranking (L2) / direct scan (max norm)
+  brute_force  ///< blocked product kernel + exact re-ranking (L2) / direct scan (max norm)
 };
 
 template <class = void>
@@ -149,16 +149,22 @@ knn_result run_knn(const row_matrix<double>& refs, const row_matrix<double>& que
     chebyshev_grid_2d(refs).knn_self(k, dist, idx);
   } else if (out.used == backend::brute_force) {
     out.algorithm = "brute_force";
-    Eigen::VectorXd ref_norms;
+    std::vector<double> ref_norms;  // |r|^2 per reference, and their maximum (L2 only)
     double max_norm = 0.0;
     if (l2) {
-      ref_norms = refs.rowwise().squaredNorm();
-      max_norm = refs.rows() > 0 ? ref_norms.maxCoeff() : 0.0;
+      ref_norms.resize(static_cast<std::size_t>(refs.rows()));
+      for (index_t j = 0; j < refs.rows(); ++j) {
+        const double* r = refs.row(j).data();
+        double s = 0.0;
+        for (index_t t = 0; t < refs.cols(); ++t) s += r[t] * r[t];
+        ref_norms[static_cast<std::size_t>(j)] = s;
+        max_norm = std::max(max_norm, s);
+      }
     }
     for_each_block(nq, brute_query_block, [&](index_t q0, index_t q1) {
       if (l2)
-        brute_l2_block(refs, ref_norms, max_norm, queries, self, q0, q1, k, dist + q0 * k,
-                       idx + q0 * k);
+        brute_l2_block(refs, ref_norms.data(), max_norm, queries, self, q0, q1, k,
+                       dist + q0 * k, idx + q0 * k);
       else
         brute_max_block(refs, queries, self, q0, q1, k, dist + q0 * k, idx + q0 * k);
     });
