@@ -381,6 +381,8 @@ TEST_CASE("device k-NN estimators give the CPU estimators' verdicts (status, rea
     CHECK(dkl.status == verdict_status::ok);
     check_same_verdict(dkl, ckl);
     CHECK(rel_diff(dkl.value, ckl.value) < 1e-9);
+    // Mardia's z near 0 here: compare it absolutely (the device and Eigen sum in different orders).
+    CHECK(std::abs(dkl.details.at("smoothness_z") - ckl.details.at("smoothness_z")) < 1e-9);
   }
   // A 1-D curve in 4-D (x = t, y = (sin t, cos t, t^2)): KSG warns "intrinsic_dimension", KL refuses it.
   {
@@ -420,6 +422,22 @@ TEST_CASE("device k-NN estimators give the CPU estimators' verdicts (status, rea
     const auto cpu = entropy::kozachenko_leonenko(to_host(u));
     CHECK(cpu.has_reason("neighbour_order_bias"));
     check_same_verdict(dev, cpu);
+    CHECK(rel_diff(dev.details.at("bias_extrapolated"), cpu.details.at("bias_extrapolated")) < 1e-9);
+  }
+  // A rotated product of exponentials, d = 8: a support boundary no column shows. Mardia's kurtosis
+  // (measured on the device there) is far from a Gaussian's on both, so both take the boundary rate
+  // 1/d and warn "neighbour_order_bias" alike (the CPU estimator's calibration: tests/test_verdicts.cpp).
+  {
+    at::manual_seed(64);
+    const at::Tensor e = -at::log(at::rand({2000, 8}, at::kDouble));
+    const at::Tensor q = std::get<0>(at::linalg_qr(at::randn({8, 8}, at::kDouble)));
+    const at::Tensor rotated = at::matmul(e, q).to(device);
+    const auto dev = libtorch::kozachenko_leonenko_device(rotated);
+    const auto cpu = entropy::kozachenko_leonenko(to_host(rotated));
+    CHECK(cpu.has_reason("neighbour_order_bias"));
+    check_same_verdict(dev, cpu);
+    CHECK(cpu.details.at("smoothness_z") > 9.0);
+    CHECK(rel_diff(dev.details.at("smoothness_z"), cpu.details.at("smoothness_z")) < 1e-9);
     CHECK(rel_diff(dev.details.at("bias_extrapolated"), cpu.details.at("bias_extrapolated")) < 1e-9);
   }
   // Tied (discrete) columns: KSG warns "discrete_columns", KL refuses; a constant column: both refuse.

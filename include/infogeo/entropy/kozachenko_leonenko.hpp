@@ -76,14 +76,19 @@ inline constexpr double neighbour_order_smoothness_sd = 6.0;
 /// read |z| >= 9.3, 10.3 and 26 (docs/verdicts.md). A smooth non-Gaussian density (Student-t, a
 /// mixture) also fails the test and gets the boundary rate: the price, warnings on some such sets
 /// within the tolerance at d >= 15. NaN (a singular covariance) counts as no evidence.
-template <class = void>
-double neighbour_order_smoothness_z(const row_matrix<double>& x) {
-  const auto n = static_cast<double>(x.rows());
-  const auto d = static_cast<double>(x.cols());
-  if (x.rows() <= x.cols() + 1) return std::numeric_limits<double>::quiet_NaN();
-  const double b2 = stats::mardia_kurtosis(x);
+/// The z-score above from Mardia's b2 of an n x d sample (the device estimator measures b2 on the
+/// device: libtorch::kozachenko_leonenko_device). NaN when n <= d + 1 or b2 is NaN.
+inline double mardia_kurtosis_z(double b2, index_t n_rows, index_t d_cols) {
+  if (n_rows <= d_cols + 1) return std::numeric_limits<double>::quiet_NaN();
+  const auto n = static_cast<double>(n_rows);
+  const auto d = static_cast<double>(d_cols);
   const double expected = d * (d + 2.0) * (n - 1.0) / (n + 1.0);
   return (b2 - expected) / std::sqrt(8.0 * d * (d + 2.0) / n);
+}
+template <class = void>
+double neighbour_order_smoothness_z(const row_matrix<double>& x) {
+  if (x.rows() <= x.cols() + 1) return std::numeric_limits<double>::quiet_NaN();
+  return mardia_kurtosis_z(stats::mardia_kurtosis(x), x.rows(), x.cols());
 }
 
 /// Neighbours a KL search needs: max(k, 2) for the estimate and TwoNN, 4k for the neighbour-order
@@ -173,6 +178,25 @@ void check_neighbour_order_bias(estimate& e, const neighbors::knn_result& r, ind
          bias);
 }
 
+/// check_neighbour_order_bias() with its rate chosen as the CPU and device KL estimators choose it:
+/// 1/d at a hard edge (`hard_edge`, neighbors::has_hard_edge()) and wherever a smooth density is not
+/// established (`smoothness_z()`, neighbour_order_smoothness_z(), beyond neighbour_order_smoothness_sd
+/// or NaN); the smooth rate 2/d to 4/d only on Gaussian-shaped data. Records details "smoothness_z".
+template <class SmoothnessZ>
+void check_neighbour_order_bias_gated(estimate& e, const neighbors::knn_result& r, index_t d, index_t k,
+                                      bool hard_edge, SmoothnessZ&& smoothness_z) {
+  bool boundary = hard_edge;
+  const char* why = "a column has a hard edge";
+  if (!boundary && r.k >= 4 * k) {
+    const double z = smoothness_z();
+    if (std::isfinite(z)) e.details["smoothness_z"] = z;
+    boundary = !(std::abs(z) <= neighbour_order_smoothness_sd);
+    why = "no smooth density established: Mardia's kurtosis is more than 6 sd from a Gaussian's";
+  }
+  check_neighbour_order_bias(e, r, d, k, boundary, why,
+                             "no hard edge, Gaussian-shaped (Mardia's kurtosis within 6 sd)");
+}
+
 namespace detail {
 /// The estimator on a copied sample `m` (preprocessed here): one search of max(k, 2) neighbours
 /// (4k with the neighbour-order check), the formula on the k-th, TwoNN intrinsic dimension on the
@@ -196,20 +220,9 @@ estimate kozachenko_leonenko_on(row_matrix<double> m, const kl_options& opt, con
   e.settings["search_algorithm"] = r.algorithm;
   e.settings["radius"] = "distance to k-th neighbour; unit-radius ball volume";
   neighbors::record(e, opt.preprocess, rep);
-  if (opt.neighbour_order_check) {
-    // The rate 1/d at a hard edge, and wherever a smooth density is not established (no Gaussian
-    // shape: neighbour_order_smoothness_z()); the smooth rate 2/d to 4/d only on Gaussian-shaped data.
-    bool boundary = neighbors::has_hard_edge(m);
-    const char* why = "a column has a hard edge";
-    if (!boundary && r.k >= 4 * opt.k) {
-      const double z = neighbour_order_smoothness_z(m);
-      if (std::isfinite(z)) e.details["smoothness_z"] = z;
-      boundary = !(std::abs(z) <= neighbour_order_smoothness_sd);
-      why = "no smooth density established: Mardia's kurtosis is more than 6 sd from a Gaussian's";
-    }
-    check_neighbour_order_bias(e, r, m.cols(), opt.k, boundary, why,
-                               "no hard edge, Gaussian-shaped (Mardia's kurtosis within 6 sd)");
-  }
+  if (opt.neighbour_order_check)
+    check_neighbour_order_bias_gated(e, r, m.cols(), opt.k, neighbors::has_hard_edge(m),
+                                     [&] { return neighbour_order_smoothness_z(m); });
   return e;
 }
 

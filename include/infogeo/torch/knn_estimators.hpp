@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,21 @@ inline std::vector<double> robust_column_scales_device(const at::Tensor& x) {
   for (std::size_t j = 0; j < scales.size(); ++j)
     scales[j] = neighbors::robust_scale(q25.data_ptr<double>()[j], q75.data_ptr<double>()[j], sd.data_ptr<double>()[j]);
   return scales;
+}
+
+/// stats::mardia_kurtosis() measured on the device in double: b2 = mean_i |L^-1 (x_i - m)|^4, L the
+/// Cholesky factor of the maximum-likelihood covariance (Mardia 1970, eq. 2.9). NaN when that
+/// covariance is not positive definite. Cost: two n x d x d products on the device, two host syncs.
+inline double mardia_kurtosis_device(const at::Tensor& x) {
+  c10::NoGradGuard no_grad;
+  const at::Tensor xd = x.to(at::kDouble);
+  const at::Tensor centred = xd - xd.mean(0, /*keepdim=*/true);
+  const at::Tensor cov = at::matmul(centred.t(), centred) / static_cast<double>(x.size(0));
+  const auto chol = at::linalg_cholesky_ex(cov);
+  if (std::get<1>(chol).item<std::int64_t>() != 0) return std::numeric_limits<double>::quiet_NaN();
+  const at::Tensor w = at::linalg_solve_triangular(std::get<0>(chol), centred.t(), /*upper=*/false);
+  const at::Tensor r2 = (w * w).sum(0);
+  return (r2 * r2).mean().item<double>();
 }
 
 /// neighbors::has_hard_edge() measured on the device (the same counts, exact comparisons in double).
@@ -170,7 +186,10 @@ inline estimate kozachenko_leonenko_device(const at::Tensor& x, const entropy::k
   detail::record_search(e, r, x);
   e.settings["radius"] = "distance to k-th neighbour; unit-radius ball volume";
   neighbors::record(e, opt.preprocess, {});
-  if (opt.neighbour_order_check) entropy::check_neighbour_order_bias(e, hr, d, opt.k, detail::has_hard_edge_device(x));
+  if (opt.neighbour_order_check)
+    entropy::check_neighbour_order_bias_gated(e, hr, d, opt.k, detail::has_hard_edge_device(x), [&] {
+      return entropy::mardia_kurtosis_z(detail::mardia_kurtosis_device(x), x.size(0), d);
+    });
   infogeo::detail::check_sample_size_trend(
       e, opt.sample_size_check,
       [&, perm = infogeo::detail::half_split(x.size(0), opt.sample_size_check.seed)](index_t which) {
