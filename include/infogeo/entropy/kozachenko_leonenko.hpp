@@ -58,6 +58,17 @@ inline constexpr double neighbour_order_floor_nats = 0.02;
 /// many standard deviations of a Gaussian's Mardia kurtosis (neighbour_order_smoothness_z()).
 inline constexpr double neighbour_order_smoothness_sd = 6.0;
 
+/// Mardia's b2 of an n x d sample as a z-score against a Gaussian sample of the same n and d (see
+/// neighbour_order_smoothness_z(); the device estimator measures b2 on the device:
+/// libtorch::kozachenko_leonenko_device). NaN when n <= d + 1 or b2 is NaN.
+inline double mardia_kurtosis_z(double b2, index_t n_rows, index_t d_cols) {
+  if (n_rows <= d_cols + 1) return std::numeric_limits<double>::quiet_NaN();
+  const auto n = static_cast<double>(n_rows);
+  const auto d = static_cast<double>(d_cols);
+  const double expected = d * (d + 2.0) * (n - 1.0) / (n + 1.0);
+  return (b2 - expected) / std::sqrt(8.0 * d * (d + 2.0) / n);
+}
+
 /// Evidence that a sample comes from a smooth density without a support boundary, for the rate of
 /// check_neighbour_order_bias(): Mardia's multivariate kurtosis b2 (Mardia 1970, Biometrika 57,
 /// eq. 2.9; stats::mardia_kurtosis()) as a z-score against a Gaussian sample of the same n and d,
@@ -76,15 +87,6 @@ inline constexpr double neighbour_order_smoothness_sd = 6.0;
 /// read |z| >= 9.3, 10.3 and 26 (docs/verdicts.md). A smooth non-Gaussian density (Student-t, a
 /// mixture) also fails the test and gets the boundary rate: the price, warnings on some such sets
 /// within the tolerance at d >= 15. NaN (a singular covariance) counts as no evidence.
-/// The z-score above from Mardia's b2 of an n x d sample (the device estimator measures b2 on the
-/// device: libtorch::kozachenko_leonenko_device). NaN when n <= d + 1 or b2 is NaN.
-inline double mardia_kurtosis_z(double b2, index_t n_rows, index_t d_cols) {
-  if (n_rows <= d_cols + 1) return std::numeric_limits<double>::quiet_NaN();
-  const auto n = static_cast<double>(n_rows);
-  const auto d = static_cast<double>(d_cols);
-  const double expected = d * (d + 2.0) * (n - 1.0) / (n + 1.0);
-  return (b2 - expected) / std::sqrt(8.0 * d * (d + 2.0) / n);
-}
 template <class = void>
 double neighbour_order_smoothness_z(const row_matrix<double>& x) {
   if (x.rows() <= x.cols() + 1) return std::numeric_limits<double>::quiet_NaN();
