@@ -5,12 +5,12 @@
 // joint non-Gaussianity behind Gaussian marginals. Cost O(N D) and O(N D^2); light to include.
 #pragma once
 
-#include <Eigen/Cholesky>
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "infogeo/core/errors.hpp"
 #include "infogeo/core/result.hpp"
@@ -86,20 +86,56 @@ void check_gaussian_shape(estimate& e, const row_matrix<double>& x, const char* 
 /// Mardia's multivariate kurtosis b_{2,D} = (1/N) sum_i ((x_i - m)^T S^-1 (x_i - m))^2, S the
 /// maximum-likelihood covariance (Mardia 1970, Biometrika 57, eq. 2.9). For Gaussian data it is
 /// D (D + 2) with large-N standard error sqrt(8 D (D + 2) / N) (eq. 2.24). Returns NaN when S is
-/// not positive definite.
+/// not positive definite. Plain loops in double, O(N D^2) time and O(D^2) memory: S from centred
+/// rows (lower triangle), its Cholesky factor L by the Cholesky-Banachiewicz recurrence, and the
+/// squared Mahalanobis distance |L^-1 (x_i - m)|^2 of each row by forward substitution. No Eigen
+/// decomposition is instantiated: KL calls this in every TU that estimates an entropy.
 template <class = void>
 double mardia_kurtosis(const row_matrix<double>& x) {
-  const auto n = static_cast<double>(x.rows());
-  const Eigen::RowVectorXd mean = x.colwise().mean();
-  const Eigen::MatrixXd centred = x.rowwise() - mean;
-  const Eigen::MatrixXd cov = centred.transpose() * centred / n;
-  const Eigen::LLT<Eigen::MatrixXd> llt(cov);
-  if (llt.info() != Eigen::Success) return std::numeric_limits<double>::quiet_NaN();
-  // Whitened rows w_i = L^-1 (x_i - m): the squared Mahalanobis distance is |w_i|^2.
-  const Eigen::MatrixXd w = llt.matrixL().solve(centred.transpose());
+  const index_t n_rows = x.rows();
+  const index_t d = x.cols();
+  const auto n = static_cast<double>(n_rows);
+  std::vector<double> mean(static_cast<std::size_t>(d), 0.0);
+  for (index_t i = 0; i < n_rows; ++i)
+    for (index_t a = 0; a < d; ++a) mean[a] += x(i, a);
+  for (double& m : mean) m /= n;
+  // Lower triangle of S (row a holds S_a0 .. S_aa), then overwritten by L.
+  std::vector<double> lower(static_cast<std::size_t>(d * d), 0.0);
+  std::vector<double> centred(static_cast<std::size_t>(d));
+  for (index_t i = 0; i < n_rows; ++i) {
+    for (index_t a = 0; a < d; ++a) centred[a] = x(i, a) - mean[a];
+    for (index_t a = 0; a < d; ++a) {
+      double* row = lower.data() + a * d;
+      const double ca = centred[a];
+      for (index_t b = 0; b <= a; ++b) row[b] += ca * centred[b];
+    }
+  }
+  for (double& s : lower) s /= n;
+  for (index_t a = 0; a < d; ++a) {
+    double* row_a = lower.data() + a * d;
+    for (index_t b = 0; b <= a; ++b) {
+      const double* row_b = lower.data() + b * d;
+      double s = row_a[b];
+      for (index_t k = 0; k < b; ++k) s -= row_a[k] * row_b[k];
+      if (a == b) {
+        if (!(s > 0.0)) return std::numeric_limits<double>::quiet_NaN();
+        row_a[a] = std::sqrt(s);
+      } else {
+        row_a[b] = s / row_b[b];
+      }
+    }
+  }
   double b2 = 0.0;
-  for (index_t i = 0; i < x.rows(); ++i) {
-    const double r2 = w.col(i).squaredNorm();
+  std::vector<double>& whitened = centred;  // w = L^-1 (x_i - m), solved in place
+  for (index_t i = 0; i < n_rows; ++i) {
+    double r2 = 0.0;
+    for (index_t a = 0; a < d; ++a) {
+      const double* row = lower.data() + a * d;
+      double s = x(i, a) - mean[a];
+      for (index_t k = 0; k < a; ++k) s -= row[k] * whitened[k];
+      whitened[a] = s / row[a];
+      r2 += whitened[a] * whitened[a];
+    }
     b2 += r2 * r2;
   }
   return b2 / n;
