@@ -154,6 +154,21 @@ sample_view<T> make_view(const T* data, index_t rows, index_t cols, index_t row_
   return sample_view<T>(data, rows, cols, row_stride, col_stride);
 }
 
+/// Customisation point for containers from namespaces argument-dependent lookup does not search
+/// for infogeo (xtensor's: core/xtensor_view.hpp). A specialisation with a static make(const C&)
+/// makes make_view(c) work whatever the include order: the estimators call make_view() from
+/// templates, and a class template specialisation is looked up when they are instantiated,
+/// whereas a make_view() overload declared after an estimator's header would not be found
+/// (two-phase lookup).
+template <class C, class = void>
+struct view_adapter {};
+
+/// Anything with a view_adapter specialisation.
+template <class C>
+auto make_view(const C& container) -> decltype(view_adapter<C>::make(container)) {
+  return view_adapter<C>::make(container);
+}
+
 /// The scalar type of whatever make_view() accepts.
 template <class Input>
 using view_scalar_t = typename decltype(make_view(std::declval<const Input&>()))::scalar_type;
