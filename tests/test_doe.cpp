@@ -1,8 +1,5 @@
 // Tests for the difference-of-entropies (DoE) estimators (mi/doe*.hpp) and the CEB bound
-// (mi/ceb.hpp). The statistical fits train small models on N = 20,000 points; Eigen's
-// per-coefficient bounds checks (on in the -O2 assertions build) cost several times the
-// training time without checking anything the tests do not, so they are switched off here.
-#define EIGEN_NO_DEBUG
+// (mi/ceb.hpp). The statistical fits train small models on N = 20,000 points.
 #include <doctest/doctest.h>
 
 #include <Eigen/Core>
@@ -17,63 +14,19 @@
 #include "infogeo/mi/doe.hpp"
 #include "infogeo/mi/doe_densities.hpp"
 #include "infogeo/mi/doe_mlp.hpp"
+#include "model_test_support.hpp"
 
 using infogeo::index_t;
 using infogeo::random_engine;
 using infogeo::row_matrix;
 namespace mi = infogeo::mi;
+using infogeo_test::check_gradients;
+using infogeo_test::gaussian_pair;
+using infogeo_test::make_gaussian_pair;
+using infogeo_test::numeric_gradient;
+using infogeo_test::random_matrix;
 
 namespace {
-
-row_matrix<double> random_matrix(index_t rows, index_t cols, random_engine& rng,
-                                 double scale = 1.0) {
-  row_matrix<double> m(rows, cols);
-  for (index_t i = 0; i < rows; ++i)
-    for (index_t j = 0; j < cols; ++j) m(i, j) = scale * rng.normal();
-  return m;
-}
-
-// Jointly Gaussian pair with independent coordinates: Z_j = rho X_j + sqrt(1 - rho^2) E_j,
-// X, E ~ N(0, I_d). I(X;Z) = -d/2 log(1 - rho^2) = total_mi.
-struct gaussian_pair {
-  row_matrix<double> x, z;
-};
-gaussian_pair make_gaussian_pair(index_t n, index_t d, double total_mi, std::uint64_t seed) {
-  const double rho = std::sqrt(1.0 - std::exp(-2.0 * total_mi / static_cast<double>(d)));
-  random_engine rng(seed);
-  gaussian_pair p{random_matrix(n, d, rng), row_matrix<double>(n, d)};
-  for (index_t i = 0; i < n; ++i)
-    for (index_t j = 0; j < d; ++j)
-      p.z(i, j) = rho * p.x(i, j) + std::sqrt(1.0 - rho * rho) * rng.normal();
-  return p;
-}
-
-// Central finite difference of f at params along every coordinate.
-template <class F>
-Eigen::VectorXd numeric_gradient(F f, Eigen::VectorXd params, double h = 1e-6) {
-  Eigen::VectorXd g(params.size());
-  for (index_t i = 0; i < params.size(); ++i) {
-    const double keep = params(i);
-    params(i) = keep + h;
-    const double up = f(params);
-    params(i) = keep - h;
-    const double down = f(params);
-    params(i) = keep;
-    g(i) = (up - down) / (2.0 * h);
-  }
-  return g;
-}
-
-// Relative agreement of two gradients (central differences in double are good to ~1e-8
-// relative for these smooth functions; 1e-6 leaves room for cancellation).
-void check_gradients(const Eigen::VectorXd& analytic, const Eigen::VectorXd& numeric,
-                     double tol = 1e-6) {
-  REQUIRE(analytic.size() == numeric.size());
-  const double scale = std::max(1.0, numeric.cwiseAbs().maxCoeff());
-  const double err = (analytic - numeric).cwiseAbs().maxCoeff() / scale;
-  CAPTURE(err);
-  CHECK(err < tol);
-}
 
 // Random parameter rows for a family (log-scales in [-0.5, 0.5], logits N(0,1)).
 row_matrix<double> random_theta(mi::doe_family f, index_t rows, index_t d, index_t k,
@@ -521,7 +474,7 @@ TEST_CASE("doe: gaussian DoE with a linear-Gaussian conditional recovers I (N = 
     CAPTURE(c.d);
     CAPTURE(c.mi);
     const gaussian_pair p = make_gaussian_pair(20000, c.d, c.mi, c.seed);
-    const mi::doe_result r = mi::doe_mutual_information(p.x, p.z, fast_options(mi::doe_family::gaussian));
+    const mi::doe_result r = mi::doe_mutual_information(p.x, p.y, fast_options(mi::doe_family::gaussian));
     std::printf("doe gaussian d=%ld I=%.2f seed=%lu: held-out %.4f (se %.4f) train %.4f epochs %ld converged %d\n",
                 static_cast<long>(c.d), c.mi, static_cast<unsigned long>(c.seed), r.mi.value,
                 r.mi.std_error.value_or(-1.0), r.mi_train, static_cast<long>(r.epochs_run),
@@ -559,7 +512,7 @@ TEST_CASE("doe: logistic and mixture families on the same Gaussian data") {
       const gaussian_pair p = make_gaussian_pair(20000, c.d, c.mi, c.seed);
       mi::doe_options o = fast_options(family);
       o.components = 2;
-      const mi::doe_result r = mi::doe_mutual_information(p.x, p.z, o);
+      const mi::doe_result r = mi::doe_mutual_information(p.x, p.y, o);
       std::printf("doe %s d=%ld I=%.2f: held-out %.4f (se %.4f) epochs %ld converged %d\n",
                   mi::to_string(family).c_str(), static_cast<long>(c.d), c.mi, r.mi.value,
                   r.mi.std_error.value_or(-1.0), static_cast<long>(r.epochs_run), int(r.converged));
@@ -645,8 +598,8 @@ TEST_CASE("doe: same seed gives the same bits; another seed differs") {
   o.hidden = {8};
   o.epochs = 5;
   o.seed = 9;
-  const mi::doe_result a = mi::doe_mutual_information(p.x, p.z, o);
-  const mi::doe_result b = mi::doe_mutual_information(p.x, p.z, o);
+  const mi::doe_result a = mi::doe_mutual_information(p.x, p.y, o);
+  const mi::doe_result b = mi::doe_mutual_information(p.x, p.y, o);
   CHECK(a.mi.value == b.mi.value);
   CHECK(a.mi_train == b.mi_train);
   REQUIRE(a.trace.size() == b.trace.size());
@@ -656,7 +609,7 @@ TEST_CASE("doe: same seed gives the same bits; another seed differs") {
   }
   CHECK(a.conditional.parameters() == b.conditional.parameters());
   o.seed = 10;
-  const mi::doe_result c = mi::doe_mutual_information(p.x, p.z, o);
+  const mi::doe_result c = mi::doe_mutual_information(p.x, p.y, o);
   CHECK(c.mi.value != a.mi.value);
 }
 
@@ -718,7 +671,7 @@ TEST_CASE("doe: several stochastic views per input (groups)") {
 TEST_CASE_TEMPLATE("doe: float and double input agree", T, float, double) {
   const gaussian_pair p = make_gaussian_pair(3000, 2, 1.0, 601);
   const row_matrix<T> x = p.x.cast<T>();
-  const row_matrix<T> z = p.z.cast<T>();
+  const row_matrix<T> z = p.y.cast<T>();
   mi::doe_options o = fast_options(mi::doe_family::gaussian);
   o.batch = 128;
   const mi::doe_result r = mi::doe_mutual_information(x, z, o);
@@ -739,65 +692,65 @@ TEST_CASE("doe: bad input") {
   using infogeo::invalid_argument;
   // Mismatched rows.
   const row_matrix<double> x_short = p.x.topRows(50);
-  CHECK_THROWS_AS(mi::doe_mutual_information(x_short, p.z, o), invalid_argument);
+  CHECK_THROWS_AS(mi::doe_mutual_information(x_short, p.y, o), invalid_argument);
   // K < 1, lr <= 0, epochs, batch, holdout.
   mi::doe_options bad = o;
   bad.family = mi::doe_family::mixture;
   bad.components = 0;
-  CHECK_THROWS_AS(mi::doe_mutual_information(p.x, p.z, bad), invalid_argument);
+  CHECK_THROWS_AS(mi::doe_mutual_information(p.x, p.y, bad), invalid_argument);
   bad = o;
   bad.lr = 0.0;
-  CHECK_THROWS_AS(mi::doe_mutual_information(p.x, p.z, bad), invalid_argument);
+  CHECK_THROWS_AS(mi::doe_mutual_information(p.x, p.y, bad), invalid_argument);
   bad.lr = -1.0;
-  CHECK_THROWS_AS(mi::doe_entropy(p.z, bad), invalid_argument);
+  CHECK_THROWS_AS(mi::doe_entropy(p.y, bad), invalid_argument);
   bad = o;
   bad.epochs = 0;
-  CHECK_THROWS_AS(mi::doe_mutual_information(p.x, p.z, bad), invalid_argument);
+  CHECK_THROWS_AS(mi::doe_mutual_information(p.x, p.y, bad), invalid_argument);
   bad = o;
   bad.batch = 0;
-  CHECK_THROWS_AS(mi::doe_mutual_information(p.x, p.z, bad), invalid_argument);
+  CHECK_THROWS_AS(mi::doe_mutual_information(p.x, p.y, bad), invalid_argument);
   bad = o;
   bad.holdout_fraction = 1.0;
-  CHECK_THROWS_AS(mi::doe_mutual_information(p.x, p.z, bad), invalid_argument);
+  CHECK_THROWS_AS(mi::doe_mutual_information(p.x, p.y, bad), invalid_argument);
   bad = o;
   bad.hidden = {4, 0};
-  CHECK_THROWS_AS(mi::doe_mutual_information(p.x, p.z, bad), invalid_argument);
+  CHECK_THROWS_AS(mi::doe_mutual_information(p.x, p.y, bad), invalid_argument);
   // Empty groups, wrong length, negative id, a gap (empty group id).
-  CHECK_THROWS_AS(mi::doe_mutual_information(p.x, p.z, std::vector<index_t>{}, o),
+  CHECK_THROWS_AS(mi::doe_mutual_information(p.x, p.y, std::vector<index_t>{}, o),
                   invalid_argument);
   std::vector<index_t> g(100, 0);
   for (std::size_t i = 0; i < g.size(); ++i) g[i] = static_cast<index_t>(i / 2);
   std::vector<index_t> g_short(g.begin(), g.end() - 1);
-  CHECK_THROWS_AS(mi::doe_mutual_information(p.x, p.z, g_short, o), invalid_argument);
+  CHECK_THROWS_AS(mi::doe_mutual_information(p.x, p.y, g_short, o), invalid_argument);
   std::vector<index_t> g_neg = g;
   g_neg[3] = -1;
-  CHECK_THROWS_AS(mi::doe_mutual_information(p.x, p.z, g_neg, o), invalid_argument);
+  CHECK_THROWS_AS(mi::doe_mutual_information(p.x, p.y, g_neg, o), invalid_argument);
   std::vector<index_t> g_gap = g;
   for (auto& v : g_gap)
     if (v == 7) v = 60;  // id 7 now has no rows
-  CHECK_THROWS_AS(mi::doe_mutual_information(p.x, p.z, g_gap, o), invalid_argument);
+  CHECK_THROWS_AS(mi::doe_mutual_information(p.x, p.y, g_gap, o), invalid_argument);
   std::vector<index_t> g_huge = g;
   g_huge[0] = index_t(1) << 40;  // refused before any allocation of 2^40 groups
-  CHECK_THROWS_WITH_AS(mi::doe_mutual_information(p.x, p.z, g_huge, o),
+  CHECK_THROWS_WITH_AS(mi::doe_mutual_information(p.x, p.y, g_huge, o),
                        doctest::Contains("group ids must be < the number of rows"), invalid_argument);
   // One row per group with ids out of row order: per-row vs per-group x is ambiguous.
   std::vector<index_t> g_perm(100);
   for (std::size_t i = 0; i < g_perm.size(); ++i) g_perm[i] = static_cast<index_t>(99 - i);
-  CHECK_THROWS_WITH_AS(mi::doe_mutual_information(p.x, p.z, g_perm, o), doctest::Contains("ambiguous"),
+  CHECK_THROWS_WITH_AS(mi::doe_mutual_information(p.x, p.y, g_perm, o), doctest::Contains("ambiguous"),
                        invalid_argument);
   // Per-row x that differs within a group.
-  CHECK_THROWS_AS(mi::doe_mutual_information(p.x, p.z, g, o), invalid_argument);
+  CHECK_THROWS_AS(mi::doe_mutual_information(p.x, p.y, g, o), invalid_argument);
   // NaN in x or z; a constant z column; too few rows.
   row_matrix<double> x_nan = p.x;
   x_nan(5, 1) = std::nan("");
-  CHECK_THROWS_AS(mi::doe_mutual_information(x_nan, p.z, o), invalid_argument);
-  row_matrix<double> z_inf = p.z;
+  CHECK_THROWS_AS(mi::doe_mutual_information(x_nan, p.y, o), invalid_argument);
+  row_matrix<double> z_inf = p.y;
   z_inf(0, 0) = INFINITY;
   CHECK_THROWS_AS(mi::doe_mutual_information(p.x, z_inf, o), invalid_argument);
-  row_matrix<double> z_const = p.z;
+  row_matrix<double> z_const = p.y;
   z_const.col(1).setConstant(3.0);
   CHECK_THROWS_AS(mi::doe_mutual_information(p.x, z_const, o), invalid_argument);
-  const row_matrix<double> tiny = p.z.topRows(3);
+  const row_matrix<double> tiny = p.y.topRows(3);
   CHECK_THROWS_AS(mi::doe_entropy(tiny, o), invalid_argument);
   // Low-level pieces.
   CHECK_THROWS_AS(mi::doe_parameter_count(mi::doe_family::mixture, 2, 0), invalid_argument);
@@ -807,7 +760,7 @@ TEST_CASE("doe: bad input") {
   try {
     bad = o;
     bad.lr = -2.0;
-    mi::doe_mutual_information(p.x, p.z, bad);
+    mi::doe_mutual_information(p.x, p.y, bad);
     FAIL("no exception");
   } catch (const invalid_argument& e) {
     CHECK(std::string(e.what()) == "infogeo::doe_mutual_information(): lr must be > 0 (lr=-2)");

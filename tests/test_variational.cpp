@@ -13,44 +13,16 @@
 #include "infogeo/mi/critics.hpp"
 #include "infogeo/mi/variational_bounds.hpp"
 #include "infogeo/mi/variational_trainer.hpp"
+#include "model_test_support.hpp"
 
 using namespace infogeo;
+using infogeo_test::check_gradients;
+using infogeo_test::gaussian_pair;
+using infogeo_test::make_gaussian_pair;
+using infogeo_test::numeric_gradient;
+using infogeo_test::random_matrix;
 
 namespace {
-row_matrix<double> random_matrix(index_t rows, index_t cols, random_engine& rng, double scale = 1.0) {
-  row_matrix<double> m(rows, cols);
-  for (index_t i = 0; i < rows; ++i)
-    for (index_t j = 0; j < cols; ++j) m(i, j) = scale * rng.normal();
-  return m;
-}
-
-// Central finite difference of f at p along every coordinate.
-template <class F>
-Eigen::VectorXd numeric_gradient(F f, Eigen::VectorXd p, double h = 1e-6) {
-  Eigen::VectorXd g(p.size());
-  for (index_t i = 0; i < p.size(); ++i) {
-    const double keep = p(i);
-    p(i) = keep + h;
-    const double up = f(p);
-    p(i) = keep - h;
-    const double down = f(p);
-    p(i) = keep;
-    g(i) = (up - down) / (2.0 * h);
-  }
-  return g;
-}
-
-// Central differences in double with h = 1e-6 are accurate to ~1e-9 relative for these smooth
-// functions (truncation h^2 times the third derivative ~ 1e-12, rounding eps / h ~ 1e-10 times
-// the function's scale); 1e-6 leaves room for cancellation and still catches any wrong term.
-void check_gradients(const Eigen::VectorXd& analytic, const Eigen::VectorXd& numeric, double tol = 1e-6) {
-  REQUIRE(analytic.size() == numeric.size());
-  const double scale = std::max(1.0, numeric.cwiseAbs().maxCoeff());
-  const double err = (analytic - numeric).cwiseAbs().maxCoeff() / scale;
-  CAPTURE(err);
-  CHECK(err < tol);
-}
-
 row_matrix<double> flat_to_matrix(const Eigen::VectorXd& v, index_t b) {
   return Eigen::Map<const row_matrix<double>>(v.data(), b, b);
 }
@@ -58,18 +30,6 @@ Eigen::VectorXd matrix_to_flat(const row_matrix<double>& m) {
   return Eigen::Map<const Eigen::VectorXd>(m.data(), m.size());
 }
 
-// Y_j = rho X_j + sqrt(1 - rho^2) E_j, X, E ~ N(0, I_d): I(X;Y) = -d/2 log(1 - rho^2) = total.
-struct gaussian_pair {
-  row_matrix<double> x, y;
-};
-gaussian_pair make_pair_data(index_t n, index_t d, double total, std::uint64_t seed) {
-  const double rho = std::sqrt(1.0 - std::exp(-2.0 * total / static_cast<double>(d)));
-  random_engine rng(seed);
-  gaussian_pair p{random_matrix(n, d, rng), row_matrix<double>(n, d)};
-  for (index_t i = 0; i < n; ++i)
-    for (index_t j = 0; j < d; ++j) p.y(i, j) = rho * p.x(i, j) + std::sqrt(1.0 - rho * rho) * rng.normal();
-  return p;
-}
 }  // namespace
 
 TEST_CASE("trainer: AdamW decays weights decoupled from the gradient") {
@@ -374,7 +334,7 @@ TEST_CASE("variational: Gaussian pairs with known I (1x1, 3x3, 5x5)") {
   };
   for (const tc c : {tc{1, 0.5, 0.1, 0.15}, tc{3, 1.0, 0.15, 0.35}, tc{5, 2.0, 0.35, 0.8}}) {
     CAPTURE(c.d);
-    const gaussian_pair p = make_pair_data(3000, c.d, c.total, 100 + static_cast<std::uint64_t>(c.d));
+    const gaussian_pair p = make_gaussian_pair(3000, c.d, c.total, 100 + static_cast<std::uint64_t>(c.d));
     for (const auto b : {mi::variational_bound::infonce, mi::variational_bound::nwj, mi::variational_bound::mine,
                          mi::variational_bound::smile, mi::variational_bound::club}) {
       CAPTURE(mi::to_string(b));
@@ -417,7 +377,7 @@ TEST_CASE("variational: Gaussian pairs with known I (1x1, 3x3, 5x5)") {
 
 TEST_CASE("variational: InfoNCE warns at its log(batch) ceiling") {
   // I = 5 nats with batch 16: log 16 = 2.77 caps the estimate far below I.
-  const gaussian_pair p = make_pair_data(2000, 5, 5.0, 7);
+  const gaussian_pair p = make_gaussian_pair(2000, 5, 5.0, 7);
   mi::variational_options o = quick(mi::variational_bound::infonce);
   o.batch = 16;
   o.epochs = 8;
@@ -429,7 +389,7 @@ TEST_CASE("variational: InfoNCE warns at its log(batch) ceiling") {
 }
 
 TEST_CASE("variational: same seed same bits, another seed differs; concat critic; AdamW") {
-  const gaussian_pair p = make_pair_data(600, 2, 0.5, 8);
+  const gaussian_pair p = make_gaussian_pair(600, 2, 0.5, 8);
   mi::variational_options o = quick(mi::variational_bound::smile);
   o.epochs = 3;
   o.batch = 32;
@@ -454,7 +414,7 @@ TEST_CASE("variational: same seed same bits, another seed differs; concat critic
 }
 
 TEST_CASE("variational: bad input") {
-  const gaussian_pair p = make_pair_data(100, 2, 0.5, 9);
+  const gaussian_pair p = make_gaussian_pair(100, 2, 0.5, 9);
   mi::variational_options o = quick(mi::variational_bound::infonce);
   o.epochs = 1;
   auto throws_naming = [&](const row_matrix<double>& x, const row_matrix<double>& y, const mi::variational_options& opt,

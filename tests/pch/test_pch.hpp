@@ -1,6 +1,6 @@
 // The test TUs' precompiled header (tests/CMakeLists.txt, INFOGEO_TEST_PCH): what every test
-// parses anyway, parsed once. Only headers that no test configures with macros first (test_doe
-// sets EIGEN_NO_DEBUG and does without this header). Parsing only: nothing here is instantiated.
+// parses anyway, parsed once. Only headers that no test configures with macros first. Parsing
+// only: nothing here is instantiated.
 #pragma once
 
 #include <algorithm>

@@ -252,10 +252,12 @@ class doe_conditional {
     row_matrix<double> d_theta_inputs(theta.rows(), theta.cols());
     Eigen::VectorXd nll;
     row_matrix<double> d_nll;
+    Eigen::VectorXd d_theta_c;
     for (index_t c = 0; c < theta.rows(); ++c) {
       doe_negative_log_density(family_, components_, theta.row(c).replicate(z.rows(), 1), z, nll,
                                &d_nll);
-      d_theta_inputs.row(c).noalias() = -(terms.d_log_q.col(c).transpose() * d_nll);
+      d_theta_c.noalias() = d_nll.transpose() * terms.d_log_q.col(c);
+      d_theta_inputs.row(c) = -d_theta_c.transpose();
     }
     net_.backward(cache, d_theta_inputs, grad);
     return terms.loss;
