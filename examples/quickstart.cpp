@@ -1,7 +1,8 @@
 // README quickstart: entropy and mutual information of samples with known truth.
 #include <cmath>
 #include <cstdio>
-#include <infogeo/infogeo.hpp>
+#include <infogeo/entropy/kozachenko_leonenko.hpp>
+#include <infogeo/mi/ksg.hpp>
 
 int main() {
   infogeo::random_engine rng(42);
