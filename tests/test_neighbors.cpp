@@ -104,6 +104,21 @@ TEST_CASE("kd-tree, nanoflann and brute force give exactly the reference neighbo
   }
 }
 
+TEST_CASE("brute force on data whose offset dwarfs its spread: exact, and the candidate bound at the spread's scale") {
+  // Coordinates 1e6 +- 1e-3: before the approximate distances were centred, the rounding bound
+  // (~ u |x|^2 ~ 1e-4) exceeded every distance (~1e-5), every reference stayed a candidate and
+  // this search took ~10 s instead of ~0.03 s (BM_brute_l2_offset). The result must stay exact.
+  auto pts = gaussian(1500, 64, 41);
+  pts = (pts.array() * 1e-3 + 1e6).matrix();
+  const auto ref = reference_knn(pts, pts, true, 3, norm_kind::euclidean);
+  require_identical(knn_self(pts, 3, norm_kind::euclidean, backend::brute_force), ref);
+  // Queries away from the references' mean (the centre is the references' mean).
+  auto queries = gaussian(200, 64, 42);
+  queries = (queries.array() * 1e-3 + 1e6 + 2e-3).matrix();
+  require_identical(knn_query(pts, queries, 3, norm_kind::euclidean, backend::brute_force),
+                    reference_knn(pts, queries, false, 3, norm_kind::euclidean));
+}
+
 TEST_CASE("ties: integer data gives identical distances AND indices in every backend") {
   for (const norm_kind norm : {norm_kind::euclidean, norm_kind::chebyshev}) {
     for (const index_t d : {1, 2, 4}) {

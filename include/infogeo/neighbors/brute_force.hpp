@@ -123,8 +123,10 @@ inline void brute_tile_l2(const double* qt, const double* rt, index_t len, const
 
 /// Euclidean k-NN of queries [q_begin, q_end) of `queries` into `refs` by a blocked product
 /// kernel + exact re-ranking. `self` means queries == refs and query i excludes reference i.
-/// ref_norms[j] = |refs.row(j)|^2 (any summation order), max_ref_norm their maximum. Writes
-/// canonical squared distances and indices, k per query, in (distance, index) order.
+/// The approximate distances are formed from centred coordinates x - centre (centre: any
+/// d-vector, usually the references' mean); ref_norms[j] = |fl(refs.row(j) - centre)|^2 (any
+/// summation order), max_ref_norm their maximum. Writes canonical squared distances (of the
+/// original coordinates) and indices, k per query, in (distance, index) order.
 ///
 /// The approximate squared distance |q|^2 + |r|^2 - 2 q.r comes from a plain loop kernel:
 /// queries and a panel of references are packed coordinate-major in tiles of brute_tile_rows x
@@ -135,7 +137,7 @@ inline void brute_tile_l2(const double* qt, const double* rt, index_t len, const
 /// candidate bound below holds for any summation order of the dot products and norms, so the
 /// result is the exact brute-force answer whatever order this kernel (or the compiler) uses.
 template <class = void>
-void brute_l2_block(const row_matrix<double>& refs, const double* ref_norms,
+void brute_l2_block(const row_matrix<double>& refs, const double* centre, const double* ref_norms,
                     double max_ref_norm, const row_matrix<double>& queries, bool self,
                     index_t q_begin, index_t q_end, index_t k, double* dist2,
                     index_t* idx) {
@@ -151,21 +153,27 @@ void brute_l2_block(const row_matrix<double>& refs, const double* ref_norms,
   // Queries packed in tiles of tr rows, coordinate-major inside a tile (zero rows pad the last).
   const index_t q_tiles = (nq + tr - 1) / tr;
   std::vector<double> qp(static_cast<std::size_t>(q_tiles * d * tr), 0.0);
-  std::vector<double> qn(static_cast<std::size_t>(q_tiles * tr), 0.0);  // |q|^2 per query
+  std::vector<double> qn(static_cast<std::size_t>(q_tiles * tr), 0.0);  // |q - centre|^2 per query
   for (index_t i = 0; i < nq; ++i) {
     const double* q = queries.row(q_begin + i).data();
     double* dst = qp.data() + (i / tr) * d * tr + i % tr;
     double s = 0.0;
     for (index_t t = 0; t < d; ++t) {
-      s += q[t] * q[t];
-      dst[t * tr] = q[t];
+      const double c = q[t] - centre[t];
+      s += c * c;
+      dst[t * tr] = c;
     }
     qn[static_cast<std::size_t>(i)] = s;
   }
-  // |approx - canonical| <= err: the product form's error ~ (D+2) u (|q|^2 + |r|^2) plus the
-  // canonical sum's error (D+2) u |q - r|^2 <= 2 (D+2) u (|q|^2 + |r|^2); 8 (D+4) u is a
-  // generous cover. Both are bounds of the form gamma_D * (sum of |terms|), which hold for any
-  // order of summation (and with or without fused multiply-adds).
+  // |approx - canonical| <= err, with q', r' the rounded centred vectors: the product form's
+  // error ~ (2D+3) u (|q'|^2 + |r'|^2) against the exact distance of q', r'; centring moves each
+  // coordinate difference by at most u (|q'_t| + |r'_t|), so the distance by at most
+  // 4 u (|q'|^2 + |r'|^2); the canonical sum's error (D+2) u |q - r|^2 <= 2 (D+2) u (|q'|^2 +
+  // |r'|^2). 8 (D+4) u covers the (4D+11) u of the three. All are bounds of the form
+  // gamma_D * (sum of |terms|), which hold for any order of summation (and with or without fused
+  // multiply-adds). Centring keeps the bound at the scale of the data's spread: with raw
+  // coordinates an offset far above the spread (1e6 +- 1e-3) put every reference within the
+  // bound, every one stayed a candidate and the search became ~O(n^3).
   for (index_t i = 0; i < nq; ++i)
     err[static_cast<std::size_t>(i)] =
         8.0 * static_cast<double>(d + 4) * u * (qn[static_cast<std::size_t>(i)] + max_ref_norm) +
@@ -198,7 +206,7 @@ void brute_l2_block(const row_matrix<double>& refs, const double* ref_norms,
       double* dst = rp.data() + (j / tc) * d * tc + j % tc;
       if (j < nb) {
         const double* r = refs.row(r0 + j).data();
-        for (index_t t = 0; t < d; ++t) dst[t * tc] = r[t];
+        for (index_t t = 0; t < d; ++t) dst[t * tc] = r[t] - centre[t];
         rpn[static_cast<std::size_t>(j)] = ref_norms[r0 + j];
       } else {
         for (index_t t = 0; t < d; ++t) dst[t * tc] = 0.0;

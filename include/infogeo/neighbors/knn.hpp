@@ -149,21 +149,31 @@ knn_result run_knn(const row_matrix<double>& refs, const row_matrix<double>& que
     chebyshev_grid_2d(refs).knn_self(k, dist, idx);
   } else if (out.used == backend::brute_force) {
     out.algorithm = "brute_force";
-    std::vector<double> ref_norms;  // |r|^2 per reference, and their maximum (L2 only)
+    // L2 only: the references' mean as the centre of the approximate distances, |r - centre|^2
+    // per reference and their maximum (detail::brute_l2_block).
+    std::vector<double> centre, ref_norms;
     double max_norm = 0.0;
     if (l2) {
+      const index_t d = refs.cols();
+      centre.assign(static_cast<std::size_t>(d), 0.0);
+      for (index_t j = 0; j < refs.rows(); ++j)
+        for (index_t t = 0; t < d; ++t) centre[static_cast<std::size_t>(t)] += refs(j, t);
+      for (double& c : centre) c /= static_cast<double>(refs.rows());
       ref_norms.resize(static_cast<std::size_t>(refs.rows()));
       for (index_t j = 0; j < refs.rows(); ++j) {
         const double* r = refs.row(j).data();
         double s = 0.0;
-        for (index_t t = 0; t < refs.cols(); ++t) s += r[t] * r[t];
+        for (index_t t = 0; t < d; ++t) {
+          const double c = r[t] - centre[static_cast<std::size_t>(t)];
+          s += c * c;
+        }
         ref_norms[static_cast<std::size_t>(j)] = s;
         max_norm = std::max(max_norm, s);
       }
     }
     for_each_block(nq, brute_query_block, [&](index_t q0, index_t q1) {
       if (l2)
-        brute_l2_block(refs, ref_norms.data(), max_norm, queries, self, q0, q1, k,
+        brute_l2_block(refs, centre.data(), ref_norms.data(), max_norm, queries, self, q0, q1, k,
                        dist + q0 * k, idx + q0 * k);
       else
         brute_max_block(refs, queries, self, q0, q1, k, dist + q0 * k, idx + q0 * k);
