@@ -1179,3 +1179,22 @@ TEST_CASE("non_gaussian (Mardia): a norm-dependent rotation behind Gaussian marg
     CHECK(stats::mardia_kurtosis(g) == doctest::Approx(double(d * (d + 2))).epsilon(0.1));
   }
 }
+
+TEST_CASE("stats::mardia_kurtosis: NaN for collinear columns, also when rounding leaves a positive pivot") {
+  // Column 2 = 0.1 x0 + 0.7 x1: S is singular. With seed 7 the rounded Cholesky pivot came out
+  // positive (~1e-17 S_22) and b2 read 7.83 (a Gaussian in d = 3 has 15): a number with no meaning.
+  for (const std::uint64_t seed : {1u, 7u}) {
+    random_engine rng(seed);
+    row_matrix<double> x(500, 3);
+    for (index_t i = 0; i < 500; ++i) {
+      x(i, 0) = rng.normal();
+      x(i, 1) = rng.normal();
+      x(i, 2) = 0.1 * x(i, 0) + 0.7 * x(i, 1);
+    }
+    CAPTURE(seed);
+    CHECK(std::isnan(stats::mardia_kurtosis(x)));
+    // Nearly collinear but with real variance left (R^2 = 1 - 1e-8): still a number.
+    for (index_t i = 0; i < 500; ++i) x(i, 2) += 1e-4 * rng.normal();
+    CHECK(std::isfinite(stats::mardia_kurtosis(x)));
+  }
+}

@@ -83,10 +83,15 @@ void check_gaussian_shape(estimate& e, const row_matrix<double>& x, const char* 
          worst_ratio);
 }
 
+/// Relative rank tolerance of mardia_kurtosis(): a Cholesky pivot at or below this times D times
+/// the column's variance counts as zero (16 u; the pivot's rounding error is O(D u S_aa)).
+inline constexpr double mardia_pivot_tolerance = 16.0 * std::numeric_limits<double>::epsilon();
+
 /// Mardia's multivariate kurtosis b_{2,D} = (1/N) sum_i ((x_i - m)^T S^-1 (x_i - m))^2, S the
 /// maximum-likelihood covariance (Mardia 1970, Biometrika 57, eq. 2.9). For Gaussian data it is
 /// D (D + 2) with large-N standard error sqrt(8 D (D + 2) / N) (eq. 2.24). Returns NaN when S is
-/// not positive definite. Plain loops in double, O(N D^2) time and O(D^2) memory: S from centred
+/// not numerically positive definite (a pivot within mardia_pivot_tolerance, e.g. a column that is
+/// a linear combination of others). Plain loops in double, O(N D^2) time and O(D^2) memory: S from centred
 /// rows (lower triangle), its Cholesky factor L by the Cholesky-Banachiewicz recurrence, and the
 /// squared Mahalanobis distance |L^-1 (x_i - m)|^2 of each row by forward substitution. No Eigen
 /// decomposition is instantiated: KL calls this in every TU that estimates an entropy.
@@ -118,7 +123,10 @@ double mardia_kurtosis(const row_matrix<double>& x) {
       double s = row_a[b];
       for (index_t k = 0; k < b; ++k) s -= row_a[k] * row_b[k];
       if (a == b) {
-        if (!(s > 0.0)) return std::numeric_limits<double>::quiet_NaN();
+        // Pivot = S_aa (1 - R^2 of column a on the columns before it). Below 16 D eps S_aa it is
+        // rounding, not variance: the columns are collinear and S is singular in all but name.
+        if (!(s > mardia_pivot_tolerance * static_cast<double>(d) * row_a[a]))
+          return std::numeric_limits<double>::quiet_NaN();
         row_a[a] = std::sqrt(s);
       } else {
         row_a[b] = s / row_b[b];
