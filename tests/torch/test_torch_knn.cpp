@@ -17,6 +17,7 @@
 #include "infogeo/entropy/kozachenko_leonenko.hpp"
 #include "infogeo/mi/mixed_ksg.hpp"
 #include "infogeo/neighbors/knn.hpp"
+#include "infogeo/stats/gaussian_shape.hpp"
 
 using namespace infogeo;
 
@@ -466,6 +467,27 @@ TEST_CASE("device k-NN estimators give the CPU estimators' verdicts (status, rea
     CHECK(refusal_code([&] { mi::ksg(to_host(z.slice(1, 0, 1)), to_host(constant), libtorch::device_ksg_defaults()); }) ==
           "constant_column");
   }
+}
+
+TEST_CASE("device Mardia kurtosis: the CPU's value, and NaN on collinear columns with the CPU's rank tolerance") {
+  const auto device = test_device();
+  // Column 2 = 0.1 x0 + 0.7 x1: the covariance is singular, but the rounded Cholesky pivot may come
+  // out positive (on the CPU it did for seed 7). Both sides must call it rank-deficient, for every seed.
+  for (std::uint64_t seed = 1; seed <= 8; ++seed) {
+    CAPTURE(seed);
+    at::manual_seed(seed);
+    const at::Tensor base = at::randn({500, 2}, at::kDouble);
+    const at::Tensor collinear = at::cat({base, 0.1 * base.slice(1, 0, 1) + 0.7 * base.slice(1, 1, 2)}, 1);
+    CHECK(std::isnan(libtorch::detail::mardia_kurtosis_device(collinear.to(device))));
+    CHECK(std::isnan(stats::mardia_kurtosis(to_host(collinear))));
+    // With real variance left in column 2 (1 - R^2 ~ 2e-8) both give the same finite number.
+    const at::Tensor noisy = collinear + at::cat({at::zeros({500, 2}, at::kDouble), 1e-4 * at::randn({500, 1}, at::kDouble)}, 1);
+    const double dev = libtorch::detail::mardia_kurtosis_device(noisy.to(device));
+    CHECK(std::isfinite(dev));
+    CHECK(rel_diff(dev, stats::mardia_kurtosis(to_host(noisy))) < 1e-6);
+  }
+  const at::Tensor g = gaussian(2000, 6, 65, device);
+  CHECK(rel_diff(libtorch::detail::mardia_kurtosis_device(g), stats::mardia_kurtosis(to_host(g))) < 1e-9);
 }
 
 TEST_CASE("device k-NN functions reject bad input with clear errors") {

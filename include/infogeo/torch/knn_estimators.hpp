@@ -25,6 +25,7 @@
 #include "infogeo/mi/mixed_ksg.hpp"
 #include "infogeo/neighbors/preprocess.hpp"
 #include "infogeo/neighbors/regime.hpp"
+#include "infogeo/stats/gaussian_shape.hpp"
 #include "infogeo/torch/conversions.hpp"
 #include "infogeo/torch/knn.hpp"
 
@@ -91,7 +92,9 @@ inline std::vector<double> robust_column_scales_device(const at::Tensor& x) {
 
 /// stats::mardia_kurtosis() measured on the device in double: b2 = mean_i |L^-1 (x_i - m)|^4, L the
 /// Cholesky factor of the maximum-likelihood covariance (Mardia 1970, eq. 2.9). NaN when that
-/// covariance is not positive definite. Cost: two n x d x d products on the device, two host syncs.
+/// covariance is not numerically positive definite, with the CPU's rank tolerance: a pivot L_aa^2 at
+/// or below stats::mardia_pivot_tolerance D S_aa counts as zero. Cost: two n x d x d products on the
+/// device, three host syncs.
 inline double mardia_kurtosis_device(const at::Tensor& x) {
   c10::NoGradGuard no_grad;
   const at::Tensor xd = x.to(at::kDouble);
@@ -99,6 +102,10 @@ inline double mardia_kurtosis_device(const at::Tensor& x) {
   const at::Tensor cov = at::matmul(centred.t(), centred) / static_cast<double>(x.size(0));
   const auto chol = at::linalg_cholesky_ex(cov);
   if (std::get<1>(chol).item<std::int64_t>() != 0) return std::numeric_limits<double>::quiet_NaN();
+  const at::Tensor pivots = std::get<0>(chol).diagonal().square();
+  const double tolerance = stats::mardia_pivot_tolerance * static_cast<double>(x.size(1));
+  // Written so that a NaN pivot also counts as rank-deficient, as on the CPU.
+  if (!(pivots > tolerance * cov.diagonal()).all().item<bool>()) return std::numeric_limits<double>::quiet_NaN();
   const at::Tensor w = at::linalg_solve_triangular(std::get<0>(chol), centred.t(), /*upper=*/false);
   const at::Tensor r2 = (w * w).sum(0);
   return (r2 * r2).mean().item<double>();
