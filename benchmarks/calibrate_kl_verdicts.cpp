@@ -16,7 +16,8 @@
 // Tolerance max(0.1, 10 % |h|) of the truth (the bench's). Per set: "beyond" = |error| > tolerance;
 // "flagged" = a neighbour_order_bias warning on a set beyond tolerance; "caught" = any warning or a
 // refusal on such a set; "blind" = beyond tolerance with status ok; "false alarm" = a
-// neighbour_order_bias warning within tolerance. --rows prints every set.
+// neighbour_order_bias warning within tolerance. --rows prints every set, with the rate the
+// neighbour-order check used (1/d at a hard edge or without a Gaussian shape, else smooth).
 #include <Eigen/QR>
 
 #include <cmath>
@@ -122,6 +123,15 @@ labelled_sample draw(const std::string& family, index_t d, index_t n, std::uint6
   return s;
 }
 
+/// Which rate the neighbour-order check used, from its settings: "1/d (hard edge)", "1/d (no
+/// Gaussian shape)", "smooth" or "skipped".
+std::string neighbour_order_rate(const infogeo::estimate& e) {
+  const auto it = e.settings.find("neighbour_order_check");
+  if (it == e.settings.end() || it->second.rfind("skipped", 0) == 0) return "skipped";
+  if (it->second.find("rate 1/d") == std::string::npos) return "smooth";
+  return it->second.find("hard edge") != std::string::npos ? "1/d (hard edge)" : "1/d (no Gaussian shape)";
+}
+
 struct tally {
   int sets = 0, beyond = 0, flagged = 0, caught = 0, blind = 0, false_alarms = 0, refused = 0;
   double min_error = INFINITY, max_error = -INFINITY;
@@ -155,7 +165,7 @@ int main(int argc, char** argv) {
       }
     }
     std::map<std::pair<std::string, std::int64_t>, tally> table;
-    if (rows) std::cout << "family,d,n,seed,truth,estimate,error,tolerance,status,reasons,smoothness_z,bias_extrapolated\n";
+    if (rows) std::cout << "family,d,n,seed,truth,estimate,error,tolerance,status,reasons,smoothness_z,bias_extrapolated,rate\n";
     for (const std::string& family : families)
       for (const std::int64_t d : dims)
         for (const std::int64_t n : sizes)
@@ -176,7 +186,7 @@ int main(int argc, char** argv) {
               ++t.refused;
               ++t.caught;  // no number given: not blind
               if (rows) std::cout << family << ',' << d << ',' << n << ',' << seed << ',' << s.truth << ",,,"
-                                  << tolerance << ",refused,\"" << reasons.substr(0, 80) << "\",,\n";
+                                  << tolerance << ",refused,\"" << reasons.substr(0, 80) << "\",,,\n";
               continue;
             }
             const double error = e.value - s.truth;
@@ -196,7 +206,8 @@ int main(int argc, char** argv) {
               };
               std::cout << family << ',' << d << ',' << n << ',' << seed << ',' << s.truth << ',' << e.value << ','
                         << error << ',' << tolerance << ',' << status << ',' << reasons << ','
-                        << detail("smoothness_z") << ',' << detail("bias_extrapolated") << '\n';
+                        << detail("smoothness_z") << ',' << detail("bias_extrapolated") << ','
+                        << neighbour_order_rate(e) << '\n';
             }
           }
     std::cout << "\n| family | d | sets | beyond tol | error (nats) | flagged | caught | blind | false alarms | refused |\n"
