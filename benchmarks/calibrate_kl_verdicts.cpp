@@ -32,6 +32,7 @@
 #include "infogeo/core/errors.hpp"
 #include "infogeo/core/random.hpp"
 #include "infogeo/core/special_functions.hpp"
+#include "infogeo/core/verdict.hpp"
 #include "infogeo/entropy/kozachenko_leonenko.hpp"
 #include "infogeo/harness/task.hpp"
 
@@ -112,7 +113,7 @@ labelled_sample draw(const std::string& family, index_t d, index_t n, std::uint6
       const double radius = std::pow(rng.uniform(), 1.0 / dd) / std::sqrt(norm2);
       for (index_t j = 0; j < d; ++j) s.x(i, j) = radius * z[static_cast<std::size_t>(j)];
     }
-    s.truth = 0.5 * dd * std::log(infogeo::pi) - std::lgamma(0.5 * dd + 1.0);  // log V_d
+    s.truth = infogeo::log_unit_ball_volume(d, infogeo::norm_kind::euclidean);
   } else {
     infogeo::harness::task_params p;
     p.dx = d;
@@ -180,13 +181,13 @@ int main(int argc, char** argv) {
               e = infogeo::entropy::kozachenko_leonenko(s.x);
               status = e.ok() ? "ok" : "warning";
               for (const auto& r : e.reasons) reasons += (reasons.empty() ? "" : " ") + r.code;
-            } catch (const infogeo::numerical_error& refusal) {
+            } catch (const infogeo::refused_error& refusal) {
               status = "refused";
-              reasons = refusal.what();
+              for (const auto& r : refusal.reasons()) reasons += (reasons.empty() ? "" : " ") + r.code;
               ++t.refused;
               ++t.caught;  // no number given: not blind
               if (rows) std::cout << family << ',' << d << ',' << n << ',' << seed << ',' << s.truth << ",,,"
-                                  << tolerance << ",refused,\"" << reasons.substr(0, 80) << "\",,,\n";
+                                  << tolerance << ",refused," << reasons << ",,,\n";
               continue;
             }
             const double error = e.value - s.truth;
@@ -223,6 +224,9 @@ int main(int argc, char** argv) {
   } catch (const infogeo::invalid_argument& error) {
     std::cerr << error.what() << '\n';
     return 2;
+  } catch (const std::exception& error) {  // not a refusal: a bug to report, not a calibration result
+    std::cerr << "calibrate_kl_verdicts: " << error.what() << '\n';
+    return 1;
   }
   return 0;
 }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <functional>
 #include <string>
 #include <vector>
@@ -1197,4 +1198,25 @@ TEST_CASE("stats::mardia_kurtosis: NaN for collinear columns, also when rounding
     for (index_t i = 0; i < 500; ++i) x(i, 2) += 1e-4 * rng.normal();
     CHECK(std::isfinite(stats::mardia_kurtosis(x)));
   }
+}
+
+TEST_CASE("stats::mardia_kurtosis: the rank tolerance grows with the rounding of the covariance sum (large n)") {
+  // The covariance's rounding error grows with n: with a tolerance of 16 D eps alone, exactly
+  // collinear columns at n = 2e5 left a positive pivot and a finite b2 (~8.0, meaningless) for some
+  // seeds. mardia_pivot_tolerance(n, d) covers it; a column with real variance left stays finite.
+  for (std::uint64_t seed = 1; seed <= 8; ++seed) {
+    random_engine rng(seed);
+    const index_t n = 200000;
+    row_matrix<double> x(n, 3);
+    for (index_t i = 0; i < n; ++i) {
+      x(i, 0) = 5.0 + rng.normal();
+      x(i, 1) = rng.normal();
+      x(i, 2) = 0.1 * x(i, 0) + 0.17 * x(i, 1);
+    }
+    CAPTURE(seed);
+    CHECK(std::isnan(stats::mardia_kurtosis(x)));
+    for (index_t i = 0; i < n; ++i) x(i, 2) += 1e-4 * rng.normal();  // 1 - R^2 ~ 3e-7
+    CHECK(std::isfinite(stats::mardia_kurtosis(x)));
+  }
+  CHECK(stats::mardia_pivot_tolerance(200000, 3) > 16.0 * 3.0 * std::numeric_limits<double>::epsilon());
 }

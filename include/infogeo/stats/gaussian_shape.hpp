@@ -83,16 +83,26 @@ void check_gaussian_shape(estimate& e, const row_matrix<double>& x, const char* 
          worst_ratio);
 }
 
-/// Relative rank tolerance of mardia_kurtosis(): a Cholesky pivot at or below this times D times
-/// the column's variance counts as zero (16 u; the pivot's rounding error is O(D u S_aa)).
-inline constexpr double mardia_pivot_tolerance = 16.0 * std::numeric_limits<double>::epsilon();
+/// Relative rank tolerance of mardia_kurtosis() for n rows in d dimensions: a Cholesky pivot at or
+/// below mardia_pivot_tolerance(n, d) S_aa counts as zero. Its parts: the covariance is summed in
+/// blocks of ~sqrt(n) rows, so each entry's rounding error is at most ~2 sqrt(n) u sqrt(S_aa S_bb)
+/// (recursive summation's bound, (m - 1) u sum |terms|, at each of the two levels; Higham 2002,
+/// eq. 4.4); the Cholesky recurrence adds O(d u S_aa); a pivot combines up to d entries of each row
+/// (taken as a factor d); and 16 is the margin. Hence 16 u d (d + 2 sqrt(n)). Measured: exactly
+/// collinear columns (d = 3, 10; n = 500 to 1e6; 8 seeds) all give NaN, where a tolerance without the
+/// n term (16 u d) left 6 of the 32 sets at n >= 2e5 with a finite b2 (8.0 in d = 3: meaningless);
+/// a column with 1 - R^2 = 1e-8 stays finite at every n.
+inline double mardia_pivot_tolerance(index_t n, index_t d) {
+  const auto dd = static_cast<double>(d);
+  return 16.0 * std::numeric_limits<double>::epsilon() * dd * (dd + 2.0 * std::sqrt(static_cast<double>(n)));
+}
 
 /// Mardia's multivariate kurtosis b_{2,D} = (1/N) sum_i ((x_i - m)^T S^-1 (x_i - m))^2, S the
 /// maximum-likelihood covariance (Mardia 1970, Biometrika 57, eq. 2.9). For Gaussian data it is
 /// D (D + 2) with large-N standard error sqrt(8 D (D + 2) / N) (eq. 2.24). Returns NaN when S is
-/// not numerically positive definite (a pivot within mardia_pivot_tolerance, e.g. a column that is
+/// not numerically positive definite (a pivot within mardia_pivot_tolerance(), e.g. a column that is
 /// a linear combination of others). Plain loops in double, O(N D^2) time and O(D^2) memory: S from centred
-/// rows (lower triangle), its Cholesky factor L by the Cholesky-Banachiewicz recurrence, and the
+/// rows (lower triangle, summed in blocks of ~sqrt(N) rows), its Cholesky factor L by the Cholesky-Banachiewicz recurrence, and the
 /// squared Mahalanobis distance |L^-1 (x_i - m)|^2 of each row by forward substitution. No Eigen
 /// decomposition is instantiated: KL calls this in every TU that estimates an entropy.
 template <class = void>
@@ -104,18 +114,27 @@ double mardia_kurtosis(const row_matrix<double>& x) {
   for (index_t i = 0; i < n_rows; ++i)
     for (index_t a = 0; a < d; ++a) mean[a] += x(i, a);
   for (double& m : mean) m /= n;
-  // Lower triangle of S (row a holds S_a0 .. S_aa), then overwritten by L.
+  // Lower triangle of S (row a holds S_a0 .. S_aa), then overwritten by L. Summed in blocks of
+  // ~sqrt(N) rows: the rounding error of each entry then grows like sqrt(N), not N (see
+  // mardia_pivot_tolerance()), at one extra pass over the triangle per block.
   std::vector<double> lower(static_cast<std::size_t>(d * d), 0.0);
+  std::vector<double> block(lower.size(), 0.0);
   std::vector<double> centred(static_cast<std::size_t>(d));
+  const auto block_rows = static_cast<index_t>(std::ceil(std::sqrt(n)));
   for (index_t i = 0; i < n_rows; ++i) {
     for (index_t a = 0; a < d; ++a) centred[a] = x(i, a) - mean[a];
     for (index_t a = 0; a < d; ++a) {
-      double* row = lower.data() + a * d;
+      double* row = block.data() + a * d;
       const double ca = centred[a];
       for (index_t b = 0; b <= a; ++b) row[b] += ca * centred[b];
     }
+    if ((i + 1) % block_rows == 0 || i + 1 == n_rows) {
+      for (std::size_t j = 0; j < lower.size(); ++j) lower[j] += block[j];
+      std::fill(block.begin(), block.end(), 0.0);
+    }
   }
   for (double& s : lower) s /= n;
+  const double pivot_tolerance = mardia_pivot_tolerance(n_rows, d);
   for (index_t a = 0; a < d; ++a) {
     double* row_a = lower.data() + a * d;
     for (index_t b = 0; b <= a; ++b) {
@@ -123,9 +142,9 @@ double mardia_kurtosis(const row_matrix<double>& x) {
       double s = row_a[b];
       for (index_t k = 0; k < b; ++k) s -= row_a[k] * row_b[k];
       if (a == b) {
-        // Pivot = S_aa (1 - R^2 of column a on the columns before it). Below 16 D eps S_aa it is
-        // rounding, not variance: the columns are collinear and S is singular in all but name.
-        if (!(s > mardia_pivot_tolerance * static_cast<double>(d) * row_a[a]))
+        // Pivot = S_aa (1 - R^2 of column a on the columns before it). Within the rounding error of
+        // S it is not variance: the columns are collinear and S is singular in all but name.
+        if (!(s > pivot_tolerance * row_a[a]))
           return std::numeric_limits<double>::quiet_NaN();
         row_a[a] = std::sqrt(s);
       } else {

@@ -93,8 +93,9 @@ inline std::vector<double> robust_column_scales_device(const at::Tensor& x) {
 /// stats::mardia_kurtosis() measured on the device in double: b2 = mean_i |L^-1 (x_i - m)|^4, L the
 /// Cholesky factor of the maximum-likelihood covariance (Mardia 1970, eq. 2.9). NaN when that
 /// covariance is not numerically positive definite, with the CPU's rank tolerance: a pivot L_aa^2 at
-/// or below stats::mardia_pivot_tolerance D S_aa counts as zero. Cost: two n x d x d products on the
-/// device, three host syncs.
+/// or below stats::mardia_pivot_tolerance(n, d) S_aa counts as zero (the device GEMM sums over n in
+/// its own blocks; the tolerance's margin of 16 covers blocks of 256 at n <= 1e6). Cost: two
+/// n x d x d products on the device, three host syncs.
 inline double mardia_kurtosis_device(const at::Tensor& x) {
   c10::NoGradGuard no_grad;
   const at::Tensor xd = x.to(at::kDouble);
@@ -103,7 +104,7 @@ inline double mardia_kurtosis_device(const at::Tensor& x) {
   const auto chol = at::linalg_cholesky_ex(cov);
   if (std::get<1>(chol).item<std::int64_t>() != 0) return std::numeric_limits<double>::quiet_NaN();
   const at::Tensor pivots = std::get<0>(chol).diagonal().square();
-  const double tolerance = stats::mardia_pivot_tolerance * static_cast<double>(x.size(1));
+  const double tolerance = stats::mardia_pivot_tolerance(x.size(0), x.size(1));
   // Written so that a NaN pivot also counts as rank-deficient, as on the CPU.
   if (!(pivots > tolerance * cov.diagonal()).all().item<bool>()) return std::numeric_limits<double>::quiet_NaN();
   const at::Tensor w = at::linalg_solve_triangular(std::get<0>(chol), centred.t(), /*upper=*/false);
