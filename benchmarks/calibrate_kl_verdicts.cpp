@@ -13,7 +13,7 @@
 // h = log V_d). Q is the orthogonal factor of the Householder QR of a d x d standard normal matrix
 // drawn with the set's seed.
 //
-// Tolerance max(0.1, 10 % |h|) of the truth (the bench's). Per set: "beyond" = |error| > tolerance;
+// Tolerance 0.1 nats per dimension (the bench's, infogeo::accuracy_tolerance). Per set: "beyond" = |error| > tolerance;
 // "flagged" = a neighbour_order_bias warning on a set beyond tolerance; "caught" = any warning or a
 // refusal on such a set; "blind" = beyond tolerance with status ok; "false alarm" = a
 // neighbour_order_bias warning within tolerance. --rows prints every set, with the rate the
@@ -32,6 +32,7 @@
 #include "infogeo/core/errors.hpp"
 #include "infogeo/core/random.hpp"
 #include "infogeo/core/special_functions.hpp"
+#include "infogeo/core/tolerance.hpp"
 #include "infogeo/core/verdict.hpp"
 #include "infogeo/entropy/kozachenko_leonenko.hpp"
 #include "infogeo/harness/task.hpp"
@@ -172,7 +173,8 @@ int main(int argc, char** argv) {
         for (const std::int64_t n : sizes)
           for (const std::int64_t seed : seeds) {
             const labelled_sample s = draw(family, d, n, static_cast<std::uint64_t>(seed));
-            const double tolerance = std::max(0.1, 0.1 * std::abs(s.truth));
+            const double tolerance = infogeo::accuracy_tolerance(infogeo::tolerance_kind::differential_entropy,
+                                                                 s.truth, static_cast<index_t>(d));
             tally& t = table[{family, d}];
             ++t.sets;
             infogeo::estimate e;

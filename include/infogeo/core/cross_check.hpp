@@ -5,13 +5,15 @@
 // different biases that disagree by D cannot both be within D/2 of the truth, so a disagreement
 // with a reference whose own checks are silent is evidence that the estimate is off:
 //  * rule `disagreement` (KDE, entropy differences, DoE): warn
-//    "estimators_disagree" when |value - reference| > max(floor_nats, relative_floor |reference|)
-//    for some reference whose own verdict is ok; references that warned are recorded, not used;
+//    "estimators_disagree" when |value - reference| exceeds the tolerance (below) for some
+//    reference whose own verdict is ok; references that warned are recorded, not used;
 //  * rule `confirmation` (the variational bounds, which have no check of their gap to I at all):
 //    the estimate stays ok only when an ok reference agrees within that tolerance; it warns
 //    "bound_gap" when an ok reference disagrees and "bound_unconfirmed" when no reference is ok.
-// The default tolerance max(0.1 nats, 10 % of the reference) is the bench's (docs/results.md):
-// when the reference is right, every estimate outside the bench tolerance is flagged.
+// The tolerance is the bench's, accuracy_tolerance() of core/tolerance.hpp at the reference's value
+// (MI: max(0.1 nats, 10 % of the reference); differential entropy: 0.1 nats per dimension), times
+// cross_check_options::tolerance_factor (default 1): when the reference is right, every estimate
+// outside the bench tolerance is flagged.
 // The references themselves (KSG / Kozachenko-Leonenko with their sample-size check, and the
 // Gaussian formula when the data pass the Gaussian-shape checks) are built by the family headers
 // mi/cross_check.hpp and entropy/cross_check.hpp.
@@ -28,6 +30,7 @@
 #include "infogeo/core/random.hpp"
 #include "infogeo/core/result.hpp"
 #include "infogeo/core/sample_view.hpp"
+#include "infogeo/core/tolerance.hpp"
 
 namespace infogeo {
 
@@ -40,8 +43,7 @@ struct cross_check_options {
   index_t max_n = 20000;         ///< the references run on a random subset of this many rows above it
   index_t max_dims = 64;         ///< above this (joint) dimension no reference is run (k-NN in many
                                  ///< dimensions is slow and usually warns; skipped, settings say so)
-  double floor_nats = 0.1;       ///< disagreements below max(floor_nats, relative_floor |reference|)
-  double relative_floor = 0.1;   ///< ... never warn (the bench tolerance, docs/results.md)
+  double tolerance_factor = 1.0; ///< disagreements within this times accuracy_tolerance() never warn
   std::uint64_t seed = 20261206; ///< seed of the subset above max_n
 };
 
@@ -65,10 +67,8 @@ inline void check_cross_check_options(const cross_check_options& o, const char* 
   require(o.max_dims >= 1, fn, "cross_check.max_dims must be >= 1 (max_dims=", o.max_dims, ")");
   require(o.max_n >= o.min_n, fn, "cross_check.max_n must be >= cross_check.min_n (max_n=", o.max_n,
           ", min_n=", o.min_n, ")");
-  require(std::isfinite(o.floor_nats) && o.floor_nats >= 0.0, fn,
-          "cross_check.floor_nats must be finite and >= 0 (floor_nats=", o.floor_nats, ")");
-  require(std::isfinite(o.relative_floor) && o.relative_floor >= 0.0, fn,
-          "cross_check.relative_floor must be finite and >= 0 (relative_floor=", o.relative_floor, ")");
+  require(std::isfinite(o.tolerance_factor) && o.tolerance_factor >= 0.0, fn,
+          "cross_check.tolerance_factor must be finite and >= 0 (tolerance_factor=", o.tolerance_factor, ")");
 }
 
 /// The rows the references run on: all of them up to max_n, else a random subset of max_n
@@ -103,11 +103,12 @@ reference_estimate run_reference(const std::string& name, F&& f) {
   return r;
 }
 
-/// Judges e against the references by `rule` (top of this header). Records, per reference,
+/// Judges e against the references by `rule`, with the tolerance of a quantity of kind `kind` on
+/// `dims` dimensions (top of this header). Records, per reference,
 /// details "reference_<name>" (its value) and settings "reference_<name>" (ok / its reason codes /
 /// why it failed), and settings "cross_check" (what was done).
 inline void apply_cross_check(estimate& e, const cross_check_options& o, const std::vector<reference_estimate>& refs,
-                              cross_check_rule rule, const char* advice) {
+                              cross_check_rule rule, tolerance_kind kind, index_t dims, const char* advice) {
   const reference_estimate* worst = nullptr;
   double worst_gap = 0.0;
   double worst_tolerance = 0.0;
@@ -126,7 +127,7 @@ inline void apply_cross_check(estimate& e, const cross_check_options& o, const s
     }
     e.settings["reference_" + r.name] = "ok";
     const double gap = e.value - r.result->value;
-    const double tolerance = std::max(o.floor_nats, o.relative_floor * std::abs(r.result->value));
+    const double tolerance = o.tolerance_factor * accuracy_tolerance(kind, r.result->value, dims);
     if (!(std::abs(gap) <= tolerance)) {  // a non-finite estimate disagrees with every reference
       if (!worst || std::abs(gap) - tolerance > std::abs(worst_gap) - worst_tolerance) {
         worst = &r;
@@ -165,8 +166,8 @@ inline void apply_cross_check(estimate& e, const cross_check_options& o, const s
 /// gap cannot be measured), else builds the references with make_refs(rows) (rows: the subset,
 /// empty = all) and applies the rule.
 template <class MakeReferences>
-void cross_check(estimate& e, const cross_check_options& o, cross_check_rule rule, const char* advice,
-                 index_t n, index_t dims, MakeReferences&& make_refs) {
+void cross_check(estimate& e, const cross_check_options& o, cross_check_rule rule, tolerance_kind kind,
+                 const char* advice, index_t n, index_t dims, MakeReferences&& make_refs) {
   check_cross_check_options(o, "cross_check");
   if (!o.enabled) {
     e.settings["cross_check"] = "off";
@@ -186,7 +187,7 @@ void cross_check(estimate& e, const cross_check_options& o, cross_check_rule rul
   }
   const auto rows = cross_check_rows(n, o);
   if (!rows.empty()) e.parameters["cross_check_rows"] = static_cast<double>(rows.size());
-  apply_cross_check(e, o, make_refs(rows), rule, advice);
+  apply_cross_check(e, o, make_refs(rows), rule, kind, dims, advice);
 }
 
 }  // namespace detail

@@ -23,6 +23,7 @@
 #include "infogeo/core/random.hpp"
 #include "infogeo/core/result.hpp"
 #include "infogeo/core/sample_view.hpp"
+#include "infogeo/core/tolerance.hpp"
 
 namespace infogeo {
 
@@ -31,8 +32,8 @@ namespace infogeo {
 struct sample_size_check_options {
   bool enabled = true;          ///< false: no check, no extra cost (settings "sample_size_check" says so)
   index_t min_n = 200;          ///< below this the halves are too noisy to say anything: skipped
-  double floor_nats = 0.05;     ///< movements below max(floor_nats, relative_floor * |value|) never warn
-  double relative_floor = 0.02;
+  double floor_nats = 0.05;     ///< movements below max(floor_nats, tolerance_fraction * accuracy_tolerance())
+  double tolerance_fraction = 0.2;  ///< ... never warn (MI: max(0.05, 0.02 |value|); entropy: max(0.05, 0.02 d))
   double noise_factor = 1.0;    ///< ... nor below noise_factor x |h_1 - h_2| (the halves' own spread)
   std::uint64_t seed = 20261206;  ///< seed of the random split into halves
 };
@@ -59,8 +60,9 @@ inline void check_sample_size_options(const sample_size_check_options& o, const 
   require(o.min_n >= 4, fn, "sample_size_check.min_n must be >= 4 (min_n=", o.min_n, ")");
   require(std::isfinite(o.floor_nats) && o.floor_nats >= 0.0, fn,
           "sample_size_check.floor_nats must be finite and >= 0 (floor_nats=", o.floor_nats, ")");
-  require(std::isfinite(o.relative_floor) && o.relative_floor >= 0.0, fn,
-          "sample_size_check.relative_floor must be finite and >= 0 (relative_floor=", o.relative_floor, ")");
+  require(std::isfinite(o.tolerance_fraction) && o.tolerance_fraction >= 0.0, fn,
+          "sample_size_check.tolerance_fraction must be finite and >= 0 (tolerance_fraction=", o.tolerance_fraction,
+          ")");
   require(std::isfinite(o.noise_factor) && o.noise_factor >= 0.0, fn,
           "sample_size_check.noise_factor must be finite and >= 0 (noise_factor=", o.noise_factor, ")");
 }
@@ -69,9 +71,10 @@ inline void check_sample_size_options(const sample_size_check_options& o, const 
 /// returns the estimate's value on half `which` (0, 1) of each input; an estimator error on
 /// a half (e.g. k >= n / 2) skips the check and says so in settings. Records details
 /// "half_sample_1", "half_sample_2", "half_sample_movement" (value minus the halves' mean) and
-/// warns "sample_size_trend" when the movement exceeds the threshold of sample_size_check_options.
+/// warns "sample_size_trend" when the movement exceeds the threshold of sample_size_check_options
+/// (its tolerance part: accuracy_tolerance() of a quantity of kind `kind` on e.dims dimensions).
 template <class OnHalf>
-void check_sample_size_trend(estimate& e, const sample_size_check_options& o, OnHalf&& on_half,
+void check_sample_size_trend(estimate& e, const sample_size_check_options& o, tolerance_kind kind, OnHalf&& on_half,
                              const char* advice) {
   check_sample_size_options(o, "sample_size_check");
   if (!o.enabled) {
@@ -96,7 +99,8 @@ void check_sample_size_trend(estimate& e, const sample_size_check_options& o, On
   }
   const double movement = e.value - 0.5 * (h1 + h2);
   const double threshold =
-      std::max({o.floor_nats, o.relative_floor * std::abs(e.value), o.noise_factor * std::abs(h1 - h2)});
+      std::max({o.floor_nats, o.tolerance_fraction * accuracy_tolerance(kind, e.value, e.dims),
+                o.noise_factor * std::abs(h1 - h2)});
   e.settings["sample_size_check"] = detail::concat("random halves (seed ", o.seed, ")");
   e.details["half_sample_1"] = h1;
   e.details["half_sample_2"] = h2;
@@ -115,13 +119,13 @@ void check_sample_size_trend(estimate& e, const sample_size_check_options& o, On
 /// a `sample_size_check` member: reruns f on the two halves of one random split of every sample
 /// (row_matrix<double>, same rows, the same split for all) with the check switched off on the halves.
 template <class Options, class Estimator, class Sample, class... Samples>
-void recheck_on_halves(estimate& e, const Options& opt, const char* advice, Estimator&& f, const Sample& first,
-                       const Samples&... rest) {
+void recheck_on_halves(estimate& e, const Options& opt, tolerance_kind kind, const char* advice, Estimator&& f,
+                       const Sample& first, const Samples&... rest) {
   std::vector<std::int64_t> perm;
   if (opt.sample_size_check.enabled && e.n >= opt.sample_size_check.min_n)
     perm = half_split(first.rows(), opt.sample_size_check.seed);
   check_sample_size_trend(
-      e, opt.sample_size_check,
+      e, opt.sample_size_check, kind,
       [&](index_t which) {
         Options half = opt;
         half.sample_size_check.enabled = false;

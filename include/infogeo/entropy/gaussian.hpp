@@ -15,6 +15,7 @@
 #include "infogeo/core/result.hpp"
 #include "infogeo/core/sample_view.hpp"
 #include "infogeo/core/special_functions.hpp"
+#include "infogeo/core/tolerance.hpp"
 #include "infogeo/core/validation.hpp"
 #include "infogeo/stats/gaussian_shape.hpp"
 
@@ -140,8 +141,8 @@ inline double gaussian_entropy_plugin_bias(index_t n, index_t d, bool unbiased =
 /// from 0 (stats::check_gaussian_shape; cost O(N D)), or when x (D >= 2) is not jointly Gaussian by
 /// Mardia's kurtosis (stats::check_joint_gaussian_shape; cost O(N D^2)); warning `plugin_bias` when
 /// the plug-in's exact expected error for Gaussian data (gaussian_entropy_plugin_bias(), detail
-/// "plugin_bias", negative) exceeds max(0.1 nats, 10 % of |h|) in size, the tolerance of the KL
-/// estimator's neighbour_order_bias: e.g. d = 40 at n = 60 reads -9.5 nats.
+/// "plugin_bias", negative) exceeds 0.1 nats per dimension in size (accuracy_tolerance(), core/tolerance.hpp,
+/// the tolerance of the KL estimator's neighbour_order_bias): e.g. d = 40 at n = 60 reads -9.5 nats.
 template <class Input>
 estimate gaussian_entropy(const Input& input, const gaussian_options& options = {}) {
   const char* fn = "entropy::gaussian_entropy";
@@ -169,7 +170,7 @@ estimate gaussian_entropy(const Input& input, const gaussian_options& options = 
   e.details["max_eigenvalue"] = spectrum.values(spectrum.values.size() - 1);
   const double bias = gaussian_entropy_plugin_bias(view.rows(), view.cols(), options.unbiased);
   e.details["plugin_bias"] = bias;
-  if (std::abs(bias) > std::max(0.1, 0.1 * std::abs(e.value)))
+  if (std::abs(bias) > accuracy_tolerance(tolerance_kind::differential_entropy, e.value, e.dims))
     e.warn("plugin_bias",
            infogeo::detail::concat("with n = ", view.rows(), " rows in ", view.cols(),
                                    " dimensions the plug-in's expected error is ", bias,

@@ -513,7 +513,7 @@ estimate kde_entropy(const Input& x, const kde_options& options = {}) {
             .value);
   const row_matrix<double> rows = to_row_matrix<double>(make_view(x));  // for the trend and the cross-check
   infogeo::detail::recheck_on_halves(
-      e, options, detail::kde_trend_advice,
+      e, options, tolerance_kind::differential_entropy, detail::kde_trend_advice,
       [](const row_matrix<double>& half, const kde_options& o) {
         kde_options quick = o;
         quick.bandwidth_check = false;  // the halves only feed the trend
@@ -617,7 +617,7 @@ estimate kde_mutual_information(const X& x_input, const Y& y_input, const kde_mi
   }
 
   infogeo::detail::recheck_on_halves(
-      e, options, entropy::detail::kde_trend_advice,
+      e, options, tolerance_kind::scale_invariant, entropy::detail::kde_trend_advice,
       [](const row_matrix<double>& half_x, const row_matrix<double>& half_y, const kde_mi_options& o) {
         kde_mi_options quick = o;
         quick.kde.bandwidth_check = false;  // the halves only feed the trend

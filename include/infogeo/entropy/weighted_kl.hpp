@@ -155,7 +155,7 @@ template <class Input>
 estimate weighted_kozachenko_leonenko(const Input& x, const wkl_options& opt = {}) {
   estimate e = detail::weighted_kozachenko_leonenko_impl(x, opt, true);
   infogeo::detail::recheck_on_halves(
-      e, opt, detail::knn_entropy_trend_advice,
+      e, opt, tolerance_kind::differential_entropy, detail::knn_entropy_trend_advice,
       [](const row_matrix<double>& half, const wkl_options& o) {
         return detail::weighted_kozachenko_leonenko_impl(half, o, false);
       },

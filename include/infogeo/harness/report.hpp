@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "infogeo/core/tolerance.hpp"
 #include "infogeo/harness/runner.hpp"
 
 namespace infogeo::harness {
@@ -106,8 +107,13 @@ inline std::string to_markdown(const std::vector<bench_row>& rows) {
   return os.str();
 }
 
-/// The bench's tolerance for "within the truth": |bias| <= max(0.1 nats, 10% of |truth|).
-inline double bench_tolerance(double truth) { return std::max(0.1, 0.1 * std::abs(truth)); }
+/// The bench's tolerance for "within the truth", accuracy_tolerance() (core/tolerance.hpp) at the
+/// truth: entropies 0.1 nats per dimension, MI and conditional MI max(0.1 nats, 10 % of |truth|).
+inline double bench_tolerance(const bench_row& r) {
+  return accuracy_tolerance(r.kind == quantity::entropy ? tolerance_kind::differential_entropy
+                                                        : tolerance_kind::scale_invariant,
+                            r.truth, r.dims);
+}
 
 /// Per-estimator summary (markdown): cells run (not skipped), how many ok / warning / refused /
 /// failed, the fraction of cells with a value whose |bias| is within bench_tolerance(), mean |bias|
@@ -131,7 +137,7 @@ inline std::string summary_markdown(const std::vector<bench_row>& rows) {
     if (std::isfinite(r.bias)) {
       ++a.valued;
       a.abs_bias += std::abs(r.bias);
-      const bool within = std::abs(r.bias) <= bench_tolerance(r.truth);
+      const bool within = std::abs(r.bias) <= bench_tolerance(r);
       a.within += within;
       a.ok_beyond += r.status == cell_status::ok && !within;
     }
@@ -146,8 +152,10 @@ inline std::string summary_markdown(const std::vector<bench_row>& rows) {
        << (a.valued ? std::to_string(a.within) + "/" + std::to_string(a.valued) : std::string("-")) << " | "
        << (a.valued ? detail::fixed(a.abs_bias / a.valued) : std::string("-")) << " | " << a.ok_beyond << " |\n";
   }
-  os << "\nTolerance: |bias| <= max(0.1 nats, 10% of |truth|). \"within tolerance\" counts cells with a value "
-        "(ok or warning); refused cells have none.\n";
+  os << "\nTolerance (docs/verdicts.md, \"The tolerance\"): |bias| <= max(0.1 nats, 10% of |truth|) for MI, "
+        "0.1 nats per dimension for differential entropies (their truth moves by d log c when the data are "
+        "multiplied by c). \"within tolerance\" counts cells with a value (ok or warning); refused cells have "
+        "none.\n";
   return os.str();
 }
 

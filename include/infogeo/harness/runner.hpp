@@ -46,6 +46,7 @@ struct bench_row {
   std::string task;
   std::string family;
   quantity kind = quantity::mi;
+  index_t dims = 0;         ///< the task's joint dimension (an entropy's tolerance grows with it)
   index_t n = 0;
   int reps = 0;             ///< reps that produced a value
   double truth = 0.0;
@@ -199,6 +200,7 @@ std::vector<bench_row> run_bench(const std::vector<task>& tasks, const std::vect
       r.task = t.name;
       r.family = t.family;
       r.kind = t.kind;
+      r.dims = t.dims;
       r.n = options.n;
       r.truth = t.truth;
       r.message = skip_reason(e, t);

@@ -338,7 +338,7 @@ estimate binned_mutual_information(const X& x, const Y& y, const binning_options
   detail::binning_verdicts(e, bx, "x", oxy);
   detail::binning_verdicts(e, by, "y", oxy);
   infogeo::detail::recheck_on_halves(
-      e, options,
+      e, options, tolerance_kind::scale_invariant,
       "the plug-in bias (about (occupied joint - occupied x - occupied y + 1) / 2N nats) is still large: use "
       "more samples, fewer bins, miller_madow (--miller-madow), or a k-NN estimator (--method ksg1)",
       [](const row_matrix<double>& half_x, const row_matrix<double>& half_y, const binning_options& o) {

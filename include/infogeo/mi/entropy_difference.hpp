@@ -168,7 +168,7 @@ estimate entropy_difference(const InputX& x, const InputY& y, const entropy_diff
                                       opt.preprocess.jitter);
   }
   infogeo::detail::recheck_on_halves(
-      e, opt,
+      e, opt, tolerance_kind::scale_invariant,
       "the three entropy biases do not cancel, and each grows with the dimension: use more samples, mi::ksg "
       "(--method ksg1), or compress X and Y first (--pca m)",
       [&](const row_matrix<double>& half_x, const row_matrix<double>& half_y, const entropy_difference_options& o) {

@@ -7,6 +7,7 @@
 
 #include "infogeo/core/result.hpp"
 #include "infogeo/core/special_functions.hpp"
+#include "infogeo/core/tolerance.hpp"
 #include "infogeo/core/sample_view.hpp"
 #include "infogeo/core/validation.hpp"
 #include "infogeo/entropy/gaussian.hpp"
@@ -35,7 +36,7 @@ inline double gaussian_mi_plugin_bias(index_t n, index_t dx, index_t dy) {
 /// kurtosis (stats::check_gaussian_shape), or when (x, y) is not jointly Gaussian by Mardia's
 /// kurtosis (stats::check_joint_gaussian_shape): Gaussian marginals can hide non-linear dependence;
 /// warning `plugin_bias` when the plug-in's exact finite-sample bias (gaussian_mi_plugin_bias(), detail
-/// "plugin_bias"; ~dx dy / (2n), upward) exceeds max(0.1 nats, 10 % of the estimate): e.g. 30 x 30 at
+/// "plugin_bias"; ~dx dy / (2n), upward) exceeds max(0.1 nats, 10 % of the estimate) (accuracy_tolerance(), core/tolerance.hpp): e.g. 30 x 30 at
 /// n = 2000 reads ~0.22 nats for independent X and Y.
 template <class X, class Y>
 estimate gaussian_mutual_information(const X& x_input, const Y& y_input) {
@@ -66,7 +67,7 @@ estimate gaussian_mutual_information(const X& x_input, const Y& y_input) {
   e.details["h_xy"] = hxy;
   const double bias = gaussian_mi_plugin_bias(x.rows(), dx, dy);
   e.details["plugin_bias"] = bias;
-  if (bias > std::max(0.1, 0.1 * std::abs(e.value)))
+  if (bias > accuracy_tolerance(tolerance_kind::scale_invariant, e.value, e.dims))
     e.warn("plugin_bias",
            infogeo::detail::concat("with n = ", x.rows(), " rows for ", dx, " x ", dy,
                                    " dimensions the plug-in's expected upward bias is ", bias,

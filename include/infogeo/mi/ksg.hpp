@@ -254,7 +254,7 @@ estimate ksg(const InputX& x, const InputY& y, const ksg_options& opt = {}) {
     }
   }
   infogeo::detail::recheck_on_halves(
-      e, opt, detail::knn_mi_trend_advice,
+      e, opt, tolerance_kind::scale_invariant, detail::knn_mi_trend_advice,
       [&](const row_matrix<double>& half_x, const row_matrix<double>& half_y, const ksg_options& o) {
         detail::check_k(o.k, half_x.rows(), fn);
         return detail::ksg_on(half_x, half_y, o, fn);
@@ -333,7 +333,7 @@ estimate ksg_conditional(const InputX& x, const InputY& y, const InputZ& z,
   neighbors::record(e, opt.preprocess, rz, "_z");
   neighbors::check_neighbourhood_scale(e, r, opt.k, neighbors::robust_column_scales(joint), "(x, y, z)");
   infogeo::detail::recheck_on_halves(
-      e, opt, detail::knn_mi_trend_advice,
+      e, opt, tolerance_kind::scale_invariant, detail::knn_mi_trend_advice,
       [](const row_matrix<double>& half_x, const row_matrix<double>& half_y, const row_matrix<double>& half_z,
          const ksg_options& o) { return ksg_conditional(half_x, half_y, half_z, o); },
       to_row_matrix<double>(vx), to_row_matrix<double>(vy), to_row_matrix<double>(vz));

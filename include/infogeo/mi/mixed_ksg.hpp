@@ -146,7 +146,7 @@ estimate mixed_ksg(const InputX& x, const InputY& y, const mixed_ksg_options& op
       e, r, k, detail::continuous_column_scales(neighbors::robust_column_scales(joint), px, py, mx.cols()),
       "(x, y) (continuous columns)");
   infogeo::detail::recheck_on_halves(
-      e, opt, detail::knn_mi_trend_advice,
+      e, opt, tolerance_kind::scale_invariant, detail::knn_mi_trend_advice,
       [](const row_matrix<double>& half_x, const row_matrix<double>& half_y, const mixed_ksg_options& o) {
         return mixed_ksg(half_x, half_y, o);
       },

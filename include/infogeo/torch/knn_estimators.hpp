@@ -199,7 +199,7 @@ inline estimate kozachenko_leonenko_device(const at::Tensor& x, const entropy::k
       return entropy::mardia_kurtosis_z(detail::mardia_kurtosis_device(x), x.size(0), d);
     });
   infogeo::detail::check_sample_size_trend(
-      e, opt.sample_size_check,
+      e, opt.sample_size_check, tolerance_kind::differential_entropy,
       [&, perm = infogeo::detail::half_split(x.size(0), opt.sample_size_check.seed)](index_t which) {
         entropy::kl_options half = opt;
         half.sample_size_check.enabled = false;
@@ -307,7 +307,7 @@ inline estimate ksg_device(const at::Tensor& x, const at::Tensor& y, const mi::k
   neighbors::check_neighbourhood_scale(e, hr, k, detail::robust_column_scales_device(at::cat({xd, yd}, 1)), "(x, y)");
   mi::detail::warn_discrete_columns(e, px, py);
   infogeo::detail::check_sample_size_trend(
-      e, opt.sample_size_check,
+      e, opt.sample_size_check, tolerance_kind::scale_invariant,
       [&, perm = infogeo::detail::half_split(x.size(0), opt.sample_size_check.seed)](index_t which) {
         mi::ksg_options half = opt;
         half.sample_size_check.enabled = false;
@@ -415,7 +415,7 @@ inline estimate mixed_ksg_device(const at::Tensor& x, const at::Tensor& y,
       e, hr, k, mi::detail::continuous_column_scales(detail::robust_column_scales_device(joint), px, py, xd.size(1)),
       "(x, y) (continuous columns)");
   infogeo::detail::check_sample_size_trend(
-      e, opt.sample_size_check,
+      e, opt.sample_size_check, tolerance_kind::scale_invariant,
       [&, perm = infogeo::detail::half_split(x.size(0), opt.sample_size_check.seed)](index_t which) {
         mi::mixed_ksg_options half = opt;
         half.sample_size_check.enabled = false;
