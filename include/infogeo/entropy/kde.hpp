@@ -26,6 +26,7 @@
 #include "infogeo/core/sample_size_trend.hpp"
 #include "infogeo/core/sample_view.hpp"
 #include "infogeo/core/special_functions.hpp"
+#include "infogeo/core/tolerance.hpp"
 #include "infogeo/core/validation.hpp"
 #include "infogeo/entropy/cross_check.hpp"
 #include "infogeo/entropy/gaussian.hpp"
@@ -86,6 +87,9 @@ struct kde_options {
   /// Recompute at half the selected bandwidth and warn ("bandwidth_oversmoothed") when the entropy
   /// falls (not with a fixed bandwidth, whose estimand is the smoothed entropy). Cost: one more evaluation.
   bool bandwidth_check = true;
+  /// Warn ("support_boundary") where a column has a hard edge (neighbors::has_hard_edge(), O(n d));
+  /// kde_entropy() only, not with a fixed bandwidth.
+  bool boundary_check = true;
   /// Cross-check against Kozachenko-Leonenko and the Gaussian formula ("estimators_disagree",
   /// core/cross_check.hpp), on; kde_entropy() only (the MI estimators use kde_mi_options::cross_check).
   cross_check_options cross_check;
@@ -435,13 +439,14 @@ inline constexpr const char* kde_trend_advice =
 /// log-likelihood of the kernel density, minimal at the likelihood-optimal bandwidth. When halving
 /// the selected b lowers it, the rule oversmoothed (heavy tails inflate the whitening covariance;
 /// boundaries; multimodal data), and the smoothing bias (~ c b^2, Beirlant et al. 1997) at b is at
-/// least about 4/3 of the drop. Warns when h(b) - h(b/2) > max(0.05 nats, 0.02 |h(b)|) for `term`;
-/// a rise (undersmoothing at b/2, common in d >= 3) is not a warning. Records details
-/// "<term>_at_half_bandwidth" (term "h" for an entropy).
-inline void check_oversmoothing(estimate& e, const std::string& term, double at_b, double at_half_b) {
+/// least about 4/3 of the drop. Warns when h(b) - h(b/2) > max(0.05 nats, 0.02 dims), a fifth of the
+/// entropy tolerance of a `dims`-dimensional term (core/tolerance.hpp; the former 0.02 |h(b)| moved
+/// with the units), for `term`; a rise (undersmoothing at b/2, common in d >= 3) is not a warning.
+/// Records details "<term>_at_half_bandwidth" (term "h" for an entropy).
+inline void check_oversmoothing(estimate& e, const std::string& term, double at_b, double at_half_b, index_t dims) {
   e.details[term + "_at_half_bandwidth"] = at_half_b;
   const double drop = at_b - at_half_b;
-  if (drop > std::max(0.05, 0.02 * std::abs(at_b)))
+  if (drop > std::max(0.05, 0.2 * accuracy_tolerance(tolerance_kind::differential_entropy, at_b, dims)))
     e.warn("bandwidth_oversmoothed",
            infogeo::detail::concat(term, " falls by ", drop, " nats when the bandwidth is halved (", at_b, " -> ",
                                    at_half_b, "): the held-out likelihood prefers a narrower kernel, so the rule "
@@ -496,9 +501,10 @@ estimate kde_entropy_view(const sample_view<T>& view, const kde_options& o,
 /// bracket a minimum (duplicate points). Verdict: refused for tied columns ("discrete_columns")
 /// and a TwoNN intrinsic dimension clearly below D ("intrinsic_dimension"), as KL, unless the
 /// bandwidth is fixed (then the estimand is the entropy of X + b N(0, I), which always exists);
-/// warned when halving the selected bandwidth lowers the value ("bandwidth_oversmoothed"), when the
+/// warned where a column has a hard edge ("support_boundary", neighbors::has_hard_edge(); not with a
+/// fixed bandwidth), when halving the selected bandwidth lowers the value ("bandwidth_oversmoothed"), when the
 /// value moves between n/2 and n ("sample_size_trend") and when Kozachenko-Leonenko or the Gaussian
-/// formula, where their own checks are silent, differ by more than max(0.1, 10 %)
+/// formula, where their own checks are silent, differ by more than the tolerance, 0.1 nats per dimension
 /// ("estimators_disagree", options.cross_check; not with a fixed bandwidth; docs/verdicts.md).
 template <class Input>
 estimate kde_entropy(const Input& x, const kde_options& options = {}) {
@@ -510,8 +516,16 @@ estimate kde_entropy(const Input& x, const kde_options& options = {}) {
         e, "h", e.value,
         detail::kde_entropy_view(make_view(x), detail::kde_fixed_options(options, 0.5 * e.parameters.at("bandwidth")),
                                  nullptr, fn)
-            .value);
-  const row_matrix<double> rows = to_row_matrix<double>(make_view(x));  // for the trend and the cross-check
+            .value,
+        e.dims);
+  const row_matrix<double> rows = to_row_matrix<double>(make_view(x));  // for the checks below
+  if (options.boundary_check && options.bandwidth != kde_bandwidth::fixed && neighbors::has_hard_edge(rows))
+    e.warn("support_boundary",
+           "a column has a hard edge (its density does not vanish at an end of its range: uniform, exponential at "
+           "0; neighbors::has_hard_edge): the Gaussian kernel spreads mass across it, so KDE overestimates h by a "
+           "bias of the order of the bandwidth that shrinks only like n^(-1/(d+4)) (uniform [0,1]^5 at n = 2000: "
+           "+0.6 nats); use Kozachenko-Leonenko (--method kl), whose neighbour-order check measures its boundary "
+           "bias, or transform the column to an unbounded one (entropy then changes by the Jacobian)");
   infogeo::detail::recheck_on_halves(
       e, options, tolerance_kind::differential_entropy, detail::kde_trend_advice,
       [](const row_matrix<double>& half, const kde_options& o) {
@@ -609,7 +623,8 @@ estimate kde_mutual_information(const X& x_input, const Y& y_input, const kde_mi
           e, term, h.value,
           entropy::detail::kde_entropy_view(
               view, entropy::detail::kde_fixed_options(options.kde, 0.5 * h.parameters.at("bandwidth")), nullptr, fn)
-              .value);
+              .value,
+          h.dims);
     };
     check("h_x", xv, hx);
     check("h_y", yv, hy);
