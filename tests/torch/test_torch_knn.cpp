@@ -490,6 +490,33 @@ TEST_CASE("device Mardia kurtosis: the CPU's value, and NaN on collinear columns
   CHECK(rel_diff(libtorch::detail::mardia_kurtosis_device(g), stats::mardia_kurtosis(to_host(g))) < 1e-9);
 }
 
+TEST_CASE("device Mardia kurtosis at large n: the tolerance 16 u d (d + 2 sqrt(n)) covers the device's sums") {
+  // The device sums the covariance with its own GEMM (blocked differently from the CPU's sqrt(n)-row
+  // blocks); the pivot tolerance assumes its rounding stays within the 16x margin. Exactly collinear
+  // columns at n = 2e5 (d = 3 and 10) must give NaN on the device as on the CPU, and 1 - R^2 ~ 1e-8
+  // must stay finite and equal the CPU's value up to the conditioning: kappa(S) ~ 1e8 times the sums'
+  // rounding ~ sqrt(n) u ~ 5e-14 allows ~5e-6 relative (measured: < 1e-6 on an H100, 1.7e-6 on CPU LibTorch).
+  const auto device = test_device();
+  for (std::int64_t d : {3, 10}) {
+    for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+      CAPTURE(d);
+      CAPTURE(seed);
+      at::manual_seed(seed);
+      const at::Tensor base = at::randn({200000, d - 1}, at::kDouble);
+      const at::Tensor mix = at::randn({d - 1, 1}, at::kDouble);
+      const at::Tensor collinear = at::cat({base, at::matmul(base, mix)}, 1);
+      CHECK(std::isnan(libtorch::detail::mardia_kurtosis_device(collinear.to(device))));
+      CHECK(std::isnan(stats::mardia_kurtosis(to_host(collinear))));
+      const double scale = std::sqrt(mix.pow(2).sum().item<double>());
+      const at::Tensor noisy =
+          collinear + at::cat({at::zeros({200000, d - 1}, at::kDouble), 1e-4 * scale * at::randn({200000, 1}, at::kDouble)}, 1);
+      const double dev = libtorch::detail::mardia_kurtosis_device(noisy.to(device));
+      CHECK(std::isfinite(dev));
+      CHECK(rel_diff(dev, stats::mardia_kurtosis(to_host(noisy))) < 1e-5);
+    }
+  }
+}
+
 TEST_CASE("device k-NN functions reject bad input with clear errors") {
   const auto device = test_device();
   const auto opts = at::TensorOptions().dtype(at::kDouble).device(device);
