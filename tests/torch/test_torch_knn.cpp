@@ -508,8 +508,8 @@ TEST_CASE("device Mardia kurtosis at large n: the tolerance 16 u d (d + 2 sqrt(n
       CHECK(std::isnan(libtorch::detail::mardia_kurtosis_device(collinear.to(device))));
       CHECK(std::isnan(stats::mardia_kurtosis(to_host(collinear))));
       const double scale = std::sqrt(mix.pow(2).sum().item<double>());
-      const at::Tensor noisy =
-          collinear + at::cat({at::zeros({200000, d - 1}, at::kDouble), 1e-4 * scale * at::randn({200000, 1}, at::kDouble)}, 1);
+      const at::Tensor noise = 1e-4 * scale * at::randn({200000, 1}, at::kDouble);
+      const at::Tensor noisy = collinear + at::cat({at::zeros({200000, d - 1}, at::kDouble), noise}, 1);
       const double dev = libtorch::detail::mardia_kurtosis_device(noisy.to(device));
       CHECK(std::isfinite(dev));
       CHECK(rel_diff(dev, stats::mardia_kurtosis(to_host(noisy))) < 1e-5);

@@ -17,7 +17,8 @@ namespace infogeo::entropy::detail {
 template <class = void>
 void cross_check_entropy(estimate& e, const row_matrix<double>& x, const cross_check_options& o,
                          cross_check_rule rule, const char* advice) {
-  infogeo::detail::cross_check(e, o, rule, tolerance_kind::differential_entropy, advice, x.rows(), x.cols(), [&](const std::vector<std::int64_t>& rows) {
+  infogeo::detail::cross_check(e, o, rule, tolerance_kind::differential_entropy, advice, x.rows(), x.cols(),
+                               [&](const std::vector<std::int64_t>& rows) {
     const row_matrix<double> sx = infogeo::detail::subset_rows(x, rows);
     std::vector<infogeo::detail::reference_estimate> refs;
     refs.push_back(infogeo::detail::run_reference("kozachenko_leonenko", [&] { return kozachenko_leonenko(sx); }));

@@ -17,7 +17,8 @@ namespace infogeo::mi::detail {
 template <class = void>
 void cross_check_mi(estimate& e, const row_matrix<double>& x, const row_matrix<double>& y,
                     const cross_check_options& o, cross_check_rule rule, const char* advice) {
-  infogeo::detail::cross_check(e, o, rule, tolerance_kind::scale_invariant, advice, x.rows(), x.cols() + y.cols(), [&](const std::vector<std::int64_t>& rows) {
+  infogeo::detail::cross_check(e, o, rule, tolerance_kind::scale_invariant, advice, x.rows(), x.cols() + y.cols(),
+                               [&](const std::vector<std::int64_t>& rows) {
     const row_matrix<double> sx = infogeo::detail::subset_rows(x, rows);
     const row_matrix<double> sy = infogeo::detail::subset_rows(y, rows);
     std::vector<infogeo::detail::reference_estimate> refs;

@@ -36,7 +36,8 @@ inline double gaussian_mi_plugin_bias(index_t n, index_t dx, index_t dy) {
 /// kurtosis (stats::check_gaussian_shape), or when (x, y) is not jointly Gaussian by Mardia's
 /// kurtosis (stats::check_joint_gaussian_shape): Gaussian marginals can hide non-linear dependence;
 /// warning `plugin_bias` when the plug-in's exact finite-sample bias (gaussian_mi_plugin_bias(), detail
-/// "plugin_bias"; ~dx dy / (2n), upward) exceeds max(0.1 nats, 10 % of the estimate) (accuracy_tolerance(), core/tolerance.hpp): e.g. 30 x 30 at
+/// "plugin_bias"; ~dx dy / (2n), upward) exceeds max(0.1 nats, 10 % of the estimate) (accuracy_tolerance(),
+/// core/tolerance.hpp): e.g. 30 x 30 at
 /// n = 2000 reads ~0.22 nats for independent X and Y.
 template <class X, class Y>
 estimate gaussian_mutual_information(const X& x_input, const Y& y_input) {
