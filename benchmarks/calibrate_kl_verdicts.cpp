@@ -125,13 +125,11 @@ labelled_sample draw(const std::string& family, index_t d, index_t n, std::uint6
   return s;
 }
 
-/// Which rate the neighbour-order check used, from its settings: "1/d (hard edge)", "1/d (no
-/// Gaussian shape)", "smooth" or "skipped".
+/// Which rate the neighbour-order check used (its settings "neighbour_order_rate": hard_edge and
+/// not_gaussian_shaped take 1/d, smooth 2/d to 4/d), or "skipped".
 std::string neighbour_order_rate(const infogeo::estimate& e) {
-  const auto it = e.settings.find("neighbour_order_check");
-  if (it == e.settings.end() || it->second.rfind("skipped", 0) == 0) return "skipped";
-  if (it->second.find("rate 1/d") == std::string::npos) return "smooth";
-  return it->second.find("hard edge") != std::string::npos ? "1/d (hard edge)" : "1/d (no Gaussian shape)";
+  const auto it = e.settings.find("neighbour_order_rate");
+  return it == e.settings.end() ? "skipped" : it->second;
 }
 
 struct tally {

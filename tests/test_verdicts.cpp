@@ -718,6 +718,7 @@ TEST_CASE("neighbour_order_bias: KL's bias extrapolated in k flags uniform and e
       CHECK(h.value > 0.35);  // the bias (truth 0)
       CHECK(h.details.at("bias_extrapolated") > 0.75 * h.value);
       if (d == 6) CHECK(h.has_reason("neighbour_order_bias"));
+      CHECK(h.settings.at("neighbour_order_rate") == "hard_edge");
     }
   }
   // Hard edges (the boundary rate 1/d is used only there): uniform and exponential columns have
@@ -751,6 +752,7 @@ TEST_CASE("neighbour_order_bias: KL's bias extrapolated in k flags uniform and e
   row_matrix<double> small;
   gaussian(10, 2, 330, small);
   CHECK(entropy::kozachenko_leonenko(small, no_trend).settings.at("neighbour_order_check") == "skipped (needs n > 4k)");
+  CHECK(entropy::kozachenko_leonenko(small, no_trend).settings.count("neighbour_order_rate") == 0);
   entropy::kl_options off = no_trend;
   off.neighbour_order_check = false;
   row_matrix<double> g2;
@@ -863,6 +865,7 @@ TEST_CASE("neighbour_order_bias: a boundary no column shows (rotated exponential
     CHECK(error > 0.8);  // beyond the tolerance 0.1 h: a warning is owed
     CHECK(h.details.at("smoothness_z") > 2.0 * entropy::neighbour_order_smoothness_sd);
     CHECK(h.settings.at("neighbour_order_check").find("no smooth density established") != std::string::npos);
+    CHECK(h.settings.at("neighbour_order_rate") == "not_gaussian_shaped");
     CHECK(h.has_reason("neighbour_order_bias"));
     CHECK(h.details.at("bias_extrapolated") > 0.9 * error);
     rescued += smooth_extrapolation(h, d) <= tolerance(h) ? 1 : 0;
@@ -911,6 +914,7 @@ TEST_CASE("neighbour_order_bias: a boundary no column shows (rotated exponential
           const auto h = entropy::kozachenko_leonenko(g.x, no_trend);
           CHECK(std::abs(h.details.at("smoothness_z")) < entropy::neighbour_order_smoothness_sd);
           CHECK(h.settings.at("neighbour_order_check").find("Gaussian-shaped") != std::string::npos);
+          CHECK(h.settings.at("neighbour_order_rate") == "smooth");
           CHECK_FALSE(h.has_reason("neighbour_order_bias"));
           CHECK(std::abs(h.value - g.entropy) < tolerance(h));
         }

@@ -440,6 +440,8 @@ TEST_CASE("device k-NN estimators give the CPU estimators' verdicts (status, rea
     CHECK(cpu.details.at("smoothness_z") > 9.0);
     CHECK(rel_diff(dev.details.at("smoothness_z"), cpu.details.at("smoothness_z")) < 1e-9);
     CHECK(rel_diff(dev.details.at("bias_extrapolated"), cpu.details.at("bias_extrapolated")) < 1e-9);
+    CHECK(dev.settings.at("neighbour_order_rate") == "not_gaussian_shaped");
+    CHECK(cpu.settings.at("neighbour_order_rate") == "not_gaussian_shaped");
   }
   // Tied (discrete) columns: KSG warns "discrete_columns", KL refuses; a constant column: both refuse.
   {

@@ -188,18 +188,23 @@ void check_neighbour_order_bias(estimate& e, const neighbors::knn_result& r, ind
 /// check_neighbour_order_bias() with its rate chosen as the CPU and device KL estimators choose it:
 /// 1/d at a hard edge (`hard_edge`, neighbors::has_hard_edge()) and wherever a smooth density is not
 /// established (`smoothness_z()`, neighbour_order_smoothness_z(), beyond neighbour_order_smoothness_sd
-/// or NaN); the smooth rate 2/d to 4/d only on Gaussian-shaped data. Records details "smoothness_z".
+/// or NaN); the smooth rate 2/d to 4/d only on Gaussian-shaped data. Records details "smoothness_z"
+/// and, when the check runs, settings "neighbour_order_rate": "hard_edge", "not_gaussian_shaped" (both
+/// the rate 1/d) or "smooth" (a stable code for programs; "neighbour_order_check" says it in words).
 template <class SmoothnessZ>
 void check_neighbour_order_bias_gated(estimate& e, const neighbors::knn_result& r, index_t d, index_t k,
                                       bool hard_edge, SmoothnessZ&& smoothness_z) {
   bool boundary = hard_edge;
   const char* why = "a column has a hard edge";
+  const char* rate_code = "hard_edge";
   if (!boundary && r.k >= 4 * k) {
     const double z = smoothness_z();
     if (std::isfinite(z)) e.details["smoothness_z"] = z;
     boundary = !(std::abs(z) <= neighbour_order_smoothness_sd);
     why = "no smooth density established: Mardia's kurtosis is more than 6 sd from a Gaussian's";
+    rate_code = boundary ? "not_gaussian_shaped" : "smooth";
   }
+  if (r.k >= 4 * k) e.settings["neighbour_order_rate"] = rate_code;
   check_neighbour_order_bias(e, r, d, k, boundary, why,
                              "no hard edge, Gaussian-shaped (Mardia's kurtosis within 6 sd)");
 }
