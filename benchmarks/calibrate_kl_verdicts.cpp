@@ -17,7 +17,8 @@
 // "flagged" = a neighbour_order_bias warning on a set beyond tolerance; "caught" = any warning or a
 // refusal on such a set; "blind" = beyond tolerance with status ok; "false alarm" = a
 // neighbour_order_bias warning within tolerance. --rows prints every set, with the rate the
-// neighbour-order check used (1/d at a hard edge or without a Gaussian shape, else smooth).
+// neighbour-order check used (1/d at a hard edge or without a Gaussian shape, else smooth), the
+// extrapolated bias, its sampling sd and H_2k, H_4k (from which other rules can be simulated).
 #include <Eigen/QR>
 
 #include <cmath>
@@ -165,7 +166,9 @@ int main(int argc, char** argv) {
       }
     }
     std::map<std::pair<std::string, std::int64_t>, tally> table;
-    if (rows) std::cout << "family,d,n,seed,truth,estimate,error,tolerance,status,reasons,smoothness_z,bias_extrapolated,rate\n";
+    if (rows)
+      std::cout << "family,d,n,seed,truth,estimate,error,tolerance,status,reasons,smoothness_z,bias_extrapolated,rate,"
+                   "bias_extrapolated_se,h_2k,h_4k\n";
     for (const std::string& family : families)
       for (const std::int64_t d : dims)
         for (const std::int64_t n : sizes)
@@ -187,7 +190,7 @@ int main(int argc, char** argv) {
               ++t.refused;
               ++t.caught;  // no number given: not blind
               if (rows) std::cout << family << ',' << d << ',' << n << ',' << seed << ',' << s.truth << ",,,"
-                                  << tolerance << ",refused," << reasons << ",,,\n";
+                                  << tolerance << ",refused," << reasons << ",,,,,,\n";
               continue;
             }
             const double error = e.value - s.truth;
@@ -208,7 +211,8 @@ int main(int argc, char** argv) {
               std::cout << family << ',' << d << ',' << n << ',' << seed << ',' << s.truth << ',' << e.value << ','
                         << error << ',' << tolerance << ',' << status << ',' << reasons << ','
                         << detail("smoothness_z") << ',' << detail("bias_extrapolated") << ','
-                        << neighbour_order_rate(e) << '\n';
+                        << neighbour_order_rate(e) << ',' << detail("bias_extrapolated_se") << ','
+                        << detail("h_2k") << ',' << detail("h_4k") << '\n';
             }
           }
     std::cout << "\n| family | d | sets | beyond tol | error (nats) | flagged | caught | blind | false alarms | refused |\n"
