@@ -493,8 +493,34 @@ TEST_CASE("auto: picks by regime, records why, never returns a flagged value") {
   CHECK(g.settings.at("auto_choice") == mi::gaussian_mutual_information(x, y).method);
   CHECK(g.settings.at("auto_reason").find("k-th neighbours") != std::string::npos);
   CHECK(std::abs(g.value - 1.0) < 0.06);
+  CHECK(g.details.at("auto_ksg_minus_gaussian") < 0.0);  // KSG reads low here, as the rule expects
   const auto t = synthetic::student_t_pairs(2000, 5, 5, 0.8, 3.0, 148);
   CHECK(refusal_code([&] { mi::automatic(t.x, t.y); }) == "neighbourhood_scale");
+  // Gaussian marginals, dependence the covariance does not carry (session 15's red team): Y_i =
+  // S_i 0.95 X_i + 0.31 e_i with random signs S_i, 5 pairs, I = 5 x 0.663 = 3.32, correlations 0.
+  // Mardia's kurtosis (~140 against 120 +- 20) passes, and the Gaussian formula read ~0.01 with status
+  // ok. KSG (biased low, warned) reads far more: auto no longer takes the formula, and refuses.
+  {
+    random_engine rng(149);
+    row_matrix<double> sx(2000, 5);
+    row_matrix<double> sy(2000, 5);
+    for (index_t i = 0; i < 2000; ++i)
+      for (index_t j = 0; j < 5; ++j) {
+        sx(i, j) = rng.normal();
+        const double sign = rng.uniform() < 0.5 ? -1.0 : 1.0;
+        sy(i, j) = sign * 0.95 * sx(i, j) + std::sqrt(1.0 - 0.95 * 0.95) * rng.normal();
+      }
+    CHECK(std::abs(mi::gaussian_mutual_information(sx, sy).value) < 0.05);  // what auto used to return
+    std::string code;
+    try {
+      const auto s = mi::automatic(sx, sy);
+      CHECK(std::abs(s.value - 3.32) < 0.33);  // a value, if any, must be within the tolerance
+    } catch (const refused_error& err) {
+      code = err.reasons().at(0).code;
+      CHECK(err.reasons().at(0).message.find("the Gaussian formula was not taken") != std::string::npos);
+    }
+    CHECK(code == "neighbourhood_scale");
+  }
   // Entropy: KL at d <= 3, weighted KL at d = 8 with n = 20000? (weights small only for large n);
   row_matrix<double> g2;
   gaussian(2000, 2, 145, g2);
@@ -667,6 +693,37 @@ TEST_CASE("neighbourhood_scale: KSG's neighbourhoods span the data in 5x5 at n =
   CHECK_FALSE(mixed.has_reason("neighbourhood_scale"));
 }
 
+TEST_CASE("negative_information: an MI estimate below -0.1 is beyond the tolerance of any truth; noise near 0 is not") {
+  // Independent 10 x 10 Gaussians at n = 300 (I = 0): the KL entropy difference reads -1.2 to -1.3
+  // (h(X, Y) carries the larger bias); it had status ok (session 15's red team).
+  for (std::uint64_t seed = 0; seed < 3; ++seed) {
+    CAPTURE(seed);
+    row_matrix<double> x;
+    row_matrix<double> y;
+    gaussian(300, 10, 810 + seed, x);
+    gaussian(300, 10, 820 + seed, y);
+    const auto e = mi::entropy_difference(x, y);
+    CHECK(e.value < -0.1);
+    CHECK(e.has_reason("negative_information"));
+  }
+  // Home ground: independent 1 x 1 and 2 x 2 Gaussians at n = 2000: KSG, mixed KSG and the entropy
+  // difference read within +-0.05 of 0, sometimes below it, and stay silent.
+  for (std::uint64_t seed = 0; seed < 4; ++seed) {
+    CAPTURE(seed);
+    for (index_t d : {1, 2}) {
+      row_matrix<double> x;
+      row_matrix<double> y;
+      gaussian(2000, d, 830 + seed, x);
+      gaussian(2000, d, 840 + seed, y);
+      const auto k = mi::ksg(x, y);
+      CHECK(std::abs(k.value) < 0.05);
+      CHECK_FALSE(k.has_reason("negative_information"));
+      CHECK_FALSE(mi::mixed_ksg(x, y).has_reason("negative_information"));
+      CHECK_FALSE(mi::entropy_difference(x, y).has_reason("negative_information"));
+    }
+  }
+}
+
 TEST_CASE("neighbour_order_bias: KL's bias extrapolated in k flags uniform and exponential d = 8; Gaussians stay quiet") {
   // Uniform [0, 1]^8 (h = 0) and exponential d = 8 (h = 8) at n = 2000: KL overestimates by ~1.1 and
   // ~1.3 nats; the extrapolation from the 3rd, 6th and 12th neighbours reads ~+0.9 to +1.8.
@@ -826,6 +883,53 @@ TEST_CASE("neighbour_order_bias: at a boundary the extrapolation's sampling sd i
     CHECK_FALSE(hg.has_reason("neighbour_order_bias"));
     CHECK(hg.settings.at("neighbour_order_rate") == "smooth");
   }
+}
+
+TEST_CASE("neighbour_order_bias on weighted KL: poles and shells, where the weights do not cancel the bias") {
+  // Session 15's red team: weighted KL (and auto, which picks it at d >= 4) at status ok on
+  // Beta(0.5, 0.5)^5 (h = 5 log(pi / 4) = -1.208; errors +0.9) and on a thin shell, uniform on
+  // 0.97 <= |x| <= 1 in 6-D (errors +0.8 to +1.5). KL's neighbour-order check, run on the same search,
+  // sees the boundary or the pole (rate 1/d) and now warns for it.
+  for (std::uint64_t seed = 0; seed < 3; ++seed) {
+    CAPTURE(seed);
+    random_engine rng(900 + seed);
+    row_matrix<double> beta(5000, 5);
+    for (index_t i = 0; i < beta.size(); ++i) beta.data()[i] = std::pow(std::sin(0.5 * pi * rng.uniform()), 2.0);
+    const auto hb = entropy::weighted_kozachenko_leonenko(beta);
+    CHECK(hb.value - 5.0 * std::log(pi / 4.0) > 0.5);  // beyond the tolerance 0.5
+    CHECK(hb.has_reason("neighbour_order_bias"));
+    CHECK(hb.details.at("boundary_bias_modelled") > 0.0);
+    row_matrix<double> shell(5000, 6);
+    const double inner = std::pow(0.97, 6.0);
+    for (index_t i = 0; i < shell.rows(); ++i) {
+      for (index_t j = 0; j < 6; ++j) shell(i, j) = rng.normal();
+      const double radius = std::pow(inner + (1.0 - inner) * rng.uniform(), 1.0 / 6.0);
+      shell.row(i) *= radius / shell.row(i).norm();
+    }
+    const double truth = log_unit_ball_volume(6, norm_kind::euclidean) + std::log(1.0 - inner);
+    const auto hs = entropy::weighted_kozachenko_leonenko(shell);
+    CHECK(hs.value - truth > 0.6);
+    CHECK(hs.has_reason("neighbour_order_bias"));
+  }
+  // Home ground: Gaussian-shaped data take the smooth path and stay silent (d = 5, 8 at n = 2000).
+  for (std::uint64_t seed = 0; seed < 3; ++seed) {
+    CAPTURE(seed);
+    for (index_t d : {5, 8}) {
+      row_matrix<double> g;
+      gaussian(2000, d, 910 + seed + 10 * static_cast<std::uint64_t>(d), g);
+      const auto h = entropy::weighted_kozachenko_leonenko(g);
+      CHECK(h.settings.at("neighbour_order_rate") == "smooth");
+      CHECK_FALSE(h.has_reason("neighbour_order_bias"));
+    }
+  }
+  // The price, documented: uniform [0, 1]^5 at n = 2000 is within the tolerance for weighted KL
+  // (+0.2) but warned, because KL's boundary bias (+0.45) is beyond it.
+  random_engine rng(920);
+  row_matrix<double> u(2000, 5);
+  for (index_t i = 0; i < u.size(); ++i) u.data()[i] = rng.uniform();
+  const auto hu = entropy::weighted_kozachenko_leonenko(u);
+  CHECK(std::abs(hu.value) < 0.5);
+  CHECK(hu.has_reason("neighbour_order_bias"));
 }
 
 TEST_CASE("neighbour_order_bias: without a hard edge the rate is capped at 4/d (correlated Gaussian d = 30 caught; "

@@ -28,6 +28,7 @@
 #include "infogeo/core/special_functions.hpp"
 #include "infogeo/core/tolerance.hpp"
 #include "infogeo/core/validation.hpp"
+#include "infogeo/core/negative_information.hpp"
 #include "infogeo/entropy/cross_check.hpp"
 #include "infogeo/entropy/gaussian.hpp"
 #include "infogeo/mi/cross_check.hpp"
@@ -640,6 +641,7 @@ estimate kde_mutual_information(const X& x_input, const Y& y_input, const kde_mi
         return kde_mutual_information(half_x, half_y, quick);
       },
       mx, my);
+  check_nonnegative_information(e, entropy::detail::kde_trend_advice);
   if (options.kde.bandwidth == entropy::kde_bandwidth::fixed)
     e.settings["cross_check"] = "not run: fixed bandwidth (the estimand is that of the smoothed variables)";
   else

@@ -37,7 +37,7 @@ namespace detail {
 /// What the k-NN entropy estimators advise when their estimate still moves with n.
 inline constexpr const char* knn_entropy_trend_advice =
     "k-NN entropy estimators are biased at boundaries, in the tails and in many dimensions: use more samples, "
-    "or the weighted estimator (--method weighted-kl) in d >= 4";
+    "or the weighted estimator (--method wkl) in d >= 4";
 }  // namespace detail
 
 /// The KL formula on precomputed neighbour distances (column `j` of `r`, i.e. the (j+1)-th
@@ -224,7 +224,7 @@ void check_neighbour_order_bias(estimate& e, const neighbors::knn_result& r, ind
              boundary ? infogeo::detail::concat(" +- ", bias_se, " (sampling sd)") : std::string(),
              " (tolerance ", tolerance,
              "); k-NN entropies are biased at support boundaries and in many dimensions (Berrett, Samworth & Yuan "
-             "2019): use more samples, the weighted estimator (--method weighted-kl) in d >= 4, or compress first"),
+             "2019): use more samples, the weighted estimator (--method wkl) in d >= 4, or compress first"),
          bias);
 }
 

@@ -17,6 +17,7 @@
 #include "infogeo/core/sample_size_trend.hpp"
 #include "infogeo/core/sample_view.hpp"
 #include "infogeo/core/validation.hpp"
+#include "infogeo/core/negative_information.hpp"
 #include "infogeo/entropy/kozachenko_leonenko.hpp"
 #include "infogeo/entropy/weighted_kl.hpp"
 #include "infogeo/mi/cross_check.hpp"
@@ -175,6 +176,7 @@ estimate entropy_difference(const InputX& x, const InputY& y, const entropy_diff
         return detail::entropy_difference_on(half_x, half_y, o, fn);
       },
       mx, my);
+  check_nonnegative_information(e, "prefer mi::ksg (--method ksg1), or compress X and Y first (--pca m)");
   detail::cross_check_mi(e, mx, my, opt.cross_check, cross_check_rule::disagreement,
                          "the three entropy biases of the difference do not cancel (KSG is built to cancel them): "
                          "prefer mi::ksg (--method ksg1) or mi::mixed_ksg");
@@ -243,6 +245,8 @@ estimate mi_discrete_labels(const InputX& x, const Labels& labels, EntropyFn&& e
   e.details["h_x"] = h_all;
   e.details["h_x_given_y"] = conditional;
   neighbors::record(e, preprocess, rep);
+  check_nonnegative_information(e, "the class entropies, on fewer rows, carry larger biases than h(X): use more "
+                                   "samples per class, mi::mixed_ksg, or compress X first (--pca m)");
   return e;
 }
 

@@ -15,6 +15,7 @@
 #include "infogeo/core/sample_view.hpp"
 #include "infogeo/core/special_functions.hpp"
 #include "infogeo/core/validation.hpp"
+#include "infogeo/core/negative_information.hpp"
 #include "infogeo/neighbors/knn.hpp"
 #include "infogeo/neighbors/preprocess.hpp"
 #include "infogeo/neighbors/regime.hpp"
@@ -260,6 +261,7 @@ estimate ksg(const InputX& x, const InputY& y, const ksg_options& opt = {}) {
         return detail::ksg_on(half_x, half_y, o, fn);
       },
       mx, my);
+  check_nonnegative_information(e, detail::knn_mi_trend_advice);
   return e;
 }
 
@@ -337,6 +339,7 @@ estimate ksg_conditional(const InputX& x, const InputY& y, const InputZ& z,
       [](const row_matrix<double>& half_x, const row_matrix<double>& half_y, const row_matrix<double>& half_z,
          const ksg_options& o) { return ksg_conditional(half_x, half_y, half_z, o); },
       to_row_matrix<double>(vx), to_row_matrix<double>(vy), to_row_matrix<double>(vz));
+  check_nonnegative_information(e, detail::knn_mi_trend_advice);
   return e;
 }
 

@@ -13,6 +13,7 @@
 #include "infogeo/core/sample_view.hpp"
 #include "infogeo/core/special_functions.hpp"
 #include "infogeo/core/validation.hpp"
+#include "infogeo/core/negative_information.hpp"
 #include "infogeo/mi/ksg.hpp"
 #include "infogeo/neighbors/knn.hpp"
 #include "infogeo/neighbors/preprocess.hpp"
@@ -151,6 +152,7 @@ estimate mixed_ksg(const InputX& x, const InputY& y, const mixed_ksg_options& op
         return mixed_ksg(half_x, half_y, o);
       },
       to_row_matrix<double>(vx), to_row_matrix<double>(vy));
+  check_nonnegative_information(e, detail::knn_mi_trend_advice);
   return e;
 }
 
