@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <Eigen/Dense>
+#include <Eigen/QR>
 #include <cmath>
 #include <vector>
 #ifdef _OPENMP
@@ -11,6 +12,7 @@
 #include "infogeo/core.hpp"
 #include "infogeo/entropy/gaussian.hpp"
 #include "infogeo/entropy/kde.hpp"
+#include "infogeo/neighbors/regime.hpp"
 #include "infogeo/stats/bootstrap.hpp"
 #include "infogeo/synthetic/entropy_distributions.hpp"
 
@@ -455,6 +457,31 @@ TEST_CASE("kde entropy: support_boundary on a 5-D uniform box, where the cross-c
   fixed.bandwidth = infogeo::entropy::kde_bandwidth::fixed;
   fixed.fixed_bandwidth = 0.3;
   CHECK_FALSE(infogeo::entropy::kde_entropy(box.x, fixed).has_reason("support_boundary"));
+}
+
+TEST_CASE("kde entropy: support_boundary where no column shows it (rotated box, ball), from KL's neighbour order") {
+  // Session 15's red team: KDE at status ok on a rotated box (d = 5, n = 5000: +0.53 against 0.5) and a
+  // ball (d = 10: +1.2 against 1.0). No column has a hard edge; KL's neighbour-order check (its Mardia
+  // gate sees the boundary) warns, and KDE's wider kernel is at least as biased there.
+  const std::size_t d = 5;
+  std::vector<double> lower(d, 0.0), upper(d);
+  for (std::size_t j = 0; j < d; ++j) upper[j] = 1.0 + 0.5 * static_cast<double>(j);
+  auto box = infogeo::synthetic::sample_uniform_box(2000, lower, upper, 12);
+  infogeo::random_engine rng(13);
+  Eigen::MatrixXd g(5, 5);
+  for (infogeo::index_t i = 0; i < g.size(); ++i) g.data()[i] = rng.normal();
+  const Eigen::MatrixXd q = Eigen::HouseholderQR<Eigen::MatrixXd>(g).householderQ();
+  const infogeo::row_matrix<double> rotated = box.x * q;
+  CHECK_FALSE(infogeo::neighbors::has_hard_edge(rotated));
+  const auto h = infogeo::entropy::kde_entropy(rotated);
+  CHECK(h.value - box.entropy > 0.5);  // beyond the tolerance 0.1 d
+  CHECK(h.has_reason("support_boundary"));
+  CHECK(h.details.at("kl_bias_extrapolated") > 0.3);
+  // Home ground: a rotated Gaussian box's counterpart, a correlated Gaussian in d = 5, stays silent.
+  infogeo::row_matrix<double> gauss(2000, 5);
+  for (infogeo::index_t i = 0; i < gauss.size(); ++i) gauss.data()[i] = rng.normal();
+  const infogeo::row_matrix<double> mixed = gauss * q;
+  CHECK_FALSE(infogeo::entropy::kde_entropy(mixed).has_reason("support_boundary"));
 }
 
 TEST_CASE("kde: estimators_disagree on an exponential (boundary at 0), silent on Gaussian MI") {

@@ -252,6 +252,28 @@ void check_neighbour_order_bias_gated(estimate& e, const neighbors::knn_result& 
                              "no hard edge, Gaussian-shaped (Mardia's kurtosis within 6 sd)");
 }
 
+/// KL's neighbour-order check (k = 3, the rate chosen as kozachenko_leonenko() chooses it) run for
+/// another estimator on its sample `m` and a search `r` of at least 12 neighbours of it: a scratch
+/// estimate whose details ("bias_extrapolated", ...), settings ("neighbour_order_rate", ...) and
+/// reasons are KL's. Used where an estimator's own bias is at least KL's boundary bias but its checks
+/// cannot see it: weighted KL (its weights cancel only smooth-density terms) and KDE (its kernel is
+/// wider than KL's neighbourhoods). boundary_bias_warned() reads the answer.
+template <class = void>
+estimate kl_neighbour_order_verdict(const neighbors::knn_result& r, const row_matrix<double>& m) {
+  estimate kl;
+  kl.value = kozachenko_leonenko_from_knn(r, m.cols(), 2);
+  check_neighbour_order_bias_gated(kl, r, m.cols(), 3, neighbors::has_hard_edge(m),
+                                   [&] { return neighbour_order_smoothness_z(m); });
+  return kl;
+}
+
+/// Whether kl_neighbour_order_verdict() warned on the rate-1/d path (a hard edge, or no Gaussian
+/// shape): a boundary, a pole or a heavy tail whose bias KL extrapolates beyond the tolerance.
+inline bool boundary_bias_warned(const estimate& kl) {
+  const auto rate = kl.settings.find("neighbour_order_rate");
+  return rate != kl.settings.end() && rate->second != "smooth" && kl.has_reason("neighbour_order_bias");
+}
+
 namespace detail {
 /// The estimator on a copied sample `m` (preprocessed here): one search of max(k, 2) neighbours
 /// (4k with the neighbour-order check), the formula on the k-th, TwoNN intrinsic dimension on the

@@ -154,9 +154,7 @@ void check_boundary_bias(estimate& e, const neighbors::knn_result& r, const row_
                          const std::vector<double>& w) {
   constexpr index_t kl_k = 3;
   if (r.k < 4 * kl_k) return;  // n too small for the check (said by KL's settings, not repeated here)
-  estimate kl;
-  check_neighbour_order_bias_gated(kl, r, m.cols(), kl_k, neighbors::has_hard_edge(m),
-                                   [&] { return neighbour_order_smoothness_z(m); });
+  const estimate kl = kl_neighbour_order_verdict(r, m);
   const double bias = kl.details.at("bias_extrapolated");
   const double dd = static_cast<double>(m.cols());
   double share = 0.0;
@@ -165,7 +163,7 @@ void check_boundary_bias(estimate& e, const neighbors::knn_result& r, const row_
   e.details["kl_bias_extrapolated"] = bias;
   e.details["boundary_bias_modelled"] = share * bias;
   e.settings["neighbour_order_rate"] = kl.settings.at("neighbour_order_rate");
-  if (kl.settings.at("neighbour_order_rate") == "smooth" || !kl.has_reason("neighbour_order_bias")) return;
+  if (!boundary_bias_warned(kl)) return;
   e.warn("neighbour_order_bias",
          infogeo::detail::concat(
              "the data have a boundary, a pole or no Gaussian shape (", kl.settings.at("neighbour_order_check"),
