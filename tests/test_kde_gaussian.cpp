@@ -4,6 +4,7 @@
 #include <Eigen/Dense>
 #include <Eigen/QR>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 #ifdef _OPENMP
 #include <omp.h>
@@ -93,6 +94,20 @@ TEST_CASE_TEMPLATE("gaussian_entropy: closed form and errors", T, float, double)
   Eigen::MatrixXd sing = Eigen::MatrixXd::Zero(2, 2);
   sing(0, 0) = 1.0;
   CHECK_THROWS_AS(entropy::gaussian_entropy_from_covariance(sing), infogeo::numerical_error);
+  // Badly scaled but independent columns (sd 1e-4 ... 1e4; covariance eigenvalues 1e-8 ... 1e8): not
+  // singular. The check is on the correlation matrix, so the units do not matter (until session 15
+  // this was refused as singular). h = 5/2 log(2 pi e) + sum log sd = 7.0947.
+  if (std::is_same<T, double>::value) {
+    random_engine rng(3);
+    row_matrix<double> scaled(20000, 5);
+    const double sd[] = {1e-4, 1e-2, 1.0, 1e2, 1e4};
+    for (index_t i = 0; i < scaled.rows(); ++i)
+      for (index_t j = 0; j < 5; ++j) scaled(i, j) = sd[j] * rng.normal();
+    const auto h = entropy::gaussian_entropy(scaled);
+    CHECK(std::abs(h.value - 2.5 * std::log(2.0 * pi * std::exp(1.0))) < 0.035);
+    Eigen::MatrixXd diag = Eigen::VectorXd::Map(sd, 5).array().square().matrix().asDiagonal();
+    CHECK(std::abs(entropy::gaussian_entropy_from_covariance(diag) - 2.5 * std::log(2.0 * pi * std::exp(1.0))) < 1e-12);
+  }
 }
 
 TEST_CASE("kde: blocked LOO kernel equals a naive double loop") {

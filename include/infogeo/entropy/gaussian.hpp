@@ -40,22 +40,40 @@ moments sample_moments(const row_matrix<double>& x, bool unbiased) {
   return m;
 }
 
-/// Eigen-decomposition of a covariance with the singularity check every Gaussian-type formula
-/// needs: throws numerical_error naming `function` when the smallest eigenvalue is
-/// <= rank_tolerance * largest (collinear data: the entropy would be -inf).
+/// Spectrum of a covariance Sigma = S R S (S = diag of the standard deviations, R the correlation
+/// matrix) with the singularity check every Gaussian-type formula needs. The check and log det are
+/// taken on R, which does not depend on the units of the columns: log det Sigma = log det R +
+/// sum_i log Sigma_ii. Until session 15 they were taken on Sigma itself, so independent columns with
+/// standard deviations 1e-4 ... 1e4 (eigenvalues 1e-8 ... 1e8) counted as singular under the relative
+/// rank tolerance and the entropy was refused (found by a red team); Sigma's own eigenvalues also
+/// lose their relative accuracy there. Throws numerical_error naming `function` for a zero or
+/// negative variance (a constant column) or when R's smallest eigenvalue is <= rank_tolerance *
+/// its largest (collinear columns: the entropy would be -inf).
 struct covariance_spectrum {
-  Eigen::VectorXd values;   ///< ascending (Eigen's order)
-  Eigen::MatrixXd vectors;  ///< columns are eigenvectors
-  double log_det = 0.0;     ///< sum of log eigenvalues
+  Eigen::VectorXd values;       ///< eigenvalues of R, ascending (Eigen's order)
+  Eigen::MatrixXd vectors;      ///< columns are the eigenvectors of R
+  Eigen::VectorXd inverse_sd;   ///< 1 / sqrt(Sigma_ii)
+  double log_det = 0.0;         ///< log det Sigma = sum log eigenvalues of R + sum log Sigma_ii
+  /// W with W^T Sigma W = I: S^-1 V_R Lambda_R^(-1/2) (rows x W whitens a centred sample).
+  Eigen::MatrixXd whitening() const {
+    return inverse_sd.asDiagonal() * vectors * values.cwiseSqrt().cwiseInverse().asDiagonal();
+  }
 };
 
 template <class = void>
 covariance_spectrum checked_spectrum(const Eigen::MatrixXd& covariance, double rank_tolerance,
                                      const char* function) {
-  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(covariance);
-  if (solver.info() != Eigen::Success)
-    throw_numerical_error(function, "eigen-decomposition of the covariance failed");
   covariance_spectrum s;
+  const Eigen::VectorXd variances = covariance.diagonal();
+  for (index_t i = 0; i < variances.size(); ++i)
+    if (!(variances(i) > 0.0))
+      throw_numerical_error(function, "the covariance is singular: column ", i, " has variance ", variances(i),
+                            " (a constant column): the Gaussian-type entropy is -inf; drop it");
+  s.inverse_sd = variances.cwiseSqrt().cwiseInverse();
+  const Eigen::MatrixXd correlation = s.inverse_sd.asDiagonal() * covariance * s.inverse_sd.asDiagonal();
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(correlation);
+  if (solver.info() != Eigen::Success)
+    throw_numerical_error(function, "eigen-decomposition of the correlation matrix failed");
   s.values = solver.eigenvalues();
   s.vectors = solver.eigenvectors();
   const double largest = s.values.size() > 0 ? s.values(s.values.size() - 1) : 0.0;
@@ -65,13 +83,14 @@ covariance_spectrum checked_spectrum(const Eigen::MatrixXd& covariance, double r
     for (index_t i = 0; i < s.values.size(); ++i)
       if (s.values(i) > rank_tolerance * largest && largest > 0.0) ++rank;
     throw_numerical_error(function,
-                          "the covariance is singular (collinear or constant columns): the "
+                          "the covariance is singular (collinear columns): the "
                           "Gaussian-type entropy is -inf (dims=",
-                          s.values.size(), ", numerical rank=", rank, ", smallest eigenvalue=",
-                          smallest, ", largest=", largest, ", rank_tolerance=", rank_tolerance,
+                          s.values.size(), ", numerical rank of the correlation matrix=", rank,
+                          ", its smallest eigenvalue=", smallest, ", largest=", largest,
+                          ", rank_tolerance=", rank_tolerance,
                           "); drop or project out the degenerate directions (e.g. mi/compressed.hpp)");
   }
-  for (index_t i = 0; i < s.values.size(); ++i) s.log_det += std::log(s.values(i));
+  for (index_t i = 0; i < s.values.size(); ++i) s.log_det += std::log(s.values(i)) + std::log(variances(i));
   return s;
 }
 
@@ -136,7 +155,8 @@ inline double gaussian_entropy_plugin_bias(index_t n, index_t d, bool unbiased =
 /// - Cost O(N D^2 + D^3). Errors: invalid_argument if N <= D (the covariance cannot have full
 ///   rank) or the data are not finite; numerical_error when the covariance is singular
 ///   (collinear / constant columns).
-/// The result carries details "log_det_covariance", "min_eigenvalue", "max_eigenvalue".
+/// The result carries details "log_det_covariance", "min_correlation_eigenvalue",
+/// "max_correlation_eigenvalue" (the check is scale-free: detail::checked_spectrum).
 /// Verdict: warning `non_gaussian` when a column's skewness or excess kurtosis is measurably far
 /// from 0 (stats::check_gaussian_shape; cost O(N D)), or when x (D >= 2) is not jointly Gaussian by
 /// Mardia's kurtosis (stats::check_joint_gaussian_shape; cost O(N D^2)); warning `plugin_bias` when
@@ -166,8 +186,8 @@ estimate gaussian_entropy(const Input& input, const gaussian_options& options = 
   e.settings["covariance"] = options.unbiased ? "unbiased (N-1)" : "maximum likelihood (N)";
   e.settings["bound"] = "upper bound on h for any distribution with this covariance";
   e.details["log_det_covariance"] = spectrum.log_det;
-  e.details["min_eigenvalue"] = spectrum.values(0);
-  e.details["max_eigenvalue"] = spectrum.values(spectrum.values.size() - 1);
+  e.details["min_correlation_eigenvalue"] = spectrum.values(0);
+  e.details["max_correlation_eigenvalue"] = spectrum.values(spectrum.values.size() - 1);
   const double bias = gaussian_entropy_plugin_bias(view.rows(), view.cols(), options.unbiased);
   e.details["plugin_bias"] = bias;
   if (std::abs(bias) > accuracy_tolerance(tolerance_kind::differential_entropy, e.value, e.dims))

@@ -213,7 +213,7 @@ kde_prepared kde_prepare(const sample_view<T>& view, const kde_options& o, const
             "whitening needs more samples than dimensions (n=", view.rows(), ", dims=",
             view.cols(), "); set whiten = false");
     const auto s = checked_spectrum(m.covariance, o.rank_tolerance, fn);
-    const Eigen::MatrixXd w = s.vectors * s.values.cwiseSqrt().cwiseInverse().asDiagonal();
+    const Eigen::MatrixXd w = s.whitening();
     p.x = (raw.rowwise() - m.mean) * w;
     p.log_jacobian = 0.5 * s.log_det;
     p.whitened = true;
