@@ -3,6 +3,8 @@
 // refusal reporting, CSV / markdown / SVG well-formedness (schema tested), determinism.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <cmath>
 #include <set>
 #include <sstream>
@@ -162,7 +164,7 @@ TEST_CASE("runner statistics, failure and refusal reporting, determinism") {
   nan_est.entropy = [](const row_matrix<double>&) { return std::nan(""); };
   std::vector<estimator> ests{gaussian_plugin_estimator(), first_value_estimator(), throws, refuses, nan_est};
   bench_options o;
-  o.n = 300;
+  o.n = 600;  // the Gaussian plug-in's shape check needs n >= 600 to stay silent (shape_check_power)
   o.reps = 4;
   o.seed = 99;
   std::size_t last_done = 0, last_total = 0;
@@ -183,7 +185,7 @@ TEST_CASE("runner statistics, failure and refusal reporting, determinism") {
   // Hand recomputation of the statistics of the deterministic fake.
   const auto& fv = row("first-value", "gaussian-entropy");
   std::vector<double> v;
-  for (int rep = 0; rep < 4; ++rep) v.push_back(tasks[1].generate(300, task_seed(99, tasks[1].name, rep)).x(0, 0));
+  for (int rep = 0; rep < 4; ++rep) v.push_back(tasks[1].generate(600, task_seed(99, tasks[1].name, rep)).x(0, 0));
   const double mean = (v[0] + v[1] + v[2] + v[3]) / 4;
   double var = 0, sq = 0;
   for (double x : v) {
@@ -198,7 +200,7 @@ TEST_CASE("runner statistics, failure and refusal reporting, determinism") {
   CHECK(std::abs(fv.stddev - std::sqrt(var)) < 1e-14);
   CHECK(std::abs(fv.rmse - std::sqrt(sq)) < 1e-14);
   CHECK(fv.median_seconds >= 0.0);
-  // Plug-in near the truth on every task (n = 300; 0.25 nats is > 4 SE for these dims).
+  // Plug-in near the truth on every task (n = 600; 0.25 nats is > 4 SE for these dims).
   for (const char* fam : {"gaussian-mi", "gaussian-entropy", "class-toy"}) {
     CAPTURE(fam);
     CHECK(row("gaussian-plugin", fam).status == cell_status::ok);
@@ -282,8 +284,10 @@ TEST_CASE("CSV, markdown and SVG are well formed (schema tested)") {
     CHECK(fields[12] == status_name(rows[i - 1].status));
     CHECK(fields[13] == rows[i - 1].message);
     CHECK(std::stod(fields[6]) == doctest::Approx(rows[i - 1].truth).epsilon(1e-9));
-    if (fields[12] == "ok") CHECK(std::stod(fields[7]) == doctest::Approx(rows[i - 1].mean).epsilon(1e-9));
-    else CHECK(fields[7].empty());
+    if (fields[12] == "ok" || fields[12] == "warning")
+      CHECK(std::stod(fields[7]) == doctest::Approx(rows[i - 1].mean).epsilon(1e-9));
+    else
+      CHECK(fields[7].empty());
   }
   const auto md = lines(to_markdown(rows));
   REQUIRE(md.size() >= 5);
@@ -297,13 +301,22 @@ TEST_CASE("CSV, markdown and SVG are well formed (schema tested)") {
     CHECK(std::count(unescaped.begin(), unescaped.end(), '|') == columns);
   }
   CHECK(table_rows == 3);  // 2 plug-in rows + 1 failed (the entropy cell of `throws` is skipped)
-  CHECK(md.back().find("[1] throws") == 0);
+  // Footnotes: the plug-in on uniform-entropy at n = 200 is warned (shape_check_power: until session 15
+  // it read "ok", 0.35 nats above the truth), and the failure of `throws`.
+  CHECK(std::any_of(md.begin(), md.end(), [](const std::string& l) {
+    return l.rfind("[", 0) == 0 && l.find("] throws") != std::string::npos;
+  }));
+  CHECK(md.back().front() == '[');
   const std::string svg = to_svg(rows);
   CHECK(svg.rfind("<svg", 0) == 0);
   CHECK(svg.find("</svg>") != std::string::npos);
   std::size_t marks = 0;
   for (std::size_t pos = 0; (pos = svg.find("<g><title>", pos)) != std::string::npos; ++pos) ++marks;
-  CHECK(marks == 2);
+  // One mark per ok cell.
+  CHECK(marks == static_cast<std::size_t>(std::count_if(rows.begin(), rows.end(), [](const bench_row& r) {
+          return r.status == cell_status::ok;
+        })));
+  CHECK(marks >= 1);
   CHECK(svg.find("\"quoted\"") == std::string::npos);  // escaped
 }
 

@@ -32,6 +32,7 @@
 #include "infogeo/synthetic/student_t.hpp"
 #include "infogeo/synthetic/transforms.hpp"
 #include "infogeo/neighbors/regime.hpp"
+#include "infogeo/stats/gaussian_shape.hpp"
 
 using namespace infogeo;
 
@@ -575,6 +576,50 @@ TEST_CASE("Gaussian plug-in: non_gaussian on uniform, exponential and Student-t 
     row_matrix<double> y;
     gaussian(2000, 2, 95, y);
     CHECK(harness::gaussian_plugin_mi_estimate(y, x).has_reason("non_gaussian"));
+  }
+}
+
+TEST_CASE("Gaussian plug-in: shape_check_power below n = 600; Mardia's floor grows like D (rotated uniform box caught)") {
+  // Uniform [0, 1]^5 at n = 100 (session 15's red team): +0.66 to +0.96 against 0.5 at status ok,
+  // because the kurtosis threshold there (2.45) is above the uniform's |g2| = 1.2.
+  for (std::uint64_t seed = 0; seed < 4; ++seed) {
+    CAPTURE(seed);
+    random_engine rng(930 + seed);
+    row_matrix<double> u(100, 5);
+    for (index_t i = 0; i < u.size(); ++i) u.data()[i] = rng.uniform();
+    const auto h = entropy::gaussian_entropy(u);
+    CHECK(h.value > 0.5);  // truth 0
+    CHECK(h.status == verdict_status::warning);
+    CHECK((h.has_reason("shape_check_power") || h.has_reason("non_gaussian")));
+  }
+  // Home ground at n = 600 and above: Gaussian d = 5 silent.
+  row_matrix<double> g;
+  gaussian(600, 5, 940, g);
+  CHECK(entropy::gaussian_entropy(g).ok());
+  // A rotated uniform box in d = 10 at n = 5000: no column looks non-Gaussian (each is a sum of
+  // uniforms), b2 = 108 against 120. The floor D (D + 2) / 6 = 20 let it through (+1.7 nats against 1.0);
+  // D / 2 = 5 catches it. Gaussians in d = 10 (b2 sd 0.44) stay silent.
+  random_engine rng(941);
+  row_matrix<double> box(5000, 10);
+  for (index_t i = 0; i < box.size(); ++i) box.data()[i] = rng.uniform();
+  Eigen::MatrixXd m(10, 10);
+  for (index_t i = 0; i < m.size(); ++i) m.data()[i] = rng.normal();
+  const Eigen::MatrixXd q = Eigen::HouseholderQR<Eigen::MatrixXd>(m).householderQ();
+  const row_matrix<double> rotated = box * q;
+  const auto h = entropy::gaussian_entropy(rotated);
+  CHECK(h.value > 1.0);  // truth 0
+  CHECK(h.has_reason("non_gaussian"));  // here a column also reads -0.53 against 0.5
+  estimate joint;  // Mardia's check alone: b2 ~ 108 against 120 +- 5 (was +- 20)
+  stats::check_joint_gaussian_shape(joint, rotated, "x");
+  CHECK(joint.details.at("mardia_kurtosis_x") < 115.0);
+  CHECK(joint.has_reason("non_gaussian"));
+  for (std::uint64_t seed = 0; seed < 4; ++seed) {
+    gaussian(5000, 10, 942 + seed, g);
+    const row_matrix<double> mixed = g * q;
+    CHECK(entropy::gaussian_entropy(mixed).ok());
+    estimate quiet;
+    stats::check_joint_gaussian_shape(quiet, mixed, "x");
+    CHECK(quiet.ok());
   }
 }
 

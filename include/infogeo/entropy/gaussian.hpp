@@ -162,7 +162,9 @@ inline double gaussian_entropy_plugin_bias(index_t n, index_t d, bool unbiased =
 /// Mardia's kurtosis (stats::check_joint_gaussian_shape; cost O(N D^2)); warning `plugin_bias` when
 /// the plug-in's exact expected error for Gaussian data (gaussian_entropy_plugin_bias(), detail
 /// "plugin_bias", negative) exceeds 0.1 nats per dimension in size (accuracy_tolerance(), core/tolerance.hpp,
-/// the tolerance of the KL estimator's neighbour_order_bias): e.g. d = 40 at n = 60 reads -9.5 nats.
+/// the tolerance of the KL estimator's neighbour_order_bias): e.g. d = 40 at n = 60 reads -9.5 nats;
+/// warning `shape_check_power` when n < 600, too few rows for the shape check to see a uniform-like
+/// column (stats::check_shape_power()).
 template <class Input>
 estimate gaussian_entropy(const Input& input, const gaussian_options& options = {}) {
   const char* fn = "entropy::gaussian_entropy";
@@ -199,6 +201,7 @@ estimate gaussian_entropy(const Input& input, const gaussian_options& options = 
            bias);
   stats::check_gaussian_shape(e, x, "x");
   if (!e.has_reason("non_gaussian")) stats::check_joint_gaussian_shape(e, x, "x");
+  if (!e.has_reason("non_gaussian")) stats::check_shape_power(e, view.rows(), "x");
   return e;
 }
 
