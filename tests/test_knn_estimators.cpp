@@ -733,6 +733,19 @@ TEST_CASE("standardisation is recorded; MI unchanged by rescaling a column") {
   const auto h = entropy::kozachenko_leonenko(x, ko);
   CHECK(std::abs(h.details.at("sum_log_sd") - (std::log(std::sqrt((x.col(0).array() - x.col(0).mean()).square().mean())) +
                                                std::log(std::sqrt((x.col(1).array() - x.col(1).mean()).square().mean())))) < 1e-12);
+  // The value is h(X), not that of the standardised data: columns with sd 10 and 0.01 (h = log(2 pi e) +
+  // log 10 + log 0.01 = 0.535, session 15's red team read 2.84 = h of a standard normal before).
+  random_engine rng(733);
+  row_matrix<double> scaled(3000, 2);
+  for (index_t i = 0; i < scaled.rows(); ++i) {
+    scaled(i, 0) = 10.0 * rng.normal();
+    scaled(i, 1) = 0.01 * rng.normal();
+  }
+  const double truth = std::log(2.0 * pi * std::exp(1.0)) + std::log(10.0) + std::log(0.01);
+  CHECK(std::abs(entropy::kozachenko_leonenko(scaled, ko).value - truth) < 0.1);
+  entropy::wkl_options wo;
+  wo.preprocess.standardize = true;
+  CHECK(std::abs(entropy::weighted_kozachenko_leonenko(scaled, wo).value - truth) < 0.1);
 }
 
 TEST_CASE("bad input: each case throws infogeo::invalid_argument") {

@@ -297,6 +297,7 @@ estimate kozachenko_leonenko_on(row_matrix<double> m, const kl_options& opt, con
   e.settings["search_algorithm"] = r.algorithm;
   e.settings["radius"] = "distance to k-th neighbour; unit-radius ball volume";
   neighbors::record(e, opt.preprocess, rep);
+  e.value += rep.sum_log_sd;  // h(X) = h(Z) + sum_j log sd_j when standardised (0 otherwise)
   if (opt.neighbour_order_check)
     check_neighbour_order_bias_gated(e, r, m.cols(), opt.k, neighbors::has_hard_edge(m),
                                      [&] { return neighbour_order_smoothness_z(m); });

@@ -277,6 +277,7 @@ estimate weighted_kozachenko_leonenko_impl(const Input& x, const wkl_options& op
                                                     "support all; use k > d for a restricted support"));
   }
   neighbors::record(e, opt.preprocess, rep);
+  e.value += rep.sum_log_sd;  // h(X) = h(Z) + sum_j log sd_j when standardised (0 otherwise)
   if (stability_check) check_boundary_bias(e, r, m, w);
   if (tied && stability_check) {
     wkl_options tenth = opt;

@@ -22,8 +22,9 @@ namespace infogeo::neighbors {
 /// What to do to the samples before the neighbour search (defaults: nothing).
 struct preprocess_options {
   /// Per column z-score (x - mean) / sd with the population sd (ddof = 0), as scikit-learn's
-  /// scale() and JIDT's normalisation. Off by default. MI is invariant to it; an entropy is
-  /// that of the standardised data (details "sum_log_sd" converts back: h(X) = h(Z) + sum).
+  /// scale() and JIDT's normalisation. Off by default. MI is invariant to it; the k-NN entropy
+  /// estimators search the standardised data Z and report h(X) = h(Z) + sum_j log sd_j (details
+  /// "sum_log_sd"; until session 15 they reported h(Z), which a red team read as a wrong h(X)).
   bool standardize = false;
   /// Relative jitter scale (0 = off): adds jitter * s_j * N(0, 1) to every entry of column j,
   /// s_j = the column's sd (after standardisation, if on); s_j = |mean_j| or 1 for a constant
