@@ -499,8 +499,9 @@ TEST_CASE("auto: picks by regime, records why, never returns a flagged value") {
   CHECK(refusal_code([&] { mi::automatic(t.x, t.y); }) == "neighbourhood_scale");
   // Gaussian marginals, dependence the covariance does not carry (session 15's red team): Y_i =
   // S_i 0.95 X_i + 0.31 e_i with random signs S_i, 5 pairs, I = 5 x 0.663 = 3.32, correlations 0.
-  // Mardia's kurtosis (~140 against 120 +- 20) passes, and the Gaussian formula read ~0.01 with status
-  // ok. KSG (biased low, warned) reads far more: auto no longer takes the formula, and refuses.
+  // Mardia's kurtosis (~140 against 120 +- 20) passed the former floor D (D + 2) / 6, and the Gaussian
+  // formula read ~0.01 with status ok. KSG (biased low, warned) reads far more: auto no longer takes the
+  // formula (checked first), and refuses. (The floor is now D / 2 = 5, so Mardia's check catches it too.)
   {
     random_engine rng(149);
     row_matrix<double> sx(2000, 5);
@@ -868,6 +869,45 @@ TEST_CASE("neighbour_order_bias: KL's bias extrapolated in k flags uniform and e
   gaussian(500, 2, 331, g2);
   CHECK(entropy::kozachenko_leonenko(g2, off).settings.count("neighbour_order_check") == 0);
   CHECK(entropy::kozachenko_leonenko(g2, off).value == entropy::kozachenko_leonenko(g2, no_trend).value);
+}
+
+TEST_CASE("sampling_noise: KL's sd from its per-point terms; Gamma(0.1) in d = 1 warned, Gaussians silent") {
+  // Gamma(0.1), h = log Gamma(0.1) + 0.1 + 0.9 psi(0.1) = -7.03 (session 15's red team: 4 of 8 sets off
+  // by more than the tolerance 0.1 at status ok). Var(log X) = psi'(0.1) ~ 101: the sd at n = 5000 is
+  // ~0.13, and the sd between seeds agrees with the reported one.
+  entropy::kl_options no_trend;
+  no_trend.sample_size_check.enabled = false;
+  for (std::uint64_t seed = 0; seed < 3; ++seed) {
+    CAPTURE(seed);
+    random_engine rng(950 + seed);
+    row_matrix<double> g(5000, 1);
+    for (index_t i = 0; i < g.rows(); ++i) g(i, 0) = rng.gamma(0.1);
+    const auto h = entropy::kozachenko_leonenko(g, no_trend);
+    CHECK(h.std_error.has_value());
+    CHECK(*h.std_error > 0.08);
+    CHECK(*h.std_error < 0.2);
+    CHECK(h.has_reason("sampling_noise"));
+  }
+  // Home ground: Gaussians, d = 1 at n = 1000 and d = 5 at n = 200: the sd is 0.03 and 0.12, inside half
+  // the tolerance; the reported sd is 0.5-1.5 times the spread over 20 seeds (neighbours share
+  // neighbours, so the per-point sd reads low).
+  for (index_t d : {1, 5}) {
+    CAPTURE(d);
+    const index_t n = d == 1 ? 1000 : 200;
+    double sum = 0.0, sum_sq = 0.0, reported = 0.0;
+    for (std::uint64_t seed = 0; seed < 20; ++seed) {
+      row_matrix<double> x;
+      gaussian(n, d, 960 + seed + 100 * static_cast<std::uint64_t>(d), x);
+      const auto h = entropy::kozachenko_leonenko(x, no_trend);
+      CHECK_FALSE(h.has_reason("sampling_noise"));
+      sum += h.value;
+      sum_sq += h.value * h.value;
+      reported += *h.std_error / 20.0;
+    }
+    const double sd = std::sqrt((sum_sq - sum * sum / 20.0) / 19.0);
+    CHECK(reported / sd > 0.5);
+    CHECK(reported / sd < 1.5);
+  }
 }
 
 TEST_CASE("neighbour_order_bias: at a boundary the extrapolation's sampling sd is added before the comparison") {

@@ -186,6 +186,7 @@ inline estimate kozachenko_leonenko_device(const at::Tensor& x, const entropy::k
   estimate e;
   neighbors::check_intrinsic_dimension(e, hr, d, fn, "x", true);
   e.value = entropy::kozachenko_leonenko_from_knn(hr, d, opt.k - 1);
+  entropy::check_sampling_noise(e, entropy::kozachenko_leonenko_sampling_sd(hr, d, opt.k - 1), d);
   e.n = x.size(0);
   e.dims = d;
   e.method = "kozachenko_leonenko";
