@@ -17,6 +17,7 @@
 #include "infogeo/neighbors/knn.hpp"
 #include "infogeo/neighbors/preprocess.hpp"
 #include "infogeo/neighbors/regime.hpp"
+#include "infogeo/stats/bootstrap.hpp"
 #include "infogeo/stats/gaussian_shape.hpp"
 
 namespace infogeo::entropy {
@@ -51,22 +52,27 @@ double kozachenko_leonenko_from_knn(const neighbors::knn_result& r, index_t d, i
          static_cast<double>(d) * sum_log / n;
 }
 
+namespace detail {
+/// Standard error of the mean (stats::standard_error_of_mean) of the per-point terms
+/// d log eps_{i,j} or, with j_ref >= 0, d log(eps_{i,j} / eps_{i,j_ref}); column j of `r` is the
+/// (j+1)-th neighbour. The one computation behind KL's std_error and the neighbour-order check's sd.
+template <class = void>
+double per_point_log_distance_se(const neighbors::knn_result& r, index_t d, index_t j, index_t j_ref = -1) {
+  std::vector<double> terms(static_cast<std::size_t>(r.n));
+  for (index_t i = 0; i < r.n; ++i)
+    terms[static_cast<std::size_t>(i)] =
+        static_cast<double>(d) * (std::log(r.distance(i, j)) - (j_ref >= 0 ? std::log(r.distance(i, j_ref)) : 0.0));
+  return stats::standard_error_of_mean(terms);
+}
+}  // namespace detail
+
 /// The KL estimate's sampling sd from its per-point terms: the estimate is the mean of
 /// log V_i = d log eps_i + const, so sd = sd(d log eps_i) / sqrt(n). It ignores the correlation of
 /// neighbouring points' terms and read 0.79-1.09 times the sd between independent samples on
 /// Gaussians (d = 1 and 5, n = 200-1000, 40 seeds each). Column `j` of `r` is the (j+1)-th neighbour.
 template <class = void>
 double kozachenko_leonenko_sampling_sd(const neighbors::knn_result& r, index_t d, index_t j) {
-  double mean = 0.0;
-  double m2 = 0.0;
-  for (index_t i = 0; i < r.n; ++i) {
-    const double t = static_cast<double>(d) * std::log(r.distance(i, j));
-    const double delta = t - mean;
-    mean += delta / static_cast<double>(i + 1);
-    m2 += delta * (t - mean);
-  }
-  const auto n = static_cast<double>(r.n);
-  return std::sqrt(m2 / (n - 1.0) / n);
+  return detail::per_point_log_distance_se(r, d, j);
 }
 
 /// Records `sd` as the estimate's std_error and warns "sampling_noise" when 2 sd exceeds the entropy
@@ -143,26 +149,6 @@ inline index_t kl_searched_neighbours(index_t k, index_t n, bool neighbour_order
 /// 1.0-1.6 times too small, so this is about 1.5 true sds).
 inline constexpr double neighbour_order_noise_z = 2.0;
 
-namespace detail {
-/// Sampling sd of H_4k - H_k from its per-point terms t_i = d log(eps_4k,i / eps_k,i): sd(t) / sqrt(n).
-/// Neighbouring points share neighbours, so the terms are positively correlated and this reads
-/// 1.0-1.6 times below the sd between independent samples (mean ~1.3; 30 seeds per cell of uniform,
-/// exponential, rotated-cube, Gaussian and mixture data, d = 3, 5, 8, n = 1000 and 5000). Welford's
-/// streaming moments. r needs 4k neighbours and n >= 2.
-template <class = void>
-double neighbour_order_difference_se(const neighbors::knn_result& r, index_t d, index_t k) {
-  double mean = 0.0;
-  double m2 = 0.0;
-  for (index_t i = 0; i < r.n; ++i) {
-    const double t = static_cast<double>(d) * (std::log(r.distance(i, 4 * k - 1)) - std::log(r.distance(i, k - 1)));
-    const double delta = t - mean;
-    mean += delta / static_cast<double>(i + 1);
-    m2 += delta * (t - mean);
-  }
-  const auto n = static_cast<double>(r.n);
-  return std::sqrt(m2 / (n - 1.0) / n);
-}
-}  // namespace detail
 
 /// The KL estimator's bias extrapolated in the neighbour order (Richardson): with H_k the estimate
 /// on the k-th neighbours, model the bias as C k^g (KL's bias is O((k/n)^g), g = 2/d for smooth
@@ -191,7 +177,8 @@ double neighbour_order_difference_se(const neighbors::knn_result& r, index_t d, 
 /// is fixed (session 15; uniform d = 5, n = 1000, 30 seeds: sd 0.08 against 0.15 from D1 alone).
 /// Records details "bias_extrapolated" (0 when D1 and D2 differ in sign or
 /// |D1| < neighbour_order_floor_nats: no evidence), its sampling sd "bias_extrapolated_se"
-/// (detail::neighbour_order_difference_se() / (2^(2g) - 1)) and "h_2k", "h_4k"; warns
+/// (detail::per_point_log_distance_se() of d log(eps_4k / eps_k), / (2^(2g) - 1); it reads 1.0-1.6 times
+/// below the sd between independent samples, mean ~1.3, because neighbours share neighbours) and "h_2k", "h_4k"; warns
 /// "neighbour_order_bias" when |bias| > 0.1 d nats, the differential-entropy tolerance of the bench
 /// and of the cross-check (accuracy_tolerance(), core/tolerance.hpp; until session 14 it was
 /// max(0.1, 10 % |H_k|), which the units of the data moved: docs/verdicts.md, "The tolerance"), or,
@@ -241,7 +228,7 @@ void check_neighbour_order_bias(estimate& e, const neighbors::knn_result& r, ind
     // H_4k - H_k = C k^g (4^g - 1): the same bias as D1 / (2^g - 1) when 2^g = D2 / D1, with half the
     // noise where the rate is fixed (it spans twice the neighbour orders).
     bias = (h_4k - h_k) / (ratio * ratio - 1.0);
-    bias_se = detail::neighbour_order_difference_se(r, d, k) / (ratio * ratio - 1.0);
+    bias_se = detail::per_point_log_distance_se(r, d, 4 * k - 1, k - 1) / (ratio * ratio - 1.0);
   }
   e.settings["neighbour_order_check"] = infogeo::detail::concat("Richardson in k from the ", k, "-th, ", 2 * k,
                                                                 "-th and ", 4 * k, "-th neighbours",
