@@ -456,6 +456,23 @@ TEST_CASE("kde entropy: bandwidth_oversmoothed on a uniform square, silent on Ga
   CHECK(quiet.value == square.value);
 }
 
+TEST_CASE("kde entropy: sampling_noise when twice the sd of the mean log density exceeds the tolerance") {
+  // Gaussian d = 1: sd(log p) = sqrt(1/2), so the sd of the mean is 0.071 at n = 100 (twice it, 0.14,
+  // exceeds the tolerance 0.1; session 16's probe read errors up to +0.17 there) and 0.016 at n = 2000.
+  // d = 5, n = 500: sd(log p) = sqrt(5/2), 0.071 against a tolerance of 0.5: silent.
+  infogeo::random_engine rng(5);
+  auto gaussian = [&](infogeo::index_t n, infogeo::index_t d) {
+    infogeo::row_matrix<double> g(n, d);
+    for (infogeo::index_t i = 0; i < g.size(); ++i) g.data()[i] = rng.normal();
+    return infogeo::entropy::kde_entropy(g);
+  };
+  const auto small = gaussian(100, 1);
+  CHECK(small.has_reason("sampling_noise"));
+  CHECK(*small.std_error == doctest::Approx(std::sqrt(0.5 / 100.0)).epsilon(0.25));
+  CHECK_FALSE(gaussian(2000, 1).has_reason("sampling_noise"));
+  CHECK_FALSE(gaussian(500, 5).has_reason("sampling_noise"));
+}
+
 TEST_CASE("kde entropy: support_boundary on a 5-D uniform box, where the cross-check cannot see the bias") {
   // The bench's uniform-entropy d = 5 (sides 1 to 3, h = 3.11), n = 2000: KDE reads ~3.72 (+0.61,
   // beyond the tolerance 0.1 d = 0.5); KL reads ~3.55 (+0.44, within it), so the two agree within the

@@ -119,7 +119,7 @@ void refuse_unused_options(const CLI::App& app, const method& m) {
   for (const auto& o : m.options) used.insert(o.name);
   // --compress (infogeo-torch) is, like --pca, an input transform of load_xy: accepted wherever --pca is.
   // The autoencoder's --seed comes with it.
-  if (used.count("pca")) used.insert({"compress", "ae-arch", "ae-epochs", "pca-fit"});
+  if (used.count("pca")) used.insert({"compress", "ae-arch", "ae-epochs", "pca-fit", "normal-scores"});
   // With --pca, a noise level (--sigma / --variance) asks for the Corollary 6 bound of the projection.
   if (used.count("pca") && app.get_option("--pca")->count() > 0) used.insert({"sigma", "variance"});
   if (used.count("compress") && app.get_option("--compress")->count() > 0) used.insert("seed");
@@ -175,6 +175,9 @@ std::function<json()> setup_estimate(CLI::App& app, const std::string& family,
   app.add_option("--centres", args->centres, "mixture centres used (random subset; 0 = all)")
       ->check(checks::integer_at_least(0));
   app.add_option("--zeros", args->zeros, "noisy dropout: exact zeros in f are an error|deterministic");
+  app.add_flag("--normal-scores", args->normal_scores,
+               "MI: replace every column of X and Y by its normal scores first (rank -> Phi^-1; MI is invariant under "
+               "this monotone map; the remedy for heavy_tails)");
   app.add_option("--pca", args->pca, "project to this many principal components first")
       ->check(checks::positive_count());
   app.add_option("--pca-fit", args->pca_fit,

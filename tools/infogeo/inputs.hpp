@@ -15,6 +15,7 @@
 #include "infogeo/core/xtensor_view.hpp"
 #include "infogeo/io/npy.hpp"
 #include "infogeo/mi/compressed.hpp"
+#include "infogeo/stats/heavy_tails.hpp"
 #include "registry.hpp"
 
 namespace infogeo::cli {
@@ -127,6 +128,17 @@ inline json project_pca(xt::xarray<double>& m, int components, const xt::xarray<
   return j;
 }
 
+/// `--normal-scores`: every column of the N x D sample `m` replaced by its normal scores
+/// (stats::to_normal_scores).
+inline void to_normal_scores(xt::xarray<double>& m) {
+  const auto rows = static_cast<index_t>(m.shape()[0]);
+  const auto cols = static_cast<index_t>(m.shape()[1]);
+  row_matrix<double> copy(rows, cols);
+  std::copy(m.data(), m.data() + m.size(), copy.data());
+  stats::to_normal_scores(copy);
+  std::copy(copy.data(), copy.data() + copy.size(), m.data());
+}
+
 /// `--compress SPEC`: replaces the N x D sample `m` (named by `which`: "x" or "y") by its codes and
 /// returns what was done (reconstruction error included), for xy_inputs::preprocessing. Registered
 /// by infogeo-torch (tools/infogeo/torch/, autoencoders of infogeo/torch/compression.hpp); empty in
@@ -158,6 +170,12 @@ inline xy_inputs load_xy(const estimator_args& args) {
   }
   require(in.x.shape()[0] == y_rows, "mi", "X and Y must have the same number of rows (X rows=",
           in.x.shape()[0], ", Y rows=", y_rows, ")");
+  if (args.normal_scores) {
+    // Before any projection: the monotone map acts on the coordinates the user gave.
+    in.preprocessing["normal_scores"] = in.y_discrete ? "x" : "x and y";
+    to_normal_scores(in.x);
+    if (!in.y_discrete) to_normal_scores(in.y);
+  }
   if (!args.compress.empty()) {
     require(args.pca == 0, "mi", "--compress and --pca are alternatives; give one (pca=", args.pca,
             ", compress=", args.compress, ")");

@@ -96,7 +96,7 @@ json run_mixed_ksg(const estimator_args& args) {
   mi::mixed_ksg_options o;
   if (args.k != 0) o.k = args.k;
   o.preprocess = preprocess_from(args, true);
-  // Integer-typed Y (labels) is just a discrete column here, with its original values.
+  o.y_labels = in.y_discrete;  // labels: categorical (Ross 2014), whatever the rows per class
   const row_matrix<double> y = discrete_y_column(in);
   json j = in.y_discrete ? to_json(mi::mixed_ksg(in.x, y, o)) : to_json(mi::mixed_ksg(in.x, in.y, o));
   j["preprocessing"] = in.preprocessing;
@@ -150,6 +150,7 @@ json run_auto_mi(const estimator_args& args) {
   const xy_inputs in = load_xy(args);
   mi::automatic_options o;
   if (args.k != 0) o.k = args.k;
+  o.y_labels = in.y_discrete;
   const row_matrix<double> y = discrete_y_column(in);
   json j = in.y_discrete ? to_json(mi::automatic(in.x, y, o)) : to_json(mi::automatic(in.x, in.y, o));
   j["preprocessing"] = in.preprocessing;

@@ -69,6 +69,7 @@ struct estimator_args {
   int centres = 0;
   std::string zeros;       ///< noisy dropout: exact zeros of f are an error | deterministic
   int pca = 0;             ///< project X (and Y) to this many principal components first
+  bool normal_scores = false;  ///< replace every continuous column of X and Y by its normal scores first
   std::string pca_fit;     ///< --pca-fit FIT.npy: fit X's projection on this sample, apply it to X
   std::string hidden;      ///< e.g. "64,64"
   int epochs = 0;

@@ -36,6 +36,7 @@
 #include "infogeo/neighbors/knn.hpp"
 #include "infogeo/neighbors/regime.hpp"
 #include "infogeo/stats/bootstrap.hpp"
+#include "infogeo/stats/heavy_tails.hpp"
 
 namespace infogeo::entropy {
 
@@ -89,8 +90,10 @@ struct kde_options {
   /// Recompute at half the selected bandwidth and warn ("bandwidth_oversmoothed") when the entropy
   /// falls (not with a fixed bandwidth, whose estimand is the smoothed entropy). Cost: one more evaluation.
   bool bandwidth_check = true;
-  /// Warn ("support_boundary") where a column has a hard edge (neighbors::has_hard_edge(), O(n d));
-  /// kde_entropy() only, not with a fixed bandwidth.
+  /// Warn ("support_boundary") where a column has a hard edge (neighbors::has_hard_edge(), O(n d)),
+  /// and otherwise where Kozachenko-Leonenko's neighbour-order check sees a boundary no column shows
+  /// (detail::check_kl_boundary_bias: one 12-NN search; a rotated box or ball); kde_entropy() only,
+  /// not with a fixed bandwidth.
   bool boundary_check = true;
   /// Cross-check against Kozachenko-Leonenko and the Gaussian formula ("estimators_disagree",
   /// core/cross_check.hpp), on; kde_entropy() only (the MI estimators use kde_mi_options::cross_check).
@@ -544,12 +547,15 @@ void check_kl_boundary_bias(estimate& e, const row_matrix<double>& rows) {
 /// fixed bandwidth), when halving the selected bandwidth lowers the value ("bandwidth_oversmoothed"), when the
 /// value moves between n/2 and n ("sample_size_trend") and when Kozachenko-Leonenko or the Gaussian
 /// formula, where their own checks are silent, differ by more than the tolerance, 0.1 nats per dimension
-/// ("estimators_disagree", options.cross_check; not with a fixed bandwidth; docs/verdicts.md).
+/// ("estimators_disagree", options.cross_check; not with a fixed bandwidth; docs/verdicts.md), and when
+/// twice the standard error of the mean log density exceeds that tolerance ("sampling_noise", as KL).
 template <class Input>
 estimate kde_entropy(const Input& x, const kde_options& options = {}) {
   constexpr const char* fn = "entropy::kde_entropy";
   infogeo::detail::check_cross_check_options(options.cross_check, fn);
   estimate e = detail::kde_entropy_view(make_view(x), options, nullptr, fn);
+  // The sd of the mean of the leave-one-out log densities (kde_run's std_error), as KL's.
+  if (e.std_error) check_sampling_noise(e, *e.std_error, e.dims);
   if (options.bandwidth_check && options.bandwidth != kde_bandwidth::fixed)
     detail::check_oversmoothing(
         e, "h", e.value,
@@ -658,6 +664,7 @@ estimate kde_mutual_information(const X& x_input, const Y& y_input, const kde_mi
   e.details["h_xy"] = hxy.value;
   if (e.value < 0.0)
     e.diagnostics.push_back("negative MI estimate: within the KDE bias/variance of 0");
+  stats::check_heavy_tails(e, mx, neighbors::profile_columns(mx), my, neighbors::profile_columns(my));
   if (options.kde.bandwidth_check && options.kde.bandwidth != entropy::kde_bandwidth::fixed) {
     auto check = [&](const char* term, const auto& view, const estimate& h) {
       entropy::detail::check_oversmoothing(

@@ -13,6 +13,7 @@
 #include "infogeo/mi/ksg.hpp"
 #include "infogeo/mi/mixed_ksg.hpp"
 #include "infogeo/neighbors/regime.hpp"
+#include "infogeo/stats/heavy_tails.hpp"
 
 namespace infogeo::mi {
 
@@ -20,17 +21,23 @@ namespace infogeo::mi {
 struct automatic_options {
   index_t k = 3;
   neighbors::backend search = neighbors::backend::automatic;
+  bool y_labels = false;  ///< Y is one column of class labels: mixed KSG with Y categorical (Ross 2014)
 };
 
 /// I(X;Y) in nats with the estimator whose home ground the data are in (docs/choosing.md):
 ///  * a constant column: refused ("constant_column");
 ///  * any column of X or Y with tied values (discrete, mixed, labels): mixed KSG (Gao et al. 2017),
-///    exact on ties, equal to KSG-1 elsewhere;
+///    exact on ties, equal to KSG-1 elsewhere; discrete columns with enough rows per level, and Y
+///    given as labels (y_labels), are categorical there (discrete_distance);
 ///  * otherwise KSG-1 (k = 3, standardised): the lowest-RMSE k-NN MI estimator on the bench's
 ///    continuous tasks; the entropy differences do not cancel their biases.
 ///  * if the joint intrinsic dimension is low and X or Y is rank-deficient (a linear embedding),
 ///    each side is projected on its numerical rank by PCA (MI is invariant under the injective
 ///    linear map back) and the estimator rerun; settings "compression" records it.
+///  * tie-free columns with heavy tails (stats::heavy_tail_ratio) are first replaced by their normal
+///    scores (stats::to_normal_scores): MI is invariant under a monotone map of each column, and KSG
+///    read a Cauchy-marginal Gaussian copula (2 x 2, I = 1.02) at 0.68-0.75; settings
+///    "marginal_transform";
 ///  * if KSG's neighbourhoods span the data ("neighbourhood_scale": biased toward 0) and (X, Y) pass
 ///    the Gaussian shape checks (per column and Mardia's joint kurtosis, gaussian_mutual_information's
 ///    verdict) with n > dx + dy, and KSG (biased toward 0 there) does not exceed it by more than the
@@ -46,16 +53,19 @@ estimate automatic(const InputX& x, const InputY& y, const automatic_options& op
   const auto vx = make_view(x);
   const auto vy = make_view(y);
   check_paired_samples(vx, vy, 2, fn);
-  const row_matrix<double> mx = to_row_matrix<double>(vx);
-  const row_matrix<double> my = to_row_matrix<double>(vy);
+  row_matrix<double> mx = to_row_matrix<double>(vx);
+  row_matrix<double> my = to_row_matrix<double>(vy);
   const auto px = detail::mi_column_checks(mx, fn, "x");
   const auto py = detail::mi_column_checks(my, fn, "y");
-  const bool tied = !px.tied_columns().empty() || !py.tied_columns().empty();
+  // Heavy tails: normal scores of those columns first (MI is invariant under the monotone map).
+  const index_t heavy = stats::normal_scores_of_heavy_columns(mx, px) + stats::normal_scores_of_heavy_columns(my, py);
+  const bool tied = opt.y_labels || !px.tied_columns().empty() || !py.tied_columns().empty();
   auto run = [&](const row_matrix<double>& a, const row_matrix<double>& b) {
     if (tied) {
       mixed_ksg_options o;
       o.k = opt.k;
       o.search = opt.search;
+      o.y_labels = opt.y_labels;
       return mixed_ksg(a, b, o);
     }
     ksg_options o;
@@ -67,11 +77,15 @@ estimate automatic(const InputX& x, const InputY& y, const automatic_options& op
                                                       100.0 * std::max(px.max_tied_fraction(), py.max_tied_fraction()),
                                                       "% of rows): mixed KSG handles ties exactly")
                             : std::string("continuous columns: KSG-1, k = ") + std::to_string(opt.k) + ", standardised";
+  if (heavy > 0)
+    reason += infogeo::detail::concat("; ", heavy, " heavy-tailed column(s) (tail ratio > ", stats::heavy_tail_ratio,
+                                      ") replaced by their normal scores first (MI is invariant under the monotone "
+                                      "map)");
   estimate e = run(mx, my);
   if (e.has_reason("intrinsic_dimension")) {
     // A linear embedding: project each side on its numerical rank and retry.
     const pca_projector fx(mx, mx.cols());
-    const pca_projector fy(my, my.cols());
+    const pca_projector fy(my, my.cols());  // labels: one column, rank 1, never projected
     auto rank = [](const pca_projector& p) {
       const auto& ev = p.explained_variances();
       index_t r = 0;
@@ -115,6 +129,7 @@ estimate automatic(const InputX& x, const InputY& y, const automatic_options& op
       // a singular covariance: no Gaussian formula; KSG's warning stands
     }
   }
+  if (heavy > 0) e.settings["marginal_transform"] = infogeo::detail::concat("normal scores of ", heavy, " heavy-tailed column(s)");
   return accept_automatic_choice(std::move(e), reason, fn);
 }
 

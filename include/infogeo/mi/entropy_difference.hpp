@@ -22,6 +22,7 @@
 #include "infogeo/entropy/weighted_kl.hpp"
 #include "infogeo/mi/cross_check.hpp"
 #include "infogeo/mi/ksg.hpp"
+#include "infogeo/stats/heavy_tails.hpp"
 #include "infogeo/neighbors/preprocess.hpp"
 
 namespace infogeo::mi {
@@ -162,6 +163,7 @@ estimate entropy_difference(const InputX& x, const InputY& y, const entropy_diff
            p.max_tied_fraction());
   }
   estimate e = detail::entropy_difference_on(mx, my, opt, fn);
+  stats::check_heavy_tails(e, mx, px, my, py);
   if (tied) {
     entropy_difference_options tenth = opt;
     tenth.preprocess.jitter = opt.preprocess.jitter / 10.0;

@@ -19,6 +19,7 @@
 #include "infogeo/neighbors/knn.hpp"
 #include "infogeo/neighbors/preprocess.hpp"
 #include "infogeo/neighbors/regime.hpp"
+#include "infogeo/stats/heavy_tails.hpp"
 
 namespace infogeo::mi {
 
@@ -246,6 +247,7 @@ estimate ksg(const InputX& x, const InputY& y, const ksg_options& opt = {}) {
   const auto px = detail::mi_column_checks(mx, fn, "x");
   const auto py = detail::mi_column_checks(my, fn, "y");
   estimate e = detail::ksg_on(mx, my, opt, fn);
+  stats::check_heavy_tails(e, mx, px, my, py);
   if (detail::warn_discrete_columns(e, px, py)) {
     if (opt.preprocess.jitter > 0.0) {
       ksg_options tenth = opt;

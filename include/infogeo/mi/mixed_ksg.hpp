@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "infogeo/core/errors.hpp"
@@ -18,13 +19,35 @@
 #include "infogeo/neighbors/knn.hpp"
 #include "infogeo/neighbors/preprocess.hpp"
 #include "infogeo/neighbors/regime.hpp"
+#include "infogeo/stats/heavy_tails.hpp"
 
 namespace infogeo::mi {
+
+/// How mixed_ksg() measures distance along a discrete column (one where most values are tied).
+enum class discrete_distance {
+  /// Categorical (distinct levels farther apart than any two points of the continuous columns) for
+  /// a column whose every level holds >= k + 1 rows and categorical_min_mean_level_rows on average;
+  /// the standardised values otherwise (a finely rounded, quasi-continuous column).
+  automatic,
+  numeric,  ///< always the standardised values, the paper's setting
+};
+
+/// Mean rows per level above which discrete_distance::automatic makes a column categorical. Measured
+/// (Gaussian pair, rho = 0.8, Y cut into L equiprobable levels, n = 500 and 2000, seeds 1-3): with
+/// >= 10 rows per level the categorical distance is within 0.02 of the truth while the numeric one
+/// reads up to +0.15 high (L = 100, n = 2000: level gaps comparable to the neighbour radius mix the
+/// levels); with <= 4 rows per level the categorical distance reads 0.06-0.13 low (L = 500, 1000 at
+/// n = 2000) and the numeric one is within 0.02.
+inline constexpr double categorical_min_mean_level_rows = 10.0;
 
 /// Options of mixed_ksg().
 struct mixed_ksg_options {
   index_t k = 3;  ///< joint-space neighbour order, 1 <= k < n
   neighbors::backend search = neighbors::backend::automatic;
+  discrete_distance discrete = discrete_distance::automatic;
+  /// Y is one column of class labels: categorical whatever its level counts (Ross 2014, PLoS ONE
+  /// 9(2):e87357, eq. 2, which this then equals); a class with <= k rows is an error.
+  bool y_labels = false;
   /// Per-column standardisation ON by default (as every MI estimator); jitter must stay 0: ties are
   /// what this estimator handles exactly.
   neighbors::preprocess_options preprocess = mi_preprocess_default();
@@ -48,13 +71,21 @@ struct mixed_ksg_options {
 /// consistency for mixtures (Theorem 1). Bias: KSG's on the continuous part; the plug-in bias
 /// (~(|X||Y| - |X| - |Y| + 1) / 2N) on the discrete part. Cost: one joint k-NN search, three
 /// range counters (joint ties, x, y), two counts per point.
+/// Discrete columns are categorical by default when each level holds enough rows
+/// (discrete_distance): the paper's numeric distance on standardised level values lets a joint
+/// neighbourhood straddle levels whose gap is near the neighbour radius, and the estimate then mixes
+/// them (session 16: 50 classes of 40 rows, I = 0.325, read 0.08 with status ok; categorical 0.35).
+/// A categorical level is recoded to (level index) x G with G = 2 x (the largest span of the other
+/// columns) + 1, so points of distinct levels are never joint or marginal neighbours of each other
+/// at any radius a continuous neighbourhood reaches. With Y categorical and X continuous this is
+/// Ross's estimator: psi(N) - <psi(N_y)> + psi(k) - <psi(m)>. settings "categorical_columns".
 /// Verdict: refused for a constant column ("constant_column"); warned when no point sits on a
 /// joint atom and the TwoNN intrinsic dimension is clearly below the number of continuous (tie-free)
 /// columns ("intrinsic_dimension"), when the k-th neighbours lie more than half a robust standard
 /// deviation of the continuous columns away ("neighbourhood_scale", as ksg()) and when the estimate
 /// still moves between n / 2 and n ("sample_size_trend").
 /// Errors (infogeo::invalid_argument): n < 2, dx or dy = 0, NaN/Inf, mismatched rows, k < 1,
-/// k >= n, jitter != 0.
+/// k >= n, jitter != 0, y_labels with more than one Y column or a class of <= k rows.
 namespace detail {
 /// The robust scales of the joint (x, y) columns with the tied (discrete) ones set to +inf, so that
 /// the neighbourhood-scale check measures against the continuous columns only (a discrete column
@@ -65,23 +96,110 @@ inline std::vector<double> continuous_column_scales(std::vector<double> scales, 
   for (index_t c : py.tied_columns()) scales[static_cast<std::size_t>(dx + c)] = std::numeric_limits<double>::infinity();
   return scales;
 }
-}  // namespace detail
 
+/// The distinct values of one column, ascending, and the rows on each.
+struct column_levels {
+  std::vector<double> values;
+  std::vector<index_t> rows;
+  column_levels(const row_matrix<double>& m, index_t j) {
+    std::vector<double> col(static_cast<std::size_t>(m.rows()));
+    for (index_t i = 0; i < m.rows(); ++i) col[static_cast<std::size_t>(i)] = m(i, j);
+    std::sort(col.begin(), col.end());
+    std::size_t start = 0;
+    for (std::size_t i = 1; i <= col.size(); ++i) {
+      if (i == col.size() || col[i] != col[start]) {
+        values.push_back(col[start]);
+        rows.push_back(static_cast<index_t>(i - start));
+        start = i;
+      }
+    }
+  }
+  /// Position of the rarest level.
+  std::size_t rarest() const {
+    return static_cast<std::size_t>(std::min_element(rows.begin(), rows.end()) - rows.begin());
+  }
+};
+
+/// Which columns of m get the categorical distance (discrete_distance); `labels`: all of them, and
+/// a class of <= k rows is an error.
+inline std::vector<bool> categorical_columns(const row_matrix<double>& m, const neighbors::column_profile& prof,
+                                             const mixed_ksg_options& opt, bool labels, const char* fn,
+                                             const char* what) {
+  std::vector<bool> out(static_cast<std::size_t>(m.cols()), false);
+  if (labels) {
+    require(m.cols() == 1, fn, "y_labels needs one column of class labels (", what, " columns=", m.cols(), ")");
+    const column_levels levels(m, 0);
+    const std::size_t rare = levels.rarest();
+    require(levels.rows[rare] > opt.k, fn, "every class needs more than k rows for its k-th neighbour (", what,
+            " class ", levels.values[rare], " has ", levels.rows[rare], " rows, k=", opt.k, ")");
+    out[0] = true;
+    return out;
+  }
+  if (opt.discrete == discrete_distance::numeric) return out;
+  for (index_t j : prof.tied_columns()) {
+    const column_levels levels(m, j);
+    const double mean_rows = static_cast<double>(m.rows()) / static_cast<double>(levels.values.size());
+    out[static_cast<std::size_t>(j)] =
+        levels.rows[levels.rarest()] > opt.k && mean_rows >= categorical_min_mean_level_rows;
+  }
+  return out;
+}
+
+/// The largest span (max - min) of the columns of (mx, my) that are not categorical: 0 without any.
+inline double other_columns_span(const row_matrix<double>& mx, const row_matrix<double>& my,
+                                 const std::vector<bool>& cat_x, const std::vector<bool>& cat_y) {
+  double span = 0.0;
+  for (index_t j = 0; j < mx.cols(); ++j)
+    if (!cat_x[static_cast<std::size_t>(j)]) span = std::max(span, mx.col(j).maxCoeff() - mx.col(j).minCoeff());
+  for (index_t j = 0; j < my.cols(); ++j)
+    if (!cat_y[static_cast<std::size_t>(j)]) span = std::max(span, my.col(j).maxCoeff() - my.col(j).minCoeff());
+  return span;
+}
+
+/// Recodes the categorical columns of m to (level index) x G, G = 2 x `span` + 1 with `span` from
+/// other_columns_span(): distinct levels are then farther apart than any two points differ in the
+/// other columns, so no neighbourhood of a continuous radius crosses levels.
+inline void recode_categorical(row_matrix<double>& m, const std::vector<bool>& cat, double span) {
+  const double gap = 2.0 * span + 1.0;
+  for (index_t j = 0; j < m.cols(); ++j) {
+    if (!cat[static_cast<std::size_t>(j)]) continue;
+    const std::vector<double> levels = column_levels(m, j).values;
+    for (index_t i = 0; i < m.rows(); ++i)
+      m(i, j) = gap * static_cast<double>(std::lower_bound(levels.begin(), levels.end(), m(i, j)) - levels.begin());
+  }
+}
+
+/// "x0, y1" for the categorical columns, "none" without.
+inline std::string categorical_names(const std::vector<bool>& cat_x, const std::vector<bool>& cat_y) {
+  std::string out;
+  auto add = [&out](const std::vector<bool>& cat, const char* side) {
+    for (std::size_t j = 0; j < cat.size(); ++j)
+      if (cat[j]) out += (out.empty() ? "" : ", ") + std::string(side) + std::to_string(j);
+  };
+  add(cat_x, "x");
+  add(cat_y, "y");
+  return out.empty() ? "none" : out;
+}
+
+/// mixed_ksg() with the categorical columns already chosen (the half-sample recheck keeps the
+/// full sample's choice).
 template <class InputX, class InputY>
-estimate mixed_ksg(const InputX& x, const InputY& y, const mixed_ksg_options& opt = {}) {
+estimate mixed_ksg_with(const InputX& x, const InputY& y, const mixed_ksg_options& opt,
+                        const std::vector<bool>& cat_x, const std::vector<bool>& cat_y) {
   constexpr const char* fn = "mi::mixed_ksg";
   const auto vx = make_view(x);
   const auto vy = make_view(y);
-  check_paired_samples(vx, vy, 2, fn);
-  detail::check_k(opt.k, vx.rows(), fn);
-  require(opt.preprocess.jitter == 0.0, fn,
-          "jitter must be 0: ties are handled exactly by this estimator (jitter=", opt.preprocess.jitter, ")");
   row_matrix<double> mx = to_row_matrix<double>(vx);
   row_matrix<double> my = to_row_matrix<double>(vy);
-  const auto px = detail::mi_column_checks(mx, fn, "x");
-  const auto py = detail::mi_column_checks(my, fn, "y");
+  const auto px = mi_column_checks(mx, fn, "x");
+  const auto py = mi_column_checks(my, fn, "y");
+  estimate e;
+  stats::check_heavy_tails(e, mx, px, my, py);
   const neighbors::preprocess_report rx = neighbors::preprocess(mx, opt.preprocess, fn, "x", 0);
   const neighbors::preprocess_report ry = neighbors::preprocess(my, opt.preprocess, fn, "y", 1);
+  const double span = other_columns_span(mx, my, cat_x, cat_y);
+  recode_categorical(mx, cat_x, span);
+  recode_categorical(my, cat_y, span);
   const row_matrix<double> joint = detail::hstack({&mx, &my});
   const index_t n = joint.rows();
   const index_t k = opt.k;
@@ -120,7 +238,6 @@ estimate mixed_ksg(const InputX& x, const InputY& y, const mixed_ksg_options& op
   double mean = 0.0;
   double sd = 0.0;
   detail::mean_sd(terms, mean, sd);
-  estimate e;
   e.value = digamma(static_cast<double>(n)) + mean;
   e.n = n;
   e.dims = joint.cols();
@@ -138,22 +255,41 @@ estimate mixed_ksg(const InputX& x, const InputY& y, const mixed_ksg_options& op
   e.details["max_tied_fraction_y"] = py.max_tied_fraction();
   neighbors::record(e, opt.preprocess, rx, "_x");
   neighbors::record(e, opt.preprocess, ry, "_y");
+  e.settings["categorical_columns"] = categorical_names(cat_x, cat_y);
   // Discrete columns put the sample on parallel sheets: compare the intrinsic dimension with the
   // number of continuous (tie-free) columns, the dimension a density would fill.
   const auto continuous = static_cast<index_t>(joint.cols() - px.tied_columns().size() - py.tied_columns().size());
   e.parameters["continuous_columns"] = static_cast<double>(continuous);
   if (on_atoms == 0) neighbors::check_intrinsic_dimension(e, r, continuous, fn, "(x, y) (continuous columns)", false);
   neighbors::check_neighbourhood_scale(
-      e, r, k, detail::continuous_column_scales(neighbors::robust_column_scales(joint), px, py, mx.cols()),
+      e, r, k, continuous_column_scales(neighbors::robust_column_scales(joint), px, py, mx.cols()),
       "(x, y) (continuous columns)");
   infogeo::detail::recheck_on_halves(
-      e, opt, tolerance_kind::scale_invariant, detail::knn_mi_trend_advice,
-      [](const row_matrix<double>& half_x, const row_matrix<double>& half_y, const mixed_ksg_options& o) {
-        return mixed_ksg(half_x, half_y, o);
+      e, opt, tolerance_kind::scale_invariant, knn_mi_trend_advice,
+      [&](const row_matrix<double>& half_x, const row_matrix<double>& half_y, const mixed_ksg_options& o) {
+        return mixed_ksg_with(half_x, half_y, o, cat_x, cat_y);
       },
       to_row_matrix<double>(vx), to_row_matrix<double>(vy));
-  check_nonnegative_information(e, detail::knn_mi_trend_advice);
+  check_nonnegative_information(e, knn_mi_trend_advice);
   return e;
+}
+}  // namespace detail
+
+template <class InputX, class InputY>
+estimate mixed_ksg(const InputX& x, const InputY& y, const mixed_ksg_options& opt = {}) {
+  constexpr const char* fn = "mi::mixed_ksg";
+  const auto vx = make_view(x);
+  const auto vy = make_view(y);
+  check_paired_samples(vx, vy, 2, fn);
+  detail::check_k(opt.k, vx.rows(), fn);
+  require(opt.preprocess.jitter == 0.0, fn,
+          "jitter must be 0: ties are handled exactly by this estimator (jitter=", opt.preprocess.jitter, ")");
+  const row_matrix<double> mx = to_row_matrix<double>(vx);
+  const row_matrix<double> my = to_row_matrix<double>(vy);
+  const auto px = detail::mi_column_checks(mx, fn, "x");
+  const auto py = detail::mi_column_checks(my, fn, "y");
+  return detail::mixed_ksg_with(mx, my, opt, detail::categorical_columns(mx, px, opt, false, fn, "x"),
+                                detail::categorical_columns(my, py, opt, opt.y_labels, fn, "y"));
 }
 
 }  // namespace infogeo::mi

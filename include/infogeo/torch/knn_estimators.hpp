@@ -319,6 +319,62 @@ inline estimate ksg_device(const at::Tensor& x, const at::Tensor& y, const mi::k
   return e;
 }
 
+/// mi::mixed_ksg's categorical distance on device tensors (mi::discrete_distance, opt.y_labels):
+/// the tied columns are copied to the host, chosen and recoded to (level index) x G there exactly as
+/// the CPU does, and written back into xd and yd; returns the setting "categorical_columns".
+inline std::string recode_categorical_device(at::Tensor& xd, at::Tensor& yd, const neighbors::column_profile& px,
+                                             const neighbors::column_profile& py, const mi::mixed_ksg_options& opt,
+                                             const char* fn) {
+  auto host_columns = [](const at::Tensor& t, const std::vector<index_t>& cols) {
+    std::vector<std::int64_t> idx(cols.begin(), cols.end());
+    const at::Tensor h = t.index_select(1, at::tensor(idx, t.options().dtype(at::kLong))).to(at::kCPU).contiguous();
+    row_matrix<double> m(h.size(0), h.size(1));
+    std::copy(h.data_ptr<double>(), h.data_ptr<double>() + h.numel(), m.data());
+    return m;
+  };
+  if (opt.discrete == mi::discrete_distance::numeric && !opt.y_labels) return "none";
+  const std::vector<index_t> tx = px.tied_columns();
+  const std::vector<index_t> ty = opt.y_labels ? std::vector<index_t>{0} : py.tied_columns();
+  if (tx.empty() && ty.empty()) return "none";
+  row_matrix<double> hx = tx.empty() ? row_matrix<double>(xd.size(0), 0) : host_columns(xd, tx);
+  row_matrix<double> hy = ty.empty() ? row_matrix<double>(yd.size(0), 0) : host_columns(yd, ty);
+  // The chosen subsets, then the masks over all columns.
+  const std::vector<bool> sub_x = mi::detail::categorical_columns(hx, neighbors::profile_columns(hx), opt, false, fn, "x");
+  const std::vector<bool> sub_y =
+      mi::detail::categorical_columns(hy, neighbors::profile_columns(hy), opt, opt.y_labels, fn, "y");
+  std::vector<bool> cat_x(static_cast<std::size_t>(xd.size(1)), false);
+  std::vector<bool> cat_y(static_cast<std::size_t>(yd.size(1)), false);
+  for (std::size_t j = 0; j < tx.size(); ++j) cat_x[static_cast<std::size_t>(tx[j])] = sub_x[j];
+  for (std::size_t j = 0; j < ty.size(); ++j) cat_y[static_cast<std::size_t>(ty[j])] = sub_y[j];
+  const std::string names = mi::detail::categorical_names(cat_x, cat_y);
+  if (names == "none") return names;
+  // The gap G from the span of the other columns, measured on the device.
+  auto spans = [](const at::Tensor& t) {
+    const at::Tensor h = (std::get<0>(t.max(0)) - std::get<0>(t.min(0))).to(at::kCPU).contiguous();
+    return std::vector<double>(h.data_ptr<double>(), h.data_ptr<double>() + h.numel());
+  };
+  const std::vector<double> sx = spans(xd);
+  const std::vector<double> sy = spans(yd);
+  double span = 0.0;
+  for (std::size_t j = 0; j < sx.size(); ++j) span = cat_x[j] ? span : std::max(span, sx[j]);
+  for (std::size_t j = 0; j < sy.size(); ++j) span = cat_y[j] ? span : std::max(span, sy[j]);
+  auto write_back = [&](at::Tensor& t, row_matrix<double>& h, const std::vector<index_t>& cols,
+                        const std::vector<bool>& sub) {
+    mi::detail::recode_categorical(h, sub, span);
+    for (std::size_t j = 0; j < cols.size(); ++j) {
+      if (!sub[j]) continue;
+      std::vector<double> col(static_cast<std::size_t>(h.rows()));
+      for (index_t i = 0; i < h.rows(); ++i) col[static_cast<std::size_t>(i)] = h(i, static_cast<index_t>(j));
+      t.select(1, cols[j]).copy_(at::tensor(col, t.options().device(at::kCPU)).to(t.device()));
+    }
+  };
+  xd = xd.clone();
+  yd = yd.clone();
+  write_back(xd, hx, tx, sub_x);
+  write_back(yd, hy, ty, sub_y);
+  return names;
+}
+
 /// The default options of mixed_ksg_device(): mi::mixed_ksg_options with preprocessing off (see
 /// device_ksg_defaults).
 inline mi::mixed_ksg_options device_mixed_ksg_defaults() {
@@ -354,10 +410,11 @@ inline estimate mixed_ksg_device(const at::Tensor& x, const at::Tensor& y,
   require(opt.k < x.size(0), fn, "k must be < n (k=", opt.k, ", n=", x.size(0), ")");
   detail::check_no_preprocess(opt.preprocess, fn);
   c10::NoGradGuard no_grad;
-  const at::Tensor xd = x.to(at::kDouble).contiguous();
-  const at::Tensor yd = y.to(at::kDouble).contiguous();
+  at::Tensor xd = x.to(at::kDouble).contiguous();
+  at::Tensor yd = y.to(at::kDouble).contiguous();
   const auto px = mi::detail::mi_column_checks(detail::profile_columns_device(xd), fn, "x");
   const auto py = mi::detail::mi_column_checks(detail::profile_columns_device(yd), fn, "y");
+  const std::string categorical = recode_categorical_device(xd, yd, px, py, opt, fn);
   const at::Tensor joint = at::cat({xd, yd}, 1);
   const std::int64_t n = xd.size(0);
   const std::int64_t k = opt.k;
@@ -409,6 +466,7 @@ inline estimate mixed_ksg_device(const at::Tensor& x, const at::Tensor& y,
   e.details["max_tied_fraction_y"] = py.max_tied_fraction();
   neighbors::record(e, opt.preprocess, {}, "_x");
   neighbors::record(e, opt.preprocess, {}, "_y");
+  e.settings["categorical_columns"] = categorical;
   const auto continuous = static_cast<index_t>(e.dims - px.tied_columns().size() - py.tied_columns().size());
   e.parameters["continuous_columns"] = static_cast<double>(continuous);
   if (on_atoms == 0) neighbors::check_intrinsic_dimension(e, hr, continuous, fn, "(x, y) (continuous columns)", false);
@@ -418,10 +476,13 @@ inline estimate mixed_ksg_device(const at::Tensor& x, const at::Tensor& y,
   infogeo::detail::check_sample_size_trend(
       e, opt.sample_size_check, tolerance_kind::scale_invariant,
       [&, perm = infogeo::detail::half_split(x.size(0), opt.sample_size_check.seed)](index_t which) {
+        // The recoded columns with the numeric distance: the halves keep the full sample's choice.
         mi::mixed_ksg_options half = opt;
         half.sample_size_check.enabled = false;
-        return mixed_ksg_device(detail::half_rows_device(x, perm, which), detail::half_rows_device(y, perm, which), half,
-                                dopt)
+        half.discrete = mi::discrete_distance::numeric;
+        half.y_labels = false;
+        return mixed_ksg_device(detail::half_rows_device(xd, perm, which), detail::half_rows_device(yd, perm, which),
+                                half, dopt)
             .value;
       },
       mi::detail::knn_mi_trend_advice);
