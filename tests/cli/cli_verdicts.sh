@@ -23,6 +23,10 @@ save(work + '/v_const.npy', [[t, 1.5] for t in v])
 save(work + '/v_small.npy', [[1e-4 * t] for t in v])
 save(work + '/mixed_x.npy', [[float(rng.randrange(4)), t] for t in u])
 save(work + '/v.npy', [[t] for t in v])
+# Lognormal-squared marginals of the same pair (a monotone map: I = 0.51): tail ratio ~30.
+import math
+save(work + '/u_heavy.npy', [[math.exp(2 * t)] for t in u])
+save(work + '/v_heavy.npy', [[math.exp(2 * t)] for t in v])
 PY
 
 expect verdict-entropy-manifold 1 "" -- entropy --method kl "$work/emb_x.npy"
@@ -37,6 +41,9 @@ expect verdict-no-standardize 0 "j['settings']['standardize'] == 'off'" -- mi --
 expect verdict-mixed-kl-refused 1 "" -- mi --method kl "$work/mixed_x.npy" "$work/v.npy"
 expect verdict-mixed-ksg 0 "j['method'] == 'mixed_ksg' and abs(j['value'] - 0.51) < 0.1" -- mi --method mixed-ksg "$work/mixed_x.npy" "$work/v.npy"
 expect verdict-auto-mixed 0 "j['settings']['auto_choice'] == 'mixed_ksg'" -- mi --method auto "$work/mixed_x.npy" "$work/v.npy"
+expect verdict-heavy-tails 0 "j['status'] == 'warning' and any(r['code'] == 'heavy_tails' for r in j['reasons'])" -- mi --method ksg1 "$work/u_heavy.npy" "$work/v_heavy.npy"
+expect verdict-normal-scores 0 "j['preprocessing']['normal_scores'] == 'x and y' and not any(r['code'] == 'heavy_tails' for r in j['reasons']) and abs(j['value'] - 0.51) < 0.1" -- mi --method ksg1 --normal-scores "$work/u_heavy.npy" "$work/v_heavy.npy"
+expect verdict-normal-scores-refused 2 "" -- mi --method doe-gauss --normal-scores "$work/u.npy" "$work/v.npy"
 expect verdict-bins-1 0 "j['value'] == 0 and j['status'] == 'warning' and any(r['code'] == 'few_bins' for r in j['reasons'])" -- mi --method binning --bins 1 "$work/u.npy" "$work/v.npy"
 expect verdict-miller-madow 0 "j['settings']['miller_madow'] == 'on'" -- mi --method binning --bins 8 --miller-madow "$work/u.npy" "$work/v.npy"
 expect verdict-home-ground-ok 0 "j['status'] == 'ok' and j['reasons'] == []" -- mi --method ksg1 "$work/u.npy" "$work/v.npy"
