@@ -250,6 +250,16 @@ std::function<json()> setup_estimate(CLI::App& app, const std::string& family,
           "loses at most (n - n')/2 log(1 + lambda_{n'+1}/sigma^2) nats of information about Y";
       result["compression_loss_bound"] = bound;
     }
+    // The --pca projection's own verdict (pca_rank, compression_loss) joins the estimator's.
+    for (const char* side : {"pca_x", "pca_y"}) {
+      if (!result.contains("preprocessing") || !result["preprocessing"].contains(side)) continue;
+      for (const json& reason : result["preprocessing"][side]["reasons"]) {
+        json r = reason;
+        r["message"] = std::string(side) + ": " + r["message"].get<std::string>();
+        result["reasons"].push_back(r);
+        if (result["status"] == "ok") result["status"] = "warning";
+      }
+    }
     if (!result.contains("unit") && result.contains("value")) result["unit"] = "nats";
     if (args->bits) express_in_bits(result, family.c_str());
     return result;

@@ -104,16 +104,29 @@ inline row_matrix<double> discrete_y_column(const xy_inputs& in) {
 /// Z ~ N(0, sigma^2 I), is at most (n - n')/2 log(1 + lambda_{n'+1}/sigma^2) nats
 /// (mi::compression_loss_bound, with the eigenvalues of the fitted sample: conservative when that
 /// sample is already noisy).
-inline json project_pca(xt::xarray<double>& m, int components, const xt::xarray<double>* fit = nullptr,
-                        double sigma = std::numeric_limits<double>::quiet_NaN()) {
+inline json project_pca(xt::xarray<double>& m, int components, const xt::xarray<double>* fit, double sigma,
+                        const xt::xarray<double>* other, const std::vector<std::int64_t>* codes) {
   if (fit != nullptr)
     require(fit->shape()[1] == m.shape()[1], "mi", "--pca-fit needs the columns of the data it projects (fit cols=",
             fit->shape()[1], ", data cols=", m.shape()[1], ")");
-  const mi::pca_projector pca(fit != nullptr ? *fit : m, components);
-  const row_matrix<double> scores = pca.transform(m);
+  auto matrix = [](const xt::xarray<double>& a) {
+    row_matrix<double> r(static_cast<index_t>(a.shape()[0]), static_cast<index_t>(a.shape()[1]));
+    std::copy(a.data(), a.data() + a.size(), r.data());
+    return r;
+  };
+  const row_matrix<double> data = matrix(m);
+  const row_matrix<double> fitted_on = fit != nullptr ? matrix(*fit) : data;
+  const mi::pca_projector pca(fitted_on, components);
+  // Components beyond the numerical rank are rounding noise: not passed on (as the library's
+  // mi::compressed_mutual_information).
+  const index_t rank = mi::numerical_rank(pca);
+  const index_t used = std::max<index_t>(1, std::min<index_t>(components, rank));
+  const row_matrix<double> scores = pca.transform(data).leftCols(used);
   json j;
   j["input_dims"] = pca.input_dims();
   j["components"] = pca.components();
+  j["components_used"] = used;
+  j["numerical_rank"] = rank;
   j["fitted_on"] = fit != nullptr ? "the --pca-fit sample" : "the data itself";
   j["retained_variance_ratio"] = pca.retained_variance_ratio();
   j["largest_discarded_variance"] = pca.largest_discarded_variance();
@@ -121,6 +134,14 @@ inline json project_pca(xt::xarray<double>& m, int components, const xt::xarray<
     j["noise_sigma"] = sigma;
     j["compression_loss_bound"] = mi::compression_loss_bound(pca.explained_variances(), components, sigma);
   }
+  // The projection's verdict (pca_rank, compression_loss), merged into the result's by the command.
+  verdict checks;
+  std::map<std::string, double> details;
+  const row_matrix<double> paired = other != nullptr ? matrix(*other) : row_matrix<double>();
+  mi::check_pca_compression(checks, details, pca, fitted_on, data, rank, std::isnan(sigma) ? 0.0 : sigma,
+                            other != nullptr ? &paired : nullptr, codes);
+  for (const auto& [key, value] : details) j[key] = value;
+  j["reasons"] = to_json(checks.reasons);
   xt::xarray<double> out = xt::zeros<double>({static_cast<std::size_t>(scores.rows()),
                                               static_cast<std::size_t>(scores.cols())});
   std::copy(scores.data(), scores.data() + scores.size(), out.data());
@@ -196,9 +217,12 @@ inline xy_inputs load_xy(const estimator_args& args) {
       require(sigma > 0.0, "mi", "--pca with a noise level needs sigma > 0 for Corollary 6 (sigma=", sigma, ")");
     xt::xarray<double> fit;
     if (!args.pca_fit.empty()) fit = load_samples(args.pca_fit);
-    in.preprocessing["pca_x"] = project_pca(in.x, args.pca, args.pca_fit.empty() ? nullptr : &fit, sigma);
+    // Each side's discarded directions are checked against the other side as given.
+    const xt::xarray<double> x_given = in.x;
+    in.preprocessing["pca_x"] = project_pca(in.x, args.pca, args.pca_fit.empty() ? nullptr : &fit, sigma,
+                                            in.y_discrete ? nullptr : &in.y, in.y_discrete ? &in.y_labels : nullptr);
     if (!in.y_discrete && in.y.shape()[1] > static_cast<std::size_t>(args.pca))
-      in.preprocessing["pca_y"] = project_pca(in.y, args.pca, nullptr, sigma);
+      in.preprocessing["pca_y"] = project_pca(in.y, args.pca, nullptr, sigma, &x_given, nullptr);
   }
   return in;
 }

@@ -86,14 +86,8 @@ estimate automatic(const InputX& x, const InputY& y, const automatic_options& op
     // A linear embedding: project each side on its numerical rank and retry.
     const pca_projector fx(mx, mx.cols());
     const pca_projector fy(my, my.cols());  // labels: one column, rank 1, never projected
-    auto rank = [](const pca_projector& p) {
-      const auto& ev = p.explained_variances();
-      index_t r = 0;
-      for (index_t j = 0; j < ev.size(); ++j) r += ev(j) > pca_rank_tolerance * ev(0);
-      return std::max<index_t>(r, 1);
-    };
-    const index_t rx = rank(fx);
-    const index_t ry = rank(fy);
+    const index_t rx = std::max<index_t>(numerical_rank(fx), 1);
+    const index_t ry = std::max<index_t>(numerical_rank(fy), 1);
     if (rx < mx.cols() || ry < my.cols()) {
       const row_matrix<double> cx = pca_projector(mx, rx).transform(mx);
       const row_matrix<double> cy = pca_projector(my, ry).transform(my);
