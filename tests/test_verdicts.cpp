@@ -1592,6 +1592,41 @@ TEST_CASE("compression_loss: discarding components with variance warns; keeping 
   CHECK(tight.has_reason("compression_loss"));
 }
 
+TEST_CASE("conditional KSG: cross-checked against the Gaussian conditional MI (4-D Z caught, 1-D Z agrees)") {
+  // X = s + e1, Y = s + 0.9 e1 + sqrt(0.19) e2, s = 3 sum(Z) / sqrt(dz): I(X;Y|Z) = -1/2 log(0.19) = 0.830
+  // for any dz. Session 16's red team: with dz = 4 Frenzel-Pompe read 0.36-0.38 with status ok in 3 of 7
+  // data sets (its halves moved too little to warn).
+  const double truth = -0.5 * std::log(1.0 - 0.81);
+  for (index_t dz : {1, 4}) {
+    CAPTURE(dz);
+    random_engine rng(70 + static_cast<std::uint64_t>(dz));
+    const index_t n = 3000;
+    row_matrix<double> x(n, 1), y(n, 1), z(n, dz);
+    for (index_t i = 0; i < n; ++i) {
+      double s = 0.0;
+      for (index_t j = 0; j < dz; ++j) s += (z(i, j) = rng.normal());
+      s *= 3.0 / std::sqrt(static_cast<double>(dz));
+      const double e1 = rng.normal();
+      x(i, 0) = s + e1;
+      y(i, 0) = s + 0.9 * e1 + std::sqrt(0.19) * rng.normal();
+    }
+    const auto gauss = mi::gaussian_conditional_mutual_information(x, y, z);
+    CHECK(std::abs(gauss.value - truth) < 0.03);  // sd ~0.013 at n = 3000
+    CHECK(gauss.ok());
+    mi::ksg_options no_trend;
+    no_trend.sample_size_check.enabled = false;
+    const auto fp = mi::ksg_conditional(x, y, z, no_trend);
+    if (dz == 1) {
+      CHECK(std::abs(fp.value - truth) < 0.1);
+      CHECK(fp.ok());
+      CHECK(fp.settings.at("cross_check") == "agrees with gaussian_conditional");
+    } else {
+      CHECK(fp.value < truth - 0.3);
+      CHECK(fp.has_reason("estimators_disagree"));
+    }
+  }
+}
+
 TEST_CASE("label-form MI passes the class entropies' warnings on; conditional KSG runs the trend check") {
   // Before: mi_discrete_labels kept only the parts' diagnostics, so a warned class entropy gave an
   // "ok" MI. Uniform [0,1]^6 per class (KL's boundary bias, ~0.6 nats at 2000 points, flagged by

@@ -27,6 +27,7 @@ struct cmi_args {
   std::uint64_t seed = 0;
   bool no_standardize = false;
   bool discrete_z = false;
+  bool no_cross_check = false;
   bool bits = false;
 };
 
@@ -40,6 +41,7 @@ json run_cmi(const cmi_args& a, bool seed_given) {
   o.preprocess.standardize = !a.no_standardize;
   o.preprocess.jitter = std::isnan(a.jitter) ? 0.0 : a.jitter;
   o.preprocess.seed = a.seed;
+  o.cross_check.enabled = !a.no_cross_check;
   {
     // The k-NN distances and indices of the joint sample (16 N k bytes; core/memory.hpp).
     const double n = npy_rows_cols(a.files[0]).first;
@@ -96,6 +98,8 @@ const command_registrar cmi_command{command{
       CLI::Option* seed = app.add_option("--seed", a->seed, "seed of the jitter (default 0; needs --jitter)");
       app.add_flag("--no-standardize", a->no_standardize, "do not z-score the columns (default: z-scored)");
       app.add_flag("--discrete-z", a->discrete_z, "treat Z as class labels even if float-typed");
+      app.add_flag("--no-cross-check", a->no_cross_check,
+                   "continuous Z: skip the cross-check against the Gaussian conditional MI (estimators_disagree)");
       app.add_flag("--bits", a->bits, "report \"value\" in bits (\"value_nats\" keeps nats)");
       app.footer(
           "Continuous Z: I = psi(k) - <psi(n_xz+1) + psi(n_yz+1) - psi(n_z+1)> (Frenzel & Pompe 2007, eq. 2), max norm.\n"

@@ -81,4 +81,30 @@ estimate gaussian_mutual_information(const X& x_input, const Y& y_input) {
   return e;
 }
 
+/// Gaussian plug-in conditional MI I(X;Y|Z) in nats by the chain rule I(X;(Y,Z)) - I(X;Z) =
+/// 1/2 (log det S_xz + log det S_yz - log det S_z - log det S_xyz) (Cover & Thomas eq. 8.48 with
+/// Gaussian entropies): -1/2 sum log(1 - partial canonical correlations^2). Exact in the limit for
+/// jointly Gaussian (X, Y, Z); only the linear (partial) dependence otherwise. Cost O(N D^2 + D^3).
+/// Verdict: that of gaussian_mutual_information(x, (y, z)): the Gaussian shape checks over every
+/// column and Mardia's kurtosis of (x, y, z) ("non_gaussian"), and the plug-in bias of I(X;(Y,Z))
+/// ("plugin_bias"; the CMI's own bias is smaller, as the I(X;Z) plug-in's bias subtracts). Errors:
+/// those of gaussian_mutual_information, mismatched rows of z.
+template <class X, class Y, class Z>
+estimate gaussian_conditional_mutual_information(const X& x_input, const Y& y_input, const Z& z_input) {
+  constexpr const char* fn = "mi::gaussian_conditional_mutual_information";
+  const auto zv = make_view(z_input);
+  check_samples(zv, 2, fn, "z");
+  const row_matrix<double> y = to_row_matrix<double>(make_view(y_input));
+  const row_matrix<double> z = to_row_matrix<double>(zv);
+  check_same_rows(y.rows(), z.rows(), fn, "y", "z");
+  row_matrix<double> yz(y.rows(), y.cols() + z.cols());
+  yz << y, z;
+  estimate e = gaussian_mutual_information(x_input, yz);
+  const double with_z = e.value;
+  e.value = with_z - gaussian_mutual_information(x_input, z).value;
+  e.method = "gaussian_conditional";
+  e.details["i_x_yz"] = with_z;
+  return e;
+}
+
 }  // namespace infogeo::mi
