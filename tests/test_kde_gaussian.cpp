@@ -473,6 +473,24 @@ TEST_CASE("kde entropy: sampling_noise when twice the sd of the mean log density
   CHECK_FALSE(gaussian(500, 5).has_reason("sampling_noise"));
 }
 
+TEST_CASE("kde entropy: kde_too_few_samples below max(60 d, 10 d^2) rows; silent above") {
+  // Session 16's red team: Gaussian d = 10, n = 100 read +1.1 to +1.5 (tolerance 1.0) with status ok.
+  infogeo::random_engine rng(9);
+  auto gaussian = [&](infogeo::index_t n, infogeo::index_t d) {
+    infogeo::row_matrix<double> g(n, d);
+    for (infogeo::index_t i = 0; i < g.size(); ++i) g.data()[i] = rng.normal();
+    return infogeo::entropy::kde_entropy(g);
+  };
+  const auto small = gaussian(100, 10);
+  CHECK(small.has_reason("kde_too_few_samples"));
+  CHECK(small.value - 5.0 * std::log(2.0 * infogeo::pi * std::exp(1.0)) > 1.0);  // the bias it warns of
+  CHECK(gaussian(250, 5).has_reason("kde_too_few_samples"));
+  CHECK_FALSE(gaussian(300, 5).has_reason("kde_too_few_samples"));
+  CHECK_FALSE(gaussian(1000, 10).has_reason("kde_too_few_samples"));
+  CHECK(infogeo::entropy::detail::kde_min_rows(1) == 60);
+  CHECK(infogeo::entropy::detail::kde_min_rows(10) == 1000);
+}
+
 TEST_CASE("kde entropy: support_boundary on a 5-D uniform box, where the cross-check cannot see the bias") {
   // The bench's uniform-entropy d = 5 (sides 1 to 3, h = 3.11), n = 2000: KDE reads ~3.72 (+0.61,
   // beyond the tolerance 0.1 d = 0.5); KL reads ~3.55 (+0.44, within it), so the two agree within the
