@@ -456,16 +456,21 @@ TEST_CASE("kde entropy: bandwidth_oversmoothed on a uniform square, silent on Ga
   CHECK(quiet.value == square.value);
 }
 
+namespace {
+/// kde_entropy() of n draws of N(0, I_d).
+infogeo::estimate kde_of_standard_gaussian(infogeo::random_engine& rng, infogeo::index_t n, infogeo::index_t d) {
+  infogeo::row_matrix<double> g(n, d);
+  for (infogeo::index_t i = 0; i < g.size(); ++i) g.data()[i] = rng.normal();
+  return infogeo::entropy::kde_entropy(g);
+}
+}  // namespace
+
 TEST_CASE("kde entropy: sampling_noise when twice the sd of the mean log density exceeds the tolerance") {
   // Gaussian d = 1: sd(log p) = sqrt(1/2), so the sd of the mean is 0.071 at n = 100 (twice it, 0.14,
   // exceeds the tolerance 0.1; session 16's probe read errors up to +0.17 there) and 0.016 at n = 2000.
   // d = 5, n = 500: sd(log p) = sqrt(5/2), 0.071 against a tolerance of 0.5: silent.
   infogeo::random_engine rng(5);
-  auto gaussian = [&](infogeo::index_t n, infogeo::index_t d) {
-    infogeo::row_matrix<double> g(n, d);
-    for (infogeo::index_t i = 0; i < g.size(); ++i) g.data()[i] = rng.normal();
-    return infogeo::entropy::kde_entropy(g);
-  };
+  auto gaussian = [&](infogeo::index_t n, infogeo::index_t d) { return kde_of_standard_gaussian(rng, n, d); };
   const auto small = gaussian(100, 1);
   CHECK(small.has_reason("sampling_noise"));
   CHECK(*small.std_error == doctest::Approx(std::sqrt(0.5 / 100.0)).epsilon(0.25));
@@ -476,11 +481,7 @@ TEST_CASE("kde entropy: sampling_noise when twice the sd of the mean log density
 TEST_CASE("kde entropy: kde_too_few_samples below max(60 d, 10 d^2) rows; silent above") {
   // Session 16's red team: Gaussian d = 10, n = 100 read +1.1 to +1.5 (tolerance 1.0) with status ok.
   infogeo::random_engine rng(9);
-  auto gaussian = [&](infogeo::index_t n, infogeo::index_t d) {
-    infogeo::row_matrix<double> g(n, d);
-    for (infogeo::index_t i = 0; i < g.size(); ++i) g.data()[i] = rng.normal();
-    return infogeo::entropy::kde_entropy(g);
-  };
+  auto gaussian = [&](infogeo::index_t n, infogeo::index_t d) { return kde_of_standard_gaussian(rng, n, d); };
   const auto small = gaussian(100, 10);
   CHECK(small.has_reason("kde_too_few_samples"));
   CHECK(small.value - 5.0 * std::log(2.0 * infogeo::pi * std::exp(1.0)) > 1.0);  // the bias it warns of

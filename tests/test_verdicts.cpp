@@ -292,7 +292,8 @@ TEST_CASE("mixed KSG equals KSG-1 on tie-free data (exact)") {
     const auto m = mi::mixed_ksg(x, y, mo);
     CHECK(std::abs(m.value - mi::ksg(x, y, ko).value) < 1e-12);
     CHECK(m.details.at("points_on_atoms") == 0.0);
-    CHECK(m.ok());
+    // k = 1 is the noisiest order: its sampling sd may exceed half the tolerance (sampling_noise).
+    CHECK((m.ok() || (k == 1 && m.reasons.size() == 1 && m.has_reason("sampling_noise"))));
   }
 }
 
@@ -1099,6 +1100,24 @@ TEST_CASE("neighbour_order_bias: KL's bias extrapolated in k flags uniform and e
   gaussian(500, 2, 331, g2);
   CHECK(entropy::kozachenko_leonenko(g2, off).settings.count("neighbour_order_check") == 0);
   CHECK(entropy::kozachenko_leonenko(g2, off).value == entropy::kozachenko_leonenko(g2, no_trend).value);
+}
+
+TEST_CASE("sampling_noise: k-NN MI (KSG, mixed KSG, conditional KSG) at small n warned; n = 2000 silent") {
+  // 1 x 1 Gaussian pair, I = 0.5: the seed-to-seed sd of KSG-1 is 0.114 at n = 100 (12 of 30 sets beyond
+  // the tolerance 0.1 with status ok before this check) and 0.022 at n = 2000 (session 16's grid).
+  const double rho = std::sqrt(1.0 - std::exp(-1.0));
+  row_matrix<double> x, y, z;
+  gaussian_pair(100, 1, rho, 501, x, y);
+  const auto small = mi::ksg(x, y);
+  CHECK(small.has_reason("sampling_noise"));
+  REQUIRE(small.std_error.has_value());
+  CHECK(*small.std_error == doctest::Approx(mi::detail::knn_mi_sd_inflation * small.details.at("per_point_sd") / 10.0));
+  CHECK(mi::mixed_ksg(x, y).has_reason("sampling_noise"));
+  gaussian(100, 1, 502, z);
+  CHECK(mi::ksg_conditional(x, y, z).has_reason("sampling_noise"));
+  gaussian_pair(2000, 1, rho, 503, x, y);
+  CHECK_FALSE(mi::ksg(x, y).has_reason("sampling_noise"));
+  CHECK_FALSE(mi::mixed_ksg(x, y).has_reason("sampling_noise"));
 }
 
 TEST_CASE("sampling_noise: KL's sd from its per-point terms; Gamma(0.1) in d = 1 warned, Gaussians silent") {

@@ -350,10 +350,21 @@ TEST_CASE("mixed KSG on device tensors equals the CPU estimator to 1e-9 relative
       CHECK(dev.details.at("points_on_atoms") == cpu.details.at("points_on_atoms"));
       CHECK(rel_diff(dev.details.at("per_point_sd"), cpu.details.at("per_point_sd")) < 1e-9);
       check_same_verdict(dev, cpu);
+      CHECK(dev.settings.at("categorical_columns") == cpu.settings.at("categorical_columns"));
     }
+    if (which == 1) CHECK(cpu.settings.at("categorical_columns") == "x0");  // 4 levels of ~200 rows
     if (which == 0) CHECK(rel_diff(cpu.value, mi::ksg(to_host(a), to_host(b), libtorch::device_ksg_defaults()).value) < 1e-12);
     if (which == 3) CHECK(cpu.details.at("points_on_atoms") > 0);  // joint atoms need both sides discrete
     ++which;
+  }
+  // Y as class labels (Ross 2014): categorical whatever the rows per class, as the CPU.
+  {
+    mi::mixed_ksg_options opt = libtorch::device_mixed_ksg_defaults();
+    opt.y_labels = true;
+    const auto cpu = mi::mixed_ksg(to_host(y), to_host(labels), opt);
+    const auto dev = libtorch::mixed_ksg_device(y, labels, opt);
+    CHECK(rel_diff(dev.value, cpu.value) < 1e-9);
+    CHECK(dev.settings.at("categorical_columns") == "y0");
   }
   // Bad input as the CPU: jitter / standardize requests, rows, devices' agreement.
   mi::mixed_ksg_options jit = libtorch::device_mixed_ksg_defaults();

@@ -9,6 +9,7 @@
 
 #include "infogeo/core/errors.hpp"
 #include "infogeo/core/result.hpp"
+#include "infogeo/core/sampling_noise.hpp"
 #include "infogeo/core/sample_size_trend.hpp"
 #include "infogeo/core/sample_view.hpp"
 #include "infogeo/core/special_functions.hpp"
@@ -83,15 +84,9 @@ double kozachenko_leonenko_sampling_sd(const neighbors::knn_result& r, index_t d
 /// 0.1 about one time in twelve); d = 1 at n = 1000 (0.030) and d = 5 at n = 200 (0.095 against 0.5):
 /// none of 40.
 inline void check_sampling_noise(estimate& e, double sd, index_t d) {
-  e.std_error = sd;
-  const double tolerance = accuracy_tolerance(tolerance_kind::differential_entropy, e.value, d);
-  if (!(2.0 * sd > tolerance)) return;
-  e.warn("sampling_noise",
-         infogeo::detail::concat("the estimate's sampling sd is ", sd, " nats (from the per-point terms): twice it "
-                                 "exceeds the tolerance ", tolerance,
-                                 ", so even an unbiased value misses it often; the density is spread over many "
-                                 "scales (a pole, a heavy tail) or n is small: use more samples"),
-         sd);
+  infogeo::check_sampling_noise(e, sd, tolerance_kind::differential_entropy, d,
+                                "the density is spread over many scales (a pole, a heavy tail) or n is small: use "
+                                "more samples");
 }
 
 /// The neighbour-order check's noise floor: |H_2k - H_k| below this many nats is no evidence of bias

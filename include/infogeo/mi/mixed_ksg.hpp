@@ -256,6 +256,7 @@ estimate mixed_ksg_with(const InputX& x, const InputY& y, const mixed_ksg_option
   neighbors::record(e, opt.preprocess, rx, "_x");
   neighbors::record(e, opt.preprocess, ry, "_y");
   e.settings["categorical_columns"] = categorical_names(cat_x, cat_y);
+  check_knn_mi_sampling_noise(e);
   // Discrete columns put the sample on parallel sheets: compare the intrinsic dimension with the
   // number of continuous (tie-free) columns, the dimension a density would fill.
   const auto continuous = static_cast<index_t>(joint.cols() - px.tied_columns().size() - py.tied_columns().size());

@@ -34,16 +34,31 @@ inline double sorted_quantile(const std::vector<double>& sorted, double q) {
   return sorted[lo] + (pos - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
 }
 
-/// (q99 - q01) / (q75 - q25) of column j of m; +inf when the inter-quartile range is 0 (an atom
-/// covering the middle half: no tail ratio exists, and the caller's discreteness checks apply).
+/// The quantile levels of the tail ratio, and the ratio from those quantiles: (q99 - q01) / (q75 -
+/// q25); +inf when the inter-quartile range is 0 (an atom covering the middle half: no tail ratio
+/// exists, and the caller's discreteness checks apply).
+inline constexpr double tail_ratio_levels[4] = {0.01, 0.25, 0.75, 0.99};
+inline double tail_ratio_of_quantiles(double q01, double q25, double q75, double q99) {
+  const double iqr = q75 - q25;
+  if (!(iqr > 0.0)) return std::numeric_limits<double>::infinity();
+  return (q99 - q01) / iqr;
+}
+
+/// The tail ratio of column j of m.
 inline double tail_ratio(const row_matrix<double>& m, index_t j) {
   std::vector<double> col;
   col.reserve(static_cast<std::size_t>(m.rows()));
   for (index_t i = 0; i < m.rows(); ++i) col.push_back(m(i, j));
   std::sort(col.begin(), col.end());
-  const double iqr = sorted_quantile(col, 0.75) - sorted_quantile(col, 0.25);
-  if (!(iqr > 0.0)) return std::numeric_limits<double>::infinity();
-  return (sorted_quantile(col, 0.99) - sorted_quantile(col, 0.01)) / iqr;
+  return tail_ratio_of_quantiles(sorted_quantile(col, tail_ratio_levels[0]), sorted_quantile(col, tail_ratio_levels[1]),
+                                 sorted_quantile(col, tail_ratio_levels[2]), sorted_quantile(col, tail_ratio_levels[3]));
+}
+
+/// The tail ratio of every column of m.
+inline std::vector<double> column_tail_ratios(const row_matrix<double>& m) {
+  std::vector<double> out;
+  for (index_t j = 0; j < m.cols(); ++j) out.push_back(tail_ratio(m, j));
+  return out;
 }
 
 /// The standard normal quantile Phi^{-1}(p), 0 < p < 1: Acklam's rational approximation
@@ -104,17 +119,17 @@ inline index_t normal_scores_of_heavy_columns(row_matrix<double>& m, const neigh
   return replaced;
 }
 
-/// The largest tail ratio over the tie-free columns of m (profile from neighbors::profile_columns),
-/// and its column in `column` (-1 when every column is tied).
-inline double max_tail_ratio(const row_matrix<double>& m, const neighbors::column_profile& profile, index_t& column) {
+/// The largest of `ratios` (per column) over the tie-free columns (profile from
+/// neighbors::profile_columns), and its column in `column` (-1 when every column is tied).
+inline double max_tail_ratio(const std::vector<double>& ratios, const neighbors::column_profile& profile,
+                             index_t& column) {
   double worst = 0.0;
   column = -1;
-  for (index_t j = 0; j < m.cols(); ++j) {
-    if (profile.tied_fraction[static_cast<std::size_t>(j)] > neighbors::tied_fraction_threshold) continue;
-    const double r = tail_ratio(m, j);
-    if (r > worst) {
-      worst = r;
-      column = j;
+  for (std::size_t j = 0; j < ratios.size(); ++j) {
+    if (profile.tied_fraction[j] > neighbors::tied_fraction_threshold) continue;
+    if (ratios[j] > worst) {
+      worst = ratios[j];
+      column = static_cast<index_t>(j);
     }
   }
   return worst;
@@ -124,11 +139,13 @@ inline double max_tail_ratio(const row_matrix<double>& m, const neighbors::colum
 /// above heavy_tail_ratio. k-NN and kernel estimators resolve the density at one scale per point;
 /// across tails that span orders of magnitude their biases no longer cancel (details
 /// "max_tail_ratio"). Returns whether it fired.
-inline bool check_heavy_tails(estimate& e, const row_matrix<double>& x, const neighbors::column_profile& px,
-                              const row_matrix<double>& y, const neighbors::column_profile& py) {
+/// `ratios_x`, `ratios_y`: the tail ratio of every column (column_tail_ratios(); the device
+/// estimators measure them on the device).
+inline bool check_heavy_tails(estimate& e, const std::vector<double>& ratios_x, const neighbors::column_profile& px,
+                              const std::vector<double>& ratios_y, const neighbors::column_profile& py) {
   index_t cx = -1, cy = -1;
-  const double rx = max_tail_ratio(x, px, cx);
-  const double ry = max_tail_ratio(y, py, cy);
+  const double rx = max_tail_ratio(ratios_x, px, cx);
+  const double ry = max_tail_ratio(ratios_y, py, cy);
   const double worst = std::max(rx, ry);
   e.details["max_tail_ratio"] = worst;
   if (!(worst > heavy_tail_ratio)) return false;
@@ -140,6 +157,12 @@ inline bool check_heavy_tails(estimate& e, const row_matrix<double>& x, const ne
                                  "(stats::to_normal_scores, CLI --normal-scores; mi::automatic does)"),
          worst);
   return true;
+}
+
+/// check_heavy_tails() on the columns of x and y.
+inline bool check_heavy_tails(estimate& e, const row_matrix<double>& x, const neighbors::column_profile& px,
+                              const row_matrix<double>& y, const neighbors::column_profile& py) {
+  return check_heavy_tails(e, column_tail_ratios(x), px, column_tail_ratios(y), py);
 }
 
 }  // namespace infogeo::stats

@@ -23,6 +23,7 @@
 #include "infogeo/entropy/kozachenko_leonenko.hpp"
 #include "infogeo/mi/ksg.hpp"
 #include "infogeo/mi/mixed_ksg.hpp"
+#include "infogeo/stats/heavy_tails.hpp"
 #include "infogeo/neighbors/preprocess.hpp"
 #include "infogeo/neighbors/regime.hpp"
 #include "infogeo/stats/gaussian_shape.hpp"
@@ -72,6 +73,38 @@ inline neighbors::column_profile profile_columns_device(const at::Tensor& x) {
     p.tied_fraction.push_back(1.0 - static_cast<double>(distinct) / static_cast<double>(n));
   }
   return p;
+}
+
+/// stats::column_tail_ratios() measured on the device: each column sorted there, the order statistics
+/// of stats::sorted_quantile() at stats::tail_ratio_levels copied to the host (8 rows), the same
+/// interpolation and ratio as the CPU.
+inline std::vector<double> column_tail_ratios_device(const at::Tensor& x) {
+  c10::NoGradGuard no_grad;
+  const std::int64_t n = x.size(0);
+  std::vector<std::int64_t> rows;
+  std::vector<double> fraction;
+  for (double q : stats::tail_ratio_levels) {
+    const double pos = q * static_cast<double>(n - 1);
+    const auto lo = static_cast<std::int64_t>(std::floor(pos));
+    rows.push_back(lo);
+    rows.push_back(std::min<std::int64_t>(lo + 1, n - 1));
+    fraction.push_back(pos - static_cast<double>(lo));
+  }
+  const at::Tensor picked = std::get<0>(x.sort(0))
+                                .index_select(0, at::tensor(rows, x.options().dtype(at::kLong)))
+                                .to(at::kCPU, at::kDouble)
+                                .contiguous();
+  const auto d = picked.size(1);
+  const double* p = picked.data_ptr<double>();
+  auto quantile = [&](std::size_t level, std::int64_t j) {
+    const double lo = p[static_cast<std::int64_t>(2 * level) * d + j];
+    const double hi = p[static_cast<std::int64_t>(2 * level + 1) * d + j];
+    return lo + fraction[level] * (hi - lo);
+  };
+  std::vector<double> out;
+  for (std::int64_t j = 0; j < d; ++j)
+    out.push_back(stats::tail_ratio_of_quantiles(quantile(0, j), quantile(1, j), quantile(2, j), quantile(3, j)));
+  return out;
 }
 
 /// neighbors::robust_scale() of every column, measured on the device from the same order statistics
@@ -306,6 +339,8 @@ inline estimate ksg_device(const at::Tensor& x, const at::Tensor& y, const mi::k
   neighbors::record(e, opt.preprocess, {}, "_y");
   neighbors::check_intrinsic_dimension(e, hr, e.dims, fn, "(x, y)", false);
   neighbors::check_neighbourhood_scale(e, hr, k, detail::robust_column_scales_device(at::cat({xd, yd}, 1)), "(x, y)");
+  mi::detail::check_knn_mi_sampling_noise(e);
+  stats::check_heavy_tails(e, detail::column_tail_ratios_device(xd), px, detail::column_tail_ratios_device(yd), py);
   mi::detail::warn_discrete_columns(e, px, py);
   infogeo::detail::check_sample_size_trend(
       e, opt.sample_size_check, tolerance_kind::scale_invariant,
@@ -467,6 +502,16 @@ inline estimate mixed_ksg_device(const at::Tensor& x, const at::Tensor& y,
   neighbors::record(e, opt.preprocess, {}, "_x");
   neighbors::record(e, opt.preprocess, {}, "_y");
   e.settings["categorical_columns"] = categorical;
+  // In the CPU's order: heavy tails (measured before the recoding, which only touches tied columns),
+  // then the sampling noise.
+  {
+    estimate tails;
+    stats::check_heavy_tails(tails, detail::column_tail_ratios_device(xd), px, detail::column_tail_ratios_device(yd),
+                             py);
+    e.details["max_tail_ratio"] = tails.details.at("max_tail_ratio");
+    for (auto& reason : tails.reasons) e.warn(reason.code, reason.message, reason.value);
+  }
+  mi::detail::check_knn_mi_sampling_noise(e);
   const auto continuous = static_cast<index_t>(e.dims - px.tied_columns().size() - py.tied_columns().size());
   e.parameters["continuous_columns"] = static_cast<double>(continuous);
   if (on_atoms == 0) neighbors::check_intrinsic_dimension(e, hr, continuous, fn, "(x, y) (continuous columns)", false);
