@@ -422,6 +422,49 @@ TEST_CASE("mixed KSG: many classes as Y are categorical (Ross 2014); the numeric
   }
 }
 
+TEST_CASE("mixed KSG: discrete_distance when a few-rows-per-level column reads differently ordered and unordered") {
+  // Session 16's red team: 500 classes of 4 rows given as float (so not known to be labels), class
+  // means N(0, 1), within-class sd 0.5: I ~ 0.8; the numeric reading mixes neighbouring class numbers
+  // and read 0.04-0.09 with status ok. The unordered reading reads 0.74-0.82; the two disagree: warned.
+  random_engine rng(1);
+  std::vector<double> mu(500);
+  for (double& m : mu) m = rng.normal();
+  const index_t n = 2000;
+  row_matrix<double> x(n, 1), y(n, 1);
+  for (index_t i = 0; i < n; ++i) {
+    y(i, 0) = static_cast<double>(i / 4);
+    x(i, 0) = mu[static_cast<std::size_t>(i / 4)] + 0.5 * rng.normal();
+  }
+  const auto m = mi::mixed_ksg(x, y);
+  CHECK(m.settings.at("categorical_columns") == "none");  // 4 rows per level < 10 on average
+  CHECK(m.has_reason("discrete_distance"));
+  CHECK(m.details.at("value_all_levels_categorical") > m.value + 0.5);
+  // As labels the reading is categorical from the start: no second reading, no warning of this kind.
+  mi::mixed_ksg_options labels;
+  labels.y_labels = true;
+  const auto as_labels = mi::mixed_ksg(x, y, labels);
+  CHECK_FALSE(as_labels.has_reason("discrete_distance"));
+  CHECK(as_labels.details.count("value_all_levels_categorical") == 0);
+  // A rounded continuous Y (levels of ~2 rows, some of 1): no categorical reading exists, silent.
+  for (index_t i = 0; i < n; ++i) y(i, 0) = std::round(200.0 * (0.8 * x(i, 0) + 0.6 * rng.normal())) / 200.0;
+  CHECK_FALSE(mi::mixed_ksg(x, y).has_reason("discrete_distance"));
+}
+
+TEST_CASE("auto: a heavy-tailed discrete column is normal-scored too (ties kept)") {
+  // Session 16's red team: X = round(10 Cauchy), Y = X + 0.1 N: I = H(X); auto normal-scored Y only and
+  // read 2.7-4.3 for I = 4.83. Normal scores of the tied column keep its levels (a monotone map).
+  random_engine rng(7);
+  const index_t n = 2000;
+  row_matrix<double> x(n, 1);
+  for (index_t i = 0; i < n; ++i) x(i, 0) = std::round(10.0 * std::tan(pi * (rng.uniform() - 0.5)));
+  row_matrix<double> scored = x;
+  CHECK(stats::normal_scores_of_heavy_columns(scored) == 1);
+  CHECK(neighbors::profile_columns(scored).distinct[0] == neighbors::profile_columns(x).distinct[0]);
+  bool same_order = true;
+  for (index_t i = 1; i < n; ++i) same_order = same_order && ((scored(i, 0) < scored(0, 0)) == (x(i, 0) < x(0, 0)));
+  CHECK(same_order);
+}
+
 TEST_CASE("mixed KSG: a finely rounded column (few rows per level) keeps the numeric distance") {
   // Gaussian pair rho = 0.8, Y rounded to 1/200 of its sd: ~2 rows per level, far below
   // categorical_min_mean_level_rows; the rounding costs I(X; Y) < 1e-3 nats, so the truth is
@@ -558,7 +601,7 @@ TEST_CASE("heavy_tails: Cauchy and lognormal marginals warned on k-NN and KDE MI
       copula_pair(n, 2, seed, laplace, x, y);
       CHECK_FALSE(mi::ksg(x, y, no_trend).has_reason("heavy_tails"));
       row_matrix<double> kept = x;
-      CHECK(stats::normal_scores_of_heavy_columns(kept, neighbors::profile_columns(kept)) == 0);  // auto keeps them
+      CHECK(stats::normal_scores_of_heavy_columns(kept) == 0);  // auto keeps them
     }
   }
 }
@@ -664,6 +707,19 @@ TEST_CASE("compression_loss: a discarded low-variance direction that Y depends o
   const mi::pca_projector p2(x, 2);
   mi::check_pca_compression(v, details, p2, x, x, 3, 0.0, nullptr, &labels);
   CHECK(v.has_reason("compression_loss"));
+  // Dependence through |v| only (no linear correlation): the quadratic feature catches it, for labels
+  // (Y = 1[|v| > 0.6745], I = log 2) and for a continuous Y = v^2 + noise.
+  row_matrix<double> squared(n, 1);
+  for (index_t i = 0; i < n; ++i) {
+    const double u = latent(i, 2) / 0.01;
+    labels[static_cast<std::size_t>(i)] = std::abs(u) > 0.6745 ? 1 : 0;
+    squared(i, 0) = u * u + 0.1 * rng.normal();
+  }
+  verdict by_labels, by_square;
+  mi::check_pca_compression(by_labels, details, p2, x, x, 3, 0.0, nullptr, &labels);
+  CHECK(by_labels.has_reason("compression_loss"));
+  mi::check_pca_compression(by_square, details, p2, x, x, 3, 0.0, &squared, nullptr);
+  CHECK(by_square.has_reason("compression_loss"));
   // Home ground: the discarded directions (0.16 % of the variance) are independent of Y and of the
   // labels: below the multiple-comparison floor, no warning.
   row_matrix<double> quiet(n, 10);

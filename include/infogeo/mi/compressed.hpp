@@ -133,11 +133,13 @@ row_matrix<double> discarded_scores(const row_matrix<double>& fit, const row_mat
   return pca_projector(fit, rank).transform(x).rightCols(rank - components);
 }
 
-/// The strongest linear dependence between a discarded direction (a column of `scores`) and Y, as
-/// the information of a Gaussian channel with that correlation, -1/2 log(1 - r^2) nats: r^2 the
-/// squared correlation with a column of a continuous y, or the correlation ratio eta^2 (between-class
-/// share of the variance) over the classes of `codes` (0 .. C-1). Values below the multiple-comparison
-/// floor of independent data are reported as 0: for m direction-column pairs, n r^2 ~ chi2_1 and
+/// The strongest dependence between a discarded direction s (a column of `scores`) and Y seen by a
+/// linear and a quadratic feature (s and s^2: Y may depend on |s| or s^2 only; session 16's red team:
+/// Y = 1[|v| > 0.67] and Y = v^2 + noise with v a dropped direction of sd 0.05 were missed by the
+/// linear test), as the information of a Gaussian channel with that correlation, -1/2 log(1 - r^2)
+/// nats: r^2 the squared correlation with a column of a continuous y, or the correlation ratio eta^2
+/// (between-class share of the variance) over the classes of `codes` (0 .. C-1). Values below the
+/// multiple-comparison floor of independent data are reported as 0: for m feature-column pairs, n r^2 ~ chi2_1 and
 /// n eta^2 ~ chi2_{C-1} under independence; the floor is the Laurent-Massart bound df + 2 sqrt(df L) +
 /// 2 L with L = log(20 m), exceeded by all m pairs together with probability < 5 %. `direction`
 /// receives the column (-1 for none).
@@ -151,12 +153,15 @@ double strongest_discarded_dependence(const row_matrix<double>& scores, const ro
   index_t classes = 0;
   if (codes != nullptr) classes = *std::max_element(codes->begin(), codes->end()) + 1;
   const double df = y != nullptr ? 1.0 : static_cast<double>(std::max<index_t>(classes - 1, 1));
-  const double pairs = static_cast<double>(scores.cols()) * (y != nullptr ? static_cast<double>(y->cols()) : 1.0);
+  const double pairs =
+      2.0 * static_cast<double>(scores.cols()) * (y != nullptr ? static_cast<double>(y->cols()) : 1.0);
   const double log_term = std::log(20.0 * pairs);
   const double floor = (df + 2.0 * std::sqrt(df * log_term) + 2.0 * log_term) / static_cast<double>(n);
   double best = 0.0;
-  for (index_t j = 0; j < scores.cols(); ++j) {
-    const Eigen::VectorXd s = centred(scores.col(j));
+  for (index_t feature = 0; feature < 2 * scores.cols(); ++feature) {
+    const index_t j = feature / 2;
+    const Eigen::VectorXd linear = centred(scores.col(j));
+    const Eigen::VectorXd s = feature % 2 == 0 ? linear : centred(linear.array().square().matrix());
     const double ss = s.squaredNorm();
     if (!(ss > 0.0)) continue;
     double share = 0.0;
