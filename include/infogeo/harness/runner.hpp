@@ -17,6 +17,7 @@
 #include "infogeo/core/errors.hpp"
 #include "infogeo/harness/estimator.hpp"
 #include "infogeo/harness/task.hpp"
+#include "infogeo/mi/class_conditional.hpp"
 
 namespace infogeo::harness {
 
@@ -107,24 +108,20 @@ inline double entropy_value(const estimator& e, const row_matrix<double>& x, std
   return r.value;
 }
 
-/// I(X;Y|L) = sum_l p(l) I(X;Y|L=l) with a plug-in p(l) and `mi` applied within each class.
+/// I(X;Y|L) = sum_l p(l) I(X;Y|L=l) with a plug-in p(l) and the estimator applied within each class
+/// (mi::class_conditional_mi: its verdict, the classes' reasons and the total's sampling noise, goes
+/// to `reasons` as codes).
 template <class = void>
 double conditional_mi(const estimator& e, const task_data& d, std::vector<std::string>& reasons) {
-  const char* fn = "harness::conditional_mi";
-  require(static_cast<index_t>(d.labels.size()) == d.x.rows(), fn, "labels must match rows (labels=",
-          d.labels.size(), ", rows=", d.x.rows(), ")");
-  std::map<std::int64_t, std::vector<index_t>> rows;
-  for (std::size_t i = 0; i < d.labels.size(); ++i) rows[d.labels[i]].push_back(static_cast<index_t>(i));
-  double total = 0.0;
-  for (const auto& [label, idx] : rows) {
-    row_matrix<double> x(static_cast<index_t>(idx.size()), d.x.cols()), y(static_cast<index_t>(idx.size()), d.y.cols());
-    for (std::size_t k = 0; k < idx.size(); ++k) {
-      x.row(static_cast<index_t>(k)) = d.x.row(idx[k]);
-      y.row(static_cast<index_t>(k)) = d.y.row(idx[k]);
-    }
-    total += static_cast<double>(idx.size()) / static_cast<double>(d.x.rows()) * mi_value(e, x, y, reasons);
-  }
-  return total;
+  const mi::class_conditional_result r =
+      mi::class_conditional_mi(d.x, d.y, d.labels, [&](const row_matrix<double>& x, const row_matrix<double>& y) {
+        if (e.mi_estimate) return e.mi_estimate(x, y);
+        estimate plain;
+        plain.value = e.mi(x, y);
+        return plain;
+      });
+  for (const auto& reason : r.total.reasons) reasons.push_back(reason.code);
+  return r.total.value;
 }
 
 /// conditional_mi() without collecting the verdict reasons.

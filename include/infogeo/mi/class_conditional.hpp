@@ -16,6 +16,7 @@
 #include "infogeo/core/errors.hpp"
 #include "infogeo/core/labels.hpp"
 #include "infogeo/core/result.hpp"
+#include "infogeo/core/sampling_noise.hpp"
 #include "infogeo/core/sample_view.hpp"
 #include "infogeo/core/validation.hpp"
 
@@ -31,8 +32,10 @@ struct class_conditional_result {
 /// I(X;Y|L) = sum_l (n_l / N) I(X;Y | L = l) for N x DX `x`, N x DY `y` (any make_view input) and N
 /// integer labels (any values; encode_labels), with `mi(x_l, y_l)` (row_matrix<double> arguments,
 /// returning an estimate, e.g. a lambda calling mi::ksg) on the rows of each class. std_error =
-/// sqrt(sum_l p_l^2 se_l^2) when every class estimate has one. The status is warning when a class
-/// estimate warns; its reasons are kept with the message prefixed by "class <value>: ". method =
+/// sqrt(sum_l p_l^2 se_l^2) when every class estimate has one, and then "sampling_noise" when twice it
+/// exceeds the tolerance. The status is warning when a class estimate warns (a class's own
+/// "sampling_noise" excepted: the sum averages it down); its reasons are kept with the message
+/// prefixed by "class <value>: ". method =
 /// "class_conditional(<inner method>)"; details "classes" and "min_class_rows". Errors:
 /// invalid_argument for mismatched rows or no rows, and the invalid_argument `mi` throws for a class
 /// (e.g. too few rows for its k), rethrown naming the class value and its rows.
@@ -78,8 +81,10 @@ class_conditional_result class_conditional_mi(const X& x, const Y& y, const Labe
     value += p * e.value;
     if (e.std_error) variance += p * p * *e.std_error * *e.std_error;
     else all_se = false;
+    // A class's sampling noise is not the total's: the weighted sum averages it down (checked below).
     for (const auto& r : e.reasons)
-      out.total.warn(r.code, "class " + std::to_string(coded.values[c]) + ": " + r.message, r.value);
+      if (r.code != "sampling_noise")
+        out.total.warn(r.code, "class " + std::to_string(coded.values[c]) + ": " + r.message, r.value);
     if (out.per_class.empty()) {
       out.total.method = "class_conditional(" + e.method + ")";
       out.total.parameters = e.parameters;
@@ -88,9 +93,11 @@ class_conditional_result class_conditional_mi(const X& x, const Y& y, const Labe
     out.per_class.push_back(std::move(e));
   }
   out.total.value = value;
-  if (all_se) out.total.std_error = std::sqrt(variance);
   out.total.n = mx.rows();
   out.total.dims = mx.cols() + my.cols();
+  if (all_se)
+    check_sampling_noise(out.total, std::sqrt(variance), tolerance_kind::scale_invariant, out.total.dims,
+                         "the classes hold few rows each: use more samples");
   out.total.settings["conditioning"] = "discrete: sum over classes of p(l) I(X;Y|L=l)";
   out.total.details["classes"] = static_cast<double>(num_classes);
   out.total.details["min_class_rows"] = static_cast<double>(min_rows);
