@@ -1762,6 +1762,42 @@ estimate judged(double value, std::vector<infogeo::detail::reference_estimate> r
 }
 }  // namespace
 
+TEST_CASE("cross_check: a reference warned only as biased toward 0 is a lower bound (MI)") {
+  auto biased_low = [](double value, const char* code, double movement) {
+    infogeo::detail::reference_estimate r;
+    r.name = "mixed_ksg";
+    estimate e;
+    e.value = value;
+    e.warn(code, "biased", 0.6);
+    e.details["half_sample_movement"] = movement;
+    r.result = e;
+    return r;
+  };
+  // KDE MI 0.05 against a KSG of 0.81 warned for neighbourhood_scale (session 16's Gaussian mixture).
+  const estimate far_below =
+      judged(0.05, {biased_low(0.81, "neighbourhood_scale", 0.0)}, cross_check_rule::disagreement);
+  CHECK(far_below.has_reason("estimators_disagree"));
+  CHECK(far_below.settings.at("cross_check") == "below mixed_ksg, which reads below I");
+  CHECK(far_below.reasons.front().value.value() == doctest::Approx(-0.76));
+  // A rising trend is a lower bound too; a falling one is not.
+  CHECK(judged(0.5, {biased_low(0.87, "sample_size_trend", 0.05)}, cross_check_rule::disagreement)
+            .has_reason("estimators_disagree"));
+  CHECK(judged(0.5, {biased_low(0.87, "sample_size_trend", -0.05)}, cross_check_rule::disagreement).ok());
+  // Other warnings say nothing about the direction; above a lower bound, or within the tolerance of
+  // it, nothing is shown; entropies never use it.
+  CHECK(judged(0.05, {biased_low(0.81, "non_gaussian", 0.0)}, cross_check_rule::disagreement).ok());
+  CHECK(judged(1.2, {biased_low(0.81, "neighbourhood_scale", 0.0)}, cross_check_rule::disagreement).ok());
+  CHECK(judged(0.75, {biased_low(0.81, "neighbourhood_scale", 0.0)}, cross_check_rule::disagreement).ok());
+  CHECK(judged(0.05, {biased_low(0.81, "neighbourhood_scale", 0.0)}, cross_check_rule::disagreement,
+               tolerance_kind::differential_entropy, 1)
+            .ok());
+  // A bound far below it has a gap; one that is not below it stays unconfirmed.
+  CHECK(judged(0.05, {biased_low(0.81, "neighbourhood_scale", 0.0)}, cross_check_rule::confirmation)
+            .has_reason("bound_gap"));
+  CHECK(judged(0.9, {biased_low(0.81, "neighbourhood_scale", 0.0)}, cross_check_rule::confirmation)
+            .has_reason("bound_unconfirmed"));
+}
+
 TEST_CASE("cross_check: an ok reference that disagrees warns, a warned one is not used, bounds need confirmation") {
   // Tolerance max(0.1, 0.1 |reference|): 0.15 at a reference of 1.5, 0.11 at 1.1.
   const estimate far = judged(1.0, {reference("ksg", 1.5, false)}, cross_check_rule::disagreement);
