@@ -13,6 +13,7 @@
 #include "infogeo/core/result.hpp"
 #include "infogeo/core/sample_view.hpp"
 #include "infogeo/neighbors/regime.hpp"
+#include "infogeo/stats/bootstrap.hpp"
 #include "infogeo/stats/rank_correlation.hpp"
 
 namespace infogeo::stats {
@@ -24,15 +25,6 @@ namespace infogeo::stats {
 /// n = 2000, seeds 1-2, truth 1.022): KSG-1, the KL difference and KDE stay within the tolerance
 /// 0.1 up to t3, and read 0.12-0.33 low (KDE up to 12.8 high) with status ok from the lognormal on.
 inline constexpr double heavy_tail_ratio = 6.5;
-
-/// The empirical q-quantile of sorted values (linear interpolation between order statistics,
-/// numpy's default).
-inline double sorted_quantile(const std::vector<double>& sorted, double q) {
-  const double pos = q * static_cast<double>(sorted.size() - 1);
-  const auto lo = static_cast<std::size_t>(std::floor(pos));
-  const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
-  return sorted[lo] + (pos - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
-}
 
 /// The quantile levels of the tail ratio, and the ratio from those quantiles: (q99 - q01) / (q75 -
 /// q25); +inf when the inter-quartile range is 0 (an atom covering the middle half: no tail ratio
@@ -50,8 +42,8 @@ inline double tail_ratio(const row_matrix<double>& m, index_t j) {
   col.reserve(static_cast<std::size_t>(m.rows()));
   for (index_t i = 0; i < m.rows(); ++i) col.push_back(m(i, j));
   std::sort(col.begin(), col.end());
-  return tail_ratio_of_quantiles(sorted_quantile(col, tail_ratio_levels[0]), sorted_quantile(col, tail_ratio_levels[1]),
-                                 sorted_quantile(col, tail_ratio_levels[2]), sorted_quantile(col, tail_ratio_levels[3]));
+  auto q = [&col](int level) { return detail::sorted_quantile(col, tail_ratio_levels[level]); };
+  return tail_ratio_of_quantiles(q(0), q(1), q(2), q(3));
 }
 
 /// The tail ratio of every column of m.

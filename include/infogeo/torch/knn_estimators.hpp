@@ -76,7 +76,7 @@ inline neighbors::column_profile profile_columns_device(const at::Tensor& x) {
 }
 
 /// stats::column_tail_ratios() measured on the device: each column sorted there, the order statistics
-/// of stats::sorted_quantile() at stats::tail_ratio_levels copied to the host (8 rows), the same
+/// of stats::detail::sorted_quantile() at stats::tail_ratio_levels copied to the host (8 rows), the same
 /// interpolation and ratio as the CPU.
 inline std::vector<double> column_tail_ratios_device(const at::Tensor& x) {
   c10::NoGradGuard no_grad;
