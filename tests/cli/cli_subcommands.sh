@@ -25,6 +25,8 @@ expect cmi-continuous-zero 0 "j['z'] == 'continuous' and abs(j['value']) < 0.06 
 expect cmi-bits 0 "j['unit'] == 'bits' and 'value_nats' in j" -- cmi --method ksg --bits "$k/cx.npy" "$k/cy.npy" "$k/cz.npy"
 expect_error cmi-unknown-method "unknown --method \(method=ksg2\)" -- cmi --method ksg2 "$k/cx.npy" "$k/cy.npy" "$k/cz.npy"
 expect_error cmi-seed-without-jitter "--seed seeds the jitter" -- cmi --method ksg --seed 3 "$k/cx.npy" "$k/cy.npy" "$k/cz.npy"
+expect cmi-no-cross-check 0 "j['settings']['cross_check'] == 'off'" -- cmi --method ksg --no-cross-check "$k/cx.npy" "$k/cy.npy" "$k/cz.npy"
+expect_error cmi-no-cross-check-discrete "applies to a continuous Z only" -- cmi --method ksg --no-cross-check "$k/toy/x.npy" "$k/toy/z.npy" "$k/toy/labels.npy"
 expect_error cmi-rows "same number of rows" -- cmi --method ksg "$k/cx.npy" "$k/toy/z.npy" "$k/cz.npy"
 expect_error cmi-k-zero "--k: must be an integer >= 1" -- cmi --method ksg --k 0 "$k/cx.npy" "$k/cy.npy" "$k/cz.npy"
 write_npy "$k/tiny_labels.npy" '<i8' '(4,)' 0 0 0 1

@@ -41,7 +41,6 @@ json run_cmi(const cmi_args& a, bool seed_given) {
   o.preprocess.standardize = !a.no_standardize;
   o.preprocess.jitter = std::isnan(a.jitter) ? 0.0 : a.jitter;
   o.preprocess.seed = a.seed;
-  o.cross_check.enabled = !a.no_cross_check;
   {
     // The k-NN distances and indices of the joint sample (16 N k bytes; core/memory.hpp).
     const double n = npy_rows_cols(a.files[0]).first;
@@ -55,6 +54,9 @@ json run_cmi(const cmi_args& a, bool seed_given) {
   const bool discrete = a.discrete_z || has_integer_dtype(a.files[2]);
   json j;
   if (discrete) {
+    require(!a.no_cross_check, fn,
+            "--no-cross-check applies to a continuous Z only (the class-stratified KSG has no cross-check; Z file=",
+            a.files[2], ")");
     const file_labels z = load_labels(a.files[2], fn);
     require(z.codes[0].size() == x.shape()[0], fn, "X and Z must have the same number of rows (X rows=",
             x.shape()[0], ", Z rows=", z.codes[0].size(), ")");
@@ -73,7 +75,9 @@ json run_cmi(const cmi_args& a, bool seed_given) {
     const xt::xarray<double> z = load_samples(a.files[2]);
     require(z.shape()[0] == x.shape()[0], fn, "X and Z must have the same number of rows (X rows=", x.shape()[0],
             ", Z rows=", z.shape()[0], ")");
-    j = to_json(mi::ksg_conditional(x, y, z, o));
+    cross_check_options cross_check;
+    cross_check.enabled = !a.no_cross_check;
+    j = to_json(mi::ksg_conditional(x, y, z, o, cross_check));
     j["z"] = "continuous";
   }
   if (j["parameters"].contains("seed") && j["parameters"]["seed"].get<double>() == static_cast<double>(a.seed))

@@ -47,9 +47,6 @@ struct ksg_options {
   neighbors::preprocess_options preprocess = mi_preprocess_default();
   /// The half-sample convergence check (warning "sample_size_trend"); on by default.
   sample_size_check_options sample_size_check;
-  /// ksg_conditional() only (ksg() has no reference to check against): the cross-check against the
-  /// Gaussian conditional MI where the Gaussian shape checks pass ("estimators_disagree"); on.
-  cross_check_options cross_check;
 };
 
 namespace detail {
@@ -296,12 +293,12 @@ estimate ksg(const InputX& x, const InputY& y, const ksg_options& opt = {}) {
 /// neighbour in (X, Y, Z); n_xz, n_yz, n_z = strict counts (< eps_i, excluding i) in the
 /// subspaces; I = psi(k) - <psi(n_xz+1) + psi(n_yz+1) - psi(n_z+1)>. Only variant 1 is defined
 /// (opt.variant must be ksg1). Verdict: "sample_size_trend" and "neighbourhood_scale" (in (x, y, z))
-/// as ksg(); "estimators_disagree" (opt.cross_check) when the Gaussian conditional MI, where its shape
+/// as ksg(); "estimators_disagree" (`cross_check`, on by default) when the Gaussian conditional MI, where its shape
 /// checks pass, differs by more than max(0.1, 10 %): session 16's red team read 0.36 for 0.83 with
 /// status ok on Gaussian data with a 4-D Z (X, Y = 3 sum(Z)/2 + noise). Errors as ksg(), plus z checks.
 template <class InputX, class InputY, class InputZ>
-estimate ksg_conditional(const InputX& x, const InputY& y, const InputZ& z,
-                         const ksg_options& opt = {}) {
+estimate ksg_conditional(const InputX& x, const InputY& y, const InputZ& z, const ksg_options& opt = {},
+                         const cross_check_options& cross_check = {}) {
   constexpr const char* fn = "mi::ksg_conditional";
   const auto vx = make_view(x);
   const auto vy = make_view(y);
@@ -366,9 +363,9 @@ estimate ksg_conditional(const InputX& x, const InputY& y, const InputZ& z,
       e, opt, tolerance_kind::scale_invariant, detail::knn_mi_trend_advice,
       [](const row_matrix<double>& half_x, const row_matrix<double>& half_y, const row_matrix<double>& half_z,
          const ksg_options& o) {
-        ksg_options quick = o;
-        quick.cross_check.enabled = false;  // the halves only feed the trend
-        return ksg_conditional(half_x, half_y, half_z, quick);
+        cross_check_options off;
+        off.enabled = false;  // the halves only feed the trend
+        return ksg_conditional(half_x, half_y, half_z, o, off);
       },
       to_row_matrix<double>(vx), to_row_matrix<double>(vy), to_row_matrix<double>(vz));
   check_nonnegative_information(e, detail::knn_mi_trend_advice);
@@ -379,7 +376,7 @@ estimate ksg_conditional(const InputX& x, const InputY& y, const InputZ& z,
   const row_matrix<double> raw_x = to_row_matrix<double>(vx), raw_y = to_row_matrix<double>(vy),
                            raw_z = to_row_matrix<double>(vz);
   infogeo::detail::cross_check(
-      e, opt.cross_check, cross_check_rule::disagreement, tolerance_kind::scale_invariant,
+      e, cross_check, cross_check_rule::disagreement, tolerance_kind::scale_invariant,
       "Frenzel-Pompe conditions on Z by neighbourhoods of Z, too wide when X and Y vary strongly with a "
       "multi-dimensional Z (biased toward 0): on Gaussian-shaped data prefer the Gaussian conditional MI "
       "(mi::gaussian_conditional_mutual_information), else use more samples or compress Z",
