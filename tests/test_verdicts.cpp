@@ -705,8 +705,12 @@ TEST_CASE("compression_loss: a discarded low-variance direction that Y depends o
   verdict v;
   std::map<std::string, double> details;
   const mi::pca_projector p2(x, 2);
-  mi::check_pca_compression(v, details, p2, x, x, 3, 0.0, nullptr, &labels);
+  mi::check_pca_compression(v, details, p2, x, 3, 0.0, nullptr, &labels);
   CHECK(v.has_reason("compression_loss"));
+  // The discarded directions come from the fit itself: the first n' are the kept scores.
+  CHECK((p2.transform_directions(x, 0, 2) - p2.transform(x)).cwiseAbs().maxCoeff() == 0.0);
+  CHECK(p2.transform_directions(x, 2, 8).cols() == 8);
+  CHECK_THROWS_AS(p2.transform_directions(x, 2, 9), infogeo::invalid_argument);
   // Dependence through |v| only (no linear correlation): the quadratic feature catches it, for labels
   // (Y = 1[|v| > 0.6745], I = log 2) and for a continuous Y = v^2 + noise.
   row_matrix<double> squared(n, 1);
@@ -716,9 +720,9 @@ TEST_CASE("compression_loss: a discarded low-variance direction that Y depends o
     squared(i, 0) = u * u + 0.1 * rng.normal();
   }
   verdict by_labels, by_square;
-  mi::check_pca_compression(by_labels, details, p2, x, x, 3, 0.0, nullptr, &labels);
+  mi::check_pca_compression(by_labels, details, p2, x, 3, 0.0, nullptr, &labels);
   CHECK(by_labels.has_reason("compression_loss"));
-  mi::check_pca_compression(by_square, details, p2, x, x, 3, 0.0, &squared, nullptr);
+  mi::check_pca_compression(by_square, details, p2, x, 3, 0.0, &squared, nullptr);
   CHECK(by_square.has_reason("compression_loss"));
   // Home ground: the discarded directions (0.16 % of the variance) are independent of Y and of the
   // labels: below the multiple-comparison floor, no warning.
@@ -733,7 +737,7 @@ TEST_CASE("compression_loss: a discarded low-variance direction that Y depends o
   std::vector<std::int64_t> coin(static_cast<std::size_t>(n));
   for (auto& c : coin) c = static_cast<std::int64_t>(rng.uniform_index(5));
   verdict w;
-  mi::check_pca_compression(w, details, mi::pca_projector(quiet, 2), quiet, quiet, 10, 0.0, nullptr, &coin);
+  mi::check_pca_compression(w, details, mi::pca_projector(quiet, 2), quiet, 10, 0.0, nullptr, &coin);
   CHECK(w.reasons.empty());
 }
 
@@ -1698,6 +1702,12 @@ TEST_CASE("conditional KSG: cross-checked against the Gaussian conditional MI (4
     } else {
       CHECK(fp.value < truth - 0.3);
       CHECK(fp.has_reason("estimators_disagree"));
+      cross_check_options off;
+      off.enabled = false;
+      const auto unchecked = mi::ksg_conditional(x, y, z, no_trend, off);
+      CHECK(unchecked.value == fp.value);
+      CHECK(unchecked.settings.at("cross_check") == "off");
+      CHECK_FALSE(unchecked.has_reason("estimators_disagree"));
     }
   }
 }

@@ -138,7 +138,7 @@ inline json project_pca(xt::xarray<double>& m, int components, const xt::xarray<
   verdict checks;
   std::map<std::string, double> details;
   const row_matrix<double> paired = other != nullptr ? matrix(*other) : row_matrix<double>();
-  mi::check_pca_compression(checks, details, pca, fitted_on, data, rank, std::isnan(sigma) ? 0.0 : sigma,
+  mi::check_pca_compression(checks, details, pca, data, rank, std::isnan(sigma) ? 0.0 : sigma,
                             other != nullptr ? &paired : nullptr, codes);
   for (const auto& [key, value] : details) j[key] = value;
   j["reasons"] = to_json(checks.reasons);

@@ -54,6 +54,7 @@ class pca_projector {
       vectors.col(i) = solver.eigenvectors().col(d - 1 - i);
     }
     basis_ = vectors.leftCols(components);
+    directions_ = std::move(vectors);
     mean_ = m.mean;
   }
 
@@ -68,6 +69,20 @@ class pca_projector {
             view.cols(), ", fitted=", input_dims(), ")");
     const row_matrix<double> centred = view.map().template cast<double>().rowwise() - mean_;
     return centred * basis_;
+  }
+
+  /// Scores of any sample on the principal directions first .. first + count - 1 (0-based, in
+  /// descending variance; kept or not): what a projection to fewer components discards.
+  template <class Input>
+  row_matrix<double> transform_directions(const Input& x, index_t first, index_t count) const {
+    const char* fn = "mi::pca_projector::transform_directions";
+    require(first >= 0 && count >= 0 && first + count <= directions_.cols(), fn,
+            "directions must lie in [0, D) (first=", first, ", count=", count, ", D=", directions_.cols(), ")");
+    const auto view = make_view(x);
+    require(view.cols() == input_dims(), fn, "x must have the fitted number of columns (cols=", view.cols(),
+            ", fitted=", input_dims(), ")");
+    const row_matrix<double> centred = view.map().template cast<double>().rowwise() - mean_;
+    return centred * directions_.middleCols(first, count);
   }
 
   index_t components() const { return basis_.cols(); }
@@ -91,6 +106,7 @@ class pca_projector {
  private:
   Eigen::RowVectorXd mean_;
   Eigen::MatrixXd basis_;
+  Eigen::MatrixXd directions_;  ///< all D eigenvectors, descending (basis_ is the first n')
   Eigen::VectorXd variances_;
 };
 
@@ -125,14 +141,6 @@ inline constexpr double compression_discarded_variance_tolerance = 0.01;
 inline constexpr double compression_loss_tolerance = 0.05;
 
 namespace detail {
-/// Scores of x on the principal directions n' + 1 .. rank of `fit` (the ones a projection to n'
-/// components discards while they still carry variance): N x (rank - n').
-template <class = void>
-row_matrix<double> discarded_scores(const row_matrix<double>& fit, const row_matrix<double>& x, index_t components,
-                                    index_t rank) {
-  return pca_projector(fit, rank).transform(x).rightCols(rank - components);
-}
-
 /// The strongest dependence between a discarded direction s (a column of `scores`) and Y seen by a
 /// linear and a quadratic feature (s and s^2: Y may depend on |s| or s^2 only; session 16's red team:
 /// Y = 1[|v| > 0.67] and Y = v^2 + noise with v a dropped direction of sd 0.05 were missed by the
@@ -193,7 +201,7 @@ double strongest_discarded_dependence(const row_matrix<double>& scores, const ro
 }  // namespace detail
 
 /// The verdict on a PCA compression to n' = `components` of a sample with numerical rank `rank`
-/// (projector fitted on `fit`, applied to `x`, the rows paired with Y): "pca_rank" when n' > rank;
+/// (projector fitted on any sample, applied to `x`, the rows paired with Y): "pca_rank" when n' > rank;
 /// "compression_loss" when components with variance are discarded and the loss I(X;Y) - I(E(X);Y)
 /// is not shown small (without a noise level: they carry > 1 % of the variance; with one:
 /// Corollary 6's bound > 0.05 nats), or when a discarded direction carries information about Y
@@ -201,10 +209,11 @@ double strongest_discarded_dependence(const row_matrix<double>& scores, const ro
 /// codes, one of them non-null, else not checked; session 16's red team: a latent of sd 0.01 in a
 /// 10-D layer, dropped by --pca 2 at 0.005 % of the variance, read I = 0 of 0.83 with status ok).
 /// Writes details "pca_discarded_dependence" (nats) and "pca_discarded_direction" (1-based index of
-/// the principal direction) when checked. Cost: one more fit of rank components, O(N D^2 + D^3).
+/// the principal direction) when checked. Cost: the scores on the rank - n' discarded directions,
+/// O(N D (rank - n')), and their correlations with Y.
 template <class = void>
 void check_pca_compression(verdict& v, std::map<std::string, double>& details, const pca_projector& projector,
-                           const row_matrix<double>& fit, const row_matrix<double>& x, index_t rank,
+                           const row_matrix<double>& x, index_t rank,
                            double noise_sigma, const row_matrix<double>* y, const std::vector<std::int64_t>* codes) {
   const index_t components = projector.components();
   const double discarded = 1.0 - projector.retained_variance_ratio();
@@ -229,7 +238,8 @@ void check_pca_compression(verdict& v, std::map<std::string, double>& details, c
     if (y != nullptr || codes != nullptr) {
       index_t direction = -1;
       const double lost =
-          detail::strongest_discarded_dependence(detail::discarded_scores(fit, x, components, rank), y, codes, direction);
+          detail::strongest_discarded_dependence(projector.transform_directions(x, components, rank - components), y,
+                                                 codes, direction);
       details["pca_discarded_dependence"] = lost;
       details["pca_discarded_direction"] = static_cast<double>(direction < 0 ? 0 : components + direction + 1);
       if (lost > compression_loss_tolerance && !v.has_reason("compression_loss"))
@@ -303,12 +313,12 @@ estimate compressed_mutual_information(const X& x, const Y& y, index_t component
   // on is measured where Y is a sample matrix or a label vector.
   const row_matrix<double> mx = to_row_matrix<double>(make_view(x));
   if constexpr (std::is_same_v<Y, row_matrix<double>>) {
-    check_pca_compression(e, e.details, projector, mx, mx, rank, noise_sigma, &y, nullptr);
+    check_pca_compression(e, e.details, projector, mx, rank, noise_sigma, &y, nullptr);
   } else if constexpr (std::is_same_v<Y, std::vector<std::int64_t>>) {
     const label_encoding coded = encode_labels(y, default_max_classes, "mi::compressed_mutual_information", "y");
-    check_pca_compression(e, e.details, projector, mx, mx, rank, noise_sigma, nullptr, &coded.codes);
+    check_pca_compression(e, e.details, projector, mx, rank, noise_sigma, nullptr, &coded.codes);
   } else {
-    check_pca_compression(e, e.details, projector, mx, mx, rank, noise_sigma, nullptr, nullptr);
+    check_pca_compression(e, e.details, projector, mx, rank, noise_sigma, nullptr, nullptr);
   }
   return e;
 }
