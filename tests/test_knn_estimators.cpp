@@ -22,6 +22,7 @@
 #include "infogeo/mi/class_conditional.hpp"
 #include "infogeo/mi/entropy_difference.hpp"
 #include "infogeo/mi/ksg.hpp"
+#include "infogeo/mi/ksg_conditional.hpp"
 
 using namespace infogeo;
 

@@ -26,6 +26,7 @@
 #include "infogeo/harness/estimator.hpp"
 #include "infogeo/harness/task.hpp"
 #include "infogeo/mi/ksg.hpp"
+#include "infogeo/mi/ksg_conditional.hpp"
 #include "infogeo/mi/gaussian.hpp"
 #include "infogeo/mi/mixed_ksg.hpp"
 #include "infogeo/synthetic/entropy_distributions.hpp"

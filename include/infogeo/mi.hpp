@@ -12,3 +12,4 @@
 #include "infogeo/mi/entropy_difference.hpp"
 #include "infogeo/mi/gaussian.hpp"
 #include "infogeo/mi/ksg.hpp"
+#include "infogeo/mi/ksg_conditional.hpp"

@@ -12,7 +12,7 @@
 #include "infogeo/core/memory.hpp"
 #include "infogeo/core/xtensor_view.hpp"
 #include "infogeo/mi/class_conditional.hpp"
-#include "infogeo/mi/ksg.hpp"
+#include "infogeo/mi/ksg_conditional.hpp"
 #include "inputs.hpp"
 #include "registry.hpp"
 

@@ -1,0 +1,117 @@
+// Conditional mutual information I(X;Y|Z) by the Frenzel-Pompe construction (KSG-1 conditioned on
+// Z), cross-checked against the Gaussian conditional MI. Its own header so that mi/ksg.hpp does not
+// pull in the Gaussian formulas (compile cost, docs/performance_compile.md).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "infogeo/core/cross_check.hpp"
+#include "infogeo/mi/gaussian.hpp"
+#include "infogeo/mi/ksg.hpp"
+
+namespace infogeo::mi {
+
+/// Conditional mutual information I(X;Y|Z) in nats by the KSG-1 construction of Frenzel &
+/// Pompe 2007 (Phys. Rev. Lett. 99, 204101, eq. 2): eps_i = max-norm distance to the k-th
+/// neighbour in (X, Y, Z); n_xz, n_yz, n_z = strict counts (< eps_i, excluding i) in the
+/// subspaces; I = psi(k) - <psi(n_xz+1) + psi(n_yz+1) - psi(n_z+1)>. Only variant 1 is defined
+/// (opt.variant must be ksg1). Verdict: "sample_size_trend" and "neighbourhood_scale" (in (x, y, z))
+/// as ksg(); "estimators_disagree" (`cross_check`, on by default) when the Gaussian conditional MI, where its shape
+/// checks pass, differs by more than max(0.1, 10 %): session 16's red team read 0.36 for 0.83 with
+/// status ok on Gaussian data with a 4-D Z (X, Y = 3 sum(Z)/2 + noise). Errors as ksg(), plus z checks.
+template <class InputX, class InputY, class InputZ>
+estimate ksg_conditional(const InputX& x, const InputY& y, const InputZ& z, const ksg_options& opt = {},
+                         const cross_check_options& cross_check = {}) {
+  constexpr const char* fn = "mi::ksg_conditional";
+  const auto vx = make_view(x);
+  const auto vy = make_view(y);
+  const auto vz = make_view(z);
+  check_paired_samples(vx, vy, 2, fn);
+  check_samples(vz, 2, fn, "z");
+  check_same_rows(vx.rows(), vz.rows(), fn, "x", "z");
+  detail::check_k(opt.k, vx.rows(), fn);
+  require(opt.variant == ksg_variant::ksg1, fn,
+          "only the KSG-1 (Frenzel-Pompe) construction is implemented (variant=",
+          static_cast<int>(opt.variant), ")");
+  neighbors::preprocess_report rx;
+  neighbors::preprocess_report ry;
+  neighbors::preprocess_report rz;
+  const row_matrix<double> mx = neighbors::prepared_copy(vx, opt.preprocess, fn, "x", rx, 0);
+  const row_matrix<double> my = neighbors::prepared_copy(vy, opt.preprocess, fn, "y", ry, 1);
+  const row_matrix<double> mz = neighbors::prepared_copy(vz, opt.preprocess, fn, "z", rz, 2);
+  const row_matrix<double> joint = detail::hstack({&mx, &my, &mz});
+  const row_matrix<double> xz = detail::hstack({&mx, &mz});
+  const row_matrix<double> yz = detail::hstack({&my, &mz});
+  const index_t n = joint.rows();
+  const auto r = neighbors::knn_self(joint, opt.k, norm_kind::chebyshev, opt.search);
+  neighbors::check_no_duplicates(r, fn, "(x, y, z)", opt.preprocess);
+  std::vector<double> eps(static_cast<std::size_t>(n));
+  for (index_t i = 0; i < n; ++i) eps[static_cast<std::size_t>(i)] = r.kth_distance(i);
+  const auto n_xz = neighbors::range_counter(xz, norm_kind::chebyshev, opt.search).count_others(eps, true);
+  const auto n_yz = neighbors::range_counter(yz, norm_kind::chebyshev, opt.search).count_others(eps, true);
+  const auto n_z = neighbors::range_counter(mz, norm_kind::chebyshev, opt.search).count_others(eps, true);
+  std::vector<double> terms(static_cast<std::size_t>(n));
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static)
+#endif
+  for (index_t i = 0; i < n; ++i) {
+    const auto si = static_cast<std::size_t>(i);
+    terms[si] = digamma(static_cast<double>(n_xz[si]) + 1.0) +
+                digamma(static_cast<double>(n_yz[si]) + 1.0) -
+                digamma(static_cast<double>(n_z[si]) + 1.0);
+  }
+  double mean = 0.0;
+  double sd = 0.0;
+  detail::mean_sd(terms, mean, sd);
+  estimate e;
+  e.value = digamma(static_cast<double>(opt.k)) - mean;
+  e.n = n;
+  e.dims = joint.cols();
+  e.method = "ksg_conditional";
+  e.parameters["k"] = static_cast<double>(opt.k);
+  e.parameters["dx"] = static_cast<double>(mx.cols());
+  e.parameters["dy"] = static_cast<double>(my.cols());
+  e.parameters["dz"] = static_cast<double>(mz.cols());
+  e.settings["norm"] = "chebyshev";
+  e.settings["marginal_counts"] = "strict: dist < eps_i";
+  e.settings["backend"] = neighbors::to_string(r.used);
+  e.settings["search_algorithm"] = r.algorithm;
+  e.details["per_point_sd"] = sd;
+  neighbors::record(e, opt.preprocess, rx, "_x");
+  neighbors::record(e, opt.preprocess, ry, "_y");
+  neighbors::record(e, opt.preprocess, rz, "_z");
+  neighbors::check_neighbourhood_scale(e, r, opt.k, neighbors::robust_column_scales(joint), "(x, y, z)");
+  detail::check_knn_mi_sampling_noise(e);
+  infogeo::detail::recheck_on_halves(
+      e, opt, tolerance_kind::scale_invariant, detail::knn_mi_trend_advice,
+      [](const row_matrix<double>& half_x, const row_matrix<double>& half_y, const row_matrix<double>& half_z,
+         const ksg_options& o) {
+        cross_check_options off;
+        off.enabled = false;  // the halves only feed the trend
+        return ksg_conditional(half_x, half_y, half_z, o, off);
+      },
+      to_row_matrix<double>(vx), to_row_matrix<double>(vy), to_row_matrix<double>(vz));
+  check_nonnegative_information(e, detail::knn_mi_trend_advice);
+  // Frenzel-Pompe conditions on Z through neighbourhoods of Z; where X and Y vary strongly with a
+  // multi-dimensional Z those neighbourhoods are too wide, and the dependence Z carries leaks into the
+  // conditional counts (biased toward 0, and the halves cannot see a bias decaying like n^(-1/d)).
+  // On Gaussian data the partial-correlation formula is exact: a disagreement with it is that bias.
+  const row_matrix<double> raw_x = to_row_matrix<double>(vx), raw_y = to_row_matrix<double>(vy),
+                           raw_z = to_row_matrix<double>(vz);
+  infogeo::detail::cross_check(
+      e, cross_check, cross_check_rule::disagreement, tolerance_kind::scale_invariant,
+      "Frenzel-Pompe conditions on Z by neighbourhoods of Z, too wide when X and Y vary strongly with a "
+      "multi-dimensional Z (biased toward 0): on Gaussian-shaped data prefer the Gaussian conditional MI "
+      "(mi::gaussian_conditional_mutual_information), else use more samples or compress Z",
+      n, joint.cols(), [&](const std::vector<std::int64_t>& rows) {
+        const row_matrix<double> sx = infogeo::detail::subset_rows(raw_x, rows);
+        const row_matrix<double> sy = infogeo::detail::subset_rows(raw_y, rows);
+        const row_matrix<double> sz = infogeo::detail::subset_rows(raw_z, rows);
+        return std::vector<infogeo::detail::reference_estimate>{infogeo::detail::run_reference(
+            "gaussian_conditional", [&] { return gaussian_conditional_mutual_information(sx, sy, sz); })};
+      });
+  return e;
+}
+
+}  // namespace infogeo::mi
