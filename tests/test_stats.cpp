@@ -14,6 +14,7 @@
 #include "infogeo/stats/confidence.hpp"
 #include "infogeo/stats/rank_correlation.hpp"
 #include "infogeo/stats/relabel.hpp"
+#include "infogeo/stats/whitening.hpp"
 
 using namespace infogeo;
 using namespace infogeo::stats;
@@ -269,4 +270,47 @@ TEST_CASE("binarity standardises columns by default (seed paper 003 App. D); raw
   // Standardised stats do not depend on the scale of the features.
   row_matrix<double> g = 1e-3 * f;
   CHECK(binarity(g).per_dimension[0].mean_std == doctest::Approx(z.per_dimension[0].mean_std).epsilon(1e-8));
+}
+
+TEST_CASE("whitening: Cholesky factor, VIF against its closed form, identity covariance, collinear columns") {
+  // Three columns: a, r a + sqrt(1 - r^2) b, and an independent c. VIF of the first two = 1 / (1 - r^2).
+  const double r = 0.9;
+  const index_t n = 20000;
+  random_engine rng(5);
+  row_matrix<double> x(n, 3);
+  for (index_t i = 0; i < n; ++i) {
+    const double a = rng.normal();
+    x(i, 0) = 3.0 + 2.0 * a;
+    x(i, 1) = -1.0 + 0.5 * (r * a + std::sqrt(1.0 - r * r) * rng.normal());
+    x(i, 2) = rng.normal();
+  }
+  const auto f = covariance_cholesky(x, all_columns(3));
+  REQUIRE(f.positive_definite);
+  // VIF within sampling error: R^2's sd at n = 20000 is ~2 (1 - r^2) r / sqrt(n) ~ 0.0025.
+  const double vif = max_variance_inflation(f);
+  CHECK(std::abs(vif - 1.0 / (1.0 - r * r)) < 0.1 * vif);
+  // The independent column alone: VIF 1 (one column), up to rounding.
+  CHECK(std::abs(max_variance_inflation(covariance_cholesky(x, {2})) - 1.0) < 1e-12);
+  // L L^T equals the maximum-likelihood covariance (Eigen's, divided by n).
+  const Eigen::MatrixXd centred = x.rowwise() - x.colwise().mean();
+  const Eigen::MatrixXd s = centred.transpose() * centred / static_cast<double>(n);
+  Eigen::MatrixXd l = Eigen::MatrixXd::Zero(3, 3);
+  for (index_t a = 0; a < 3; ++a)
+    for (index_t b = 0; b <= a; ++b) l(a, b) = f.lower[static_cast<std::size_t>(a * 3 + b)];
+  CHECK((l * l.transpose() - s).cwiseAbs().maxCoeff() < 1e-10);
+  // Whitening columns 0 and 1 only: their covariance becomes I, column 2 is untouched.
+  row_matrix<double> w = x;
+  REQUIRE(whiten_columns(w, {0, 1}));
+  const Eigen::MatrixXd wc = w.leftCols(2).rowwise() - w.leftCols(2).colwise().mean();
+  CHECK((wc.transpose() * wc / static_cast<double>(n) - Eigen::MatrixXd::Identity(2, 2)).cwiseAbs().maxCoeff() < 1e-10);
+  CHECK((w.col(2) - x.col(2)).cwiseAbs().maxCoeff() == 0.0);
+  // Collinear columns: no factor, no whitening, x unchanged, VIF infinite.
+  row_matrix<double> c = x;
+  c.col(2) = 2.0 * c.col(0) - c.col(1);
+  const auto fc = covariance_cholesky(c, all_columns(3));
+  CHECK_FALSE(fc.positive_definite);
+  CHECK(std::isinf(max_variance_inflation(fc)));
+  const row_matrix<double> before = c;
+  CHECK_FALSE(whiten_columns(c, all_columns(3)));
+  CHECK((c - before).cwiseAbs().maxCoeff() == 0.0);
 }

@@ -607,6 +607,51 @@ TEST_CASE("heavy_tails: Cauchy and lognormal marginals warned on k-NN and KDE MI
   }
 }
 
+TEST_CASE("correlated_columns: linearly mixed X read low by KSG and mixed KSG, whitening and auto fix it; "
+          "independent and mildly correlated columns stay quiet") {
+  const double truth = -0.5 * 2.0 * std::log(1.0 - 0.64);  // 2 x 2 pairs: 1.022
+  mi::ksg_options no_trend;
+  no_trend.sample_size_check.enabled = false;
+  auto mixed_x = [](const row_matrix<double>& x, double c) {
+    row_matrix<double> m(x.rows(), 2);
+    for (index_t i = 0; i < x.rows(); ++i) {
+      m(i, 0) = x(i, 0) + c * x(i, 1);
+      m(i, 1) = x(i, 0) - c * x(i, 1);
+    }
+    return m;
+  };
+  row_matrix<double> x, y;
+  gaussian_pair(2000, 2, 0.8, 7, x, y);
+  // Session 17: X = (a + 10 b, a - 10 b), an invertible linear map (VIF 25), read 0.79 with status ok.
+  const row_matrix<double> stretched = mixed_x(x, 10.0);
+  const auto raw = mi::ksg(stretched, y, no_trend);
+  CHECK(raw.has_reason("correlated_columns"));
+  CHECK(truth - raw.value > 0.15);
+  CHECK(raw.details.at("max_vif_x") > 20.0);
+  CHECK(std::abs(raw.details.at("value_whitened") - truth) < 0.1);
+  CHECK(mi::mixed_ksg(stretched, y).has_reason("correlated_columns"));
+  const auto chosen = mi::automatic(stretched, y);
+  CHECK(chosen.ok());
+  CHECK(chosen.settings.count("whitening") == 1);
+  CHECK(std::abs(chosen.value - truth) < 0.1);
+  // Home ground: independent columns (VIF ~1: no rerun), mildly correlated ones (c = 0.5: r = 0.6, VIF
+  // 1.6: no rerun) and a correlated pair whose whitened reading agrees (c = 3: r = -0.8, VIF 2.8).
+  for (std::uint64_t seed : {1, 2, 3}) {
+    CAPTURE(seed);
+    gaussian_pair(2000, 2, 0.8, seed, x, y);
+    const auto plain = mi::ksg(x, y, no_trend);
+    CHECK_FALSE(plain.has_reason("correlated_columns"));
+    CHECK(plain.details.count("value_whitened") == 0);
+    CHECK(plain.details.at("max_vif_x") < 1.1);
+    const auto mild = mi::ksg(mixed_x(x, 0.5), y, no_trend);
+    CHECK(mild.details.count("value_whitened") == 0);
+    const auto agreeing = mi::ksg(mixed_x(x, 3.0), y, no_trend);
+    CHECK(agreeing.details.count("value_whitened") == 1);
+    CHECK_FALSE(agreeing.has_reason("correlated_columns"));
+    CHECK(mi::automatic(x, y).settings.count("whitening") == 0);
+  }
+}
+
 TEST_CASE("binning: --bins 1 and saturated joint bins warn; Miller-Madow corrects the plug-in bias") {
   row_matrix<double> x;
   row_matrix<double> y;

@@ -83,7 +83,9 @@ struct mixed_ksg_options {
 /// joint atom and the TwoNN intrinsic dimension is clearly below the number of continuous (tie-free)
 /// columns ("intrinsic_dimension"), when the k-th neighbours lie more than half a robust standard
 /// deviation of the continuous columns away ("neighbourhood_scale", as ksg()) and when the estimate
-/// still moves between n / 2 and n ("sample_size_trend").
+/// still moves between n / 2 and n ("sample_size_trend"), and when strongly correlated continuous
+/// columns make it differ from the estimate with those columns whitened ("correlated_columns", as ksg();
+/// the tied columns are left as they are).
 /// Errors (infogeo::invalid_argument): n < 2, dx or dy = 0, NaN/Inf, mismatched rows, k < 1,
 /// k >= n, jitter != 0, y_labels with more than one Y column or a class of <= k rows.
 namespace detail {
@@ -292,6 +294,13 @@ estimate mixed_ksg(const InputX& x, const InputY& y, const mixed_ksg_options& op
   const std::vector<bool> cat_x = detail::categorical_columns(mx, px, opt, false, fn, "x");
   const std::vector<bool> cat_y = detail::categorical_columns(my, py, opt, opt.y_labels, fn, "y");
   estimate e = detail::mixed_ksg_with(mx, my, opt, cat_x, cat_y);
+  {
+    mixed_ksg_options rerun = opt;
+    rerun.sample_size_check.enabled = false;  // the whitened reading only feeds the comparison
+    detail::check_correlated_columns(e, mx, px, my, py, [&](const row_matrix<double>& wx, const row_matrix<double>& wy) {
+      return detail::mixed_ksg_with(wx, wy, rerun, cat_x, cat_y).value;
+    });
+  }
   // A discrete column left numeric although each level has the k + 1 rows a categorical reading
   // needs (fewer than categorical_min_mean_level_rows on average): when the two readings disagree,
   // the value depends on whether the levels are ordered, which the data cannot say (session 16's red

@@ -15,6 +15,7 @@
 #include "infogeo/core/errors.hpp"
 #include "infogeo/core/result.hpp"
 #include "infogeo/core/sample_view.hpp"
+#include "infogeo/stats/whitening.hpp"
 
 namespace infogeo::stats {
 
@@ -106,89 +107,32 @@ void check_gaussian_shape(estimate& e, const row_matrix<double>& x, const char* 
          worst_ratio);
 }
 
-/// Relative rank tolerance of mardia_kurtosis() for n rows in d dimensions: a Cholesky pivot at or
-/// below mardia_pivot_tolerance(n, d) S_aa counts as zero. Its parts: the covariance is summed in
-/// blocks of ~sqrt(n) rows, so each entry's rounding error is at most ~2 sqrt(n) u sqrt(S_aa S_bb)
-/// (recursive summation's bound, (m - 1) u sum |terms|, at each of the two levels; Higham 2002,
-/// eq. 4.4); the Cholesky recurrence adds O(d u S_aa); a pivot combines up to d entries of each row
-/// (taken as a factor d); and 16 is the margin. Hence 16 u d (d + 2 sqrt(n)). Measured: exactly
-/// collinear columns (d = 3, 10; n = 500 to 1e6; 8 seeds) all give NaN, where a tolerance without the
-/// n term (16 u d) left 6 of the 32 sets at n >= 2e5 with a finite b2 (8.0 in d = 3: meaningless);
-/// a column with 1 - R^2 = 1e-8 stays finite at every n.
-inline double mardia_pivot_tolerance(index_t n, index_t d) {
-  const auto dd = static_cast<double>(d);
-  return 16.0 * std::numeric_limits<double>::epsilon() * dd * (dd + 2.0 * std::sqrt(static_cast<double>(n)));
-}
+/// Relative rank tolerance of mardia_kurtosis() for n rows in d dimensions: that of the covariance
+/// Cholesky factor it uses (stats::cholesky_pivot_tolerance, stats/whitening.hpp, where its derivation
+/// and measurement are given): 16 u d (d + 2 sqrt(n)).
+inline double mardia_pivot_tolerance(index_t n, index_t d) { return cholesky_pivot_tolerance(n, d); }
 
 /// Mardia's multivariate kurtosis b_{2,D} = (1/N) sum_i ((x_i - m)^T S^-1 (x_i - m))^2, S the
 /// maximum-likelihood covariance (Mardia 1970, Biometrika 57, eq. 2.9). For Gaussian data it is
 /// D (D + 2) with large-N standard error sqrt(8 D (D + 2) / N) (eq. 2.24). Returns NaN when S is
 /// not numerically positive definite (a pivot within mardia_pivot_tolerance(), e.g. a column that is
-/// a linear combination of others). Plain loops in double, O(N D^2) time and O(D^2) memory: S from centred
-/// rows (lower triangle, summed in blocks of ~sqrt(N) rows), its Cholesky factor L by the Cholesky-Banachiewicz recurrence, and the
-/// squared Mahalanobis distance |L^-1 (x_i - m)|^2 of each row by forward substitution. No Eigen
-/// decomposition is instantiated: KL calls this in every TU that estimates an entropy.
+/// a linear combination of others). Plain loops in double, O(N D^2) time and O(D^2) memory: S and its
+/// Cholesky factor L by stats::covariance_cholesky (stats/whitening.hpp), and the squared Mahalanobis
+/// distance |L^-1 (x_i - m)|^2 of each row by forward substitution. No Eigen decomposition is
+/// instantiated: KL calls this in every TU that estimates an entropy.
 template <class = void>
 double mardia_kurtosis(const row_matrix<double>& x) {
-  const index_t n_rows = x.rows();
-  const index_t d = x.cols();
-  const auto n = static_cast<double>(n_rows);
-  std::vector<double> mean(static_cast<std::size_t>(d), 0.0);
-  for (index_t i = 0; i < n_rows; ++i)
-    for (index_t a = 0; a < d; ++a) mean[a] += x(i, a);
-  for (double& m : mean) m /= n;
-  // Lower triangle of S (row a holds S_a0 .. S_aa), then overwritten by L. Summed in blocks of
-  // ~sqrt(N) rows: the rounding error of each entry then grows like sqrt(N), not N (see
-  // mardia_pivot_tolerance()), at one extra pass over the triangle per block.
-  std::vector<double> lower(static_cast<std::size_t>(d * d), 0.0);
-  std::vector<double> block(lower.size(), 0.0);
-  std::vector<double> centred(static_cast<std::size_t>(d));
-  const auto block_rows = static_cast<index_t>(std::ceil(std::sqrt(n)));
-  for (index_t i = 0; i < n_rows; ++i) {
-    for (index_t a = 0; a < d; ++a) centred[a] = x(i, a) - mean[a];
-    for (index_t a = 0; a < d; ++a) {
-      double* row = block.data() + a * d;
-      const double ca = centred[a];
-      for (index_t b = 0; b <= a; ++b) row[b] += ca * centred[b];
-    }
-    if ((i + 1) % block_rows == 0 || i + 1 == n_rows) {
-      for (std::size_t j = 0; j < lower.size(); ++j) lower[j] += block[j];
-      std::fill(block.begin(), block.end(), 0.0);
-    }
-  }
-  for (double& s : lower) s /= n;
-  const double pivot_tolerance = mardia_pivot_tolerance(n_rows, d);
-  for (index_t a = 0; a < d; ++a) {
-    double* row_a = lower.data() + a * d;
-    for (index_t b = 0; b <= a; ++b) {
-      const double* row_b = lower.data() + b * d;
-      double s = row_a[b];
-      for (index_t k = 0; k < b; ++k) s -= row_a[k] * row_b[k];
-      if (a == b) {
-        // Pivot = S_aa (1 - R^2 of column a on the columns before it). Within the rounding error of
-        // S it is not variance: the columns are collinear and S is singular in all but name.
-        if (!(s > pivot_tolerance * row_a[a]))
-          return std::numeric_limits<double>::quiet_NaN();
-        row_a[a] = std::sqrt(s);
-      } else {
-        row_a[b] = s / row_b[b];
-      }
-    }
-  }
+  const covariance_factor f = covariance_cholesky(x, all_columns(x.cols()));
+  if (!f.positive_definite) return std::numeric_limits<double>::quiet_NaN();
   double b2 = 0.0;
-  std::vector<double>& whitened = centred;  // w = L^-1 (x_i - m), solved in place
-  for (index_t i = 0; i < n_rows; ++i) {
+  std::vector<double> whitened;  // w = L^-1 (x_i - m): |w|^2 is the squared Mahalanobis distance
+  for (index_t i = 0; i < x.rows(); ++i) {
+    whiten_row(f, x, i, whitened);
     double r2 = 0.0;
-    for (index_t a = 0; a < d; ++a) {
-      const double* row = lower.data() + a * d;
-      double s = x(i, a) - mean[a];
-      for (index_t k = 0; k < a; ++k) s -= row[k] * whitened[k];
-      whitened[a] = s / row[a];
-      r2 += whitened[a] * whitened[a];
-    }
+    for (double w : whitened) r2 += w * w;
     b2 += r2 * r2;
   }
-  return b2 / n;
+  return b2 / static_cast<double>(x.rows());
 }
 
 /// Warns `non_gaussian` on `e` when x (D >= 2 columns) is measurably not jointly Gaussian by
