@@ -620,13 +620,23 @@ TEST_CASE("kde entropy: intrinsic dimension measured in the whitened metric (ill
     CHECK(err.reasons()[0].code == "intrinsic_dimension");
     CHECK(err.reasons()[0].value < 3.0);
   }
-  // A flat 2-D set (linear embedding): its covariance is singular, which the whitening rejects.
+  // A flat 2-D set (linear embedding, exactly and with noise 1e-6): the whitening rejects its singular
+  // covariance, and the raw sample's TwoNN (~2) refuses it.
   infogeo::row_matrix<double> latent(1000, 2);
   for (infogeo::index_t i = 0; i < latent.size(); ++i) latent.data()[i] = rng.normal();
   Eigen::MatrixXd embed(2, 8);
   for (infogeo::index_t i = 0; i < embed.size(); ++i) embed.data()[i] = rng.normal();
-  const infogeo::row_matrix<double> flat = latent * embed;
-  CHECK_THROWS_AS(infogeo::entropy::kde_entropy(flat), infogeo::numerical_error);
+  infogeo::row_matrix<double> flat = latent * embed;
+  for (double noise : {0.0, 1e-6}) {
+    CAPTURE(noise);
+    for (infogeo::index_t i = 0; i < flat.size(); ++i) flat.data()[i] += noise * rng.normal();
+    try {
+      infogeo::entropy::kde_entropy(flat);
+      FAIL("expected a refusal");
+    } catch (const infogeo::refused_error& err) {
+      CHECK(err.reasons()[0].code == "intrinsic_dimension");
+    }
+  }
   // Unwhitened, the raw metric is the kernel's: the ill-conditioned Gaussian is refused there (its kernel is
   // isotropic, far wider than the thin directions).
   infogeo::entropy::kde_options raw;

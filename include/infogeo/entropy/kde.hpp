@@ -425,21 +425,42 @@ void kde_discrete_check(const sample_view<T>& view, const char* fn) {
 
 /// The KDE entropy's manifold check: a TwoNN intrinsic dimension (Facco et al. 2017) clearly below d
 /// is refused ("intrinsic_dimension": the kernel density then diverges on the manifold and -E log p
-/// with it). Measured on the prepared sample `p`, in the metric the kernel uses: whitened when
+/// with it). Measured on the prepared sample `x`, in the metric the kernel uses: whitened when
 /// kde_options::whiten (TwoNN is not affine-invariant; on the raw sample a full-rank Gaussian with
 /// column sds 1e-3 .. 1, or a covariance of condition number 1e6, in d = 4-8, read 2.6-4.3 against
 /// thresholds 2.8-4.7 at n = 1000 (15 of 27 sets, with condition-1e4 ones, refused; 18 of 27 at
 /// n = 5000), while the whitened sample read 3.9-8.6 and KDE was within the tolerance on all 54;
 /// docs/kde_gaussian.md). Whitening does not flatten a curved manifold (2-D latents through tanh into
 /// 8-D: ~2 raw and whitened, refused); a flat one (a linear embedding) has a singular covariance,
-/// which kde_prepare() already rejects (numerical_error), or, with noise above the rank tolerance, is
-/// a full-rank Gaussian. One 2-NN search, small next to the
+/// which the whitening rejects (then kde_checked_prepare() measures the raw sample), or, with noise
+/// above the rank tolerance, is a full-rank Gaussian. One 2-NN search, small next to the
 /// O(N^2) kernel sums. Not applied with a fixed bandwidth (see kde_discrete_check()).
-inline void kde_intrinsic_dimension_check(const kde_prepared& p, const char* fn) {
-  if (p.x.cols() < 2 || p.x.rows() < 3) return;
+inline void kde_intrinsic_dimension_check(const row_matrix<double>& x, const char* fn) {
+  if (x.cols() < 2 || x.rows() < 3) return;
   estimate scratch;
-  neighbors::check_intrinsic_dimension(scratch, neighbors::knn_self(p.x, 2, norm_kind::euclidean), p.x.cols(), fn,
-                                       "x", true);
+  neighbors::check_intrinsic_dimension(scratch, neighbors::knn_self(x, 2, norm_kind::euclidean), x.cols(), fn, "x",
+                                       true);
+}
+
+/// kde_prepare() inside the regime checks (none with a fixed bandwidth): tied columns on the raw
+/// sample, then the intrinsic dimension on the prepared one. When the whitening rejects the covariance
+/// as singular (numerical_error: collinear columns, a flat set such as a 2-D latent embedded linearly
+/// in 8-D, exactly or with noise 1e-6), the raw sample's intrinsic dimension is checked before the
+/// error goes on, so such a set is refused "intrinsic_dimension" (TwoNN ~2) as it was before the check
+/// moved to the whitened sample.
+template <class T>
+kde_prepared kde_checked_prepare(const sample_view<T>& view, const kde_options& o, const char* fn) {
+  if (o.bandwidth == kde_bandwidth::fixed) return kde_prepare(view, o, fn);
+  kde_discrete_check(view, fn);
+  kde_prepared p;
+  try {
+    p = kde_prepare(view, o, fn);
+  } catch (const numerical_error&) {
+    kde_intrinsic_dimension_check(to_row_matrix<double>(view), fn);
+    throw;
+  }
+  kde_intrinsic_dimension_check(p.x, fn);
+  return p;
 }
 
 /// Rows below which kde_entropy() warns "kde_too_few_samples" in d dimensions: max(60 d, 10 d^2).
@@ -494,10 +515,7 @@ template <class T>
 estimate kde_entropy_view(const sample_view<T>& view, const kde_options& o,
                           std::vector<double>* log_density_out, const char* fn) {
   check_samples(view, 3, fn, "x");
-  const bool regime_checks = o.bandwidth != kde_bandwidth::fixed;
-  if (regime_checks) kde_discrete_check(view, fn);
-  const kde_prepared p = kde_prepare(view, o, fn);
-  if (regime_checks) kde_intrinsic_dimension_check(p, fn);
+  const kde_prepared p = kde_checked_prepare(view, o, fn);
   estimate tmp;
   const double b = kde_choose_bandwidth(p, o, tmp, fn);
   estimate e = kde_run(p, o, b, log_density_out);
@@ -561,8 +579,9 @@ void check_kl_boundary_bias(estimate& e, const row_matrix<double>& rows) {
 /// lscv evaluate ~15-30 bandwidths. Result: parameters.bandwidth (prepared units),
 /// std_error = SEM of the per-query log terms, search bracket in details.
 /// Errors: invalid_argument for N < 3, non-finite data, bad options, N <= D with whitening;
-/// numerical_error for a singular covariance (whitening; a flat manifold) or a bandwidth search that
-/// does not bracket a minimum (duplicate points). Verdict: refused for tied columns ("discrete_columns")
+/// numerical_error for a singular covariance (whitening; a flat set whose raw TwoNN dimension is low
+/// is refused "intrinsic_dimension" instead) or a bandwidth search that does not bracket a minimum
+/// (duplicate points). Verdict: refused for tied columns ("discrete_columns")
 /// and a TwoNN intrinsic dimension clearly below D ("intrinsic_dimension"), as KL, measured on the
 /// whitened sample when whitening (the kernel's metric; detail::kde_intrinsic_dimension_check()),
 /// unless the bandwidth is fixed (then the estimand is the entropy of X + b N(0, I), which always exists);
