@@ -428,8 +428,8 @@ void kde_discrete_check(const sample_view<T>& view, const char* fn) {
 /// with it). Measured on the prepared sample `x`, in the metric the kernel uses: whitened when
 /// kde_options::whiten (TwoNN is not affine-invariant; on the raw sample a full-rank Gaussian with
 /// column sds 1e-3 .. 1, or a covariance of condition number 1e6, in d = 4-8, read 2.6-4.3 against
-/// thresholds 2.8-4.7 at n = 1000 (15 of 27 sets, with condition-1e4 ones, refused; 18 of 27 at
-/// n = 5000), while the whitened sample read 3.9-8.6 and KDE was within the tolerance on all 54;
+/// thresholds 2.8-4.7 at n = 1000 (15 of 27 sets refused, counting condition-1e4 ones, never refused;
+/// 18 of 27 at n = 5000), while the whitened sample read 3.9-8.6 and KDE was within the tolerance on all 54;
 /// docs/kde_gaussian.md). Whitening does not flatten a curved manifold (2-D latents through tanh into
 /// 8-D: ~2 raw and whitened, refused); a flat one (a linear embedding) has a singular covariance,
 /// which the whitening rejects (then kde_checked_prepare() measures the raw sample), or, with noise
@@ -581,10 +581,10 @@ void check_kl_boundary_bias(estimate& e, const row_matrix<double>& rows) {
 /// Errors: invalid_argument for N < 3, non-finite data, bad options, N <= D with whitening;
 /// numerical_error for a singular covariance (whitening; a flat set whose raw TwoNN dimension is low
 /// is refused "intrinsic_dimension" instead) or a bandwidth search that does not bracket a minimum
-/// (duplicate points). Verdict: refused for tied columns ("discrete_columns")
-/// and a TwoNN intrinsic dimension clearly below D ("intrinsic_dimension"), as KL, measured on the
-/// whitened sample when whitening (the kernel's metric; detail::kde_intrinsic_dimension_check()),
-/// unless the bandwidth is fixed (then the estimand is the entropy of X + b N(0, I), which always exists);
+/// (duplicate points). Verdict: refused for tied columns ("discrete_columns") and a TwoNN intrinsic
+/// dimension clearly below D ("intrinsic_dimension"), as KL, measured on the whitened sample when
+/// whitening (the kernel's metric; detail::kde_intrinsic_dimension_check()), unless the bandwidth is
+/// fixed (then the estimand is the entropy of X + b N(0, I), which always exists);
 /// warned where a column has a hard edge ("support_boundary", neighbors::has_hard_edge(); not with a
 /// fixed bandwidth), when halving the selected bandwidth lowers the value ("bandwidth_oversmoothed"), when the
 /// value moves between n/2 and n ("sample_size_trend") and when Kozachenko-Leonenko or the Gaussian
@@ -593,10 +593,11 @@ void check_kl_boundary_bias(estimate& e, const row_matrix<double>& rows) {
 /// twice the standard error of the mean log density exceeds that tolerance ("sampling_noise", as KL),
 /// and below max(60 d, 10 d^2) rows ("kde_too_few_samples", detail::kde_min_rows).
 /// Heavy tails have no check of their own here: on session 17's grid (d = 1..6, n = 1, 2, 4, 10 x
-/// kde_min_rows(d), 10 seeds; docs/kde_gaussian.md) every lognormal (sigma = 1) set in d >= 2, rotated or not,
-/// missed the tolerance (+0.3 .. +4.1) and every one was warned (support_boundary on 391 of 400, from a
-/// hard edge or KL's neighbour-order check; sampling_noise and others on the rest); the silent misses
-/// left (lognormal sigma = 0.5, d = 4, n = 240-330: +0.45 .. +0.50 against 0.4) have tail ratios 4.1-5.8, inside the exponential's range (up to 6.4), so the tail ratio
+/// kde_min_rows(d), 10 seeds; docs/kde_gaussian.md) every lognormal (sigma = 1) set in d >= 2, rotated
+/// or not, missed the tolerance (+0.3 .. +4.1) and every one was warned (support_boundary on 391 of 400,
+/// from a hard edge or KL's neighbour-order check; sampling_noise and others on the rest); the silent
+/// misses left (lognormal sigma = 0.5, d = 4, n = 240-330: +0.45 .. +0.50 against 0.4) have column tail
+/// ratios 4.1-5.8, inside the exponential's range (up to 6.4), so the tail ratio
 /// (stats::heavy_tail_ratio) cannot separate them from home ground.
 template <class Input>
 estimate kde_entropy(const Input& x, const kde_options& options = {}) {
