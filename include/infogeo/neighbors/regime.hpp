@@ -234,6 +234,21 @@ std::vector<double> robust_column_scales(const row_matrix<double>& m) {
 /// pairs stay at 0.02-0.35.
 inline constexpr double neighbourhood_scale_threshold = 0.5;
 
+/// The upper median of v (element size / 2 in sorted order; O(n) by nth_element); v non-empty.
+inline double upper_median(std::vector<double> v) {
+  const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+  std::nth_element(v.begin(), mid, v.end());
+  return *mid;
+}
+
+/// Median over the query points of the distance to their k-th neighbour, r.distance(i, k - 1)
+/// (upper_median); requires 1 <= k <= r.k and r.n >= 1.
+inline double median_kth_distance(const knn_result& r, index_t k) {
+  std::vector<double> radii(static_cast<std::size_t>(r.n));
+  for (index_t i = 0; i < r.n; ++i) radii[static_cast<std::size_t>(i)] = r.distance(i, k - 1);
+  return upper_median(std::move(radii));
+}
+
 /// Records detail "neighbourhood_scale" (median over points of the k-th joint neighbour's distance,
 /// r.distance(i, k - 1), divided by the smallest finite positive entry of column_scales: the robust
 /// scales of the columns the neighbourhoods are measured in, +inf for a column to ignore) and warns
@@ -244,11 +259,7 @@ inline void check_neighbourhood_scale(estimate& e, const knn_result& r, index_t 
   for (double s : column_scales)
     if (s > 0.0 && s < smallest) smallest = s;
   if (!std::isfinite(smallest) || r.n < 1 || k < 1 || k > r.k) return;
-  std::vector<double> radii(static_cast<std::size_t>(r.n));
-  for (index_t i = 0; i < r.n; ++i) radii[static_cast<std::size_t>(i)] = r.distance(i, k - 1);
-  const auto mid = radii.begin() + static_cast<std::ptrdiff_t>(radii.size() / 2);
-  std::nth_element(radii.begin(), mid, radii.end());
-  const double scale = *mid / smallest;
+  const double scale = median_kth_distance(r, k) / smallest;
   e.details["neighbourhood_scale"] = scale;
   if (!(scale > neighbourhood_scale_threshold)) return;
   e.warn("neighbourhood_scale",
