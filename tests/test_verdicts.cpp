@@ -1083,8 +1083,8 @@ TEST_CASE("neighbour_order_bias: KL's bias extrapolated in k flags uniform and e
     const auto he = entropy::kozachenko_leonenko(ex, no_trend);
     CHECK(he.has_reason("neighbour_order_bias"));
     CHECK(he.value > 8.0 + 0.8);
-    // entropy::automatic falls back to KL where the weighted estimator's weights are too large
-    // (d = 8, n = 2000) and so refuses here instead of returning the biased value.
+    // entropy::automatic (weighted KL at d = 8, n = 2000 since session 17, whose inherited boundary check
+    // warns here) refuses instead of returning a biased value.
     CHECK(refusal_code([&] { entropy::automatic(u); }) == "neighbour_order_bias");
   }
   // Home ground: Gaussian d = 2, 5 (|H_2k - H_k| below the noise floor, of mixed sign, or an
@@ -1952,4 +1952,38 @@ TEST_CASE("stats::mardia_kurtosis: the rank tolerance grows with the rounding of
     CHECK(std::isfinite(stats::mardia_kurtosis(x)));
   }
   CHECK(stats::mardia_pivot_tolerance(200000, 3) > 16.0 * 3.0 * std::numeric_limits<double>::epsilon());
+}
+
+TEST_CASE("weight_variance on weighted KL: warned where 2 x 0.7 ||w|| / sqrt(n) > 0.1 d, silent at d = 8-12 with "
+          "the default k") {
+  // Session 17: the former threshold ||w||_2 > min(20, 0.2 sqrt(n)) ignored d and warned weighted KL at
+  // d = 8 and 10 (n = 2000) and d = 12 (every n it was not refused) with all of 10 sets per cell within the
+  // tolerance 0.1 d (largest error 0.57 of it). Truth: N(0, I), h = d/2 log(2 pi e).
+  const auto truth = [](index_t d) { return 0.5 * static_cast<double>(d) * std::log(2.0 * pi * std::exp(1.0)); };
+  for (index_t d : {8, 10}) {
+    CAPTURE(d);
+    row_matrix<double> g;
+    gaussian(2000, d, 930 + static_cast<std::uint64_t>(d), g);
+    const auto h = entropy::weighted_kozachenko_leonenko(g);
+    CHECK(h.details.at("weight_norm") > 0.2 * std::sqrt(2000.0));  // warned before
+    CHECK_FALSE(h.has_reason("weight_variance"));
+    CHECK(std::abs(h.value - truth(d)) < 0.1 * static_cast<double>(d));
+  }
+  // d = 12, k = 8: ||w|| = 147, refused below n = 147^2 = 21466; at n = 30000 the measured sd was 0.40
+  // (2 sd = 0.80 < 1.2): silent now (the rule, without a 30000 x 12 search in the test).
+  CHECK_FALSE(entropy::wkl_weight_variance_warned(146.5, 30000, 12));
+  CHECK(entropy::wkl_weight_variance_warned(146.5, 21466, 12));
+  // Caught: d = 8 with k = 3 (||w|| = 37, predicted sd 0.58, 2 sd > 0.8); measured sd 0.38 over 10 sets,
+  // one beyond the tolerance; d = 11, k = 4, n = 2000: sd 0.68 against a tolerance of 1.1.
+  row_matrix<double> g;
+  gaussian(2000, 8, 940, g);
+  entropy::wkl_options three;
+  three.k = 3;
+  const auto h = entropy::weighted_kozachenko_leonenko(g, three);
+  CHECK(h.has_reason("weight_variance"));
+  CHECK(h.details.at("weight_spread") == doctest::Approx(0.7 * h.details.at("weight_norm") / std::sqrt(2000.0)));
+  // auto follows the same rule: weighted KL at d = 8, n = 2000 (plain KL before).
+  row_matrix<double> g8;
+  gaussian(2000, 8, 941, g8);
+  CHECK(entropy::automatic(g8).settings.at("auto_choice") == "weighted_kozachenko_leonenko");
 }
