@@ -21,7 +21,7 @@ struct automatic_options {
 /// (docs/choosing.md has the decision table and the bench evidence):
 ///  * d <= 3: Kozachenko-Leonenko, k = 3 (BSY 2019: efficient for d <= 3; lowest RMSE in the bench);
 ///  * d >= 4: weighted Kozachenko-Leonenko (auto k) when its bias-cancelling weights are small at
-///    this n (no "weight_variance" warning: wkl_weight_variance_warned(), 2 x 0.7 ||w||_2 / sqrt(n)
+///    this n (no "weight_variance" warning: wkl_weight_variance_warned(), 2 x 0.85 ||w||_2 / sqrt(n)
 ///    <= 0.1 d, and not refused: ||w||_2 <= sqrt(n)); otherwise plain KL with
 ///    k = 3, whose bias grows with d but whose variance does not explode.
 /// The choice and the reason are recorded in settings "auto_choice" and "auto_reason". The chosen
