@@ -21,7 +21,8 @@ struct automatic_options {
 /// (docs/choosing.md has the decision table and the bench evidence):
 ///  * d <= 3: Kozachenko-Leonenko, k = 3 (BSY 2019: efficient for d <= 3; lowest RMSE in the bench);
 ///  * d >= 4: weighted Kozachenko-Leonenko (auto k) when its bias-cancelling weights are small at
-///    this n (no "weight_variance" warning: ||w||_2 <= min(20, 0.2 sqrt(n))); otherwise plain KL with
+///    this n (no "weight_variance" warning: wkl_weight_variance_warned(), 2 x 0.85 ||w||_2 / sqrt(n)
+///    <= 0.1 d, and not refused: ||w||_2 <= sqrt(n)); otherwise plain KL with
 ///    k = 3, whose bias grows with d but whose variance does not explode.
 /// The choice and the reason are recorded in settings "auto_choice" and "auto_reason". The chosen
 /// estimator's checks run as usual; a refusal (constant or discrete columns, intrinsic dimension
@@ -44,7 +45,7 @@ estimate automatic(const Input& x, const automatic_options& opt = {}) {
       double norm = 0.0;
       for (double w : wkl_weights(k, d)) norm += w * w;
       norm = std::sqrt(norm);
-      weighted = norm <= wkl_weight_norm_warning && norm <= 0.2 * wkl_weight_norm_limit(n);
+      weighted = norm <= wkl_weight_norm_limit(n) && !wkl_weight_variance_warned(norm, n, d);
       reason = weighted ? infogeo::detail::concat("d = ", d, " >= 4 and the weighted-KL weights are small at n = ", n,
                                                   " (||w|| = ", norm, "): bias-cancelling weights")
                         : infogeo::detail::concat("d = ", d, " >= 4 but the weighted-KL weights would inflate the "

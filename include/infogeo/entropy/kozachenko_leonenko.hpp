@@ -171,7 +171,7 @@ inline constexpr double neighbour_order_noise_z = 2.0;
 /// (H_4k - H_k) / (2^(2g) - 1), equal to D1 / (2^g - 1) when 2^g = D2 / D1 and half as noisy where g
 /// is fixed (session 15; uniform d = 5, n = 1000, 30 seeds: sd 0.08 against 0.15 from D1 alone).
 /// Records details "bias_extrapolated" (0 when D1 and D2 differ in sign or
-/// |D1| < neighbour_order_floor_nats: no evidence), its sampling sd "bias_extrapolated_se"
+/// |D1| < neighbour_order_floor_nats: no evidence; at a pole only |H_4k - H_k| < the floor), its sampling sd "bias_extrapolated_se"
 /// (detail::per_point_log_distance_se() of d log(eps_4k / eps_k), / (2^(2g) - 1); it reads 1.0-1.6 times
 /// below the sd between independent samples, mean ~1.3, because neighbours share neighbours) and "h_2k", "h_4k"; warns
 /// "neighbour_order_bias" when |bias| > 0.1 d nats, the differential-entropy tolerance of the bench
@@ -199,10 +199,16 @@ inline constexpr double neighbour_order_noise_z = 2.0;
 /// `boundary_reason` and `smooth_reason` name, in settings "neighbour_order_check", why the rate
 /// 1/d or the smooth rate was used (kozachenko_leonenko(): a hard edge, or no Gaussian shape by
 /// neighbour_order_smoothness_z()).
+/// `pole` (with `boundary`): a column's density has a pole at an end of its support
+/// (neighbors::has_density_pole()); the rate is then half the boundary's, 1/(2d), which multiplies the
+/// extrapolation by 2^(1/d) + 1 (2.4 at d = 2): at poles the rate-1/d extrapolation read 0.3-0.7 of KL's
+/// error (Gamma(0.5)^2, n = 1000: +0.06 to +0.15 for errors of +0.11 to +0.32; Gamma(0.5)^3, n = 20000:
+/// +0.20 to +0.23 for +0.32 to +0.39), so sets 1.1-1.6 times beyond the tolerance were left ok
+/// (session 17; docs/verdicts.md, "KL at density poles").
 template <class = void>
 void check_neighbour_order_bias(estimate& e, const neighbors::knn_result& r, index_t d, index_t k, bool boundary,
                                 const char* boundary_reason = "a column has a hard edge",
-                                const char* smooth_reason = "no hard edge") {
+                                const char* smooth_reason = "no hard edge", bool pole = false) {
   if (r.k < 4 * k) {
     e.settings["neighbour_order_check"] = "skipped (needs n > 4k)";
     return;
@@ -214,12 +220,16 @@ void check_neighbour_order_bias(estimate& e, const neighbors::knn_result& r, ind
   const double d2 = h_4k - h_2k;
   double bias = 0.0;
   double bias_se = 0.0;
-  if (d1 * d2 > 0.0 && std::abs(d1) >= neighbour_order_floor_nats) {
+  // The evidence: D1 and D2 of one sign and |D1| above the floor; at a pole, where the rate is fixed and
+  // D1, D2 scatter more (the nearest neighbours of the points at the pole), |H_4k - H_k| above the floor.
+  const bool evidence = boundary && pole ? std::abs(h_4k - h_k) >= neighbour_order_floor_nats
+                                         : d1 * d2 > 0.0 && std::abs(d1) >= neighbour_order_floor_nats;
+  if (evidence) {
     const double dd = static_cast<double>(d);
     // d = 1: the smooth rate's ratio 2^(2/d) = 4 exceeds the cap 2; the interval is then that one point.
     const double lo = std::exp2(2.0 / dd);
     const double hi = std::max(lo, std::min(2.0, std::exp2(4.0 / dd)));
-    const double ratio = boundary ? std::exp2(1.0 / dd) : std::clamp(d2 / d1, lo, hi);
+    const double ratio = boundary ? std::exp2((pole ? 0.5 : 1.0) / dd) : std::clamp(d2 / d1, lo, hi);
     // H_4k - H_k = C k^g (4^g - 1): the same bias as D1 / (2^g - 1) when 2^g = D2 / D1, with half the
     // noise where the rate is fixed (it spans twice the neighbour orders).
     bias = (h_4k - h_k) / (ratio * ratio - 1.0);
@@ -228,7 +238,8 @@ void check_neighbour_order_bias(estimate& e, const neighbors::knn_result& r, ind
   e.settings["neighbour_order_check"] = infogeo::detail::concat("Richardson in k from the ", k, "-th, ", 2 * k,
                                                                 "-th and ", 4 * k, "-th neighbours",
                                                                 " (", boundary ? boundary_reason : smooth_reason,
-                                                                boundary ? ": rate 1/d)" : ": rate 2/d to 4/d)");
+                                                                boundary ? (pole ? ": rate 1/(2d))" : ": rate 1/d)")
+                                                                         : ": rate 2/d to 4/d)");
   e.details["h_2k"] = h_2k;
   e.details["h_4k"] = h_4k;
   e.details["bias_extrapolated"] = bias;
@@ -253,12 +264,14 @@ void check_neighbour_order_bias(estimate& e, const neighbors::knn_result& r, ind
 /// or NaN); the smooth rate 2/d to 4/d only on Gaussian-shaped data. Records details "smoothness_z"
 /// and, when the check runs, settings "neighbour_order_rate": "hard_edge", "not_gaussian_shaped" (both
 /// the rate 1/d) or "smooth" (a stable code for programs; "neighbour_order_check" says it in words).
+/// `pole` (neighbors::has_density_pole()): a column's density has a pole at an end of its support; the
+/// rate is then 1/(2d) (check_neighbour_order_bias()) and settings "neighbour_order_rate" "density_pole".
 template <class SmoothnessZ>
 void check_neighbour_order_bias_gated(estimate& e, const neighbors::knn_result& r, index_t d, index_t k,
-                                      bool hard_edge, SmoothnessZ&& smoothness_z) {
-  bool boundary = hard_edge;
-  const char* why = "a column has a hard edge";
-  const char* rate_code = "hard_edge";
+                                      bool hard_edge, SmoothnessZ&& smoothness_z, bool pole = false) {
+  bool boundary = hard_edge || pole;
+  const char* why = pole ? "a column's density has a pole at an end of its support" : "a column has a hard edge";
+  const char* rate_code = pole ? "density_pole" : "hard_edge";
   if (!boundary && r.k >= 4 * k) {
     const double z = smoothness_z();
     if (std::isfinite(z)) e.details["smoothness_z"] = z;
@@ -268,7 +281,7 @@ void check_neighbour_order_bias_gated(estimate& e, const neighbors::knn_result& 
   }
   if (r.k >= 4 * k) e.settings["neighbour_order_rate"] = rate_code;
   check_neighbour_order_bias(e, r, d, k, boundary, why,
-                             "no hard edge, Gaussian-shaped (Mardia's kurtosis within 6 sd)");
+                             "no hard edge, Gaussian-shaped (Mardia's kurtosis within 6 sd)", pole);
 }
 
 /// KL's neighbour-order check (k = 3, the rate chosen as kozachenko_leonenko() chooses it) run for
@@ -282,7 +295,7 @@ estimate kl_neighbour_order_verdict(const neighbors::knn_result& r, const row_ma
   estimate kl;
   kl.value = kozachenko_leonenko_from_knn(r, m.cols(), 2);
   check_neighbour_order_bias_gated(kl, r, m.cols(), 3, neighbors::has_hard_edge(m),
-                                   [&] { return neighbour_order_smoothness_z(m); });
+                                   [&] { return neighbour_order_smoothness_z(m); }, neighbors::has_density_pole(m));
   return kl;
 }
 
@@ -320,7 +333,7 @@ estimate kozachenko_leonenko_on(row_matrix<double> m, const kl_options& opt, con
   e.value += rep.sum_log_sd;  // h(X) = h(Z) + sum_j log sd_j when standardised (0 otherwise)
   if (opt.neighbour_order_check)
     check_neighbour_order_bias_gated(e, r, m.cols(), opt.k, neighbors::has_hard_edge(m),
-                                     [&] { return neighbour_order_smoothness_z(m); });
+                                     [&] { return neighbour_order_smoothness_z(m); }, neighbors::has_density_pole(m));
   return e;
 }
 
