@@ -652,6 +652,67 @@ TEST_CASE("correlated_columns: linearly mixed X read low by KSG and mixed KSG, w
   }
 }
 
+TEST_CASE("normal_scores_disagree: squashed columns (tanh) read low by KSG, normal scores and auto fix it; "
+          "Gaussian columns are not rerun, uniform and exponential ones stay quiet") {
+  mi::ksg_options no_trend;
+  no_trend.sample_size_check.enabled = false;
+  row_matrix<double> x, y;
+  const double truth2 = -0.5 * 2.0 * std::log(1.0 - 0.64);  // 2 x 2 pairs: 1.022
+  // Session 17's red team: tanh(2 U), tanh(2 V) read 0.80-0.83 at n = 2000 with status ok.
+  for (std::uint64_t seed : {4, 5}) {
+    CAPTURE(seed);
+    copula_pair(2000, 2, seed, [](double z) { return std::tanh(2.0 * z); }, x, y);
+    const auto raw = mi::ksg(x, y, no_trend);
+    CHECK(raw.has_reason("normal_scores_disagree"));
+    CHECK(truth2 - raw.value > 0.1);
+    CHECK(std::abs(raw.details.at("value_normal_scores") - truth2) < 0.1);
+    CHECK(mi::mixed_ksg(x, y).has_reason("normal_scores_disagree"));
+    const auto chosen = mi::automatic(x, y);
+    CHECK(chosen.ok());
+    CHECK(chosen.settings.at("marginal_transform") == "normal scores of all 4 continuous column(s)");
+    CHECK(std::abs(chosen.value - truth2) < 0.1);
+  }
+  // Uniform and tanh marginals of a 3 x 3 pair (I = 1.53): the neighbourhoods span the data, which the
+  // raw columns' robust scales hide; on the normal scores the check sees it, and auto takes the
+  // Gaussian formula on the normal scores (a Gaussian copula).
+  const double truth3 = -0.5 * 3.0 * std::log(1.0 - 0.64);
+  copula_pair(2000, 3, 6, normal_cdf, x, y);
+  const auto uniform3 = mi::ksg(x, y, no_trend);
+  CHECK(uniform3.has_reason("neighbourhood_scale"));
+  CHECK(truth3 - uniform3.value > 0.1);
+  const auto copula = mi::automatic(x, y);
+  CHECK(copula.ok());
+  CHECK(copula.method == "gaussian");
+  CHECK(std::abs(copula.value - truth3) < 0.15);
+  // Home ground: Gaussian columns are not rerun; uniform and exponential 2 x 2 and 1 x 1 are rerun
+  // and agree.
+  auto exponential = [](double z) { return -std::log(normal_cdf(-z)); };
+  for (std::uint64_t seed : {1, 2, 3}) {
+    CAPTURE(seed);
+    copula_pair(2000, 2, seed, [](double z) { return z; }, x, y);
+    const auto gaussian = mi::ksg(x, y, no_trend);
+    CHECK(gaussian.details.count("value_normal_scores") == 0);
+    CHECK(gaussian.reasons.empty());
+    copula_pair(2000, 2, seed, normal_cdf, x, y);
+    const auto uniform = mi::ksg(x, y, no_trend);
+    CHECK(uniform.details.count("value_normal_scores") == 1);
+    CHECK_FALSE(uniform.has_reason("normal_scores_disagree"));
+    copula_pair(2000, 1, seed, exponential, x, y);
+    CHECK_FALSE(mi::ksg(x, y, no_trend).has_reason("normal_scores_disagree"));
+  }
+}
+
+TEST_CASE("auto: a duplicated row in continuous data goes to mixed KSG (KSG-1 needs distinct points)") {
+  row_matrix<double> x, y;
+  gaussian_pair(2000, 1, 0.8, 8, x, y);
+  x.row(0) = x.row(1);
+  y.row(0) = y.row(1);
+  CHECK_THROWS_AS(mi::ksg(x, y), infogeo::invalid_argument);
+  const auto chosen = mi::automatic(x, y);
+  CHECK(chosen.method == "mixed_ksg");
+  CHECK(std::abs(chosen.value + 0.5 * std::log(1.0 - 0.64)) < 0.1);
+}
+
 TEST_CASE("binning: --bins 1 and saturated joint bins warn; Miller-Madow corrects the plug-in bias") {
   row_matrix<double> x;
   row_matrix<double> y;
@@ -2228,7 +2289,8 @@ TEST_CASE("entropy auto: plain KL when the weighted estimate warns and KL's chec
   for (index_t i = 0; i < 10; ++i)
     for (index_t j = 0; j < 10; ++j) cov(i, j) = std::pow(0.5, static_cast<double>(std::abs(i - j)));
   int fell_back = 0;
-  for (std::uint64_t seed : {11, 12, 13}) {
+  // Seeds 5 and 7: weighted KL warns sample_size_trend (plain KL +0.25, +0.23); seed 6: it does not.
+  for (std::uint64_t seed : {5, 6, 7}) {
     CAPTURE(seed);
     const auto g = synthetic::sample_gaussian(2000, cov, seed);
     const auto weighted = entropy::weighted_kozachenko_leonenko(g.x);
@@ -2242,5 +2304,5 @@ TEST_CASE("entropy auto: plain KL when the weighted estimate warns and KL's chec
       CHECK(chosen.method == weighted.method);
     }
   }
-  CHECK(fell_back >= 1);
+  CHECK(fell_back == 2);
 }

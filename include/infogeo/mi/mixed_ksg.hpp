@@ -85,7 +85,7 @@ struct mixed_ksg_options {
 /// deviation of the continuous columns away ("neighbourhood_scale", as ksg()) and when the estimate
 /// still moves between n / 2 and n ("sample_size_trend"), and when strongly correlated continuous
 /// columns make it differ from the estimate with those columns whitened ("correlated_columns", as ksg();
-/// the tied columns are left as they are).
+/// the tied columns are left as they are) and on their normal scores ("normal_scores_disagree", as ksg()).
 /// Errors (infogeo::invalid_argument): n < 2, dx or dy = 0, NaN/Inf, mismatched rows, k < 1,
 /// k >= n, jitter != 0, y_labels with more than one Y column or a class of <= k rows.
 namespace detail {
@@ -296,10 +296,11 @@ estimate mixed_ksg(const InputX& x, const InputY& y, const mixed_ksg_options& op
   estimate e = detail::mixed_ksg_with(mx, my, opt, cat_x, cat_y);
   {
     mixed_ksg_options rerun = opt;
-    rerun.sample_size_check.enabled = false;  // the whitened reading only feeds the comparison
-    detail::check_correlated_columns(e, mx, px, my, py, [&](const row_matrix<double>& wx, const row_matrix<double>& wy) {
-      return detail::mixed_ksg_with(wx, wy, rerun, cat_x, cat_y).value;
-    });
+    rerun.sample_size_check.enabled = false;  // the transformed readings only feed the comparisons
+    detail::check_transformed_readings(e, mx, px, my, py,
+                                       [&](const row_matrix<double>& tx, const row_matrix<double>& ty) {
+                                         return detail::mixed_ksg_with(tx, ty, rerun, cat_x, cat_y);
+                                       });
   }
   // A discrete column left numeric although each level has the k + 1 rows a categorical reading
   // needs (fewer than categorical_min_mean_level_rows on average): when the two readings disagree,

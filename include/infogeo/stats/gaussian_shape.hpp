@@ -80,18 +80,31 @@ void check_shape_power(estimate& e, index_t n, const char* what) {
 /// Warns `non_gaussian` on `e` when some column of x is measurably non-Gaussian (thresholds
 /// above); the measured value is the largest |statistic| / threshold. Marginal normality is
 /// necessary, not sufficient, for joint normality: silence is not a proof.
+/// Per column, max(|g1| / t1, |g2| / t2) with the `non_gaussian` thresholds t1, t2 at this N (above):
+/// above 1 the column is measurably non-Gaussian in shape. g1, g2 are returned too.
+template <class = void>
+std::vector<double> non_gaussian_shape_ratios(const row_matrix<double>& x, Eigen::VectorXd& g1, Eigen::VectorXd& g2,
+                                              double& t1, double& t2) {
+  column_shape(x, g1, g2);
+  const auto n = static_cast<double>(x.rows());
+  t1 = std::max(5.0 * std::sqrt(6.0 / n), non_gaussian_skewness_floor);
+  t2 = std::max(5.0 * std::sqrt(24.0 / n), non_gaussian_kurtosis_floor);
+  std::vector<double> ratios(static_cast<std::size_t>(x.cols()));
+  for (index_t j = 0; j < x.cols(); ++j)
+    ratios[static_cast<std::size_t>(j)] = std::max(std::abs(g1(j)) / t1, std::abs(g2(j)) / t2);
+  return ratios;
+}
+
 template <class = void>
 void check_gaussian_shape(estimate& e, const row_matrix<double>& x, const char* what,
                           const char* advice = "use a k-NN estimator (kl, ksg) or --method auto") {
   Eigen::VectorXd g1, g2;
-  column_shape(x, g1, g2);
-  const auto n = static_cast<double>(x.rows());
-  const double t1 = std::max(5.0 * std::sqrt(6.0 / n), non_gaussian_skewness_floor);
-  const double t2 = std::max(5.0 * std::sqrt(24.0 / n), non_gaussian_kurtosis_floor);
+  double t1 = 0.0, t2 = 0.0;
+  const std::vector<double> ratios = non_gaussian_shape_ratios(x, g1, g2, t1, t2);
   index_t worst = 0;
   double worst_ratio = 0.0;
   for (index_t j = 0; j < x.cols(); ++j) {
-    const double r = std::max(std::abs(g1(j)) / t1, std::abs(g2(j)) / t2);
+    const double r = ratios[static_cast<std::size_t>(j)];
     if (r > worst_ratio) {
       worst_ratio = r;
       worst = j;

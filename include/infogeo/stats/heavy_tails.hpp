@@ -96,21 +96,27 @@ inline void to_normal_scores(row_matrix<double>& m) {
   }
 }
 
+/// Replaces the listed columns of m by their normal scores (to_normal_scores, column by column).
+inline void normal_scores_of_columns(row_matrix<double>& m, const std::vector<index_t>& columns) {
+  for (index_t j : columns) {
+    row_matrix<double> column = m.col(j);
+    to_normal_scores(column);
+    m.col(j) = column;
+  }
+}
+
 /// Replaces each heavy-tailed column of m (a finite tail ratio > heavy_tail_ratio; tied columns
 /// included, whose ties the scores keep: session 16's red team found round(10 Cauchy) left raw next
 /// to its normal-scored noisy copy, and auto read 2.7-4.3 for I = 4.83) by its normal scores
 /// (to_normal_scores); returns how many it replaced.
 inline index_t normal_scores_of_heavy_columns(row_matrix<double>& m) {
-  index_t replaced = 0;
+  std::vector<index_t> heavy;
   for (index_t j = 0; j < m.cols(); ++j) {
     const double ratio = tail_ratio(m, j);
-    if (!(ratio > heavy_tail_ratio) || !std::isfinite(ratio)) continue;
-    row_matrix<double> column = m.col(j);
-    to_normal_scores(column);
-    m.col(j) = column;
-    ++replaced;
+    if (ratio > heavy_tail_ratio && std::isfinite(ratio)) heavy.push_back(j);
   }
-  return replaced;
+  normal_scores_of_columns(m, heavy);
+  return static_cast<index_t>(heavy.size());
 }
 
 /// The largest of `ratios` (per column) over the tie-free columns (profile from

@@ -244,6 +244,21 @@ inline estimate kozachenko_leonenko_device(const at::Tensor& x, const entropy::k
   return e;
 }
 
+namespace detail {
+/// mi::detail::check_transformed_readings() on device tensors ("normal_scores_disagree",
+/// "correlated_columns"): the shapes, normal scores, covariance factors and whitening on host copies
+/// (O(n d^2) and a sort per column, as on the CPU), the reruns on the device (`rerun` takes the
+/// transformed x and y as device tensors).
+template <class Rerun>
+void check_transformed_readings_device(estimate& e, const at::Tensor& xd, const neighbors::column_profile& px,
+                                       const at::Tensor& yd, const neighbors::column_profile& py, Rerun rerun) {
+  mi::detail::check_transformed_readings(e, to_host_matrix(xd), px, to_host_matrix(yd), py,
+                                         [&](const row_matrix<double>& tx, const row_matrix<double>& ty) {
+                                           return rerun(to_device(tx, xd.device()), to_device(ty, yd.device()));
+                                         });
+}
+}  // namespace detail
+
 /// The default options of ksg_device(): mi::ksg_options with preprocessing off. (mi::ksg_options{}
 /// standardises every column, the CPU MI default, which the device does not reproduce bit for bit:
 /// standardise the tensors first if their scales differ.)
@@ -262,8 +277,11 @@ inline mi::ksg_options device_ksg_defaults() {
 /// ~n^2 d / 2 float32 operations. Errors: as mi::ksg (shapes, rows, NaN/Inf, k, duplicates),
 /// tensors on different devices, preprocess. Verdict: as mi::ksg (refused for a constant column;
 /// warnings "intrinsic_dimension" and "discrete_columns"), by the CPU's checks.
-inline estimate ksg_device(const at::Tensor& x, const at::Tensor& y, const mi::ksg_options& opt = device_ksg_defaults(),
-                           const device_knn_options& dopt = {}) {
+namespace detail {
+/// ksg_device() with the readings on transformed data (normal scores, whitening) optional: off in
+/// the reruns themselves and in the half-sample reruns, so that they never recurse.
+inline estimate ksg_device_with(const at::Tensor& x, const at::Tensor& y, const mi::ksg_options& opt,
+                                const device_knn_options& dopt, bool transformed_readings) {
   constexpr const char* fn = "libtorch::ksg_device";
   detail::check_points(x, fn, "x");
   detail::check_points(y, fn, "y");
@@ -341,17 +359,29 @@ inline estimate ksg_device(const at::Tensor& x, const at::Tensor& y, const mi::k
   neighbors::check_neighbourhood_scale(e, hr, k, detail::robust_column_scales_device(at::cat({xd, yd}, 1)), "(x, y)");
   mi::detail::check_knn_mi_sampling_noise(e);
   stats::check_heavy_tails(e, detail::column_tail_ratios_device(xd), px, detail::column_tail_ratios_device(yd), py);
+  if (transformed_readings)
+    check_transformed_readings_device(e, xd, px, yd, py, [&](const at::Tensor& tx, const at::Tensor& ty) {
+      mi::ksg_options rerun = opt;
+      rerun.sample_size_check.enabled = false;
+      return ksg_device_with(tx, ty, rerun, dopt, false);
+    });
   mi::detail::warn_discrete_columns(e, px, py);
   infogeo::detail::check_sample_size_trend(
       e, opt.sample_size_check, tolerance_kind::scale_invariant,
       [&, perm = infogeo::detail::half_split(x.size(0), opt.sample_size_check.seed)](index_t which) {
         mi::ksg_options half = opt;
         half.sample_size_check.enabled = false;
-        return ksg_device(detail::half_rows_device(x, perm, which), detail::half_rows_device(y, perm, which), half, dopt)
+        return ksg_device_with(half_rows_device(x, perm, which), half_rows_device(y, perm, which), half, dopt, false)
             .value;
       },
       mi::detail::knn_mi_trend_advice);
   return e;
+}
+}  // namespace detail
+
+inline estimate ksg_device(const at::Tensor& x, const at::Tensor& y, const mi::ksg_options& opt = device_ksg_defaults(),
+                           const device_knn_options& dopt = {}) {
+  return detail::ksg_device_with(x, y, opt, dopt, true);
 }
 
 /// mi::mixed_ksg's categorical distance on device tensors (mi::discrete_distance, opt.y_labels):
@@ -431,9 +461,10 @@ inline mi::mixed_ksg_options device_mixed_ksg_defaults() {
 /// passes, three more (radius 0) when some point sits on an atom, each ~n^2 d / 2 operations; ties
 /// cost the search an exhaustive row per tied query. Errors: as mi::mixed_ksg (shapes, rows,
 /// NaN/Inf, k), tensors on different devices, preprocess.
-inline estimate mixed_ksg_device(const at::Tensor& x, const at::Tensor& y,
-                                 const mi::mixed_ksg_options& opt = device_mixed_ksg_defaults(),
-                                 const device_knn_options& dopt = {}) {
+namespace detail {
+/// mixed_ksg_device() with the readings on transformed data optional (see ksg_device_with()).
+inline estimate mixed_ksg_device_with(const at::Tensor& x, const at::Tensor& y, const mi::mixed_ksg_options& opt,
+                                      const device_knn_options& dopt, bool transformed_readings) {
   constexpr const char* fn = "libtorch::mixed_ksg_device";
   detail::check_points(x, fn, "x");
   detail::check_points(y, fn, "y");
@@ -449,6 +480,8 @@ inline estimate mixed_ksg_device(const at::Tensor& x, const at::Tensor& y,
   at::Tensor yd = y.to(at::kDouble).contiguous();
   const auto px = mi::detail::mi_column_checks(detail::profile_columns_device(xd), fn, "x");
   const auto py = mi::detail::mi_column_checks(detail::profile_columns_device(yd), fn, "y");
+  const at::Tensor x_unrecoded = xd;  // recode_categorical_device() writes into clones
+  const at::Tensor y_unrecoded = yd;
   const std::string categorical = recode_categorical_device(xd, yd, px, py, opt, fn);
   const at::Tensor joint = at::cat({xd, yd}, 1);
   const std::int64_t n = xd.size(0);
@@ -526,12 +559,28 @@ inline estimate mixed_ksg_device(const at::Tensor& x, const at::Tensor& y,
         half.sample_size_check.enabled = false;
         half.discrete = mi::discrete_distance::numeric;
         half.y_labels = false;
-        return mixed_ksg_device(detail::half_rows_device(xd, perm, which), detail::half_rows_device(yd, perm, which),
-                                half, dopt)
+        return mixed_ksg_device_with(half_rows_device(xd, perm, which), half_rows_device(yd, perm, which), half, dopt,
+                                     false)
             .value;
       },
       mi::detail::knn_mi_trend_advice);
+  // As on the CPU: on the columns before the recoding (the transforms touch only the continuous ones),
+  // the rerun recoding the tied ones itself.
+  if (transformed_readings)
+    check_transformed_readings_device(e, x_unrecoded, px, y_unrecoded, py,
+                                      [&](const at::Tensor& tx, const at::Tensor& ty) {
+                                        mi::mixed_ksg_options rerun = opt;
+                                        rerun.sample_size_check.enabled = false;
+                                        return mixed_ksg_device_with(tx, ty, rerun, dopt, false);
+                                      });
   return e;
+}
+}  // namespace detail
+
+inline estimate mixed_ksg_device(const at::Tensor& x, const at::Tensor& y,
+                                 const mi::mixed_ksg_options& opt = device_mixed_ksg_defaults(),
+                                 const device_knn_options& dopt = {}) {
+  return detail::mixed_ksg_device_with(x, y, opt, dopt, true);
 }
 
 }  // namespace infogeo::libtorch
