@@ -426,6 +426,25 @@ TEST_CASE("device k-NN estimators give the CPU estimators' verdicts (status, rea
     CHECK(cmixed.has_reason("neighbourhood_scale"));
     check_same_verdict(dmixed, cmixed);
   }
+  // tanh-squashed columns and linearly mixed ones: the readings on normal scores and on whitened
+  // columns run on host copies and rerun on the device, with the CPU's numbers and verdict.
+  {
+    const at::Tensor w = gaussian(1500, 4, 64, device);
+    const at::Tensor sx = at::tanh(2.0 * w.slice(1, 0, 2));
+    const at::Tensor sy = at::tanh(2.0 * (0.8 * w.slice(1, 0, 2) + 0.6 * w.slice(1, 2, 4)));
+    const auto dev = libtorch::ksg_device(sx, sy);
+    const auto cpu = mi::ksg(to_host(sx), to_host(sy), libtorch::device_ksg_defaults());
+    CHECK(cpu.details.count("value_normal_scores") == 1);
+    check_same_verdict(dev, cpu);
+    CHECK(rel_diff(dev.details.at("value_normal_scores"), cpu.details.at("value_normal_scores")) < 1e-9);
+    const at::Tensor mixed_x =
+        at::cat({w.slice(1, 0, 1) + 10.0 * w.slice(1, 1, 2), w.slice(1, 0, 1) - 10.0 * w.slice(1, 1, 2)}, 1);
+    const auto dmixed = libtorch::mixed_ksg_device(mixed_x, sy);
+    const auto cmixed = mi::mixed_ksg(to_host(mixed_x), to_host(sy), libtorch::device_mixed_ksg_defaults());
+    CHECK(cmixed.details.count("value_whitened") == 1);
+    check_same_verdict(dmixed, cmixed);
+    CHECK(rel_diff(dmixed.details.at("value_whitened"), cmixed.details.at("value_whitened")) < 1e-9);
+  }
   // Uniform [0, 1]^8: KL's bias extrapolated in k is large, both warn "neighbour_order_bias" alike.
   {
     at::manual_seed(63);
