@@ -2106,7 +2106,8 @@ TEST_CASE("conditional_neighbourhood_scale: Frenzel-Pompe with X, Y strongly dep
   }
 }
 
-TEST_CASE("conditional_neighbourhood_scale: silent where Z is irrelevant, weak, or the Gaussian reference agrees") {
+TEST_CASE("conditional_neighbourhood_scale: silent where Z is irrelevant or weak; warned where X and Y vary strongly "
+          "with Z even when the Gaussian reference agrees") {
   const double truth = 0.5;
   const double rho = std::sqrt(1.0 - std::exp(-2.0 * truth));
   row_matrix<double> x, y, z;
@@ -2125,14 +2126,14 @@ TEST_CASE("conditional_neighbourhood_scale: silent where Z is irrelevant, weak, 
         CHECK_FALSE(e.has_reason("conditional_neighbourhood_scale"));
       }
     // Gaussian Z, X and Y strongly dependent on it but conditionally independent (I = 0): the radius
-    // is ~1.7 conditional sds and Frenzel-Pompe could not have seen a dependence, but the Gaussian
-    // conditional MI (exact here, its shape checks pass) agrees, which rules the bias out: silent;
-    // with the cross-check off the same data warn.
+    // is ~1.7 conditional sds. The Gaussian conditional MI agrees, but it is exact only for linear
+    // E[X|Z], E[Y|Z], which its checks cannot see (session 17's red team: sines of Z made both read
+    // 0.35 and 0.41 for I = 1): warned, with the cross-check on or off.
     additive_given_z(2000, 3, false, 8.0, 0.0, 630 + seed, x, y, z);
     const auto e = mi::ksg_conditional(x, y, z);
     CHECK(e.settings.at("cross_check").rfind("agrees with ", 0) == 0);
     CHECK(e.details.at("conditional_neighbourhood_scale") > mi::conditional_neighbourhood_scale_threshold);
-    CHECK_FALSE(e.has_reason("conditional_neighbourhood_scale"));
+    CHECK(e.has_reason("conditional_neighbourhood_scale"));
     cross_check_options off;
     off.enabled = false;
     CHECK(mi::ksg_conditional(x, y, z, {}, off).has_reason("conditional_neighbourhood_scale"));
@@ -2170,7 +2171,7 @@ TEST_CASE("weight_variance on weighted KL: warned where 2 x 0.85 ||w|| / sqrt(n)
   // auto follows the same rule: weighted KL at d = 8, n = 2000 (plain KL before).
   row_matrix<double> g8;
   gaussian(2000, 8, 941, g8);
-  CHECK(entropy::automatic(g8).settings.at("auto_choice") == "weighted_kozachenko_leonenko");
+  CHECK(entropy::automatic(g8).settings.at("auto_reason").find("bias-cancelling weights") != std::string::npos);
 }
 
 namespace {
@@ -2266,7 +2267,7 @@ TEST_CASE("weighted KL at a hard edge: the boundary model decides (uniform, expo
       // auto picks weighted KL here and, with no check warning, returns its value (it refused before).
       CHECK(hu.ok());
       CHECK(he.ok());
-      CHECK(entropy::automatic(ex).value == doctest::Approx(he.value));
+      CHECK(std::abs(entropy::automatic(ex).value - static_cast<double>(d)) < tol);
     }
   }
   // Poles are still caught, now on the pole's rate: Gamma(0.5)^5 (+1.7 to +2.6 x the tolerance at n = 2000).
@@ -2289,11 +2290,12 @@ TEST_CASE("entropy auto: plain KL when the weighted estimate warns and KL's chec
   for (index_t i = 0; i < 10; ++i)
     for (index_t j = 0; j < 10; ++j) cov(i, j) = std::pow(0.5, static_cast<double>(std::abs(i - j)));
   int fell_back = 0;
-  // Seeds 5 and 7: weighted KL warns sample_size_trend (plain KL +0.25, +0.23); seed 6: it does not.
-  for (std::uint64_t seed : {5, 6, 7}) {
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
     CAPTURE(seed);
     const auto g = synthetic::sample_gaussian(2000, cov, seed);
-    const auto weighted = entropy::weighted_kozachenko_leonenko(g.x);
+    row_matrix<double> w = g.x;  // auto whitens first
+    REQUIRE(stats::whiten_columns(w, stats::all_columns(10)));
+    const auto weighted = entropy::weighted_kozachenko_leonenko(w);
     const auto chosen = entropy::automatic(g.x);
     CHECK(chosen.ok());
     CHECK(std::abs(chosen.value - g.entropy) < 1.0);
@@ -2304,5 +2306,32 @@ TEST_CASE("entropy auto: plain KL when the weighted estimate warns and KL's chec
       CHECK(chosen.method == weighted.method);
     }
   }
-  CHECK(fell_back == 2);
+  CHECK(fell_back >= 1);
+}
+
+TEST_CASE("entropy auto whitens: a 7-D latent in 8-D plus thin noise read +7 nats with status ok; now within "
+          "tolerance; tied or collinear data are not whitened") {
+  // Session 17's red team: X = Z A + s E, Z ~ N(0, I_7), A 7 x 8, s = 1e-4: the k-NN estimators (not
+  // affine-equivariant) read 15.0 for 7.4 with status ok. Whitening (h(X) = h(W) + log |det L|) fixes it.
+  random_engine rng(91);
+  const index_t n = 2000, d = 8;
+  Eigen::MatrixXd a(d - 1, d), z(n, d - 1), noise(n, d);
+  for (index_t i = 0; i < a.size(); ++i) a.data()[i] = rng.normal();
+  for (index_t i = 0; i < z.size(); ++i) z.data()[i] = rng.normal();
+  for (index_t i = 0; i < noise.size(); ++i) noise.data()[i] = rng.normal();
+  const double s = 1e-4;
+  const row_matrix<double> x = z * a + s * noise;
+  const Eigen::MatrixXd cov = a.transpose() * a + s * s * Eigen::MatrixXd::Identity(d, d);
+  const double truth = 0.5 * std::log(cov.determinant()) + 0.5 * static_cast<double>(d) * std::log(2.0 * pi * std::exp(1.0));
+  const auto chosen = entropy::automatic(x);
+  CHECK(chosen.ok());
+  CHECK(chosen.settings.at("whitening") == "cholesky (h(X) = h(W) + log |det L|)");
+  CHECK(std::abs(chosen.value - truth) < 0.1 * static_cast<double>(d));
+  // Tied columns are not whitened (the estimators refuse them as before).
+  row_matrix<double> tied = x.leftCols(3);
+  for (index_t i = 0; i < n; ++i) tied(i, 0) = std::round(tied(i, 0));
+  CHECK(refusal_code([&] { entropy::automatic(tied); }) == "discrete_columns");
+  // Collinear columns (no whitening exists) are still refused.
+  row_matrix<double> flat = z.leftCols(3) * a.topLeftCorner(3, 4);
+  CHECK_FALSE(refusal_code([&] { entropy::automatic(flat); }).empty());
 }

@@ -68,15 +68,16 @@ void record_conditional_neighbourhood_scale(estimate& e, const neighbors::knn_re
   e.details["conditional_neighbourhood_scale"] = neighbors::median_kth_distance(r, k) / smallest;
 }
 
-/// Warns "conditional_neighbourhood_scale" when the recorded ratio exceeds the threshold, unless
-/// the Gaussian cross-check ran and agreed (an exact reference on those data that matches the
-/// estimate rules the bias out).
+/// Warns "conditional_neighbourhood_scale" when the recorded ratio exceeds the threshold, whether or
+/// not the Gaussian cross-check agreed: that reference is exact only where E[X|Z] and E[Y|Z] are linear,
+/// which its shape checks cannot see (session 17's red team: X, Y = sums of sin(2 Z_j) + noise, Gaussian
+/// Z, dz = 4, I = 1, read 0.35 with the reference at 0.41 "agreeing", status ok; with sin(6 Z_j) and
+/// I = 0 it read 0.24; 49 of the 72 sets that an agreement exemption left silent were beyond the
+/// tolerance, the other 23 Gaussian-linear sets are now warned within it).
 template <class = void>
 void check_conditional_neighbourhood_scale(estimate& e) {
   const auto it = e.details.find("conditional_neighbourhood_scale");
   if (it == e.details.end() || !(it->second > conditional_neighbourhood_scale_threshold)) return;
-  const auto xc = e.settings.find("cross_check");
-  if (xc != e.settings.end() && xc->second.rfind("agrees with ", 0) == 0) return;
   e.warn("conditional_neighbourhood_scale",
          infogeo::detail::concat(
              "the k-th neighbours of (x, y, z) lie a median ", it->second,
@@ -99,8 +100,7 @@ void check_conditional_neighbourhood_scale(estimate& e) {
 /// as ksg(); "estimators_disagree" (`cross_check`, on by default) when the Gaussian conditional MI, where its shape
 /// checks pass, differs by more than max(0.1, 10 %): session 16's red team read 0.36 for 0.83 with
 /// status ok on Gaussian data with a 4-D Z (X, Y = 3 sum(Z)/2 + noise); "conditional_neighbourhood_scale"
-/// when the k-th joint radius is large against the spread of X or Y given Z, unless that Gaussian
-/// reference agreed (session 16: a 3-D exponential Z read 0.12-0.15 for 0.51 with status ok, the
+/// when the k-th joint radius is large against the spread of X or Y given Z (session 16: a 3-D exponential Z read 0.12-0.15 for 0.51 with status ok, the
 /// Gaussian reference unused). Errors as ksg(), plus z checks.
 template <class InputX, class InputY, class InputZ>
 estimate ksg_conditional(const InputX& x, const InputY& y, const InputZ& z, const ksg_options& opt = {},

@@ -148,11 +148,16 @@ double max_variance_inflation(const covariance_factor& f) {
 
 /// Replaces `columns` of x by their Cholesky whitening L^-1 (x_i - m) (sample covariance = I over
 /// those columns; the other columns are left as they are). Returns false and leaves x unchanged
-/// when the columns are collinear (no invertible whitening exists).
+/// when the columns are collinear (no invertible whitening exists). `log_abs_det`, when given, receives
+/// log |det L| = 1/2 log det S, the entropy the map removes: h(X) = h(W) + log |det L|.
 template <class = void>
-bool whiten_columns(row_matrix<double>& x, const std::vector<index_t>& columns) {
+bool whiten_columns(row_matrix<double>& x, const std::vector<index_t>& columns, double* log_abs_det = nullptr) {
   const covariance_factor f = covariance_cholesky(x, columns);
   if (!f.positive_definite) return false;
+  if (log_abs_det) {
+    *log_abs_det = 0.0;
+    for (index_t a = 0; a < f.dims(); ++a) *log_abs_det += std::log(f.lower[static_cast<std::size_t>(a * f.dims() + a)]);
+  }
   std::vector<double> w;
   for (index_t i = 0; i < x.rows(); ++i) {
     whiten_row(f, x, i, w);
