@@ -2335,3 +2335,33 @@ TEST_CASE("entropy auto whitens: a 7-D latent in 8-D plus thin noise read +7 nat
   row_matrix<double> flat = z.leftCols(3) * a.topLeftCorner(3, 4);
   CHECK_FALSE(refusal_code([&] { entropy::automatic(flat); }).empty());
 }
+
+TEST_CASE("normal_scores_disagree: a monotone bend after a linear mixing needs normal scores then whitening") {
+  // Session 17's red team: X = (a + 0.1 b, tanh(1.5 (a - 0.1 b))), Y likewise from (c, d), canonical
+  // correlations 0.8 and 0.6 (I = 0.734): auto read 0.60 with status ok; normal scores alone and
+  // whitening alone each moved KSG by less than the gap. The normal-scores reading now whitens the
+  // scores when they are correlated.
+  const double truth = -0.5 * (std::log(1.0 - 0.64) + std::log(1.0 - 0.36));
+  int composed = 0;
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+    CAPTURE(seed);
+    random_engine rng(300 + seed);
+    row_matrix<double> x(2000, 2), y(2000, 2);
+    for (index_t i = 0; i < 2000; ++i) {
+      const double u0 = rng.normal(), u1 = rng.normal();
+      const double v0 = 0.8 * u0 + 0.6 * rng.normal(), v1 = 0.6 * u1 + 0.8 * rng.normal();
+      x(i, 0) = u0 + 0.1 * u1;
+      x(i, 1) = std::tanh(1.5 * (u0 - 0.1 * u1));
+      y(i, 0) = v0 + 0.1 * v1;
+      y(i, 1) = std::tanh(1.5 * (v0 - 0.1 * v1));
+    }
+    const auto raw = mi::ksg(x, y);
+    if (raw.has_reason("normal_scores_disagree")) {
+      CHECK(raw.settings.at("normal_scores_reading") == "normal scores, then whitened");
+      ++composed;
+    }
+    const auto chosen = mi::automatic(x, y);
+    CHECK(std::abs(chosen.value - truth) < 0.1);
+  }
+  CHECK(composed >= 1);
+}

@@ -104,9 +104,12 @@ estimate automatic(const InputX& x, const InputY& y, const automatic_options& op
     stats::normal_scores_of_columns(mx, cx);
     stats::normal_scores_of_columns(my, cy);
     scored = static_cast<index_t>(cx.size() + cy.size());
+    const bool whitened = detail::whiten_if_correlated(mx, cx, my, cy);  // as the reading that warned
     e = run(mx, my);
-    reason += "; columns far from Gaussian in shape changed the estimate: every continuous column replaced by its "
-              "normal scores first (MI is invariant under the monotone maps)";
+    if (whitened) e.settings["whitening"] = "cholesky, continuous columns of x and of y (after the normal scores)";
+    reason += infogeo::detail::concat(
+        "; columns far from Gaussian in shape changed the estimate: every continuous column replaced by its normal "
+        "scores first", whitened ? ", then whitened" : "", " (MI is invariant under the monotone and linear maps)");
   }
   if (e.has_reason("correlated_columns")) {
     // Collinear columns stretch the k-NN boxes: whiten each side's continuous columns (an invertible
