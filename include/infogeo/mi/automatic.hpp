@@ -115,8 +115,8 @@ estimate automatic(const InputX& x, const InputY& y, const automatic_options& op
     // Collinear columns stretch the k-NN boxes: whiten each side's continuous columns (an invertible
     // linear map of X and one of Y: the MI is unchanged) and go on with the whitened sample.
     const double vif = std::max(e.details.at("max_vif_x"), e.details.at("max_vif_y"));
-    stats::whiten_columns(mx, detail::continuous_columns(px, mx.cols()));
-    stats::whiten_columns(my, detail::continuous_columns(py, my.cols()));
+    detail::whiten_if_correlated(mx, detail::continuous_columns(px, mx.cols()), my,
+                                 detail::continuous_columns(py, my.cols()));
     e = run(mx, my);
     e.settings["whitening"] = "cholesky, continuous columns of x and of y";
     reason += infogeo::detail::concat("; strongly correlated columns (largest variance inflation factor ", vif,

@@ -149,16 +149,23 @@ inline constexpr double correlated_columns_vif = 2.0;
 /// scores, whose correlations a monotone bend applied after a linear mixing leaves in place (session
 /// 17's red team: X = (a + 0.1 b, tanh(1.5 (a - 0.1 b))) read 0.60 for 0.73; normal scores alone and
 /// whitening alone each moved it by less than the gap).
+/// With `record`, details "max_vif_x" and "max_vif_y" are written there (not when a side is collinear).
+/// Each side's covariance factor is computed once and serves both the VIF and the whitening.
 template <class = void>
 bool whiten_if_correlated(row_matrix<double>& x, const std::vector<index_t>& cx, row_matrix<double>& y,
-                          const std::vector<index_t>& cy) {
+                          const std::vector<index_t>& cy, estimate* record = nullptr) {
   const stats::covariance_factor fx = stats::covariance_cholesky(x, cx);
   const stats::covariance_factor fy = stats::covariance_cholesky(y, cy);
   if (!fx.positive_definite || !fy.positive_definite) return false;
-  if (std::max(stats::max_variance_inflation(fx), stats::max_variance_inflation(fy)) <= correlated_columns_vif)
-    return false;
-  stats::whiten_columns(x, cx);
-  stats::whiten_columns(y, cy);
+  const double vif_x = stats::max_variance_inflation(fx);
+  const double vif_y = stats::max_variance_inflation(fy);
+  if (record) {
+    record->details["max_vif_x"] = vif_x;
+    record->details["max_vif_y"] = vif_y;
+  }
+  if (std::max(vif_x, vif_y) <= correlated_columns_vif) return false;
+  stats::whiten_with(fx, x);
+  stats::whiten_with(fy, y);
   return true;
 }
 
@@ -198,20 +205,11 @@ inline std::vector<index_t> continuous_columns(const neighbors::column_profile& 
 template <class Rerun>
 void check_correlated_columns(estimate& e, const row_matrix<double>& mx, const neighbors::column_profile& px,
                               const row_matrix<double>& my, const neighbors::column_profile& py, Rerun rerun) {
-  const std::vector<index_t> cx = continuous_columns(px, mx.cols());
-  const std::vector<index_t> cy = continuous_columns(py, my.cols());
-  const stats::covariance_factor fx = stats::covariance_cholesky(mx, cx);
-  const stats::covariance_factor fy = stats::covariance_cholesky(my, cy);
-  if (!fx.positive_definite || !fy.positive_definite) return;
-  const double vif_x = stats::max_variance_inflation(fx);
-  const double vif_y = stats::max_variance_inflation(fy);
-  e.details["max_vif_x"] = vif_x;
-  e.details["max_vif_y"] = vif_y;
-  if (std::max(vif_x, vif_y) <= correlated_columns_vif) return;
   row_matrix<double> wx = mx;
   row_matrix<double> wy = my;
-  stats::whiten_columns(wx, cx);
-  stats::whiten_columns(wy, cy);
+  if (!whiten_if_correlated(wx, continuous_columns(px, mx.cols()), wy, continuous_columns(py, my.cols()), &e)) return;
+  const double vif_x = e.details.at("max_vif_x");
+  const double vif_y = e.details.at("max_vif_y");
   const double whitened = rerun(wx, wy).value;
   e.details["value_whitened"] = whitened;
   if (std::abs(whitened - e.value) <=

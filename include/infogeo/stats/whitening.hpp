@@ -146,6 +146,17 @@ double max_variance_inflation(const covariance_factor& f) {
   return worst;
 }
 
+/// Replaces f.columns of x by L^-1 (x_i - m) with an already computed, positive definite factor f of x
+/// (whiten_columns() without computing the factor again).
+template <class = void>
+void whiten_with(const covariance_factor& f, row_matrix<double>& x) {
+  std::vector<double> w;
+  for (index_t i = 0; i < x.rows(); ++i) {
+    whiten_row(f, x, i, w);
+    for (index_t a = 0; a < f.dims(); ++a) x(i, f.columns[a]) = w[a];
+  }
+}
+
 /// Replaces `columns` of x by their Cholesky whitening L^-1 (x_i - m) (sample covariance = I over
 /// those columns; the other columns are left as they are). Returns false and leaves x unchanged
 /// when the columns are collinear (no invertible whitening exists). `log_abs_det`, when given, receives
@@ -158,11 +169,7 @@ bool whiten_columns(row_matrix<double>& x, const std::vector<index_t>& columns, 
     *log_abs_det = 0.0;
     for (index_t a = 0; a < f.dims(); ++a) *log_abs_det += std::log(f.lower[static_cast<std::size_t>(a * f.dims() + a)]);
   }
-  std::vector<double> w;
-  for (index_t i = 0; i < x.rows(); ++i) {
-    whiten_row(f, x, i, w);
-    for (index_t a = 0; a < f.dims(); ++a) x(i, columns[a]) = w[a];
-  }
+  whiten_with(f, x);
   return true;
 }
 

@@ -379,6 +379,8 @@ inline estimate ksg_device_with(const at::Tensor& x, const at::Tensor& y, const 
 }
 }  // namespace detail
 
+/// The KSG estimator on device tensors described above detail::ksg_device_with(), with every check,
+/// the readings on normal scores and on whitened columns included (as mi::ksg).
 inline estimate ksg_device(const at::Tensor& x, const at::Tensor& y, const mi::ksg_options& opt = device_ksg_defaults(),
                            const device_knn_options& dopt = {}) {
   return detail::ksg_device_with(x, y, opt, dopt, true);
@@ -577,6 +579,8 @@ inline estimate mixed_ksg_device_with(const at::Tensor& x, const at::Tensor& y, 
 }
 }  // namespace detail
 
+/// The mixed KSG estimator on device tensors described above detail::mixed_ksg_device_with(), with every
+/// check, the readings on normal scores and on whitened columns included (as mi::mixed_ksg).
 inline estimate mixed_ksg_device(const at::Tensor& x, const at::Tensor& y,
                                  const mi::mixed_ksg_options& opt = device_mixed_ksg_defaults(),
                                  const device_knn_options& dopt = {}) {
