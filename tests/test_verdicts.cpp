@@ -667,6 +667,18 @@ TEST_CASE("normal_scores_disagree: squashed columns (tanh) read low by KSG, norm
     CHECK(truth2 - raw.value > 0.1);
     CHECK(std::abs(raw.details.at("value_normal_scores") - truth2) < 0.1);
     CHECK(mi::mixed_ksg(x, y).has_reason("normal_scores_disagree"));
+    // Turned off (per-epoch recording): the same raw value, no rerun, and the estimate says so.
+    mi::ksg_options off = no_trend;
+    off.transformed_readings = false;
+    const auto unchecked = mi::ksg(x, y, off);
+    CHECK(unchecked.value == raw.value);
+    CHECK_FALSE(unchecked.has_reason("normal_scores_disagree"));
+    CHECK(unchecked.details.count("value_normal_scores") == 0);
+    CHECK(unchecked.settings.count("transformed_readings") == 1);
+    CHECK(raw.settings.count("transformed_readings") == 0);
+    mi::mixed_ksg_options mixed_off;
+    mixed_off.transformed_readings = false;
+    CHECK_FALSE(mi::mixed_ksg(x, y, mixed_off).has_reason("normal_scores_disagree"));
     const auto chosen = mi::automatic(x, y);
     CHECK(chosen.ok());
     CHECK(chosen.settings.at("marginal_transform") == "normal scores of all 4 continuous column(s)");

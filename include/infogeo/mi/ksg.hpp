@@ -47,6 +47,11 @@ struct ksg_options {
   neighbors::preprocess_options preprocess = mi_preprocess_default();
   /// The half-sample convergence check (warning "sample_size_trend"); on by default.
   sample_size_check_options sample_size_check;
+  /// The readings on MI-preserving transforms ("normal_scores_disagree", "correlated_columns"); on by
+  /// default. Each costs one more estimate where a column is non-Gaussian in shape or strongly
+  /// correlated; off saves it (per-epoch recording) at the price of those two checks, and the
+  /// estimate says so in settings "transformed_readings".
+  bool transformed_readings = true;
 };
 
 namespace detail {
@@ -297,6 +302,14 @@ void check_transformed_readings(estimate& e, const row_matrix<double>& mx, const
   check_correlated_columns(e, mx, px, my, py, rerun);
 }
 
+/// What an estimate says when its caller turned the transformed readings off
+/// (ksg_options::transformed_readings, mixed_ksg_options::transformed_readings).
+inline void note_transformed_readings_off(estimate& e) {
+  e.settings["transformed_readings"] =
+      "off: normal_scores_disagree and correlated_columns not checked (squashed or strongly correlated columns "
+      "can bias the estimate unseen)";
+}
+
 }  // namespace detail
 
 /// KSG estimate of the mutual information I(X;Y) in nats (Kraskov, Stoegbauer & Grassberger
@@ -432,9 +445,12 @@ estimate ksg(const InputX& x, const InputY& y, const ksg_options& opt = {}) {
   estimate e = detail::ksg_on(mx, my, opt, fn);
   detail::check_knn_mi_sampling_noise(e);
   stats::check_heavy_tails(e, mx, px, my, py);
-  detail::check_transformed_readings(e, mx, px, my, py, [&](const row_matrix<double>& tx, const row_matrix<double>& ty) {
-    return detail::ksg_on(tx, ty, opt, fn);
-  });
+  if (opt.transformed_readings)
+    detail::check_transformed_readings(e, mx, px, my, py, [&](const row_matrix<double>& tx, const row_matrix<double>& ty) {
+      return detail::ksg_on(tx, ty, opt, fn);
+    });
+  else
+    detail::note_transformed_readings_off(e);
   if (detail::warn_discrete_columns(e, px, py)) {
     if (opt.preprocess.jitter > 0.0) {
       ksg_options tenth = opt;

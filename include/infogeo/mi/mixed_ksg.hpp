@@ -52,6 +52,8 @@ struct mixed_ksg_options {
   /// what this estimator handles exactly.
   neighbors::preprocess_options preprocess = mi_preprocess_default();
   sample_size_check_options sample_size_check;  ///< half-sample convergence check ("sample_size_trend"), on
+  /// The readings on normal scores and whitened continuous columns; on (as ksg_options::transformed_readings).
+  bool transformed_readings = true;
 };
 
 /// Mixed KSG estimate of I(X;Y) in nats (Gao, Kannan, Oh & Viswanath 2017, "Estimating mutual
@@ -294,7 +296,9 @@ estimate mixed_ksg(const InputX& x, const InputY& y, const mixed_ksg_options& op
   const std::vector<bool> cat_x = detail::categorical_columns(mx, px, opt, false, fn, "x");
   const std::vector<bool> cat_y = detail::categorical_columns(my, py, opt, opt.y_labels, fn, "y");
   estimate e = detail::mixed_ksg_with(mx, my, opt, cat_x, cat_y);
-  {
+  if (!opt.transformed_readings) {
+    detail::note_transformed_readings_off(e);
+  } else {
     mixed_ksg_options rerun = opt;
     rerun.sample_size_check.enabled = false;  // the transformed readings only feed the comparisons
     detail::check_transformed_readings(e, mx, px, my, py,

@@ -359,7 +359,9 @@ inline estimate ksg_device_with(const at::Tensor& x, const at::Tensor& y, const 
   neighbors::check_neighbourhood_scale(e, hr, k, detail::robust_column_scales_device(at::cat({xd, yd}, 1)), "(x, y)");
   mi::detail::check_knn_mi_sampling_noise(e);
   stats::check_heavy_tails(e, detail::column_tail_ratios_device(xd), px, detail::column_tail_ratios_device(yd), py);
-  if (transformed_readings)
+  if (!opt.transformed_readings)
+    mi::detail::note_transformed_readings_off(e);
+  else if (transformed_readings)
     check_transformed_readings_device(e, xd, px, yd, py, [&](const at::Tensor& tx, const at::Tensor& ty) {
       mi::ksg_options rerun = opt;
       rerun.sample_size_check.enabled = false;
@@ -568,7 +570,9 @@ inline estimate mixed_ksg_device_with(const at::Tensor& x, const at::Tensor& y, 
       mi::detail::knn_mi_trend_advice);
   // As on the CPU: on the columns before the recoding (the transforms touch only the continuous ones),
   // the rerun recoding the tied ones itself.
-  if (transformed_readings)
+  if (!opt.transformed_readings)
+    mi::detail::note_transformed_readings_off(e);
+  else if (transformed_readings)
     check_transformed_readings_device(e, x_unrecoded, px, y_unrecoded, py,
                                       [&](const at::Tensor& tx, const at::Tensor& ty) {
                                         mi::mixed_ksg_options rerun = opt;
