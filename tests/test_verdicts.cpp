@@ -652,6 +652,49 @@ TEST_CASE("correlated_columns: linearly mixed X read low by KSG and mixed KSG, w
   }
 }
 
+TEST_CASE("correlated_columns: a linear map of a ReLU layer (an atom at M 0) is whitened too; unmixed ReLU "
+          "columns stay quiet, label columns are never mixed") {
+  // I(relu(Z); Z') per pair, rho = 0.9: 0.6058 (Monte Carlo on 4e6 draws of the exact log-ratio, sd 5e-4).
+  const double truth = 2.0 * 0.6058;
+  mi::mixed_ksg_options no_trend;
+  no_trend.sample_size_check.enabled = false;
+  for (std::uint64_t seed : {1, 2, 3}) {
+    CAPTURE(seed);
+    row_matrix<double> z, y;
+    gaussian_pair(5000, 2, 0.9, 100 * seed + 2, z, y);
+    const row_matrix<double> relu = z.cwiseMax(0.0);
+    // Red team (session 18): X = M relu(Z), here M = [[1, 0], [5, 1]] (VIF 24): 1.07-1.08 with status ok
+    // before, the ReLU zeros keeping both columns out of the whitening.
+    row_matrix<double> x = relu;
+    x.col(1) += 5.0 * relu.col(0);
+    const auto raw = mi::mixed_ksg(x, y, no_trend);
+    CHECK(raw.has_reason("correlated_columns"));
+    CHECK(truth - raw.value > 0.12);
+    CHECK(raw.details.at("max_vif_x") > 20.0);
+    CHECK(std::abs(raw.details.at("value_whitened") - truth) < 0.05);
+    const auto chosen = mi::automatic(x, y);
+    CHECK(chosen.ok());
+    CHECK(chosen.settings.count("whitening") == 1);
+    CHECK(std::abs(chosen.value - truth) < 0.05);
+    // Home ground: the unmixed ReLU layer (VIF ~1) is not rerun.
+    const auto plain = mi::mixed_ksg(relu, y, no_trend);
+    CHECK(plain.details.at("max_vif_x") < 1.1);
+    CHECK(plain.details.count("value_whitened") == 0);
+    CHECK(plain.reasons.empty());
+  }
+  // Which columns whitening may mix: tie-free and ReLU-like ones, not labels or rounded values.
+  row_matrix<double> m(1000, 4);
+  random_engine rng(5);
+  for (index_t i = 0; i < m.rows(); ++i) {
+    const double g = rng.normal();
+    m(i, 0) = g;                             // continuous
+    m(i, 1) = std::max(g, 0.0);              // ReLU: an atom at 0, unique values elsewhere
+    m(i, 2) = static_cast<double>(i % 250);  // 250 labels of 4 rows
+    m(i, 3) = std::round(4.0 * g);           // rounded: a few dozen levels
+  }
+  CHECK(mi::detail::whitenable_columns(m, neighbors::profile_columns(m)) == std::vector<index_t>{0, 1});
+}
+
 TEST_CASE("normal_scores_disagree: squashed columns (tanh) read low by KSG, normal scores and auto fix it; "
           "Gaussian columns are not rerun, uniform and exponential ones stay quiet") {
   mi::ksg_options no_trend;

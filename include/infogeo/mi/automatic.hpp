@@ -104,7 +104,9 @@ estimate automatic(const InputX& x, const InputY& y, const automatic_options& op
     stats::normal_scores_of_columns(mx, cx);
     stats::normal_scores_of_columns(my, cy);
     scored = static_cast<index_t>(cx.size() + cy.size());
-    const bool whitened = detail::whiten_if_correlated(mx, cx, my, cy);  // as the reading that warned
+    // as the reading that warned
+    const bool whitened = detail::whiten_if_correlated(mx, detail::whitenable_columns(mx, px), my,
+                                                       detail::whitenable_columns(my, py));
     e = run(mx, my);
     if (whitened) e.settings["whitening"] = "cholesky, continuous columns of x and of y (after the normal scores)";
     reason += infogeo::detail::concat(
@@ -115,8 +117,7 @@ estimate automatic(const InputX& x, const InputY& y, const automatic_options& op
     // Collinear columns stretch the k-NN boxes: whiten each side's continuous columns (an invertible
     // linear map of X and one of Y: the MI is unchanged) and go on with the whitened sample.
     const double vif = std::max(e.details.at("max_vif_x"), e.details.at("max_vif_y"));
-    detail::whiten_if_correlated(mx, detail::continuous_columns(px, mx.cols()), my,
-                                 detail::continuous_columns(py, my.cols()));
+    detail::whiten_if_correlated(mx, detail::whitenable_columns(mx, px), my, detail::whitenable_columns(my, py));
     e = run(mx, my);
     e.settings["whitening"] = "cholesky, continuous columns of x and of y";
     reason += infogeo::detail::concat("; strongly correlated columns (largest variance inflation factor ", vif,
