@@ -1679,6 +1679,19 @@ TEST_CASE("plugin_bias: the Gaussian MI plug-in's exact finite-sample bias, warn
   CHECK(wide.value > 0.15);
   gaussian_pair(2000, 5, 0.3, 381, x, y);
   CHECK_FALSE(mi::gaussian_mutual_information(x, y).has_reason("plugin_bias"));
+  // Session 18's red team: 16 x 16 at n = 500, I = 3 on 8 pairs: bias 0.265 and sampling sd ~0.09, each
+  // inside the tolerance 0.3 alone, together +0.23 to +0.48 on 6 of 8 seeds with status ok (auto's
+  // Gaussian fallback). Bias plus two sds beyond the tolerance now warns.
+  row_matrix<double> xp, yp, xi, yi;
+  gaussian_pair(500, 8, std::sqrt(1.0 - std::exp(-2.0 * 3.0 / 8.0)), 382, xp, yp);
+  gaussian_pair(500, 8, 0.0, 383, xi, yi);
+  row_matrix<double> x16(500, 16), y16(500, 16);
+  x16 << xp, xi;
+  y16 << yp, yi;
+  const auto small_n = mi::gaussian_mutual_information(x16, y16);
+  CHECK(small_n.details.at("plugin_bias") < 0.3);
+  CHECK(2.0 * *small_n.std_error < 0.3);
+  CHECK(small_n.has_reason("plugin_bias"));
 }
 
 TEST_CASE("plugin_bias: the Gaussian entropy plug-in's exact finite-sample bias, warned when n is close to d") {
