@@ -252,7 +252,7 @@ void check_conditional_residuals(estimate& e, const row_matrix<double>& mx, cons
 /// status ok on Gaussian data with a 4-D Z (X, Y = 3 sum(Z)/2 + noise); "conditional_neighbourhood_scale"
 /// when the k-th joint radius is large against the spread of X or Y given Z (session 16: a 3-D exponential Z read 0.12-0.15 for 0.51 with status ok, the
 /// Gaussian reference unused); "conditional_residuals_disagree" when Z explains much of X or Y and the
-/// estimate on their residuals given Z differs (detail::check_conditional_residuals; session 17: dz = 1,
+/// estimate on their residuals given Z differs (detail::check_conditional_residuals; session 18: dz = 1,
 /// X, Y = 3 sin(2 Z) + noise, I = 1, read 0.80 with status ok, 0.93 on the residuals). Errors as ksg(),
 /// plus z checks.
 template <class InputX, class InputY, class InputZ>

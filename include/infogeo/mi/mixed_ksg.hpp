@@ -207,13 +207,16 @@ estimate mixed_ksg_with(const InputX& x, const InputY& y, const mixed_ksg_option
   const row_matrix<double> joint = detail::hstack({&mx, &my});
   const index_t n = joint.rows();
   const index_t k = opt.k;
-  const auto r = neighbors::knn_self(joint, std::max<index_t>(k, std::min<index_t>(2, n - 1)), norm_kind::chebyshev,
-                                     opt.search);
+  // k + 1 neighbours where n allows: the (k + 1)-th tells whether the k-th distance is tied (lattice_ties).
+  const index_t searched = std::min<index_t>(std::max<index_t>(k + 1, 2), n - 1);
+  const auto r = neighbors::knn_self(joint, searched, norm_kind::chebyshev, opt.search);
   std::vector<double> rho(static_cast<std::size_t>(n));
   index_t on_atoms = 0;
+  index_t distance_ties = 0;
   for (index_t i = 0; i < n; ++i) {
     rho[static_cast<std::size_t>(i)] = r.distance(i, k - 1);
     on_atoms += rho[static_cast<std::size_t>(i)] == 0.0;
+    distance_ties += searched > k && rho[static_cast<std::size_t>(i)] > 0.0 && r.distance(i, k) == r.distance(i, k - 1);
   }
   const neighbors::range_counter cx(mx, norm_kind::chebyshev, opt.search);
   const neighbors::range_counter cy(my, norm_kind::chebyshev, opt.search);
@@ -255,6 +258,7 @@ estimate mixed_ksg_with(const InputX& x, const InputY& y, const mixed_ksg_option
   e.settings["search_algorithm"] = r.algorithm;
   e.details["per_point_sd"] = sd;
   e.details["points_on_atoms"] = static_cast<double>(on_atoms);
+  e.details["distance_tied_fraction"] = static_cast<double>(distance_ties) / static_cast<double>(n);
   e.details["max_tied_fraction_x"] = px.max_tied_fraction();
   e.details["max_tied_fraction_y"] = py.max_tied_fraction();
   neighbors::record(e, opt.preprocess, rx, "_x");
@@ -277,6 +281,68 @@ estimate mixed_ksg_with(const InputX& x, const InputY& y, const mixed_ksg_option
       to_row_matrix<double>(vx), to_row_matrix<double>(vy));
   check_nonnegative_information(e, knn_mi_trend_advice);
   return e;
+}
+}  // namespace detail
+
+/// Fraction of the points off the atoms (rho_i > 0) whose k-th joint distance is tied with the
+/// (k + 1)-th, above which mixed_ksg() reads the sample again with the ties broken ("lattice_ties").
+/// A density ties distances with probability 0; atoms put points at distance 0, not at a tied rho_i > 0.
+/// Measured (session 18, Gaussian pairs rho = 0.8 rounded to steps of 0.02-1 sd, d = 1-3, n = 2000):
+/// 0.39-0.63 where the estimate read 0.13-0.42 nats high, 0.02 where it was right (few levels, the
+/// points on atoms).
+inline constexpr double lattice_tied_fraction = 0.05;
+
+/// Relative jitter (of each column's sd) that breaks a lattice's ties for the "lattice_ties" reading
+/// and for mi::automatic: small against any lattice step a user keeps (1e-3 sd is 1/250 of an int8
+/// code's step over +-4 sd), and the reading did not move between 1e-2 and 1e-4 (session 18 prototype:
+/// within 0.02 nats on 2 x 2 pairs at steps 0.1-0.5 sd).
+inline constexpr double lattice_jitter = 1e-3;
+
+namespace detail {
+/// m with every non-categorical column jittered by lattice_jitter times its sd (neighbors::preprocess's
+/// seeded jitter; `stream` 0 for x, 1 for y): the ties of a lattice broken, categorical levels kept.
+template <class = void>
+row_matrix<double> ties_broken(row_matrix<double> m, const std::vector<bool>& cat, std::uint64_t stream) {
+  std::vector<index_t> cols;
+  for (index_t j = 0; j < m.cols(); ++j)
+    if (!cat[static_cast<std::size_t>(j)]) cols.push_back(j);
+  row_matrix<double> part(m.rows(), static_cast<index_t>(cols.size()));
+  for (std::size_t c = 0; c < cols.size(); ++c) part.col(static_cast<index_t>(c)) = m.col(cols[c]);
+  neighbors::preprocess_options jitter;
+  jitter.jitter = lattice_jitter;
+  neighbors::preprocess(part, jitter, "mi::mixed_ksg", stream == 0 ? "x" : "y", stream);
+  for (std::size_t c = 0; c < cols.size(); ++c) m.col(cols[c]) = part.col(static_cast<index_t>(c));
+  return m;
+}
+
+/// Warns "lattice_ties" when many points off the atoms have tied k-th joint distances (rounded,
+/// quantised or low-precision values with more levels than rows per level: a lattice) and the estimate
+/// with those ties broken differs by more than transformed_reading_gap times the tolerance. On a
+/// lattice the strict marginal counts (dist < rho_i) leave out the whole shell of points at exactly
+/// rho_i, and the estimate reads high by an amount that does not shrink with n (session 18's red team:
+/// 2 x 2 Gaussian pairs rounded to 0.25 sd, I(QX;QY) = 1.00, read 1.30-1.39 with status ok; an int8
+/// X 1.34-1.38; 27 of 81 lattice sets wrong). `rerun(x', y')` is the estimator on X and Y with every
+/// non-categorical column jittered by lattice_jitter of its sd (ties_broken()): the lattice's cells then read as
+/// narrow clusters, whose counts are the plug-in's where they are populated and KSG's elsewhere.
+template <class Rerun>
+void check_lattice_ties(estimate& e, const row_matrix<double>& mx, const std::vector<bool>& cat_x,
+                        const row_matrix<double>& my, const std::vector<bool>& cat_y, Rerun rerun) {
+  const double tied = e.details.at("distance_tied_fraction");
+  if (!(tied > lattice_tied_fraction)) return;
+  const double broken = rerun(ties_broken(mx, cat_x, 0), ties_broken(my, cat_y, 1)).value;
+  e.details["value_ties_broken"] = broken;
+  if (std::abs(broken - e.value) <=
+      transformed_reading_gap * accuracy_tolerance(tolerance_kind::scale_invariant, broken, e.dims))
+    return;
+  e.warn("lattice_ties",
+         infogeo::detail::concat(
+             100.0 * tied, "% of the points off the atoms have tied k-th neighbour distances: the values lie on a "
+             "lattice (rounded, quantised or low-precision), where the strict marginal counts leave out whole shells "
+             "of points at the neighbour distance; with the ties broken by a jitter of 1e-3 sd the estimate is ",
+             broken, " instead of ", e.value,
+             ". Use KSG on the jittered values (CLI --method ksg1 --jitter 1e-3), or, for a few levels with many rows "
+             "each, a plug-in on the levels (binning with Miller-Madow)"),
+         tied);
 }
 }  // namespace detail
 
@@ -343,6 +409,13 @@ estimate mixed_ksg(const InputX& x, const InputY& y, const mixed_ksg_options& op
                    "quantity keep the numeric value; more rows per level settle it"),
                categorical - e.value);
     }
+  }
+  {
+    mixed_ksg_options rerun = opt;
+    rerun.sample_size_check.enabled = false;
+    detail::check_lattice_ties(e, mx, cat_x, my, cat_y, [&](const row_matrix<double>& tx, const row_matrix<double>& ty) {
+      return detail::mixed_ksg_with(tx, ty, rerun, cat_x, cat_y);
+    });
   }
   return e;
 }
