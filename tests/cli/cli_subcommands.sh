@@ -147,6 +147,10 @@ bound=$(cat "$k/bound.txt")
 expect pca-corollary6 0 "abs(j['compression_loss_bound']['x'] - $bound) < 1e-12 and j['preprocessing']['pca_x']['fitted_on'] == 'the data itself'" -- mi --method ksg1 --pca 1 --sigma 0.5 "$k/px.npy" "$k/py.npy"
 expect pca-corollary6-variance 0 "abs(j['compression_loss_bound']['x'] - $bound) < 1e-12" -- mi --method ksg1 --pca 1 --variance 0.25 "$k/px.npy" "$k/py.npy"
 expect pca-fit 0 "j['preprocessing']['pca_x']['fitted_on'] == 'the --pca-fit sample' and 'compression_loss_bound' not in j" -- mi --method ksg1 --pca 1 --pca-fit "$k/pfit.npy" "$k/px.npy" "$k/py.npy"
+# --method auto never returns a flagged value: the projection's compression_loss (2 % of the variance
+# discarded) refuses it (exit 1) where ksg1 warns (red team, session 18).
+expect pca-ksg1-warns 0 "j['status'] == 'warning' and any(r['code'] == 'compression_loss' for r in j['reasons'])" -- mi --method ksg1 --pca 1 "$k/px.npy" "$k/py.npy"
+expect pca-auto-refused 1 "" -- mi --method auto --pca 1 "$k/px.npy" "$k/py.npy"
 expect_error pca-fit-needs-pca "--pca-fit needs --pca" -- mi --method ksg1 --pca-fit "$k/pfit.npy" "$k/px.npy" "$k/py.npy"
 expect_error pca-fit-columns "--pca-fit needs the columns of the data it projects \(fit cols=1, data cols=2\)" -- mi --method ksg1 --pca 1 --pca-fit "$k/py.npy" "$k/px.npy" "$k/py.npy"
 expect_error pca-sigma-zero "sigma > 0 for Corollary 6" -- mi --method ksg1 --pca 1 --sigma 0 "$k/px.npy" "$k/py.npy"

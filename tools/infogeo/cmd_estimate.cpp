@@ -9,10 +9,12 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <optional>
 #include <set>
 #include <string>
 
 #include "infogeo/core/memory.hpp"
+#include "infogeo/core/verdict.hpp"
 #include "inputs.hpp"
 #include "registry.hpp"
 
@@ -250,7 +252,9 @@ std::function<json()> setup_estimate(CLI::App& app, const std::string& family,
           "loses at most (n - n')/2 log(1 + lambda_{n'+1}/sigma^2) nats of information about Y";
       result["compression_loss_bound"] = bound;
     }
-    // The --pca projection's own verdict (pca_rank, compression_loss) joins the estimator's.
+    // The --pca projection's own verdict (pca_rank, compression_loss) joins the estimator's; --method auto
+    // never returns a flagged value (docs/choosing.md), so there it refuses with those reasons.
+    std::vector<verdict_reason> projection_reasons;
     for (const char* side : {"pca_x", "pca_y"}) {
       if (!result.contains("preprocessing") || !result["preprocessing"].contains(side)) continue;
       for (const json& reason : result["preprocessing"][side]["reasons"]) {
@@ -258,8 +262,13 @@ std::function<json()> setup_estimate(CLI::App& app, const std::string& family,
         r["message"] = std::string(side) + ": " + r["message"].get<std::string>();
         result["reasons"].push_back(r);
         if (result["status"] == "ok") result["status"] = "warning";
+        projection_reasons.push_back({r["code"].get<std::string>(), r["message"].get<std::string>(),
+                                      r.contains("value") && r["value"].is_number()
+                                          ? std::optional<double>(r["value"].get<double>())
+                                          : std::nullopt});
       }
     }
+    if (args->method == "auto" && !projection_reasons.empty()) refuse(family.c_str(), std::move(projection_reasons));
     if (!result.contains("unit") && result.contains("value")) result["unit"] = "nats";
     if (args->bits) express_in_bits(result, family.c_str());
     return result;
