@@ -15,6 +15,7 @@
 #include "infogeo/core/special_functions.hpp"
 #include "infogeo/core/tolerance.hpp"
 #include "infogeo/core/validation.hpp"
+#include "infogeo/entropy/density_pole.hpp"
 #include "infogeo/neighbors/knn.hpp"
 #include "infogeo/neighbors/preprocess.hpp"
 #include "infogeo/neighbors/regime.hpp"
@@ -295,7 +296,7 @@ estimate kl_neighbour_order_verdict(const neighbors::knn_result& r, const row_ma
   estimate kl;
   kl.value = kozachenko_leonenko_from_knn(r, m.cols(), 2);
   check_neighbour_order_bias_gated(kl, r, m.cols(), 3, neighbors::has_hard_edge(m),
-                                   [&] { return neighbour_order_smoothness_z(m); }, neighbors::has_density_pole(m));
+                                   [&] { return neighbour_order_smoothness_z(m); }, has_density_pole_any_direction(m));
   return kl;
 }
 
@@ -333,7 +334,7 @@ estimate kozachenko_leonenko_on(row_matrix<double> m, const kl_options& opt, con
   e.value += rep.sum_log_sd;  // h(X) = h(Z) + sum_j log sd_j when standardised (0 otherwise)
   if (opt.neighbour_order_check)
     check_neighbour_order_bias_gated(e, r, m.cols(), opt.k, neighbors::has_hard_edge(m),
-                                     [&] { return neighbour_order_smoothness_z(m); }, neighbors::has_density_pole(m));
+                                     [&] { return neighbour_order_smoothness_z(m); }, has_density_pole_any_direction(m));
   return e;
 }
 

@@ -308,17 +308,19 @@ bool has_hard_edge(const row_matrix<double>& m) {
 
 /// A column's density at an end of its support relative to its density at the median, read from
 /// order-statistic gaps (a gap is ~1 / (n f)): the mean gap among the m + 1 most extreme values,
-/// m = max(10, ceil(0.5 % n)), over the mean gap among the n / 10 values around the median. Returns
+/// m = max(10, ceil(edge_fraction n)) (edge_fraction 0.5 % by default), over the mean gap among the
+/// n / 10 values around the median. Returns
 /// the smallest ratio over the columns and both ends (infinity when n < 40). Reads ~1 for a uniform
 /// column, ~0.5 for an exponential one (f(0) = 2 f(median)), far above 1 for a normal one; a pole
 /// f(x) ~ x^(a - 1) at an end drives it towards 0 (Gamma(a), a <= 0.5, and Beta(0.5, 0.5): <= 0.08
 /// at n = 500-20000). O(n) per column (selections).
 template <class = void>
-double edge_density_ratio(const row_matrix<double>& m) {
+double edge_density_ratio(const row_matrix<double>& m, double edge_fraction = 0.005) {
   const index_t n = m.rows();
   double smallest = std::numeric_limits<double>::infinity();
   if (n < 40) return smallest;
-  const auto extreme = std::max<index_t>(10, static_cast<index_t>(std::ceil(0.005 * static_cast<double>(n))));
+  const auto extreme = std::min<index_t>(
+      n / 4, std::max<index_t>(10, static_cast<index_t>(std::ceil(edge_fraction * static_cast<double>(n)))));
   const index_t half_width = n / 20;
   std::vector<double> col(static_cast<std::size_t>(n));
   for (index_t c = 0; c < m.cols(); ++c) {
