@@ -41,6 +41,37 @@ expect verdict-no-standardize 0 "j['settings']['standardize'] == 'off'" -- mi --
 expect verdict-mixed-kl-refused 1 "" -- mi --method kl "$work/mixed_x.npy" "$work/v.npy"
 expect verdict-mixed-ksg 0 "j['method'] == 'mixed_ksg' and abs(j['value'] - 0.51) < 0.1" -- mi --method mixed-ksg "$work/mixed_x.npy" "$work/v.npy"
 expect verdict-auto-mixed 0 "j['settings']['auto_choice'] == 'mixed_ksg'" -- mi --method auto "$work/mixed_x.npy" "$work/v.npy"
+# Integer labels (4 classes) plus one class of 2 rows (<= k = 3): valid data, so a verdict, never exit 2.
+# In 1000 rows leaving the class out moves I by <= h(0.002) = 0.014 nats: warned "rare_classes"; in the
+# first 200 rows the bound h(0.01) = 0.056 exceeds half the tolerance: refused (exit 1).
+python3 - "$work" <<'PY2'
+import struct, sys
+work = sys.argv[1]
+def save_labels(path, labels):
+    header = "{'descr': '<i8', 'fortran_order': False, 'shape': (%d,), }" % len(labels)
+    header += ' ' * ((64 - (10 + len(header) + 1) % 64) % 64) + '\n'
+    with open(path, 'wb') as f:
+        f.write(b'\x93NUMPY\x01\x00' + struct.pack('<H', len(header)) + header.encode())
+        f.write(struct.pack('<%dq' % len(labels), *labels))
+labels = [9, 9] + [i % 4 for i in range(2, 1000)]
+save_labels(work + '/labels_rare.npy', labels)
+save_labels(work + '/labels_rare200.npy', labels[:200])
+PY2
+python3 - "$work" <<'PY3'
+import struct, sys
+work = sys.argv[1]
+raw = open(work + '/u.npy', 'rb').read()
+hl = struct.unpack('<H', raw[8:10])[0]
+vals = struct.unpack('<1000d', raw[10 + hl:10 + hl + 8000])[:200]
+header = "{'descr': '<f8', 'fortran_order': False, 'shape': (200, 1), }"
+header += ' ' * ((64 - (10 + len(header) + 1) % 64) % 64) + '\n'
+with open(work + '/u200.npy', 'wb') as f:
+    f.write(b'\x93NUMPY\x01\x00' + struct.pack('<H', len(header)) + header.encode())
+    f.write(struct.pack('<200d', *vals))
+PY3
+expect verdict-labels-rare-class-dropped 0 "j['status'] == 'warning' and any(r['code'] == 'rare_classes' for r in j['reasons'])" -- mi --method mixed-ksg "$work/u.npy" "$work/labels_rare.npy"
+expect verdict-labels-rare-class-refused 1 "" -- mi --method mixed-ksg "$work/u200.npy" "$work/labels_rare200.npy"
+grep -q "rare_classes" "$work/err.txt" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL verdict-labels-rare-class-refused: no reason code on stderr"; }
 expect verdict-heavy-tails 0 "j['status'] == 'warning' and any(r['code'] == 'heavy_tails' for r in j['reasons'])" -- mi --method ksg1 "$work/u_heavy.npy" "$work/v_heavy.npy"
 expect verdict-normal-scores 0 "j['preprocessing']['normal_scores'] == 'x and y' and not any(r['code'] == 'heavy_tails' for r in j['reasons']) and abs(j['value'] - 0.51) < 0.1" -- mi --method ksg1 --normal-scores "$work/u_heavy.npy" "$work/v_heavy.npy"
 expect verdict-normal-scores-refused 2 "" -- mi --method doe-gauss --normal-scores "$work/u.npy" "$work/v.npy"

@@ -46,7 +46,9 @@ struct mixed_ksg_options {
   neighbors::backend search = neighbors::backend::automatic;
   discrete_distance discrete = discrete_distance::automatic;
   /// Y is one column of class labels: categorical whatever its level counts (Ross 2014, PLoS ONE
-  /// 9(2):e87357, eq. 2, which this then equals); a class with <= k rows is an error.
+  /// 9(2):e87357, eq. 2, which this then equals). Classes of <= k rows (no k-th neighbour inside
+  /// them) are dropped with the warning "rare_classes" when that provably moves I by at most half
+  /// the tolerance (rare_class_bound()), refused with the same code otherwise.
   bool y_labels = false;
   /// Per-column standardisation ON by default (as every MI estimator); jitter must stay 0: ties are
   /// what this estimator handles exactly.
@@ -55,6 +57,17 @@ struct mixed_ksg_options {
   /// The readings on normal scores and whitened continuous columns; on (as ksg_options::transformed_readings).
   bool transformed_readings = true;
 };
+
+/// Bound on |I(X;Y) - I(X;Y | Y in S)| when the classes outside S (sample fraction q, `dropped_classes`
+/// of them) are left out and I(X;Y | Y in S) reads `value`. With B = [Y not in S], a function of Y, the
+/// chain rule gives I(X;Y) = I(X;B) + (1 - q) I_S + q I_out, where 0 <= I(X;B) <= H(B) = h(q) (binary
+/// entropy) and 0 <= I_out <= log(dropped_classes); so -q I_S <= I(X;Y) - I_S <= h(q) + q log(dropped
+/// classes). Returns the larger side (I_S clamped at 0). One class of 2 rows in 2000: 0.008 nats.
+inline double rare_class_bound(double q, index_t dropped_classes, double value) {
+  const double h = q > 0.0 && q < 1.0 ? -q * std::log(q) - (1.0 - q) * std::log1p(-q) : 0.0;
+  const double classes = static_cast<double>(std::max<index_t>(dropped_classes, 1));
+  return std::max(h + q * std::log(classes), q * std::max(value, 0.0));
+}
 
 /// Mixed KSG estimate of I(X;Y) in nats (Gao, Kannan, Oh & Viswanath 2017, "Estimating mutual
 /// information for discrete-continuous mixtures", NeurIPS, Algorithm 1 / eq. 6). Each of X and Y
@@ -87,9 +100,13 @@ struct mixed_ksg_options {
 /// deviation of the continuous columns away ("neighbourhood_scale", as ksg()) and when the estimate
 /// still moves between n / 2 and n ("sample_size_trend"), and when strongly correlated continuous
 /// columns make it differ from the estimate with those columns whitened ("correlated_columns", as ksg();
-/// the tied columns are left as they are) and on their normal scores ("normal_scores_disagree", as ksg()).
+/// discrete columns are left as they are, continua with atoms such as ReLU columns are whitened too) and on
+/// their normal scores ("normal_scores_disagree", as ksg()), when many points off the atoms have tied
+/// neighbour distances and the estimate with the ties broken differs ("lattice_ties"),
+/// when a discrete column read as ordered numbers reads differently unordered ("discrete_distance",
+/// see mixed_ksg()), and for y_labels with classes of <= k rows ("rare_classes": dropped, or refused).
 /// Errors (infogeo::invalid_argument): n < 2, dx or dy = 0, NaN/Inf, mismatched rows, k < 1,
-/// k >= n, jitter != 0, y_labels with more than one Y column or a class of <= k rows.
+/// k >= n, jitter != 0, y_labels with more than one Y column.
 namespace detail {
 /// The robust scales of the joint (x, y) columns with the tied (discrete) ones set to +inf, so that
 /// the neighbourhood-scale check measures against the continuous columns only (a discrete column
@@ -124,18 +141,14 @@ struct column_levels {
   }
 };
 
-/// Which columns of m get the categorical distance (discrete_distance); `labels`: all of them, and
-/// a class of <= k rows is an error.
+/// Which columns of m get the categorical distance (discrete_distance); `labels`: all of them (the
+/// caller has dropped the classes of <= k rows, mixed_ksg()).
 inline std::vector<bool> categorical_columns(const row_matrix<double>& m, const neighbors::column_profile& prof,
                                              const mixed_ksg_options& opt, bool labels, const char* fn,
                                              const char* what) {
   std::vector<bool> out(static_cast<std::size_t>(m.cols()), false);
   if (labels) {
     require(m.cols() == 1, fn, "y_labels needs one column of class labels (", what, " columns=", m.cols(), ")");
-    const column_levels levels(m, 0);
-    const std::size_t rare = levels.rarest();
-    require(levels.rows[rare] > opt.k, fn, "every class needs more than k rows for its k-th neighbour (", what,
-            " class ", levels.values[rare], " has ", levels.rows[rare], " rows, k=", opt.k, ")");
     out[0] = true;
     return out;
   }
@@ -147,6 +160,30 @@ inline std::vector<bool> categorical_columns(const row_matrix<double>& m, const 
         levels.rows[levels.rarest()] > opt.k && mean_rows >= categorical_min_mean_level_rows;
   }
   return out;
+}
+
+/// Clears keep[i] for the rows i on which a column marked in `cat` sits on a level of fewer than
+/// `min_rows` rows.
+inline void keep_rows_on_levels_of(const row_matrix<double>& m, const std::vector<bool>& cat, index_t min_rows,
+                                   std::vector<bool>& keep) {
+  for (index_t j = 0; j < m.cols(); ++j) {
+    if (!cat[static_cast<std::size_t>(j)]) continue;
+    const column_levels levels(m, j);
+    for (index_t i = 0; i < m.rows(); ++i) {
+      const auto pos = std::lower_bound(levels.values.begin(), levels.values.end(), m(i, j)) - levels.values.begin();
+      if (levels.rows[static_cast<std::size_t>(pos)] < min_rows) keep[static_cast<std::size_t>(i)] = false;
+    }
+  }
+}
+
+/// True when every column marked in `cat` has >= 2 levels of >= `min_rows` rows each.
+inline bool levels_hold(const row_matrix<double>& m, const std::vector<bool>& cat, index_t min_rows) {
+  for (index_t j = 0; j < m.cols(); ++j) {
+    if (!cat[static_cast<std::size_t>(j)]) continue;
+    const column_levels levels(m, j);
+    if (levels.values.size() < 2 || levels.rows[levels.rarest()] < min_rows) return false;
+  }
+  return true;
 }
 
 /// The largest span (max - min) of the columns of (mx, my) that are not categorical: 0 without any.
@@ -357,6 +394,49 @@ estimate mixed_ksg(const InputX& x, const InputY& y, const mixed_ksg_options& op
           "jitter must be 0: ties are handled exactly by this estimator (jitter=", opt.preprocess.jitter, ")");
   const row_matrix<double> mx = to_row_matrix<double>(vx);
   const row_matrix<double> my = to_row_matrix<double>(vy);
+  if (opt.y_labels) {
+    require(my.cols() == 1, fn, "y_labels needs one column of class labels (y columns=", my.cols(), ")");
+    // A class of <= k rows has no k-th neighbour inside it, so no categorical reading at k sees it:
+    // leave its rows out when that provably moves I by at most half the tolerance
+    // (rare_class_bound()), refuse otherwise.
+    const detail::column_levels classes(my, 0);
+    const std::size_t rare = classes.rarest();
+    if (classes.rows[rare] <= opt.k) {
+      const index_t n = my.rows();
+      std::vector<std::int64_t> kept;
+      for (index_t i = 0; i < n; ++i) {
+        const auto pos = std::lower_bound(classes.values.begin(), classes.values.end(), my(i, 0)) - classes.values.begin();
+        if (classes.rows[static_cast<std::size_t>(pos)] > opt.k) kept.push_back(i);
+      }
+      const auto dropped_classes =
+          static_cast<index_t>(std::count_if(classes.rows.begin(), classes.rows.end(), [&](index_t r) { return r <= opt.k; }));
+      const double q = 1.0 - static_cast<double>(kept.size()) / static_cast<double>(n);
+      const std::string what = infogeo::detail::concat(
+          dropped_classes, " class(es) with <= k=", opt.k, " rows (class ", classes.values[rare], " has ",
+          classes.rows[rare], " rows; ", 100.0 * q, "% of the rows) have no k-th neighbour inside their class");
+      const std::string advice =
+          "use k below the smallest class size (k = 1 needs 2 rows per class), merge the rare classes, or collect "
+          "more rows of them";
+      if (static_cast<index_t>(classes.values.size()) - dropped_classes < 2)
+        refuse(fn, "rare_classes", infogeo::detail::concat(what, ", and fewer than two classes remain: ", advice), q);
+      estimate e = mixed_ksg(mx(kept, Eigen::all).eval(), my(kept, Eigen::all).eval(), opt);
+      const double bound = rare_class_bound(q, dropped_classes, e.value);
+      const double tolerance = accuracy_tolerance(tolerance_kind::scale_invariant, e.value, e.dims);
+      if (bound > 0.5 * tolerance)
+        refuse(fn, "rare_classes",
+               infogeo::detail::concat(what, "; leaving them out could move I(X;Y) by up to ", bound,
+                                       " nats, more than half the tolerance ", tolerance, ": ", advice),
+               q);
+      e.warn("rare_classes",
+             infogeo::detail::concat(what, ": their rows were left out, so the estimate is I(X;Y | Y in the other "
+                                     "classes), within ", bound, " nats of I(X;Y) (chain-rule bound); ", advice,
+                                     " to keep them"),
+             q);
+      e.details["rows_dropped_rare_classes"] = static_cast<double>(n - static_cast<index_t>(kept.size()));
+      e.details["rare_class_bound"] = bound;
+      return e;
+    }
+  }
   const auto px = detail::mi_column_checks(mx, fn, "x");
   const auto py = detail::mi_column_checks(my, fn, "y");
   const std::vector<bool> cat_x = detail::categorical_columns(mx, px, opt, false, fn, "x");
@@ -382,32 +462,82 @@ estimate mixed_ksg(const InputX& x, const InputY& y, const mixed_ksg_options& op
     alt.sample_size_check.enabled = false;
     std::vector<bool> all_x = cat_x;
     std::vector<bool> all_y = cat_y;
+    std::vector<bool> few_x = cat_x;
+    std::vector<bool> few_y = cat_y;
     bool ambiguous = false;
-    auto widen = [&](const row_matrix<double>& m, const neighbors::column_profile& p, std::vector<bool>& cat) {
+    bool small_levels = false;
+    auto widen = [&](const row_matrix<double>& m, const neighbors::column_profile& p, std::vector<bool>& cat,
+                     std::vector<bool>& few) {
       for (index_t j : p.tied_columns()) {
+        const auto sj = static_cast<std::size_t>(j);
         const detail::column_levels levels(m, j);
-        if (!cat[static_cast<std::size_t>(j)] && levels.rows[levels.rarest()] > opt.k && levels.values.size() > 1) {
-          cat[static_cast<std::size_t>(j)] = true;
+        if (cat[sj] || levels.values.size() < 2) continue;
+        few[sj] = true;
+        if (levels.rows[levels.rarest()] > opt.k) {
+          cat[sj] = true;
           ambiguous = true;
+        } else {
+          small_levels = true;
         }
       }
     };
-    widen(mx, px, all_x);
-    widen(my, py, all_y);
+    widen(mx, px, all_x, few_x);
+    widen(my, py, all_y, few_y);
+    const double tolerance = accuracy_tolerance(tolerance_kind::scale_invariant, e.value, e.dims);
+    const char* advice =
+        "the data cannot say which reading is right: for class labels give them as integers (or "
+        "mi::mixed_ksg_options::y_labels, CLI --discrete-y), for a rounded quantity keep the numeric value; more "
+        "rows per level settle it";
     if (ambiguous) {
       const double categorical = detail::mixed_ksg_with(mx, my, alt, all_x, all_y).value;
       e.details["value_all_levels_categorical"] = categorical;
-      const double tolerance = accuracy_tolerance(tolerance_kind::scale_invariant, e.value, e.dims);
       if (std::abs(categorical - e.value) > tolerance)
         e.warn("discrete_distance",
                infogeo::detail::concat(
                    "a discrete column with few rows per level (", detail::categorical_names(all_x, all_y),
                    " read as categorical) was read as ordered numbers: the estimate is ", e.value,
-                   " with ordered levels and ", categorical,
-                   " with unordered ones; the data cannot say which reading is right: for class labels give "
-                   "them as integers (or mi::mixed_ksg_options::y_labels, CLI --discrete-y), for a rounded "
-                   "quantity keep the numeric value; more rows per level settle it"),
+                   " with ordered levels and ", categorical, " with unordered ones; ", advice),
                categorical - e.value);
+    }
+    // Some level holds <= k rows, so no categorical reading at k exists (its points have no k-th
+    // neighbour inside the level). Read every such column categorical at k = 1 on the rows whose
+    // levels hold >= 2 rows (at least half the sample). Measured (scratch grid, 216 sets: 50-500
+    // float-typed classes of 2-20 rows, equal or multinomial sizes, X | class ~ N(mu_c, s^2), I = 0.3
+    // to 2.3, n = 500-5000): this reading is within -0.05..+0.14 of I, the numeric one reads 0.01-0.9
+    // (54 silent misses). On a rounded Gaussian Y (rho 0.5-0.95, 1-6 rows per level, 108 sets) the
+    // unordered reading is 0.0-0.25 BELOW the numeric one, never above by more than 0.006: so only an
+    // unordered reading above the ordered one by more than the tolerance warns.
+    if (small_levels && !e.has_reason("discrete_distance")) {
+      const index_t n = mx.rows();
+      std::vector<bool> keep(static_cast<std::size_t>(n), true);
+      detail::keep_rows_on_levels_of(mx, few_x, 2, keep);
+      detail::keep_rows_on_levels_of(my, few_y, 2, keep);
+      std::vector<std::int64_t> rows;
+      for (index_t i = 0; i < n; ++i)
+        if (keep[static_cast<std::size_t>(i)]) rows.push_back(i);
+      const row_matrix<double> sub_x = mx(rows, Eigen::all);
+      const row_matrix<double> sub_y = my(rows, Eigen::all);
+      if (2 * static_cast<index_t>(rows.size()) >= n && detail::levels_hold(sub_x, few_x, 2) &&
+          detail::levels_hold(sub_y, few_y, 2)) {
+        mixed_ksg_options nearest = alt;
+        nearest.k = 1;
+        try {
+          const double categorical = detail::mixed_ksg_with(sub_x, sub_y, nearest, few_x, few_y).value;
+          e.details["value_levels_categorical_k1"] = categorical;
+          if (categorical - e.value > tolerance)
+            e.warn("discrete_distance",
+                   infogeo::detail::concat(
+                       "a discrete column with levels of <= k=", opt.k, " rows (", detail::categorical_names(few_x, few_y),
+                       ") was read as ordered numbers: the estimate is ", e.value,
+                       " with ordered levels; read unordered (k = 1, on the ", 100.0 * static_cast<double>(rows.size()) / static_cast<double>(n),
+                       "% of rows whose level holds >= 2 rows) it is ", categorical,
+                       ", higher: level identity carries information its order does not; ", advice,
+                       " (as labels, with k below the smallest level's rows)"),
+                   categorical - e.value);
+        } catch (const refused_error&) {
+          // a column constant on these rows: no unordered reading to compare with
+        }
+      }
     }
   }
   {

@@ -411,6 +411,19 @@ inline std::string recode_categorical_device(at::Tensor& xd, at::Tensor& yd, con
   const std::vector<bool> sub_x = mi::detail::categorical_columns(hx, neighbors::profile_columns(hx), opt, false, fn, "x");
   const std::vector<bool> sub_y =
       mi::detail::categorical_columns(hy, neighbors::profile_columns(hy), opt, opt.y_labels, fn, "y");
+  if (opt.y_labels) {
+    // The CPU drops classes of <= k rows within a bound or refuses ("rare_classes"); the device form
+    // does not drop rows: it refuses.
+    const mi::detail::column_levels classes(hy, 0);
+    const std::size_t rare = classes.rarest();
+    if (classes.rows[rare] <= opt.k)
+      refuse(fn, "rare_classes",
+             infogeo::detail::concat("class ", classes.values[rare], " has ", classes.rows[rare], " rows <= k=", opt.k,
+                                     ": no k-th neighbour inside it; the device form does not leave such classes "
+                                     "out: use mi::mixed_ksg (CPU), k below the smallest class size, or merge the "
+                                     "rare classes"),
+             static_cast<double>(classes.rows[rare]));
+  }
   std::vector<bool> cat_x(static_cast<std::size_t>(xd.size(1)), false);
   std::vector<bool> cat_y(static_cast<std::size_t>(yd.size(1)), false);
   for (std::size_t j = 0; j < tx.size(); ++j) cat_x[static_cast<std::size_t>(tx[j])] = sub_x[j];
