@@ -83,6 +83,21 @@ void gaussian_pair(index_t n, index_t d, double rho, std::uint64_t seed, row_mat
     }
 }
 
+/// `classes` float-typed classes of `rows` rows each (y = the class number), x = class mean (N(0, 1),
+/// drawn first) + sd N(0, 1): the red teams' labels-as-numbers mixture.
+void float_typed_classes(index_t classes, index_t rows, double sd, random_engine& rng, row_matrix<double>& x,
+                         row_matrix<double>& y) {
+  std::vector<double> mu(static_cast<std::size_t>(classes));
+  for (double& m : mu) m = rng.normal();
+  const index_t n = classes * rows;
+  x.resize(n, 1);
+  y.resize(n, 1);
+  for (index_t i = 0; i < n; ++i) {
+    y(i, 0) = static_cast<double>(i / rows);
+    x(i, 0) = mu[static_cast<std::size_t>(i / rows)] + sd * rng.normal();
+  }
+}
+
 std::string refusal_code(const std::function<void()>& f) {
   try {
     f();
@@ -428,14 +443,9 @@ TEST_CASE("mixed KSG: discrete_distance when a few-rows-per-level column reads d
   // means N(0, 1), within-class sd 0.5: I ~ 0.8; the numeric reading mixes neighbouring class numbers
   // and read 0.04-0.09 with status ok. The unordered reading reads 0.74-0.82; the two disagree: warned.
   random_engine rng(1);
-  std::vector<double> mu(500);
-  for (double& m : mu) m = rng.normal();
   const index_t n = 2000;
-  row_matrix<double> x(n, 1), y(n, 1);
-  for (index_t i = 0; i < n; ++i) {
-    y(i, 0) = static_cast<double>(i / 4);
-    x(i, 0) = mu[static_cast<std::size_t>(i / 4)] + 0.5 * rng.normal();
-  }
+  row_matrix<double> x, y;
+  float_typed_classes(500, 4, 0.5, rng, x, y);
   const auto m = mi::mixed_ksg(x, y);
   CHECK(m.settings.at("categorical_columns") == "none");  // 4 rows per level < 10 on average
   CHECK(m.has_reason("discrete_distance"));
@@ -460,14 +470,9 @@ TEST_CASE("mixed KSG: discrete_distance when float-typed classes hold <= k rows"
   // Monte Carlo over this mixture (1e5 draws): I = 1.27; main read 0.07 with status ok (mixed KSG and
   // auto). The unordered reading at k = 1 reads 1.33, within the tolerance 0.13: warned.
   random_engine rng(3);
-  std::vector<double> mu(500);
-  for (double& m : mu) m = rng.normal();
-  const index_t n = 1500;
-  row_matrix<double> x(n, 1), y(n, 1);
-  for (index_t i = 0; i < n; ++i) {
-    y(i, 0) = static_cast<double>(i / 3);
-    x(i, 0) = mu[static_cast<std::size_t>(i / 3)] + 0.3 * rng.normal();
-  }
+  row_matrix<double> x, y;
+  float_typed_classes(500, 3, 0.3, rng, x, y);
+  const index_t n = x.rows();
   const auto m = mi::mixed_ksg(x, y);
   CAPTURE(m.value);
   CHECK(m.value < 0.3);  // the numeric reading: far below I ~ 1.2

@@ -182,6 +182,13 @@ bool whiten_if_correlated(row_matrix<double>& x, const std::vector<index_t>& cx,
 /// against tolerances 0.1-0.15), at the cost of 5 warnings on raw readings within it.
 inline constexpr double transformed_reading_gap = 0.75;
 
+/// Whether a reading on an MI-preserving transform agrees with the estimate `e`: within
+/// transformed_reading_gap times the MI tolerance at the reading.
+inline bool reading_agrees(const estimate& e, double reading) {
+  return std::abs(reading - e.value) <=
+         transformed_reading_gap * accuracy_tolerance(tolerance_kind::scale_invariant, reading, e.dims);
+}
+
 /// The tie-free columns of a profiled sample (the ones whitening may mix).
 inline std::vector<index_t> continuous_columns(const neighbors::column_profile& p, index_t d) {
   const std::vector<index_t> tied = p.tied_columns();
@@ -255,9 +262,7 @@ void check_correlated_columns(estimate& e, const row_matrix<double>& mx, const n
   const double vif_y = e.details.at("max_vif_y");
   const double whitened = rerun(wx, wy).value;
   e.details["value_whitened"] = whitened;
-  if (std::abs(whitened - e.value) <=
-      transformed_reading_gap * accuracy_tolerance(tolerance_kind::scale_invariant, whitened, e.dims))
-    return;
+  if (reading_agrees(e, whitened)) return;
   const bool x_worse = vif_x >= vif_y;
   const double vif = std::max(vif_x, vif_y);
   e.warn("correlated_columns",
@@ -317,9 +322,7 @@ void check_normal_scores(estimate& e, const row_matrix<double>& mx, const neighb
                                   [](const verdict_reason& v) { return v.code == "neighbourhood_scale"; });
     e.warn("neighbourhood_scale", "on the columns' normal scores: " + r.message, r.value);
   }
-  if (std::abs(scored - e.value) <=
-      transformed_reading_gap * accuracy_tolerance(tolerance_kind::scale_invariant, scored, e.dims))
-    return;
+  if (reading_agrees(e, scored)) return;
   e.warn("normal_scores_disagree",
          infogeo::detail::concat(
              "columns of x or y are far from Gaussian in shape (largest skewness or kurtosis ", worst,

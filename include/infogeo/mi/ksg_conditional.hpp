@@ -224,9 +224,7 @@ void check_conditional_residuals(estimate& e, const row_matrix<double>& mx, cons
   row_matrix<double> px, py, pz;
   const double on_residuals = frenzel_pompe(rx, ry, mz, again, fn, px, py, pz).value;
   e.details["value_residuals"] = on_residuals;
-  if (std::abs(on_residuals - e.value) <=
-      transformed_reading_gap * accuracy_tolerance(tolerance_kind::scale_invariant, on_residuals, e.dims))
-    return;
+  if (reading_agrees(e, on_residuals)) return;
   e.warn("conditional_residuals_disagree",
          infogeo::detail::concat(
              "Z explains ", explained,

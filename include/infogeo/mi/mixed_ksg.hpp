@@ -368,9 +368,7 @@ void check_lattice_ties(estimate& e, const row_matrix<double>& mx, const std::ve
   if (!(tied > lattice_tied_fraction)) return;
   const double broken = rerun(ties_broken(mx, cat_x, 0), ties_broken(my, cat_y, 1)).value;
   e.details["value_ties_broken"] = broken;
-  if (std::abs(broken - e.value) <=
-      transformed_reading_gap * accuracy_tolerance(tolerance_kind::scale_invariant, broken, e.dims))
-    return;
+  if (reading_agrees(e, broken)) return;
   e.warn("lattice_ties",
          infogeo::detail::concat(
              100.0 * tied, "% of the points off the atoms have tied k-th neighbour distances: the values lie on a "
