@@ -82,9 +82,11 @@ estimate gaussian_mutual_information(const X& x_input, const Y& y_input) {
   // The bias shifts every draw upward, so the value misses the tolerance often once the bias plus two
   // sampling sds exceed it, though neither does alone (session 18's red team: 16 x 16 at n = 500,
   // I = 3: +0.23 to +0.48 on 6 of 8 seeds with status ok, bias 0.265 and 2 sd 0.19 against 0.3).
-  // Where twice the sd exceeds the tolerance by itself, "sampling_noise" says so.
+  // Where twice the sd exceeds the tolerance by itself, "sampling_noise" says so; a bias below half the
+  // tolerance is not what tips the sum (the bench's class toy: per-class bias 0.01, 2 sd just under the
+  // tolerance, every estimate within it).
   const double tolerance = accuracy_tolerance(tolerance_kind::scale_invariant, e.value, e.dims);
-  if (bias > tolerance || (!(2.0 * sd > tolerance) && bias + 2.0 * sd > tolerance))
+  if (bias > tolerance || (bias > 0.5 * tolerance && !(2.0 * sd > tolerance) && bias + 2.0 * sd > tolerance))
     e.warn("plugin_bias",
            infogeo::detail::concat("with n = ", x.rows(), " rows for ", dx, " x ", dy,
                                    " dimensions the plug-in's expected upward bias is ", bias,
