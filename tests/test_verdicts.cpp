@@ -2534,7 +2534,10 @@ TEST_CASE("neighbour_order_bias at density poles no column shows: rotated Gamma(
     for (index_t i = 0; i < b.size(); ++i) b.data()[i] = std::pow(rng.uniform_open(), 1.0 / 0.3);  // Beta(0.3, 1)
     const double b_truth = 6.0 * (-std::log(0.3) + (0.3 - 1.0) / 0.3);
     b = rotated(b, 1130 + seed);
-    for (const auto& [x, truth] : {std::pair{&g, g_truth}, std::pair{&b, b_truth}}) {
+    for (const auto& sample : {std::pair{&g, g_truth}, std::pair{&b, b_truth}}) {
+      // (no structured binding: Clang's C++17 cannot capture one in CAPTURE's lambda)
+      const row_matrix<double>* x = sample.first;
+      const double truth = sample.second;
       const double tol = 0.1 * static_cast<double>(x->cols());
       CHECK_FALSE(neighbors::has_density_pole(*x));  // hidden from the columns
       CHECK(entropy::direction_edge_density_ratio(*x) < entropy::direction_pole_ratio);
