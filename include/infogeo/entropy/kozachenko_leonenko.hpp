@@ -296,7 +296,8 @@ estimate kl_neighbour_order_verdict(const neighbors::knn_result& r, const row_ma
   estimate kl;
   kl.value = kozachenko_leonenko_from_knn(r, m.cols(), 2);
   check_neighbour_order_bias_gated(kl, r, m.cols(), 3, neighbors::has_hard_edge(m),
-                                   [&] { return neighbour_order_smoothness_z(m); }, has_density_pole_any_direction(m));
+                                   [&] { return neighbour_order_smoothness_z(m); },
+                                   r.k >= 4 * 3 && has_density_pole_any_direction(m));  // only the extrapolation reads it
   return kl;
 }
 
@@ -334,7 +335,8 @@ estimate kozachenko_leonenko_on(row_matrix<double> m, const kl_options& opt, con
   e.value += rep.sum_log_sd;  // h(X) = h(Z) + sum_j log sd_j when standardised (0 otherwise)
   if (opt.neighbour_order_check)
     check_neighbour_order_bias_gated(e, r, m.cols(), opt.k, neighbors::has_hard_edge(m),
-                                     [&] { return neighbour_order_smoothness_z(m); }, has_density_pole_any_direction(m));
+                                     [&] { return neighbour_order_smoothness_z(m); },
+                                     r.k >= 4 * opt.k && has_density_pole_any_direction(m));  // FastICA only when read
   return e;
 }
 

@@ -401,11 +401,11 @@ estimate mixed_ksg(const InputX& x, const InputY& y, const mixed_ksg_options& op
     const std::size_t rare = classes.rarest();
     if (classes.rows[rare] <= opt.k) {
       const index_t n = my.rows();
+      std::vector<bool> keep(static_cast<std::size_t>(n), true);
+      detail::keep_rows_on_levels_of(my, {true}, opt.k + 1, keep);
       std::vector<std::int64_t> kept;
-      for (index_t i = 0; i < n; ++i) {
-        const auto pos = std::lower_bound(classes.values.begin(), classes.values.end(), my(i, 0)) - classes.values.begin();
-        if (classes.rows[static_cast<std::size_t>(pos)] > opt.k) kept.push_back(i);
-      }
+      for (index_t i = 0; i < n; ++i)
+        if (keep[static_cast<std::size_t>(i)]) kept.push_back(i);
       const auto dropped_classes =
           static_cast<index_t>(std::count_if(classes.rows.begin(), classes.rows.end(), [&](index_t r) { return r <= opt.k; }));
       const double q = 1.0 - static_cast<double>(kept.size()) / static_cast<double>(n);
