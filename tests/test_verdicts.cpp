@@ -2675,6 +2675,22 @@ TEST_CASE("entropy auto whitens: a 7-D latent in 8-D plus thin noise read +7 nat
   // Collinear columns (no whitening exists) are still refused.
   row_matrix<double> flat = z.leftCols(3) * a.topLeftCorner(3, 4);
   CHECK_FALSE(refusal_code([&] { entropy::automatic(flat); }).empty());
+  // A point pole sampled down to 1e-30 (|x| = U^10, density ~ |x|^-3.9 in 4-D): centring and rotating
+  // made distinct points coincide, and auto rejected duplicates the data do not have (CLI exit 2). It
+  // now leaves such data unwhitened and says so (here KL's checks then refuse the pole).
+  row_matrix<double> pole(n, 4);
+  for (index_t i = 0; i < n; ++i) {
+    const double radius = std::pow(rng.uniform(), 10.0);
+    for (index_t c = 0; c < 4; ++c) pole(i, c) = rng.normal();
+    pole.row(i) *= radius / pole.row(i).norm();
+  }
+  CHECK(neighbors::count_duplicate_rows(pole) == 0);
+  try {
+    const auto e = entropy::automatic(pole);
+    CHECK(e.settings.at("auto_reason").find("not whitened") != std::string::npos);
+  } catch (const numerical_error& err) {
+    CHECK(std::string(err.what()).find("not whitened") != std::string::npos);
+  }
 }
 
 TEST_CASE("normal_scores_disagree: a monotone bend after a linear mixing needs normal scores then whitening") {

@@ -9,6 +9,7 @@
 #include "infogeo/core/validation.hpp"
 #include "infogeo/entropy/kozachenko_leonenko.hpp"
 #include "infogeo/entropy/weighted_kl.hpp"
+#include "infogeo/neighbors/preprocess.hpp"
 #include "infogeo/neighbors/regime.hpp"
 #include "infogeo/stats/whitening.hpp"
 
@@ -28,7 +29,9 @@ struct automatic_options {
 ///    k = 3, whose bias grows with d but whose variance does not explode; also plain KL when the
 ///    weighted estimate warns and plain KL's checks are silent.
 /// Tie-free, non-collinear data are first whitened by the Cholesky factor L of their sample covariance,
-/// and h(X) = h(W) + log |det L| (settings "whitening", detail "log_abs_det_whitening").
+/// and h(X) = h(W) + log |det L| (settings "whitening", detail "log_abs_det_whitening"), unless the
+/// whitened points would coincide in double precision (then the data are used as given, and auto_reason
+/// says so).
 /// The choice and the reason are recorded in settings "auto_choice" and "auto_reason". The chosen
 /// estimator's checks run as usual; a refusal (constant or discrete columns, intrinsic dimension
 /// below d) propagates, and a value whose checks warn is never returned: it is refused with the
@@ -67,13 +70,26 @@ estimate automatic(const Input& x, const automatic_options& opt = {}) {
   // whitened, within the tolerance on 22 of 24 such sets). Not for tied columns (whitening would mix
   // the ties away, and the estimators refuse them), nor collinear ones (no whitening exists: the
   // intrinsic-dimension check refuses them).
+  // Nor where centring and rotating would make distinct points coincide in double precision (points
+  // within 1e-16 of the spread of each other, e.g. a density pole at 0 sampled to 1e-21: the estimators
+  // would then reject duplicates the data do not have).
   row_matrix<double> m = to_row_matrix<double>(view);
   double log_abs_det = 0.0;
-  const bool whitened = d >= 2 && neighbors::profile_columns(m).tied_columns().empty() &&
-                        stats::whiten_columns(m, stats::all_columns(d), &log_abs_det);
-  if (whitened)
-    reason += "; whitened first (Cholesky of the sample covariance; h(X) = h(W) + log |det L|: the k-NN "
-              "estimators are not affine-equivariant)";
+  bool whitened = false;
+  if (d >= 2 && neighbors::profile_columns(m).tied_columns().empty()) {
+    row_matrix<double> w = m;
+    if (stats::whiten_columns(w, stats::all_columns(d), &log_abs_det)) {
+      if (neighbors::count_duplicate_rows(w) == 0) {
+        m = std::move(w);
+        whitened = true;
+        reason += "; whitened first (Cholesky of the sample covariance; h(X) = h(W) + log |det L|: the k-NN "
+                  "estimators are not affine-equivariant)";
+      } else {
+        reason += "; not whitened: centring and rotating would make distinct points coincide in double "
+                  "precision (points closer than 1e-16 of the spread)";
+      }
+    }
+  }
   kl_options plain;
   plain.search = opt.search;
   if (weighted) {
