@@ -463,14 +463,20 @@ kde_prepared kde_checked_prepare(const sample_view<T>& view, const kde_options& 
   return p;
 }
 
-/// Rows below which kde_entropy() warns "kde_too_few_samples" in d dimensions: max(60 d, 10 d^2).
+/// Rows below which kde_entropy() warns "kde_too_few_samples" in d dimensions: max(60 d, 10 d^2, 300).
 /// Measured (session 16; Gaussian N(0, I_d), Silverman rule, 10 seeds per cell, n = 12.5 d .. 100 d):
 /// the leave-one-out estimate reads high by a smoothing and Jensen bias that grows with d (mean +0.26
 /// at d = 5, n = 125; +0.59 at d = 8, n = 400; +1.01 at d = 10, n = 500, where 7 of 10 sets missed the
 /// tolerance 0.1 d with every other check silent); above this size no set was off with status ok
 /// (d = 5, n = 500: +0.24 against 0.5; d = 10, n = 1000: +0.85 against 1.0). In d <= 2 the
 /// sampling_noise and sample_size_trend checks already caught every such set.
-inline index_t kde_min_rows(index_t d) { return std::max<index_t>(60 * d, 10 * d * d); }
+/// At least cross_check_options::min_n (300) rows in any d (session 19): below it the cross-check
+/// against Kozachenko-Leonenko does not run, and the hard-edge test (4 rows within 1 % of the range of
+/// an end) has little power on one to three columns, so uniform data in d = 1-3 read +0.11 .. +0.37
+/// (the kernel's boundary bias) with status ok on 21 of 36 sets at n = 60-270 (4 seeds).
+inline index_t kde_min_rows(index_t d) {
+  return std::max<index_t>({60 * d, 10 * d * d, cross_check_options{}.min_n});
+}
 
 /// What the KDE estimators advise when their estimate still moves with n.
 inline constexpr const char* kde_cross_check_advice =
@@ -591,7 +597,7 @@ void check_kl_boundary_bias(estimate& e, const row_matrix<double>& rows) {
 /// formula, where their own checks are silent, differ by more than the tolerance, 0.1 nats per dimension
 /// ("estimators_disagree", options.cross_check; not with a fixed bandwidth; docs/verdicts.md), and when
 /// twice the standard error of the mean log density exceeds that tolerance ("sampling_noise", as KL),
-/// and below max(60 d, 10 d^2) rows ("kde_too_few_samples", detail::kde_min_rows).
+/// and below max(60 d, 10 d^2, 300) rows ("kde_too_few_samples", detail::kde_min_rows).
 /// Heavy tails have no check of their own here: on session 17's grid (d = 1..6, n = 1, 2, 4, 10 x
 /// kde_min_rows(d), 10 seeds; docs/kde_gaussian.md) every lognormal (sigma = 1) set in d >= 2, rotated
 /// or not, missed the tolerance (+0.3 .. +4.1) and every one was warned (support_boundary on 391 of 400,
@@ -608,7 +614,7 @@ estimate kde_entropy(const Input& x, const kde_options& options = {}) {
   if (e.std_error) check_sampling_noise(e, *e.std_error, e.dims);
   if (e.n < detail::kde_min_rows(e.dims))
     e.warn("kde_too_few_samples",
-           infogeo::detail::concat("n = ", e.n, " rows in d = ", e.dims, " dimensions, below max(60 d, 10 d^2) = ",
+           infogeo::detail::concat("n = ", e.n, " rows in d = ", e.dims, " dimensions, below max(60 d, 10 d^2, 300) = ",
                                    detail::kde_min_rows(e.dims),
                                    ": the kernel's smoothing and the log of few kernel terms bias the "
                                    "leave-one-out entropy upward by about the tolerance 0.1 d or more (Gaussians, "
