@@ -815,6 +815,73 @@ TEST_CASE("lattice_ties: rounded (quantised) columns read high by mixed KSG, the
   }
 }
 
+TEST_CASE("neighbourhood_scale (mixed KSG): lattice and ReLU columns are measured, so fine lattices and ReLU "
+          "pairs in dimension warn as the continuous pairs do; 1 x 1 / 2 x 2 lattices, labels and few levels stay "
+          "quiet") {
+  mi::mixed_ksg_options no_trend;
+  no_trend.sample_size_check.enabled = false;
+  row_matrix<double> x, y;
+  // 3 x 3 Gaussian pairs (rho = 0.8) rounded to 0.02 sd: I = 3 x 0.51077 (cells integrated). Before
+  // session 19 every tied column was left out of the check, so it measured nothing: 1.29-1.37 at
+  // n = 1000 with status ok (scratch grid).
+  for (std::uint64_t seed : {11, 12}) {
+    CAPTURE(seed);
+    gaussian_pair(1000, 3, 0.8, seed, x, y);
+    const auto continuous = mi::mixed_ksg(x, y, no_trend);
+    const auto fine = mi::mixed_ksg(row_matrix<double>((x / 0.02).array().round()),
+                                    row_matrix<double>((y / 0.02).array().round()), no_trend);
+    CHECK(continuous.has_reason("neighbourhood_scale"));
+    CHECK(fine.has_reason("neighbourhood_scale"));
+    CHECK(std::abs(fine.details.at("neighbourhood_scale") - continuous.details.at("neighbourhood_scale")) < 0.05);
+    CHECK(3.0 * 0.51077 - fine.value > 0.1);
+  }
+  // Home ground: 1 x 1 and 2 x 2 lattices (0.1 sd) stay below 0.5, as their continuous pairs (0.05-0.38 on
+  // the grid). Their raw readings are high, which is lattice_ties' business: its ties-broken reading is
+  // within the tolerance.
+  for (index_t d : {1, 2}) {
+    CAPTURE(d);
+    gaussian_pair(2000, d, 0.8, 13, x, y);
+    const auto lattice = mi::mixed_ksg(row_matrix<double>((x / 0.1).array().round()),
+                                       row_matrix<double>((y / 0.1).array().round()), no_trend);
+    CHECK(lattice.details.at("neighbourhood_scale") < 0.4);
+    CHECK_FALSE(lattice.has_reason("neighbourhood_scale"));
+    CHECK(std::abs(lattice.details.at("value_ties_broken") - static_cast<double>(d) * 0.50935) < 0.1);
+  }
+  // Few levels (1 sd steps: most points on atoms, median radius 0) and labels against a continuous X
+  // (the label column categorical, left out).
+  gaussian_pair(2000, 2, 0.8, 14, x, y);
+  const auto few = mi::mixed_ksg(row_matrix<double>(x.array().round()), row_matrix<double>(y.array().round()), no_trend);
+  CHECK(few.details.at("neighbourhood_scale") == 0.0);
+  row_matrix<double> labels(x.rows(), 1);
+  for (index_t i = 0; i < x.rows(); ++i) labels(i, 0) = (y(i, 0) > 0.0) + 2.0 * (y(i, 1) > 0.0);
+  const auto classes = mi::mixed_ksg(x, labels, no_trend);
+  CHECK(classes.details.at("neighbourhood_scale") < 0.2);
+  CHECK_FALSE(classes.has_reason("neighbourhood_scale"));
+
+  // relu(Z1) against relu(Z2), 4 pairs at rho = 0.9: I = 4 x 0.5544 per pair (quadrature of the exact
+  // mixed density: atom P(Z1 <= 0, Z2 <= 0) = 1/4 + asin(rho) / 2 pi, two atom-times-half-Gaussian
+  // parts, the bivariate normal on the positive quadrant; Monte Carlo on 2e6 draws: 0.5539).
+  // Before: 1.84 with status ok (scratch grid), every column tied and left out of the check.
+  gaussian_pair(1000, 4, 0.9, 15, x, y);
+  const auto relu4 = mi::mixed_ksg(row_matrix<double>(x.cwiseMax(0.0)), row_matrix<double>(y.cwiseMax(0.0)), no_trend);
+  CHECK(relu4.has_reason("neighbourhood_scale"));
+  CHECK(4.0 * 0.5544 - relu4.value > 0.2);
+  // Home ground: 2 ReLU pairs at n = 2000 read within the tolerance and stay quiet.
+  gaussian_pair(2000, 2, 0.9, 16, x, y);
+  const auto relu2 = mi::mixed_ksg(row_matrix<double>(x.cwiseMax(0.0)), row_matrix<double>(y.cwiseMax(0.0)), no_trend);
+  CHECK(relu2.details.at("neighbourhood_scale") < 0.3);
+  CHECK_FALSE(relu2.has_reason("neighbourhood_scale"));
+  CHECK(std::abs(relu2.value - 2.0 * 0.5544) < 0.11);
+  // A ReLU column's scale is its continuous part's: with 70 % zeros the whole column's IQR is a sliver.
+  row_matrix<double> shifted(4000, 1);
+  random_engine rng(17);
+  for (index_t i = 0; i < shifted.rows(); ++i) shifted(i, 0) = std::max(0.0, rng.normal() - 0.5244);  // P(0) = 0.7
+  const auto whole = neighbors::robust_column_scales(shifted)[0];
+  const double part = mi::detail::off_atom_robust_scale(shifted, 0);
+  CHECK(whole < 0.3);
+  CHECK(std::abs(part - 0.5) < 0.1);  // upper tail of N(0,1) beyond 0.52 sd: IQR / 1.349 ~ 0.5
+}
+
 TEST_CASE("normal_scores_disagree: squashed columns (tanh) read low by KSG, normal scores and auto fix it; "
           "Gaussian columns are not rerun, uniform and exponential ones stay quiet") {
   mi::ksg_options no_trend;

@@ -97,7 +97,8 @@ inline double rare_class_bound(double q, index_t dropped_classes, double value) 
 /// Verdict: refused for a constant column ("constant_column"); warned when no point sits on a
 /// joint atom and the TwoNN intrinsic dimension is clearly below the number of continuous (tie-free)
 /// columns ("intrinsic_dimension"), when the k-th neighbours lie more than half a robust standard
-/// deviation of the continuous columns away ("neighbourhood_scale", as ksg()) and when the estimate
+/// deviation of the non-categorical columns away ("neighbourhood_scale", as ksg(); lattice columns and
+/// continua with atoms measured too, neighbourhood_column_scales()) and when the estimate
 /// still moves between n / 2 and n ("sample_size_trend"), and when strongly correlated continuous
 /// columns make it differ from the estimate with those columns whitened ("correlated_columns", as ksg();
 /// discrete columns are left as they are, continua with atoms such as ReLU columns are whitened too) and on
@@ -115,6 +116,61 @@ inline std::vector<double> continuous_column_scales(std::vector<double> scales, 
                                                     const neighbors::column_profile& py, index_t dx) {
   for (index_t c : px.tied_columns()) scales[static_cast<std::size_t>(c)] = std::numeric_limits<double>::infinity();
   for (index_t c : py.tied_columns()) scales[static_cast<std::size_t>(dx + c)] = std::numeric_limits<double>::infinity();
+  return scales;
+}
+
+/// neighbors::robust_scale() of the rows of column j of m off its atoms (values held by >= 1 % of the
+/// rows, and >= 2, as continuum_with_atoms()): the spread of a ReLU column's continuous part (a
+/// half-normal: 0.62 sd of the pre-activation), not of the column with its zeros, whose IQR shrinks
+/// toward 0 as the zeros pass half the rows. The whole column's scale where fewer than 4 rows are left.
+template <class = void>
+double off_atom_robust_scale(const row_matrix<double>& m, index_t j) {
+  std::vector<double> col(static_cast<std::size_t>(m.rows()));
+  for (index_t i = 0; i < m.rows(); ++i) col[static_cast<std::size_t>(i)] = m(i, j);
+  std::sort(col.begin(), col.end());
+  const auto atom_rows = std::max<std::size_t>(2, static_cast<std::size_t>(std::ceil(0.01 * static_cast<double>(col.size()))));
+  std::vector<double> off;
+  for (std::size_t start = 0, end = 0; start < col.size(); start = end) {
+    while (end < col.size() && col[end] == col[start]) ++end;
+    if (end - start < atom_rows) off.insert(off.end(), col.begin() + static_cast<std::ptrdiff_t>(start), col.begin() + static_cast<std::ptrdiff_t>(end));
+  }
+  if (off.size() < 4) off = col;
+  double mean = 0.0, ss = 0.0;
+  for (double v : off) mean += v;
+  mean /= static_cast<double>(off.size());
+  for (double v : off) ss += (v - mean) * (v - mean);
+  const std::size_t last = off.size() - 1;
+  return neighbors::robust_scale(off[last / 4], off[3 * last / 4], std::sqrt(ss / static_cast<double>(off.size())));
+}
+
+/// The column scales of mixed_ksg()'s neighbourhood-scale check on the joint sample (standardised,
+/// categorical columns recoded): +inf for the categorical columns (levels farther apart than any
+/// neighbourhood: no local density to resolve); the robust scale (neighbors::robust_column_scales())
+/// for the tie-free columns and for a lattice (rounded or quantised values: more levels than rows per
+/// level, which a density fills at the neighbour radius like a continuous column); for a continuum with
+/// atoms (continuum_with_atoms(): ReLU zeros) the robust scale of its continuous part
+/// (off_atom_robust_scale()). Until session 19 every tied column was left out (continuous_column_scales(),
+/// which the device form still uses), so the check measured nothing where all columns were tied: 3 x 3
+/// Gaussian pairs (rho = 0.8, I = 1.53) rounded to 0.02-0.1 sd read 1.29-1.37 at n = 1000, and
+/// relu(Z1) / relu(Z2) pairs (4 pairs, rho = 0.9, I = 2.22) 1.84, with status ok, where the continuous
+/// pairs warn "neighbourhood_scale".
+template <class = void>
+std::vector<double> neighbourhood_column_scales(const row_matrix<double>& joint, const neighbors::column_profile& px,
+                                                const neighbors::column_profile& py, const std::vector<bool>& cat_x,
+                                                const std::vector<bool>& cat_y) {
+  std::vector<double> scales = neighbors::robust_column_scales(joint);
+  const auto dx = static_cast<index_t>(cat_x.size());
+  auto side = [&](const neighbors::column_profile& p, const std::vector<bool>& cat, index_t offset) {
+    for (std::size_t c = 0; c < cat.size(); ++c)
+      if (cat[c]) scales[static_cast<std::size_t>(offset) + c] = std::numeric_limits<double>::infinity();
+    for (index_t c : p.tied_columns()) {
+      const index_t j = offset + c;
+      if (!cat[static_cast<std::size_t>(c)] && continuum_with_atoms(joint, j))
+        scales[static_cast<std::size_t>(j)] = off_atom_robust_scale(joint, j);
+    }
+  };
+  side(px, cat_x, 0);
+  side(py, cat_y, dx);
   return scales;
 }
 
@@ -307,9 +363,8 @@ estimate mixed_ksg_with(const InputX& x, const InputY& y, const mixed_ksg_option
   const auto continuous = static_cast<index_t>(joint.cols() - px.tied_columns().size() - py.tied_columns().size());
   e.parameters["continuous_columns"] = static_cast<double>(continuous);
   if (on_atoms == 0) neighbors::check_intrinsic_dimension(e, r, continuous, fn, "(x, y) (continuous columns)", false);
-  neighbors::check_neighbourhood_scale(
-      e, r, k, continuous_column_scales(neighbors::robust_column_scales(joint), px, py, mx.cols()),
-      "(x, y) (continuous columns)");
+  neighbors::check_neighbourhood_scale(e, r, k, neighbourhood_column_scales(joint, px, py, cat_x, cat_y),
+                                      "(x, y) (non-categorical columns)");
   infogeo::detail::recheck_on_halves(
       e, opt, tolerance_kind::scale_invariant, knn_mi_trend_advice,
       [&](const row_matrix<double>& half_x, const row_matrix<double>& half_y, const mixed_ksg_options& o) {
