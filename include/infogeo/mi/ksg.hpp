@@ -48,10 +48,11 @@ struct ksg_options {
   neighbors::preprocess_options preprocess = mi_preprocess_default();
   /// The half-sample convergence check (warning "sample_size_trend"); on by default.
   sample_size_check_options sample_size_check;
-  /// The readings on MI-preserving transforms ("normal_scores_disagree", "correlated_columns"); on by
-  /// default. Each costs one more estimate where a column is non-Gaussian in shape or strongly
-  /// correlated; off saves it (per-epoch recording) at the price of those two checks, and the
-  /// estimate says so in settings "transformed_readings".
+  /// The readings on MI-preserving transforms ("normal_scores_disagree", "correlated_columns") and, in ksg()
+  /// at joint dimension 4-6, the LNC reading ("local_nonuniformity"); on by default. Each of the first two costs one
+  /// more estimate where a column is non-Gaussian in shape or strongly correlated, the LNC reading one more at k = 8
+  /// with a local PCA per point; off saves them (per-epoch recording) at the price of those checks, and the estimate
+  /// says so in settings "transformed_readings".
   bool transformed_readings = true;
 };
 
@@ -357,8 +358,8 @@ void check_transformed_readings(estimate& e, const row_matrix<double>& mx, const
 /// (ksg_options::transformed_readings, mixed_ksg_options::transformed_readings).
 inline void note_transformed_readings_off(estimate& e) {
   e.settings["transformed_readings"] =
-      "off: normal_scores_disagree and correlated_columns not checked (squashed or strongly correlated columns "
-      "can bias the estimate unseen)";
+      "off: normal_scores_disagree, correlated_columns and (KSG) local_nonuniformity not checked (squashed, strongly "
+      "correlated or curved columns can bias the estimate unseen)";
 }
 
 }  // namespace detail
@@ -526,7 +527,9 @@ void check_local_nonuniformity(estimate& e, const row_matrix<double>& mx, const 
 /// make the estimate differ from the one on whitened X and Y ("correlated_columns": see
 /// detail::check_correlated_columns; details "value_whitened"), and when non-Gaussian marginals make it
 /// differ from the estimate on the columns' normal scores ("normal_scores_disagree": see
-/// detail::check_normal_scores; details "value_normal_scores").
+/// detail::check_normal_scores; details "value_normal_scores"), and when a curved strong dependence makes it differ
+/// from the local non-uniformity corrected reading ("local_nonuniformity": see detail::check_local_nonuniformity;
+/// details "value_local_nonuniformity").
 template <class InputX, class InputY>
 estimate ksg(const InputX& x, const InputY& y, const ksg_options& opt = {}) {
   constexpr const char* fn = "mi::ksg";
