@@ -932,6 +932,14 @@ TEST_CASE("local_nonuniformity: a curved invertible map of Y (a shear) read low 
   mi::ksg_options off = no_trend;
   off.transformed_readings = false;
   CHECK(mi::ksg(x, y, off).details.count("value_local_nonuniformity") == 0);
+  // A 1-D pair embedded in 2 + 2 columns (x = (t, 2t)): flat PCA boxes, left to intrinsic_dimension.
+  gaussian_pair(2000, 1, 0.8, 1, x, y);
+  row_matrix<double> ex(2000, 2), ey(2000, 2);
+  ex << x, 2.0 * x;
+  ey << y, -y;
+  const auto embedded = mi::ksg(ex, ey, no_trend);
+  CHECK(embedded.has_reason("intrinsic_dimension"));
+  CHECK_FALSE(embedded.has_reason("local_nonuniformity"));
 }
 
 TEST_CASE("local_nonuniformity: the uniform baseline is derived (Monte Carlo) and tabled for k = 8, d = 4-6; "

@@ -484,7 +484,8 @@ estimate ksg_on(row_matrix<double> mx, row_matrix<double> my, const ksg_options&
 /// to_normal_scores_whitened()) plus the LNC correction of that sample. Curved strong dependence (Y a bent
 /// invertible function of X plus small noise) fills thin bent slabs of KSG's boxes and reads low, while the columns
 /// look Gaussian and uncorrelated, so no other rerun sees it. Only for joint dimensions 4-6, n >= 1000 and
-/// tie-free columns (the calibrated range). Details "value_local_nonuniformity", "local_nonuniformity_correction".
+/// tie-free columns (the calibrated range), and not where "intrinsic_dimension" warned. Details
+/// "value_local_nonuniformity", "local_nonuniformity_correction".
 /// Cost: one more KSG-1 estimate at k = 8 and a d x d local PCA per point.
 template <class = void>
 void check_local_nonuniformity(estimate& e, const row_matrix<double>& mx, const neighbors::column_profile& px,
@@ -492,8 +493,8 @@ void check_local_nonuniformity(estimate& e, const row_matrix<double>& mx, const 
                                const ksg_options& opt, const char* fn) {
   const index_t d = mx.cols() + my.cols();
   if (d < local_nonuniformity_min_dims || d > local_nonuniformity_max_dims || mx.rows() < local_nonuniformity_min_n ||
-      !px.tied_columns().empty() || !py.tied_columns().empty())
-    return;
+      !px.tied_columns().empty() || !py.tied_columns().empty() || e.has_reason("intrinsic_dimension"))
+    return;  // on a lower-dimensional set the neighbours' PCA boxes are flat (rounding-sized) in the normal directions
   row_matrix<double> sx = mx;
   row_matrix<double> sy = my;
   to_normal_scores_whitened(sx, px, sy, py);

@@ -1,10 +1,10 @@
 // Local non-uniformity correction (LNC) of KSG: Gao, Ver Steeg & Galstyan 2015, "Efficient estimation of mutual
-// information for strongly dependent variables" (AISTATS), eq. 8-9 and Algorithm 1. KSG takes the density constant
+// information for strongly dependent variables" (AISTATS 2015), the LNC estimator. KSG takes the density constant
 // over each point's max-norm box; where Y is a curved function of X plus small noise the k neighbours fill a thin,
 // bent slab of that box, the joint density is underestimated and so is the MI. LNC measures, per point, the volume
-// of the PCA-aligned box enclosing the point and its k neighbours against the max-norm box, and adds the log volume
-// ratio where it is below log(alpha). mi::ksg reads it as a rerun beside its estimate (warning
-// "local_nonuniformity", docs/verdicts.md).
+// of the PCA-aligned box enclosing the point and its k neighbours against the max-norm box, and adds
+// log(V_box / V_pca) where V_pca / V_box < alpha; here less that mean on locally uniform data, derived for each
+// (k, d). mi::ksg reads it as a rerun beside its estimate (warning "local_nonuniformity", docs/verdicts.md).
 #pragma once
 
 #include <algorithm>
@@ -70,7 +70,7 @@ inline void symmetric_eigenvectors(std::vector<double>& a, index_t d, std::vecto
   }
 }
 
-/// log(V_pca / V_box) of one point (Gao et al. 2015, Algorithm 1): `offsets` (k x d, row-major) from the point to its
+/// log(V_pca / V_box) of one point (Gao et al. 2015, the LNC volume ratio): `offsets` (k x d, row-major) from the point to its
 /// k neighbours, eps the max-norm distance to the k-th. The principal axes of the k + 1 points (the point included,
 /// centred on their mean) span a rotated box around the point, half-width along axis l = max_j |<offset_j, v_l>|;
 /// V_box is the max-norm box of half-width eps. -inf when the neighbours span fewer than d dimensions.
