@@ -944,6 +944,90 @@ TEST_CASE("normal_scores_disagree: squashed columns (tanh) read low by KSG, norm
   }
 }
 
+namespace {
+/// A Gaussian pair (gaussian_pair) with Y bent by the shear y_j += a sin(b y_{j-1}) (j >= 1, on the unbent
+/// values): an invertible map of Y with unit Jacobian, so I(X;Y) = -d/2 log(1 - rho^2) stays exact.
+void sheared_pair(index_t n, index_t d, double rho, double a, double b, std::uint64_t seed, row_matrix<double>& x,
+                  row_matrix<double>& y) {
+  gaussian_pair(n, d, rho, seed, x, y);
+  const row_matrix<double> unbent = y;
+  for (index_t i = 0; i < n; ++i)
+    for (index_t j = 1; j < d; ++j) y(i, j) += a * std::sin(b * unbent(i, j - 1));
+}
+}  // namespace
+
+TEST_CASE("local_nonuniformity: a curved invertible map of Y (a shear) read low by KSG, the LNC reading fixes it; "
+          "Gaussian pairs stay quiet") {
+  mi::ksg_options no_trend;
+  no_trend.sample_size_check.enabled = false;
+  row_matrix<double> x, y;
+  const double truth2 = -0.5 * 2.0 * std::log(1.0 - 0.64);  // 2 x 2 pairs: 1.022
+  // The red team's case: y2 += 2 sin(3 y1); KSG reads ~0.8 with the columns Gaussian-shaped and uncorrelated.
+  for (std::uint64_t seed : {1, 2, 3}) {
+    CAPTURE(seed);
+    sheared_pair(2000, 2, 0.8, 2.0, 3.0, seed, x, y);
+    const auto bent = mi::ksg(x, y, no_trend);
+    CHECK(bent.has_reason("local_nonuniformity"));
+    CHECK(truth2 - bent.value > 0.1);
+    CHECK(std::abs(bent.details.at("value_local_nonuniformity") - truth2) < 0.1);
+    CHECK_FALSE(bent.has_reason("normal_scores_disagree"));
+    CHECK_FALSE(bent.has_reason("correlated_columns"));
+  }
+  // 3 x 3 (joint d = 6), milder bend, n = 5000: still beyond the tolerance for KSG.
+  const double truth3 = -0.5 * 3.0 * std::log(1.0 - 0.64);  // 1.53
+  sheared_pair(5000, 3, 0.8, 1.0, 3.0, 1, x, y);
+  const auto bent3 = mi::ksg(x, y, no_trend);
+  CHECK(bent3.has_reason("local_nonuniformity"));
+  CHECK(truth3 - bent3.value > 0.15);
+  CHECK(std::abs(bent3.details.at("value_local_nonuniformity") - truth3) < 0.15);
+  // Home ground: the unbent pairs (2 x 2 at n = 2000, 3 x 3 at n = 5000) are read and agree; 1 x 1 (d = 2, any
+  // invertible map is monotone there: normal_scores_disagree's ground) and KSG with the readings off are not read.
+  for (std::uint64_t seed : {1, 2, 3}) {
+    CAPTURE(seed);
+    gaussian_pair(2000, 2, 0.8, seed, x, y);
+    const auto flat = mi::ksg(x, y, no_trend);
+    CHECK_FALSE(flat.has_reason("local_nonuniformity"));
+    CHECK(std::abs(flat.details.at("value_local_nonuniformity") - truth2) < 0.1);
+    gaussian_pair(5000, 3, 0.8, seed, x, y);
+    const auto flat3 = mi::ksg(x, y, no_trend);
+    CHECK_FALSE(flat3.has_reason("local_nonuniformity"));
+    CHECK(std::abs(flat3.details.at("value_local_nonuniformity") - truth3) < 0.15);
+  }
+  gaussian_pair(2000, 1, 0.8, 1, x, y);
+  CHECK(mi::ksg(x, y, no_trend).details.count("value_local_nonuniformity") == 0);
+  sheared_pair(2000, 2, 0.8, 2.0, 3.0, 1, x, y);
+  mi::ksg_options off = no_trend;
+  off.transformed_readings = false;
+  CHECK(mi::ksg(x, y, off).details.count("value_local_nonuniformity") == 0);
+  // A 1-D pair embedded in 2 + 2 columns (x = (t, 2t)): flat PCA boxes, left to intrinsic_dimension.
+  gaussian_pair(2000, 1, 0.8, 1, x, y);
+  row_matrix<double> ex(2000, 2), ey(2000, 2);
+  ex << x, 2.0 * x;
+  ey << y, -y;
+  const auto embedded = mi::ksg(ex, ey, no_trend);
+  CHECK(embedded.has_reason("intrinsic_dimension"));
+  CHECK_FALSE(embedded.has_reason("local_nonuniformity"));
+}
+
+TEST_CASE("local_nonuniformity: the uniform baseline is derived (Monte Carlo) and tabled for k = 8, d = 4-6; "
+          "uniform neighbourhoods get no correction") {
+  for (index_t d : {4, 5, 6}) {
+    CAPTURE(d);
+    const auto derived = mi::detail::local_uniform_baseline_of(8, d);  // 20000 draws
+    const auto tabled = mi::detail::local_uniform_baseline_at(8, d);   // 200000 draws
+    CHECK(std::abs(derived.log_alpha - tabled.log_alpha) < 0.03);
+    CHECK(std::abs(derived.mean_correction - tabled.mean_correction) < 0.01);
+  }
+  // Uniform points in [0, 1]^4, n = 5000: locally uniform, the mean correction is sampling noise around 0
+  // (boundary points see half-boxes, whose PCA boxes are not thinner).
+  random_engine rng(11);
+  row_matrix<double> u(5000, 4);
+  for (index_t i = 0; i < u.rows(); ++i)
+    for (index_t j = 0; j < 4; ++j) u(i, j) = rng.uniform();
+  const auto r = neighbors::knn_self(u, 8, norm_kind::chebyshev);
+  CHECK(std::abs(mi::detail::local_nonuniformity_correction(u, r, 8)) < 0.03);
+}
+
 TEST_CASE("auto: a duplicated row in continuous data goes to mixed KSG (KSG-1 needs distinct points)") {
   row_matrix<double> x, y;
   gaussian_pair(2000, 1, 0.8, 8, x, y);

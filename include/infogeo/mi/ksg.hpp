@@ -17,6 +17,7 @@
 #include "infogeo/core/special_functions.hpp"
 #include "infogeo/core/validation.hpp"
 #include "infogeo/core/negative_information.hpp"
+#include "infogeo/mi/local_nonuniformity.hpp"
 #include "infogeo/neighbors/knn.hpp"
 #include "infogeo/neighbors/preprocess.hpp"
 #include "infogeo/neighbors/regime.hpp"
@@ -47,10 +48,11 @@ struct ksg_options {
   neighbors::preprocess_options preprocess = mi_preprocess_default();
   /// The half-sample convergence check (warning "sample_size_trend"); on by default.
   sample_size_check_options sample_size_check;
-  /// The readings on MI-preserving transforms ("normal_scores_disagree", "correlated_columns"); on by
-  /// default. Each costs one more estimate where a column is non-Gaussian in shape or strongly
-  /// correlated; off saves it (per-epoch recording) at the price of those two checks, and the
-  /// estimate says so in settings "transformed_readings".
+  /// The readings on MI-preserving transforms ("normal_scores_disagree", "correlated_columns") and, in ksg()
+  /// at joint dimension 4-6, the LNC reading ("local_nonuniformity"); on by default. Each of the first two costs one
+  /// more estimate where a column is non-Gaussian in shape or strongly correlated, the LNC reading one more at k = 8
+  /// with a local PCA per point; off saves them (per-epoch recording) at the price of those checks, and the estimate
+  /// says so in settings "transformed_readings".
   bool transformed_readings = true;
 };
 
@@ -276,6 +278,17 @@ void check_correlated_columns(estimate& e, const row_matrix<double>& mx, const n
          vif);
 }
 
+/// Replaces the continuous columns of x and y by their normal scores (stats::normal_scores_of_columns), then
+/// whitens them where the scores are strongly correlated (whiten_if_correlated()); returns whether it whitened.
+/// Each step is an invertible map of one side, so I(X;Y) is unchanged.
+template <class = void>
+bool to_normal_scores_whitened(row_matrix<double>& x, const neighbors::column_profile& px, row_matrix<double>& y,
+                               const neighbors::column_profile& py) {
+  stats::normal_scores_of_columns(x, continuous_columns(px, x.cols()));
+  stats::normal_scores_of_columns(y, continuous_columns(py, y.cols()));
+  return whiten_if_correlated(x, whitenable_columns(x, px), y, whitenable_columns(y, py));
+}
+
 /// Warns "normal_scores_disagree" when a continuous column of X or Y is measurably non-Gaussian in
 /// shape (stats::non_gaussian_shape_ratios() > 1: skewness or kurtosis beyond the `non_gaussian`
 /// thresholds) and `rerun` on X and Y with their continuous columns replaced by normal scores
@@ -307,10 +320,7 @@ void check_normal_scores(estimate& e, const row_matrix<double>& mx, const neighb
   if (!(worst > 1.0)) return;
   row_matrix<double> sx = mx;
   row_matrix<double> sy = my;
-  stats::normal_scores_of_columns(sx, cx);
-  stats::normal_scores_of_columns(sy, cy);
-  if (whiten_if_correlated(sx, whitenable_columns(sx, px), sy, whitenable_columns(sy, py)))
-    e.settings["normal_scores_reading"] = "normal scores, then whitened";
+  if (to_normal_scores_whitened(sx, px, sy, py)) e.settings["normal_scores_reading"] = "normal scores, then whitened";
   const estimate on_scores = rerun(sx, sy);
   const double scored = on_scores.value;
   e.details["value_normal_scores"] = scored;
@@ -348,8 +358,8 @@ void check_transformed_readings(estimate& e, const row_matrix<double>& mx, const
 /// (ksg_options::transformed_readings, mixed_ksg_options::transformed_readings).
 inline void note_transformed_readings_off(estimate& e) {
   e.settings["transformed_readings"] =
-      "off: normal_scores_disagree and correlated_columns not checked (squashed or strongly correlated columns "
-      "can bias the estimate unseen)";
+      "off: normal_scores_disagree, correlated_columns and (KSG) local_nonuniformity not checked (squashed, strongly "
+      "correlated or curved columns can bias the estimate unseen)";
 }
 
 }  // namespace detail
@@ -371,8 +381,14 @@ inline void note_transformed_readings_off(estimate& e) {
 namespace detail {
 /// KSG on copied raw samples (preprocessed here). Searches max(k, 2) joint neighbours: the first
 /// two give the TwoNN intrinsic dimension of the joint sample (a warning when low).
+/// The joint sample (preprocessed) and its k-NN result, kept by ksg_on() for the LNC reading.
+struct ksg_neighbourhoods {
+  row_matrix<double> joint;
+  neighbors::knn_result neighbours;
+};
 template <class = void>
-estimate ksg_on(row_matrix<double> mx, row_matrix<double> my, const ksg_options& opt, const char* fn) {
+estimate ksg_on(row_matrix<double> mx, row_matrix<double> my, const ksg_options& opt, const char* fn,
+                ksg_neighbourhoods* keep = nullptr) {
   neighbors::preprocess_report rx = neighbors::preprocess(mx, opt.preprocess, fn, "x", 0);
   neighbors::preprocess_report ry = neighbors::preprocess(my, opt.preprocess, fn, "y", 1);
   const row_matrix<double> joint = detail::hstack({&mx, &my});
@@ -455,7 +471,50 @@ estimate ksg_on(row_matrix<double> mx, row_matrix<double> my, const ksg_options&
   neighbors::record(e, opt.preprocess, ry, "_y");
   neighbors::check_intrinsic_dimension(e, r, joint.cols(), fn, "(x, y)", false);
   neighbors::check_neighbourhood_scale(e, r, k, neighbors::robust_column_scales(joint), "(x, y)");
+  if (keep) {
+    keep->joint = joint;
+    keep->neighbours = r;
+  }
   return e;
+}
+
+/// Warns "local_nonuniformity" when the LNC reading (Gao, Ver Steeg & Galstyan 2015; mi/local_nonuniformity.hpp)
+/// differs from e.value by more than transformed_reading_gap times the tolerance (reading_agrees()). The reading:
+/// KSG-1 at local_nonuniformity_k on the columns' normal scores (whitened where correlated;
+/// to_normal_scores_whitened()) plus the LNC correction of that sample. Curved strong dependence (Y a bent
+/// invertible function of X plus small noise) fills thin bent slabs of KSG's boxes and reads low, while the columns
+/// look Gaussian and uncorrelated, so no other rerun sees it. Only for joint dimensions 4-6, n >= 1000 and
+/// tie-free columns (the calibrated range), and not where "intrinsic_dimension" warned. Details
+/// "value_local_nonuniformity", "local_nonuniformity_correction".
+/// Cost: one more KSG-1 estimate at k = 8 and a d x d local PCA per point.
+template <class = void>
+void check_local_nonuniformity(estimate& e, const row_matrix<double>& mx, const neighbors::column_profile& px,
+                               const row_matrix<double>& my, const neighbors::column_profile& py,
+                               const ksg_options& opt, const char* fn) {
+  const index_t d = mx.cols() + my.cols();
+  if (d < local_nonuniformity_min_dims || d > local_nonuniformity_max_dims || mx.rows() < local_nonuniformity_min_n ||
+      !px.tied_columns().empty() || !py.tied_columns().empty() || e.has_reason("intrinsic_dimension"))
+    return;  // on a lower-dimensional set the neighbours' PCA boxes are flat (rounding-sized) in the normal directions
+  row_matrix<double> sx = mx;
+  row_matrix<double> sy = my;
+  to_normal_scores_whitened(sx, px, sy, py);
+  ksg_options o = opt;
+  o.k = local_nonuniformity_k;
+  o.variant = ksg_variant::ksg1;
+  ksg_neighbourhoods kept;
+  const double at_k = ksg_on(sx, sy, o, fn, &kept).value;
+  const double correction = local_nonuniformity_correction(kept.joint, kept.neighbours, o.k);
+  const double reading = at_k + correction;
+  e.details["local_nonuniformity_correction"] = correction;
+  e.details["value_local_nonuniformity"] = reading;
+  if (reading_agrees(e, reading)) return;
+  e.warn("local_nonuniformity",
+         infogeo::detail::concat(
+             "the k nearest neighbours fill only a thin part of KSG's max-norm boxes (a curved or strongly "
+             "non-uniform dependence): with the local non-uniformity correction (Gao, Ver Steeg & Galstyan 2015: "
+             "PCA-aligned boxes, k = ", o.k, ", on the columns' normal scores) the estimate is ", reading,
+             " instead of ", e.value, ": use that one"),
+         correction);
 }
 }  // namespace detail
 
@@ -469,7 +528,9 @@ estimate ksg_on(row_matrix<double> mx, row_matrix<double> my, const ksg_options&
 /// make the estimate differ from the one on whitened X and Y ("correlated_columns": see
 /// detail::check_correlated_columns; details "value_whitened"), and when non-Gaussian marginals make it
 /// differ from the estimate on the columns' normal scores ("normal_scores_disagree": see
-/// detail::check_normal_scores; details "value_normal_scores").
+/// detail::check_normal_scores; details "value_normal_scores"), and when a curved strong dependence makes it differ
+/// from the local non-uniformity corrected reading ("local_nonuniformity": see detail::check_local_nonuniformity;
+/// details "value_local_nonuniformity").
 template <class InputX, class InputY>
 estimate ksg(const InputX& x, const InputY& y, const ksg_options& opt = {}) {
   constexpr const char* fn = "mi::ksg";
@@ -493,6 +554,7 @@ estimate ksg(const InputX& x, const InputY& y, const ksg_options& opt = {}) {
     });
   else
     detail::note_transformed_readings_off(e);
+  if (opt.transformed_readings) detail::check_local_nonuniformity(e, mx, px, my, py, opt, fn);
   if (detail::warn_discrete_columns(e, px, py)) {
     if (opt.preprocess.jitter > 0.0) {
       ksg_options tenth = opt;
