@@ -379,13 +379,15 @@ inline void note_transformed_readings_off(estimate& e) {
 /// and n range counts per marginal. Errors: n < 2, dx or dy = 0, NaN/Inf, mismatched rows,
 /// k < 1, k >= n, joint duplicates (set preprocess.jitter).
 namespace detail {
-/// KSG on copied raw samples (preprocessed here). Searches max(k, 2) joint neighbours: the first
-/// two give the TwoNN intrinsic dimension of the joint sample (a warning when low).
 /// The joint sample (preprocessed) and its k-NN result, kept by ksg_on() for the LNC reading.
 struct ksg_neighbourhoods {
   row_matrix<double> joint;
   neighbors::knn_result neighbours;
 };
+
+/// KSG on copied raw samples (preprocessed here). Searches max(k, 2) joint neighbours: the first
+/// two give the TwoNN intrinsic dimension of the joint sample (a warning when low). `keep`, when
+/// given, receives the joint sample and its neighbours.
 template <class = void>
 estimate ksg_on(row_matrix<double> mx, row_matrix<double> my, const ksg_options& opt, const char* fn,
                 ksg_neighbourhoods* keep = nullptr) {
