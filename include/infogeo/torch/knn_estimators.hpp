@@ -491,8 +491,8 @@ inline mi::mixed_ksg_options device_mixed_ksg_defaults() {
 /// own jittered copy, mi::detail::ties_broken(), made on the host and moved back), with the CPU's
 /// checks. Cost: one joint search of k + 1 neighbours and two marginal count passes, three more
 /// (radius 0) when some point sits on an atom, each ~n^2 d / 2 operations; ties cost the search an
-/// exhaustive row per tied query; above mi::lattice_tied_fraction one more estimate and a host copy. Errors: as mi::mixed_ksg (shapes, rows,
-/// NaN/Inf, k), tensors on different devices, preprocess.
+/// exhaustive row per tied query; above mi::lattice_tied_fraction one more estimate and a host copy.
+/// Errors: as mi::mixed_ksg (shapes, rows, NaN/Inf, k), tensors on different devices, preprocess.
 namespace detail {
 /// mixed_ksg_device() with the rereadings (on normal scores, whitened columns and with a lattice's
 /// ties broken: mi::mixed_ksg's outer checks) optional; false in the reruns (see ksg_device_with()).
@@ -604,14 +604,14 @@ inline estimate mixed_ksg_device_with(const at::Tensor& x, const at::Tensor& y, 
             .value;
       },
       mi::detail::knn_mi_trend_advice);
-  // As on the CPU: on the columns before the recoding (the transforms touch only the continuous ones),
-  // the rerun recoding the tied ones itself.
   if (!rereadings) return e;
   mi::mixed_ksg_options rerun = opt;
   rerun.sample_size_check.enabled = false;
   auto rerun_on_device = [&](const at::Tensor& tx, const at::Tensor& ty) {
     return mixed_ksg_device_with(tx, ty, rerun, dopt, false);
   };
+  // As on the CPU: on the columns before the recoding (the transforms touch only the continuous ones),
+  // the rerun recoding the tied ones itself.
   if (!opt.transformed_readings)
     mi::detail::note_transformed_readings_off(e);
   else
