@@ -17,6 +17,7 @@
 #include "infogeo/entropy/kozachenko_leonenko.hpp"
 #include "infogeo/mi/mixed_ksg.hpp"
 #include "infogeo/neighbors/knn.hpp"
+#include "infogeo/neighbors/regime.hpp"
 #include "infogeo/stats/gaussian_shape.hpp"
 
 using namespace infogeo;
@@ -395,6 +396,9 @@ TEST_CASE("device k-NN estimators give the CPU estimators' verdicts (status, rea
     CHECK(rel_diff(dkl.value, ckl.value) < 1e-9);
     // Mardia's z near 0 here: compare it absolutely (the device and Eigen sum in different orders).
     CHECK(std::abs(dkl.details.at("smoothness_z") - ckl.details.at("smoothness_z")) < 1e-9);
+    // No pole in a column or an independent-component direction: the smooth rate on both.
+    CHECK(dkl.settings.at("neighbour_order_rate") == "smooth");
+    CHECK(ckl.settings.at("neighbour_order_rate") == "smooth");
   }
   // A 1-D curve in 4-D (x = t, y = (sin t, cos t, t^2)): KSG warns "intrinsic_dimension", KL refuses it.
   {
@@ -499,6 +503,66 @@ TEST_CASE("device k-NN estimators give the CPU estimators' verdicts (status, rea
     CHECK(refusal_code([&] { mi::ksg(to_host(z.slice(1, 0, 1)), to_host(constant), libtorch::device_ksg_defaults()); }) ==
           "constant_column");
   }
+}
+
+TEST_CASE("device mixed KSG warns lattice_ties as the CPU: the (k + 1)-th neighbour and the CPU's jittered rerun") {
+  const auto device = test_device();
+  // 2 x 2 Gaussian pair (rho = 0.8 per pair, unit sd), rounded to steps of 0.25 sd: session 18's red team
+  // (I(QX;QY) = 1.00, mixed KSG reads ~1.3). float32 input (the rounded values are exact in float) and
+  // double: the device converts to double as the CPU does, so both read the same numbers.
+  at::manual_seed(71);
+  const at::Tensor z = at::randn({1500, 4}, at::kDouble);
+  const at::Tensor cx = z.slice(1, 0, 2);
+  const at::Tensor cy = 0.8 * z.slice(1, 0, 2) + 0.6 * z.slice(1, 2, 4);
+  const at::Tensor qx = at::round(cx / 0.25) * 0.25;
+  const at::Tensor qy = at::round(cy / 0.25) * 0.25;
+  const mi::mixed_ksg_options opt = libtorch::device_mixed_ksg_defaults();
+  const auto cpu = mi::mixed_ksg(to_host(qx), to_host(qy), opt);
+  REQUIRE(cpu.has_reason("lattice_ties"));
+  CHECK(cpu.details.at("distance_tied_fraction") > mi::lattice_tied_fraction);
+  for (auto dtype : {at::kFloat, at::kDouble}) {
+    CAPTURE(static_cast<int>(dtype));
+    const auto dev = libtorch::mixed_ksg_device(qx.to(dtype).to(device), qy.to(dtype).to(device), opt);
+    check_same_verdict(dev, cpu);
+    // The tie counts are exact (max-norm distances bit for bit); the reruns sum in another order.
+    CHECK(dev.details.at("distance_tied_fraction") == cpu.details.at("distance_tied_fraction"));
+    CHECK(rel_diff(dev.details.at("value_ties_broken"), cpu.details.at("value_ties_broken")) < 1e-9);
+    CHECK(rel_diff(dev.value, cpu.value) < 1e-9);
+  }
+  // Home ground: the same pair unrounded: no tied distance, no rerun, no warning, on both.
+  const auto cpu_home = mi::mixed_ksg(to_host(cx), to_host(cy), opt);
+  const auto dev_home = libtorch::mixed_ksg_device(cx.to(device), cy.to(device), opt);
+  CHECK(cpu_home.details.at("distance_tied_fraction") == 0.0);
+  CHECK(dev_home.details.at("distance_tied_fraction") == 0.0);
+  CHECK(dev_home.details.count("value_ties_broken") == 0);
+  CHECK(!dev_home.has_reason("lattice_ties"));
+  check_same_verdict(dev_home, cpu_home);
+}
+
+TEST_CASE("device KL takes the density-pole rate as the CPU: rotated Beta(0.3, 1)^4 (FastICA on a host copy)") {
+  const auto device = test_device();
+  // Beta(0.3, 1) = U^(1/0.3): a pole at 0 in every source; a random rotation hides it from every column
+  // (session 18: entropy::direction_edge_density_ratio finds it on 84/84 such sets).
+  at::manual_seed(72);
+  const at::Tensor sources = at::pow(at::rand({2000, 4}, at::kDouble), 1.0 / 0.3);
+  const at::Tensor q = std::get<0>(at::linalg_qr(at::randn({4, 4}, at::kDouble)));
+  const at::Tensor rotated = at::matmul(sources, q);
+  REQUIRE(!neighbors::has_density_pole(to_host(rotated)));  // no column shows it
+  const auto cpu = entropy::kozachenko_leonenko(to_host(rotated));
+  CHECK(cpu.settings.at("neighbour_order_rate") == "density_pole");
+  const auto dev = libtorch::kozachenko_leonenko_device(rotated.to(device));
+  CHECK(dev.settings.at("neighbour_order_rate") == "density_pole");
+  CHECK(dev.settings.at("neighbour_order_check") == cpu.settings.at("neighbour_order_check"));
+  check_same_verdict(dev, cpu);
+  CHECK(rel_diff(dev.details.at("bias_extrapolated"), cpu.details.at("bias_extrapolated")) < 1e-9);
+  // Home ground: the rotated product of Beta(1, 1) (a rotated cube: hard faces, no pole) keeps the
+  // boundary rate on both.
+  const at::Tensor cube = at::matmul(at::rand({2000, 4}, at::kDouble), q);
+  const auto cpu_cube = entropy::kozachenko_leonenko(to_host(cube));
+  const auto dev_cube = libtorch::kozachenko_leonenko_device(cube.to(device));
+  CHECK(cpu_cube.settings.at("neighbour_order_rate") != "density_pole");
+  CHECK(dev_cube.settings.at("neighbour_order_rate") == cpu_cube.settings.at("neighbour_order_rate"));
+  check_same_verdict(dev_cube, cpu_cube);
 }
 
 TEST_CASE("device Mardia kurtosis: the CPU's value, and NaN on collinear columns with the CPU's rank tolerance") {

@@ -20,6 +20,7 @@
 #include "infogeo/core/errors.hpp"
 #include "infogeo/core/result.hpp"
 #include "infogeo/core/special_functions.hpp"
+#include "infogeo/entropy/density_pole.hpp"
 #include "infogeo/entropy/kozachenko_leonenko.hpp"
 #include "infogeo/mi/ksg.hpp"
 #include "infogeo/mi/mixed_ksg.hpp"
@@ -201,7 +202,10 @@ inline at::Tensor half_rows_device(const at::Tensor& t, const std::vector<std::i
 /// opt.search is ignored; opt.preprocess must be off (see check_no_preprocess). Assumptions, bias
 /// and units as the CPU estimator. Cost: one tiled search (n^2 d / 2 float32 operations).
 /// Verdict: as the CPU estimator (refused for constant or tied columns and a low TwoNN intrinsic
-/// dimension), measured on the device tensor and the searched distances.
+/// dimension; "neighbour_order_bias" with the rate chosen as the CPU chooses it, the density-pole
+/// test entropy::has_density_pole_any_direction() on a host copy of x), measured on the device
+/// tensor and the searched distances. The pole test costs a host copy of x and O(n d^2) host work
+/// per direction face (FastICA on at most 2000 rows), as on the CPU.
 /// Errors (invalid_argument): as the CPU estimator (shape, NaN/Inf, k, duplicates) and preprocess.
 inline estimate kozachenko_leonenko_device(const at::Tensor& x, const entropy::kl_options& opt = {},
                                            const device_knn_options& dopt = {}) {
@@ -228,10 +232,13 @@ inline estimate kozachenko_leonenko_device(const at::Tensor& x, const entropy::k
   detail::record_search(e, r, x);
   e.settings["radius"] = "distance to k-th neighbour; unit-radius ball volume";
   neighbors::record(e, opt.preprocess, {});
+  // The pole test (columns and FastICA directions) is the CPU's own function on a host copy of x, run
+  // where the CPU runs it (only the extrapolation reads it): the same data, so the same verdict.
   if (opt.neighbour_order_check)
-    entropy::check_neighbour_order_bias_gated(e, hr, d, opt.k, detail::has_hard_edge_device(x), [&] {
-      return entropy::mardia_kurtosis_z(detail::mardia_kurtosis_device(x), x.size(0), d);
-    });
+    entropy::check_neighbour_order_bias_gated(
+        e, hr, d, opt.k, detail::has_hard_edge_device(x),
+        [&] { return entropy::mardia_kurtosis_z(detail::mardia_kurtosis_device(x), x.size(0), d); },
+        hr.k >= 4 * opt.k && entropy::has_density_pole_any_direction(detail::to_host_matrix(x)));
   infogeo::detail::check_sample_size_trend(
       e, opt.sample_size_check, tolerance_kind::differential_entropy,
       [&, perm = infogeo::detail::half_split(x.size(0), opt.sample_size_check.seed)](index_t which) {
@@ -390,10 +397,14 @@ inline estimate ksg_device(const at::Tensor& x, const at::Tensor& y, const mi::k
 
 /// mi::mixed_ksg's categorical distance on device tensors (mi::discrete_distance, opt.y_labels):
 /// the tied columns are copied to the host, chosen and recoded to (level index) x G there exactly as
-/// the CPU does, and written back into xd and yd; returns the setting "categorical_columns".
+/// the CPU does, and written back into xd and yd; returns the setting "categorical_columns". `cat_x`,
+/// `cat_y` (when given) receive the masks of the recoded columns (mi::mixed_ksg's cat_x, cat_y).
 inline std::string recode_categorical_device(at::Tensor& xd, at::Tensor& yd, const neighbors::column_profile& px,
                                              const neighbors::column_profile& py, const mi::mixed_ksg_options& opt,
-                                             const char* fn) {
+                                             const char* fn, std::vector<bool>* cat_x_out = nullptr,
+                                             std::vector<bool>* cat_y_out = nullptr) {
+  if (cat_x_out) cat_x_out->assign(static_cast<std::size_t>(xd.size(1)), false);
+  if (cat_y_out) cat_y_out->assign(static_cast<std::size_t>(yd.size(1)), false);
   auto host_columns = [](const at::Tensor& t, const std::vector<index_t>& cols) {
     std::vector<std::int64_t> idx(cols.begin(), cols.end());
     const at::Tensor h = t.index_select(1, at::tensor(idx, t.options().dtype(at::kLong))).to(at::kCPU).contiguous();
@@ -430,6 +441,8 @@ inline std::string recode_categorical_device(at::Tensor& xd, at::Tensor& yd, con
   for (std::size_t j = 0; j < ty.size(); ++j) cat_y[static_cast<std::size_t>(ty[j])] = sub_y[j];
   const std::string names = mi::detail::categorical_names(cat_x, cat_y);
   if (names == "none") return names;
+  if (cat_x_out) *cat_x_out = cat_x;
+  if (cat_y_out) *cat_y_out = cat_y;
   // The gap G from the span of the other columns, measured on the device.
   auto spans = [](const at::Tensor& t) {
     const at::Tensor h = (std::get<0>(t.max(0)) - std::get<0>(t.min(0))).to(at::kCPU).contiguous();
@@ -474,14 +487,17 @@ inline mi::mixed_ksg_options device_mixed_ksg_defaults() {
 /// so every count equals the CPU's; per-point terms on the host in the CPU's order.
 /// opt.preprocess must be off (standardize and jitter); opt.search is ignored.
 /// Verdict: as mi::mixed_ksg (refused for a constant column; intrinsic-dimension warning when no
-/// point sits on an atom), with the CPU's checks. Cost: one joint search and two marginal count
-/// passes, three more (radius 0) when some point sits on an atom, each ~n^2 d / 2 operations; ties
-/// cost the search an exhaustive row per tied query. Errors: as mi::mixed_ksg (shapes, rows,
-/// NaN/Inf, k), tensors on different devices, preprocess.
+/// point sits on an atom; "lattice_ties" from the (k + 1)-th joint neighbour, the rerun on the CPU's
+/// own jittered copy, mi::detail::ties_broken(), made on the host and moved back), with the CPU's
+/// checks. Cost: one joint search of k + 1 neighbours and two marginal count passes, three more
+/// (radius 0) when some point sits on an atom, each ~n^2 d / 2 operations; ties cost the search an
+/// exhaustive row per tied query; above mi::lattice_tied_fraction one more estimate and a host copy.
+/// Errors: as mi::mixed_ksg (shapes, rows, NaN/Inf, k), tensors on different devices, preprocess.
 namespace detail {
-/// mixed_ksg_device() with the readings on transformed data optional (see ksg_device_with()).
+/// mixed_ksg_device() with the rereadings (on normal scores, whitened columns and with a lattice's
+/// ties broken: mi::mixed_ksg's outer checks) optional; false in the reruns (see ksg_device_with()).
 inline estimate mixed_ksg_device_with(const at::Tensor& x, const at::Tensor& y, const mi::mixed_ksg_options& opt,
-                                      const device_knn_options& dopt, bool transformed_readings) {
+                                      const device_knn_options& dopt, bool rereadings) {
   constexpr const char* fn = "libtorch::mixed_ksg_device";
   detail::check_points(x, fn, "x");
   detail::check_points(y, fn, "y");
@@ -499,11 +515,14 @@ inline estimate mixed_ksg_device_with(const at::Tensor& x, const at::Tensor& y, 
   const auto py = mi::detail::mi_column_checks(detail::profile_columns_device(yd), fn, "y");
   const at::Tensor x_unrecoded = xd;  // recode_categorical_device() writes into clones
   const at::Tensor y_unrecoded = yd;
-  const std::string categorical = recode_categorical_device(xd, yd, px, py, opt, fn);
+  std::vector<bool> cat_x, cat_y;
+  const std::string categorical = recode_categorical_device(xd, yd, px, py, opt, fn, &cat_x, &cat_y);
   const at::Tensor joint = at::cat({xd, yd}, 1);
   const std::int64_t n = xd.size(0);
   const std::int64_t k = opt.k;
-  const auto r = knn_self_device(joint, detail::searched_k(k, n), norm_kind::chebyshev, dopt);
+  // k + 1 neighbours where n allows (as the CPU): the (k + 1)-th tells whether the k-th distance is tied.
+  const std::int64_t searched = std::min<std::int64_t>(std::max<std::int64_t>(k + 1, 2), n - 1);
+  const auto r = knn_self_device(joint, searched, norm_kind::chebyshev, dopt);
   const neighbors::knn_result hr = detail::host_knn(r);
   const at::Tensor rho = r.distances.select(1, k - 1).contiguous();
   const std::vector<double> hrho = [&] {
@@ -511,6 +530,9 @@ inline estimate mixed_ksg_device_with(const at::Tensor& x, const at::Tensor& y, 
     return std::vector<double>(h.data_ptr<double>(), h.data_ptr<double>() + n);
   }();
   const auto on_atoms = static_cast<index_t>(std::count(hrho.begin(), hrho.end(), 0.0));
+  index_t distance_ties = 0;  // max-norm distances are the CPU's bit for bit, so the ties are the same
+  for (index_t i = 0; i < n; ++i)
+    distance_ties += searched > k && hr.distance(i, k - 1) > 0.0 && hr.distance(i, k) == hr.distance(i, k - 1);
   const std::vector<std::int64_t> nx = detail::to_host_counts(count_within_device(xd, rho, true, norm_kind::chebyshev, dopt).counts);
   const std::vector<std::int64_t> ny = detail::to_host_counts(count_within_device(yd, rho, true, norm_kind::chebyshev, dopt).counts);
   std::vector<std::int64_t> tie_xy, tie_x, tie_y;
@@ -547,6 +569,7 @@ inline estimate mixed_ksg_device_with(const at::Tensor& x, const at::Tensor& y, 
   detail::record_search(e, r, x);
   e.details["per_point_sd"] = sd;
   e.details["points_on_atoms"] = static_cast<double>(on_atoms);
+  e.details["distance_tied_fraction"] = static_cast<double>(distance_ties) / static_cast<double>(n);
   e.details["max_tied_fraction_x"] = px.max_tied_fraction();
   e.details["max_tied_fraction_y"] = py.max_tied_fraction();
   neighbors::record(e, opt.preprocess, {}, "_x");
@@ -581,17 +604,28 @@ inline estimate mixed_ksg_device_with(const at::Tensor& x, const at::Tensor& y, 
             .value;
       },
       mi::detail::knn_mi_trend_advice);
+  if (!rereadings) return e;
+  mi::mixed_ksg_options rerun = opt;
+  rerun.sample_size_check.enabled = false;
+  auto rerun_on_device = [&](const at::Tensor& tx, const at::Tensor& ty) {
+    return mixed_ksg_device_with(tx, ty, rerun, dopt, false);
+  };
   // As on the CPU: on the columns before the recoding (the transforms touch only the continuous ones),
   // the rerun recoding the tied ones itself.
   if (!opt.transformed_readings)
     mi::detail::note_transformed_readings_off(e);
-  else if (transformed_readings)
-    check_transformed_readings_device(e, x_unrecoded, px, y_unrecoded, py,
-                                      [&](const at::Tensor& tx, const at::Tensor& ty) {
-                                        mi::mixed_ksg_options rerun = opt;
-                                        rerun.sample_size_check.enabled = false;
-                                        return mixed_ksg_device_with(tx, ty, rerun, dopt, false);
-                                      });
+  else
+    check_transformed_readings_device(e, x_unrecoded, px, y_unrecoded, py, rerun_on_device);
+  // "lattice_ties" as on the CPU (after its readings): the jittered copies are the CPU's own
+  // (mi::detail::ties_broken() on host copies of the unrecoded columns, the same seeded draws), so the
+  // rerun reads the same data; the rerun recodes the categorical columns itself (they are not jittered,
+  // so it chooses the same ones). The host copy only where check_lattice_ties() reruns.
+  if (e.details.at("distance_tied_fraction") > mi::lattice_tied_fraction) {
+    mi::detail::check_lattice_ties(e, to_host_matrix(x_unrecoded), cat_x, to_host_matrix(y_unrecoded), cat_y,
+                                   [&](const row_matrix<double>& tx, const row_matrix<double>& ty) {
+                                     return rerun_on_device(to_device(tx, xd.device()), to_device(ty, yd.device()));
+                                   });
+  }
   return e;
 }
 }  // namespace detail
