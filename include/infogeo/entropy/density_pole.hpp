@@ -25,13 +25,19 @@ inline constexpr double pole_direction_edge_fraction = 0.1;
 /// Calibration (session 18, docs/verdicts.md "KL at density poles no column shows"): ... (see there).
 inline constexpr double direction_pole_ratio = 0.35;
 
+/// Above this dimension direction_edge_density_ratio() does not run: it is calibrated on d = 2-10
+/// (session 18), and its face fits cost O(n d^3) (session 19, on a host: 20,000 x 32 took 6.6 s,
+/// 5,000 x 128 70 s, and 50,000 x 512 would take hours, on every KL call that extrapolates in k).
+inline constexpr index_t direction_pole_max_dims = 10;
+
 /// The face-fitted edge-density ratio of direction_edge_density_ratio() (steps 2 and 3) on the
 /// projections p (n x k) of a whitened sample on k orthonormal directions.
 template <class = void>
 double faces_edge_density_ratio(const row_matrix<double>& p) {
   const index_t n = p.rows();
   const index_t d = p.cols();
-  const index_t fit_rows = std::max<index_t>(d + 10, static_cast<index_t>(std::ceil(pole_face_fit_fraction * n)));
+  const index_t fit_rows =
+      std::max<index_t>(d + 10, static_cast<index_t>(std::ceil(pole_face_fit_fraction * static_cast<double>(n))));
   row_matrix<double> faces(n, 2 * d);
   row_matrix<double> q(n, d);  // the directions with the one being fitted last, signed so its end is low
   row_matrix<double> ends(fit_rows, d);
@@ -81,14 +87,15 @@ double faces_edge_density_ratio(const row_matrix<double>& p) {
 ///     pole_direction_edge_fraction (10 % of the rows: it averages over what remains of the spread).
 /// What it reads (n -> inf): f(median) / mean f over the outer 10 %: 1 for a uniform column, 0.53 for
 /// an exponential one, >= 3 for Gaussians and heavier tails; 0.07 for Gamma(0.5), 0.10 for
-/// Beta(0.5, 1), 0.21 for Gamma(0.7). Infinity for d < 2 (the columns are the directions), n < 200,
-/// or collinear columns. O(n d^2) plus FastICA on at most 4000 rows.
+/// Beta(0.5, 1), 0.21 for Gamma(0.7). Infinity for d < 2 (the columns are the directions),
+/// d > direction_pole_max_dims (not calibrated; a rotated pole there is not detected), n < 200, or
+/// collinear columns. O(n d^3) (the face fits) plus FastICA on at most 4000 rows.
 template <class = void>
 double direction_edge_density_ratio(const row_matrix<double>& x) {
   const index_t n = x.rows();
   const index_t d = x.cols();
   constexpr double none = std::numeric_limits<double>::infinity();
-  if (d < 2 || n < 200) return none;
+  if (d < 2 || d > direction_pole_max_dims || n < 200) return none;
   row_matrix<double> z = x;
   if (!stats::whiten_columns(z, stats::all_columns(d))) return none;
   // Both contrasts: skewness finds one-sided poles (Gamma(a), Beta(a, 1)), log cosh symmetric ones

@@ -109,16 +109,6 @@ inline double rare_class_bound(double q, index_t dropped_classes, double value) 
 /// Errors (infogeo::invalid_argument): n < 2, dx or dy = 0, NaN/Inf, mismatched rows, k < 1,
 /// k >= n, jitter != 0, y_labels with more than one Y column.
 namespace detail {
-/// The robust scales of the joint (x, y) columns with the tied (discrete) ones set to +inf, so that
-/// the neighbourhood-scale check measures against the continuous columns only (a discrete column
-/// has no local density to resolve).
-inline std::vector<double> continuous_column_scales(std::vector<double> scales, const neighbors::column_profile& px,
-                                                    const neighbors::column_profile& py, index_t dx) {
-  for (index_t c : px.tied_columns()) scales[static_cast<std::size_t>(c)] = std::numeric_limits<double>::infinity();
-  for (index_t c : py.tied_columns()) scales[static_cast<std::size_t>(dx + c)] = std::numeric_limits<double>::infinity();
-  return scales;
-}
-
 /// neighbors::robust_scale() of the rows of column j of m off its atoms (values held by >= 1 % of the
 /// rows, and >= 2, as continuum_with_atoms()): the spread of a ReLU column's continuous part (a
 /// half-normal: 0.62 sd of the pre-activation), not of the column with its zeros, whose IQR shrinks
@@ -144,21 +134,21 @@ double off_atom_robust_scale(const row_matrix<double>& m, index_t j) {
 }
 
 /// The column scales of mixed_ksg()'s neighbourhood-scale check on the joint sample (standardised,
-/// categorical columns recoded): +inf for the categorical columns (levels farther apart than any
-/// neighbourhood: no local density to resolve); the robust scale (neighbors::robust_column_scales())
-/// for the tie-free columns and for a lattice (rounded or quantised values: more levels than rows per
+/// categorical columns recoded), from `scales`, the robust scales of all its columns
+/// (neighbors::robust_column_scales(), or the device's): +inf for the categorical columns (levels farther
+/// apart than any neighbourhood: no local density to resolve); the robust scale for the tie-free columns
+/// and for a lattice (rounded or quantised values: more levels than rows per
 /// level, which a density fills at the neighbour radius like a continuous column); for a continuum with
 /// atoms (continuum_with_atoms(): ReLU zeros) the robust scale of its continuous part
-/// (off_atom_robust_scale()). Until session 19 every tied column was left out (continuous_column_scales(),
-/// which the device form still uses), so the check measured nothing where all columns were tied: 3 x 3
+/// (off_atom_robust_scale(); `joint` is read only in the tied columns). Until session 19 every tied column
+/// was left out, so the check measured nothing where all columns were tied: 3 x 3
 /// Gaussian pairs (rho = 0.8, I = 1.53) rounded to 0.02-0.1 sd read 1.29-1.37 at n = 1000, and
 /// relu(Z1) / relu(Z2) pairs (4 pairs, rho = 0.9, I = 2.22) 1.84, with status ok, where the continuous
 /// pairs warn "neighbourhood_scale".
 template <class = void>
-std::vector<double> neighbourhood_column_scales(const row_matrix<double>& joint, const neighbors::column_profile& px,
-                                                const neighbors::column_profile& py, const std::vector<bool>& cat_x,
-                                                const std::vector<bool>& cat_y) {
-  std::vector<double> scales = neighbors::robust_column_scales(joint);
+std::vector<double> neighbourhood_column_scales(std::vector<double> scales, const row_matrix<double>& joint,
+                                                const neighbors::column_profile& px, const neighbors::column_profile& py,
+                                                const std::vector<bool>& cat_x, const std::vector<bool>& cat_y) {
   const auto dx = static_cast<index_t>(cat_x.size());
   auto side = [&](const neighbors::column_profile& p, const std::vector<bool>& cat, index_t offset) {
     for (std::size_t c = 0; c < cat.size(); ++c)
@@ -363,7 +353,7 @@ estimate mixed_ksg_with(const InputX& x, const InputY& y, const mixed_ksg_option
   const auto continuous = static_cast<index_t>(joint.cols() - px.tied_columns().size() - py.tied_columns().size());
   e.parameters["continuous_columns"] = static_cast<double>(continuous);
   if (on_atoms == 0) neighbors::check_intrinsic_dimension(e, r, continuous, fn, "(x, y) (continuous columns)", false);
-  neighbors::check_neighbourhood_scale(e, r, k, neighbourhood_column_scales(joint, px, py, cat_x, cat_y),
+  neighbors::check_neighbourhood_scale(e, r, k, neighbourhood_column_scales(neighbors::robust_column_scales(joint), joint, px, py, cat_x, cat_y),
                                       "(x, y) (non-categorical columns)");
   infogeo::detail::recheck_on_halves(
       e, opt, tolerance_kind::scale_invariant, knn_mi_trend_advice,

@@ -588,9 +588,15 @@ inline estimate mixed_ksg_device_with(const at::Tensor& x, const at::Tensor& y, 
   const auto continuous = static_cast<index_t>(e.dims - px.tied_columns().size() - py.tied_columns().size());
   e.parameters["continuous_columns"] = static_cast<double>(continuous);
   if (on_atoms == 0) neighbors::check_intrinsic_dimension(e, hr, continuous, fn, "(x, y) (continuous columns)", false);
-  neighbors::check_neighbourhood_scale(
-      e, hr, k, mi::detail::continuous_column_scales(detail::robust_column_scales_device(joint), px, py, xd.size(1)),
-      "(x, y) (continuous columns)");
+  {  // the tied columns' scales (lattices, continua with atoms) on a host copy, only where there are some
+    const bool tied = !px.tied_columns().empty() || !py.tied_columns().empty();
+    neighbors::check_neighbourhood_scale(
+        e, hr, k,
+        mi::detail::neighbourhood_column_scales(detail::robust_column_scales_device(joint),
+                                                tied ? to_host_matrix(joint) : row_matrix<double>(), px, py, cat_x,
+                                                cat_y),
+        "(x, y) (non-categorical columns)");
+  }
   infogeo::detail::check_sample_size_trend(
       e, opt.sample_size_check, tolerance_kind::scale_invariant,
       [&, perm = infogeo::detail::half_split(x.size(0), opt.sample_size_check.seed)](index_t which) {
