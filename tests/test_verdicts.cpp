@@ -824,6 +824,20 @@ TEST_CASE("lattice_ties: rounded (quantised) columns read high by mixed KSG, the
     CHECK(coarse.details.count("value_ties_broken") == 0);
     CHECK_FALSE(coarse.has_reason("lattice_ties"));
   }
+  // Class labels against a 1-D quantised layer: 50 classes of 40 rows, X = 0.1 c + N(0, 1) rounded to
+  // 0.25: I(QX; Y) = 0.550 (summed over the cells). Mixed KSG read 0.70 (lattice_ties); auto returns the
+  // ties-broken reading (one X column: no intrinsic dimension to measure).
+  random_engine rng(3);
+  row_matrix<double> lx(2000, 1), ly(2000, 1);
+  for (index_t i = 0; i < 2000; ++i) {
+    ly(i, 0) = static_cast<double>(i % 50);
+    lx(i, 0) = std::round((0.1 * ly(i, 0) + rng.normal()) / 0.25) * 0.25;
+  }
+  mi::automatic_options labels;
+  labels.y_labels = true;
+  const auto on_labels = mi::automatic(lx, ly, labels);
+  CHECK(on_labels.settings.count("lattice") == 1);
+  CHECK(std::abs(on_labels.value - 0.550) < 0.1);
 }
 
 TEST_CASE("auto on a lattice: refused where the ties-broken reading is off or the lattice lies on a curve") {

@@ -67,11 +67,12 @@ row_matrix<double> dequantised(row_matrix<double> m, const neighbors::column_pro
 /// max norm, against the number of those columns. On the ties-broken sample TwoNN sees the jitter's
 /// clusters (two points of a cell 1e-3 sd apart, the next cell a step away: 2 x 2 pairs at 0.25 sd
 /// read 1.0-1.7 for 4); spread over their cells the points fill the space where the lattice is
-/// populated and keep a manifold's dimension where the lattice resolves it. Discrete columns that
-/// mixed KSG reads as categorical are spread too: a level column that is a function of a lattice column
-/// (X = (a, sin 2a) rounded to 0.1) leaves the sample on a curve, where the categorical reading was
-/// 0.18 nats low. Records details "intrinsic_dimension_dequantised" and its threshold on `e`, and warns
-/// "intrinsic_dimension" when low.
+/// populated (rounded Gaussian pairs: 3.7-4.2 for 4) and keep a manifold's dimension where the
+/// lattice resolves it (X = (a, sin 2a), Y likewise, rounded to 0.02-0.05: refused). Blind where
+/// the cells are as wide as the spacing on the manifold (that curve at 0.1-0.25, n = 5000: 3.3-3.6
+/// for 2). Discrete columns that mixed KSG reads as categorical are spread too. Records details
+/// "intrinsic_dimension_dequantised" and its threshold on `e` (none for fewer than two columns),
+/// and warns "intrinsic_dimension" when low.
 template <class = void>
 void check_lattice_dimension(estimate& e, const row_matrix<double>& mx, const neighbors::column_profile& px,
                              const row_matrix<double>& my, const neighbors::column_profile& py, bool y_labels,
@@ -303,9 +304,12 @@ estimate automatic(const InputX& x, const InputY& y, const automatic_options& op
       b.settings["lattice"] = infogeo::detail::concat(
           "ties broken by a jitter of ", lattice_jitter, " sd of each non-categorical column: ", 100.0 * tied,
           "% of the points off the atoms had tied k-th neighbour distances (a lattice), where mixed KSG's strict "
-          "counts read ", e.value, "; intrinsic dimension ", b.details.at("intrinsic_dimension_dequantised"),
-          " measured on the lattice spread over its cells (", jittered_id, " on the jittered sample: the jitter's "
-          "clusters)");
+          "counts read ", e.value,
+          b.details.count("intrinsic_dimension_dequantised")
+              ? infogeo::detail::concat("; intrinsic dimension ", b.details.at("intrinsic_dimension_dequantised"),
+                                        " measured on the lattice spread over its cells (", jittered_id,
+                                        " on the jittered sample: the jitter's clusters)")
+              : std::string());
       reason += infogeo::detail::concat("; the values lie on a lattice (", 100.0 * tied,
                                         "% tied neighbour distances): the reading with the ties broken");
       e = std::move(b);
