@@ -72,6 +72,11 @@ PY3
 expect verdict-labels-rare-class-dropped 0 "j['status'] == 'warning' and any(r['code'] == 'rare_classes' for r in j['reasons'])" -- mi --method mixed-ksg "$work/u.npy" "$work/labels_rare.npy"
 expect verdict-labels-rare-class-refused 1 "" -- mi --method mixed-ksg "$work/u200.npy" "$work/labels_rare200.npy"
 grep -q "rare_classes" "$work/err.txt" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL verdict-labels-rare-class-refused: no reason code on stderr"; }
+# auto leaves the class out too where the bound allows it and every other check passes (settings
+# rare_classes, status ok; session 18 refused), and refuses where it does not.
+expect verdict-auto-rare-class-dropped 0 "j['status'] == 'ok' and 'rare_classes' in j['settings']" -- mi --method auto "$work/u.npy" "$work/labels_rare.npy"
+expect verdict-auto-rare-class-refused 1 "" -- mi --method auto "$work/u200.npy" "$work/labels_rare200.npy"
+grep -q "rare_classes" "$work/err.txt" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL verdict-auto-rare-class-refused: no reason code on stderr"; }
 expect verdict-heavy-tails 0 "j['status'] == 'warning' and any(r['code'] == 'heavy_tails' for r in j['reasons'])" -- mi --method ksg1 "$work/u_heavy.npy" "$work/v_heavy.npy"
 expect verdict-normal-scores 0 "j['preprocessing']['normal_scores'] == 'x and y' and not any(r['code'] == 'heavy_tails' for r in j['reasons']) and abs(j['value'] - 0.51) < 0.1" -- mi --method ksg1 --normal-scores "$work/u_heavy.npy" "$work/v_heavy.npy"
 expect verdict-normal-scores-refused 2 "" -- mi --method doe-gauss --normal-scores "$work/u.npy" "$work/v.npy"
