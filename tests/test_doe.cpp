@@ -937,6 +937,7 @@ TEST_CASE("doe verdicts: ok only when a reference confirms it; bound_unconfirmed
   // silent) agrees within max(0.1, 10 %), so the estimate stays ok.
   const gaussian_pair p = make_gaussian_pair(2000, 2, 0.5, 31);
   mi::doe_options o = fast_options(mi::doe_family::gaussian_full);
+  o.epochs = 100;  // converges in 38-56 epochs on seeds 31-34 (not_converged at 30)
   const auto home = mi::doe_mutual_information(p.x, p.y, o);
   CAPTURE(home.mi.value);
   CHECK(home.mi.ok());
