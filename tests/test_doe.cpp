@@ -932,6 +932,62 @@ TEST_CASE("doe verdicts: refuses fits on too few samples") {
   CHECK_THROWS_AS(mi::doe_entropy(x), infogeo::refused_error);
 }
 
+TEST_CASE("doe verdicts: ok only when a reference confirms it; bound_unconfirmed when none can") {
+  // Home ground: a 2 x 2 Gaussian pair, I = 0.5, n = 2,000: the Gaussian plug-in (its shape checks
+  // silent) agrees within max(0.1, 10 %), so the estimate stays ok.
+  const gaussian_pair p = make_gaussian_pair(2000, 2, 0.5, 31);
+  mi::doe_options o = fast_options(mi::doe_family::gaussian_full);
+  o.epochs = 100;  // converges in 38-56 epochs on seeds 31-34 (not_converged at 30)
+  const auto home = mi::doe_mutual_information(p.x, p.y, o);
+  CAPTURE(home.mi.value);
+  CHECK(home.mi.ok());
+  CHECK(home.mi.settings.at("cross_check").rfind("agrees with", 0) == 0);
+  // The same data with the cross-check skipped (session 19's red team: above max_dims = 64 joint
+  // dimensions doe-gauss read -1.5 to -2.1 for I = 3.3 with status ok): max_dims = 3 < 4 here.
+  o.cross_check.max_dims = 3;
+  const auto wide = mi::doe_mutual_information(p.x, p.y, o);
+  CHECK(wide.mi.has_reason("bound_unconfirmed"));
+  CHECK(wide.mi.settings.at("cross_check") == "skipped: dimension 4 > max_dims = 3");
+  o.cross_check.max_dims = 64;
+  o.cross_check.min_n = 5000;  // too few rows for the references
+  CHECK(mi::doe_mutual_information(p.x, p.y, o).mi.has_reason("bound_unconfirmed"));
+  // No reference without warnings (red team: X with 3 outlier rows at +-1e6, Y = 0.8 X + 0.6 E,
+  // I = 0.51: doe-gauss read 0.00 with status ok): the Gaussian plug-in warns non_gaussian and
+  // mixed KSG reads below I.
+  random_engine rng(32);
+  row_matrix<double> x(2000, 1);
+  row_matrix<double> y(2000, 1);
+  for (index_t i = 0; i < 2000; ++i) {
+    x(i, 0) = rng.normal();
+    y(i, 0) = 0.8 * x(i, 0) + 0.6 * rng.normal();
+  }
+  for (index_t i : {17, 900, 1500}) x(i, 0) = (i % 2 ? 1e6 : -1e6);
+  o = fast_options(mi::doe_family::gaussian_full);
+  const auto outliers = mi::doe_mutual_information(x, y, o);
+  CAPTURE(outliers.mi.value);
+  CAPTURE(outliers.mi.settings.at("cross_check"));
+  CHECK_FALSE(outliers.mi.ok());
+  CHECK((outliers.mi.has_reason("bound_unconfirmed") || outliers.mi.has_reason("estimators_disagree")));
+}
+
+TEST_CASE("doe verdicts: negative_information below -0.1 nats; independent data near 0 stay silent") {
+  // Red team (session 19): independent N(0, I_20) pairs at n = 500 read -5.25 with status ok. The
+  // affine q(z|x) on 20 + 20 columns, trained on 250 rows, over-fits: H_q(Z|X) > H_q(Z) held out.
+  random_engine rng(41);
+  const row_matrix<double> x = random_matrix(500, 20, rng);
+  const row_matrix<double> y = random_matrix(500, 20, rng);
+  const auto wide = mi::doe_mutual_information(x, y, fast_options(mi::doe_family::gaussian));
+  CAPTURE(wide.mi.value);
+  REQUIRE(wide.mi.value < -0.1);
+  CHECK(wide.mi.has_reason("negative_information"));
+  // Home ground: independent 2 x 2 pair, n = 2,000: the estimate sits within sampling noise of 0.
+  const row_matrix<double> x2 = random_matrix(2000, 2, rng);
+  const row_matrix<double> y2 = random_matrix(2000, 2, rng);
+  const auto small = mi::doe_mutual_information(x2, y2, fast_options(mi::doe_family::gaussian));
+  CAPTURE(small.mi.value);
+  CHECK_FALSE(small.mi.has_reason("negative_information"));
+}
+
 TEST_CASE("doe verdicts: not_converged when the epochs run out while the held-out CE still improves") {
   const row_matrix<double> z = dense_gaussian(600, 3, 0.0, 11);
   mi::doe_options o;

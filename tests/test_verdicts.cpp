@@ -2354,6 +2354,12 @@ TEST_CASE("cross_check: an ok reference that disagrees warns, a warned one is no
   CHECK(judged(0.6, {reference("ksg", 1.0, false)}, cross_check_rule::confirmation).has_reason("bound_gap"));
   CHECK(judged(1.0, {reference("ksg", 1.0, true)}, cross_check_rule::confirmation).has_reason("bound_unconfirmed"));
   CHECK(judged(1.0, {failed}, cross_check_rule::confirmation).has_reason("bound_unconfirmed"));
+  // Estimates ok only when confirmed (DoE): a disagreement is estimators_disagree, not bound_gap.
+  const auto estimate_rule = cross_check_rule::estimate_confirmation;
+  CHECK(judged(1.0, {reference("ksg", 1.05, false)}, estimate_rule).ok());
+  CHECK(judged(0.6, {reference("ksg", 1.0, false)}, estimate_rule).has_reason("estimators_disagree"));
+  CHECK(judged(1.0, {reference("ksg", 1.0, true)}, estimate_rule).has_reason("bound_unconfirmed"));
+  CHECK(judged(1.0, {failed}, estimate_rule).has_reason("bound_unconfirmed"));
   // Differential entropies: 0.1 nats per dimension, whatever the units: a 0.5-nat gap in 4 dimensions
   // (tolerance 0.4) warns and a 0.45-nat gap in 5 (tolerance 0.5) does not, at h ~ 1 as at h ~ +-100.
   const auto entropy_rule = tolerance_kind::differential_entropy;
@@ -2384,6 +2390,10 @@ TEST_CASE("cross_check: an ok reference that disagrees warns, a warned one is no
   estimate wide;
   infogeo::detail::cross_check(wide, o, cross_check_rule::confirmation, mi_rule, "advice", 1000, 65, never);
   CHECK(wide.has_reason("bound_unconfirmed"));
+  estimate wide_estimate;
+  infogeo::detail::cross_check(wide_estimate, o, cross_check_rule::estimate_confirmation, mi_rule, "advice", 1000, 65,
+                               never);
+  CHECK(wide_estimate.has_reason("bound_unconfirmed"));
   o.tolerance_factor = -1.0;
   CHECK_THROWS_WITH_AS(
       infogeo::detail::cross_check(e, o, cross_check_rule::disagreement, mi_rule, "a", 1000, 2, never),

@@ -23,6 +23,9 @@ save(work + '/v_const.npy', [[t, 1.5] for t in v])
 save(work + '/v_small.npy', [[1e-4 * t] for t in v])
 save(work + '/mixed_x.npy', [[float(rng.randrange(4)), t] for t in u])
 save(work + '/v.npy', [[t] for t in v])
+save(work + '/v200.npy', [[t] for t in v[:200]])
+# u with 3 outlier rows at +-1e6 (session 19: doe-gauss read 0.00 for I = 0.51 with status ok).
+save(work + '/u_outlier.npy', [[(1e6 if i % 2 else -1e6) if i in (17, 400, 900) else t] for i, t in enumerate(u)])
 # Lognormal-squared marginals of the same pair (a monotone map: I = 0.51): tail ratio ~30.
 import math
 save(work + '/u_heavy.npy', [[math.exp(2 * t)] for t in u])
@@ -80,6 +83,11 @@ grep -q "rare_classes" "$work/err.txt" && passed=$((passed + 1)) || { failed=$((
 expect verdict-heavy-tails 0 "j['status'] == 'warning' and any(r['code'] == 'heavy_tails' for r in j['reasons'])" -- mi --method ksg1 "$work/u_heavy.npy" "$work/v_heavy.npy"
 expect verdict-normal-scores 0 "j['preprocessing']['normal_scores'] == 'x and y' and not any(r['code'] == 'heavy_tails' for r in j['reasons']) and abs(j['value'] - 0.51) < 0.1" -- mi --method ksg1 --normal-scores "$work/u_heavy.npy" "$work/v_heavy.npy"
 expect verdict-normal-scores-refused 2 "" -- mi --method doe-gauss --normal-scores "$work/u.npy" "$work/v.npy"
+# DoE is ok only when a reference confirms it: home ground (a Gaussian pair, the Gaussian plug-in agrees) ok;
+# too few rows for the cross-check, or outliers that leave no reference without warnings: bound_unconfirmed.
+expect verdict-doe-confirmed-ok 0 "j['status'] == 'ok' and j['settings']['cross_check'].startswith('agrees with')" -- mi --method doe-gauss "$work/u.npy" "$work/v.npy"
+expect verdict-doe-skipped-unconfirmed 0 "j['status'] == 'warning' and any(r['code'] == 'bound_unconfirmed' for r in j['reasons'])" -- mi --method doe-gauss "$work/u200.npy" "$work/v200.npy"
+expect verdict-doe-outliers-not-ok 0 "j['status'] == 'warning' and any(r['code'] in ('bound_unconfirmed', 'estimators_disagree') for r in j['reasons'])" -- mi --method doe-gauss "$work/u_outlier.npy" "$work/v.npy"
 expect verdict-bins-1 0 "j['value'] == 0 and j['status'] == 'warning' and any(r['code'] == 'few_bins' for r in j['reasons'])" -- mi --method binning --bins 1 "$work/u.npy" "$work/v.npy"
 expect verdict-miller-madow 0 "j['settings']['miller_madow'] == 'on'" -- mi --method binning --bins 8 --miller-madow "$work/u.npy" "$work/v.npy"
 expect verdict-home-ground-ok 0 "j['status'] == 'ok' and j['reasons'] == []" -- mi --method ksg1 "$work/u.npy" "$work/v.npy"

@@ -9,7 +9,10 @@
 //    reference whose own verdict is ok; references that warned are recorded, not used;
 //  * rule `confirmation` (the variational bounds, which have no check of their gap to I at all):
 //    the estimate stays ok only when an ok reference agrees within that tolerance; it warns
-//    "bound_gap" when an ok reference disagrees and "bound_unconfirmed" when no reference is ok.
+//    "bound_gap" when an ok reference disagrees and "bound_unconfirmed" when no reference is ok;
+//  * rule `estimate_confirmation` (DoE, whose fitted densities' misfit no check of its own
+//    measures): as `confirmation`, but a disagreement warns "estimators_disagree" (an estimate,
+//    not a bound); no usable reference (or a skipped check) warns "bound_unconfirmed".
 // The tolerance is the bench's, accuracy_tolerance() of core/tolerance.hpp at the reference's value
 // (MI: max(0.1 nats, 10 % of the reference); differential entropy: 0.1 nats per dimension), times
 // cross_check_options::tolerance_factor (default 1): when the reference is right, every estimate
@@ -50,7 +53,8 @@ struct cross_check_options {
 /// How a cross-check judges an estimate (see the top of this header).
 enum class cross_check_rule {
   disagreement,  ///< warn only when an ok reference disagrees
-  confirmation   ///< ok only when an ok reference agrees (bounds with no check of their own gap)
+  confirmation,  ///< ok only when an ok reference agrees (bounds with no check of their own gap)
+  estimate_confirmation  ///< ok only when an ok reference agrees; a disagreement is "estimators_disagree"
 };
 
 namespace detail {
@@ -120,6 +124,20 @@ inline bool reads_below_truth(const estimate& r) {
     return false;
   }
   return true;
+}
+
+/// Warns "bound_unconfirmed" under the rules that need a confirming reference (`why`: why none
+/// confirmed); silent under `disagreement`.
+inline void warn_unconfirmed(estimate& e, cross_check_rule rule, const std::string& why, const char* advice) {
+  if (rule == cross_check_rule::disagreement) return;
+  if (rule == cross_check_rule::confirmation)
+    e.warn("bound_unconfirmed", why + ", so the gap between this bound and I is unmeasured (a variational bound can "
+                                      "sit far below I when its critic has not learned the density ratio); " +
+                                    advice);
+  else
+    e.warn("bound_unconfirmed", why + ", so nothing measures this estimate's error (its fitted densities' misfit "
+                                      "can put it far from I, on either side, with every other check silent); " +
+                                    advice);
 }
 
 /// Judges e against the references by `rule`, with the tolerance of a quantity of kind `kind` on
@@ -195,17 +213,12 @@ inline void apply_cross_check(estimate& e, const cross_check_options& o, const s
     return;
   }
   e.settings["cross_check"] = "no reference without warnings on these data";
-  if (rule == cross_check_rule::confirmation)
-    e.warn("bound_unconfirmed",
-           detail::concat("no reference estimator is free of warnings on these data, so the gap between this bound "
-                          "and I is unmeasured (a variational bound can sit far below I when its critic has not "
-                          "learned the density ratio); ",
-                          advice));
+  warn_unconfirmed(e, rule, "no reference estimator is free of warnings on these data", advice);
 }
 
 /// The common entry: skips (and says so in settings) when disabled, when n < min_n or when the
-/// (joint) dimension exceeds max_dims (then a `confirmation` estimate warns "bound_unconfirmed": its
-/// gap cannot be measured), else builds the references with make_refs(rows) (rows: the subset,
+/// (joint) dimension exceeds max_dims (then a `confirmation` or `estimate_confirmation` estimate
+/// warns "bound_unconfirmed": its error cannot be measured), else builds the references with make_refs(rows) (rows: the subset,
 /// empty = all) and applies the rule.
 template <class MakeReferences>
 void cross_check(estimate& e, const cross_check_options& o, cross_check_rule rule, tolerance_kind kind,
@@ -221,10 +234,7 @@ void cross_check(estimate& e, const cross_check_options& o, cross_check_rule rul
     skip += (skip.empty() ? "" : "; ") + detail::concat("dimension ", dims, " > max_dims = ", o.max_dims);
   if (!skip.empty()) {
     e.settings["cross_check"] = "skipped: " + skip;
-    if (rule == cross_check_rule::confirmation)
-      e.warn("bound_unconfirmed",
-             "the cross-check did not run (" + skip + "), so the gap between this bound and I is unmeasured; " +
-                 advice);
+    warn_unconfirmed(e, rule, "the cross-check did not run (" + skip + ")", advice);
     return;
   }
   const auto rows = cross_check_rows(n, o);
