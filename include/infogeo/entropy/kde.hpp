@@ -824,7 +824,8 @@ inline void check_label_entropy_ceiling(estimate& e, const std::vector<std::int6
 /// entropy::detail::kde_min_rows(d) ("kde_too_few_samples", naming the term), and when the value exceeds the
 /// labels' entropy H(Y), which bounds I(X;Y), by more than the tolerance (detail::check_label_entropy_ceiling,
 /// "above_label_entropy").
-/// No cross-check (settings.cross_check says so).
+/// No cross-check (settings.cross_check says so). Cost: about 2.5 times the 1 + C entropies (half-bandwidth
+/// reruns and the two halves); bandwidth_check = false and sample_size_check.enabled = false remove them.
 template <class X, class Labels>
 estimate kde_mutual_information_discrete(const X& x_input, const Labels& labels,
                                          const kde_mi_options& options = {}) {
