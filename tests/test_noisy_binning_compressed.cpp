@@ -869,6 +869,41 @@ TEST_CASE("bin_resolution: binning and EDGE at rho = 0.999 / 0.99 warn; 1 x 1 Ga
   CHECK(mi::edge_labels(x99, std::vector<int>(2000, 0)).details.count("resolution_loss") == 0);
 }
 
+TEST_CASE("bin_resolution: a steep curve y = x^3 + 0.02 N warns through the refined grid; discrete X stays silent") {
+  // Red team (session 19): X ~ U(-1, 1), Y = X^3 + 0.02 N(0, 1), I = h(Y) - h(noise) = 2.608 (numerical
+  // integration), N = 3000, 30 bins: binning 2.09-2.11 with status ok. The constant-width model reads the
+  // average conditional as resolved (loss 0.11-0.15); the conditionals are narrower than a bin where the
+  // curve is flat (x ~ 0) and where it is steep (|x| ~ 1, seen from Y). Halving the bins gains 0.3-0.4.
+  const double truth = 2.608;
+  for (const std::uint64_t seed : {1, 2, 3}) {
+    random_engine rng(seed);
+    row_matrix<double> x(3000, 1), y(3000, 1);
+    for (index_t i = 0; i < 3000; ++i) {
+      x(i, 0) = 2.0 * rng.uniform() - 1.0;
+      y(i, 0) = x(i, 0) * x(i, 0) * x(i, 0) + 0.02 * rng.normal();
+    }
+    const estimate b = mi::binned_mutual_information(x, y);
+    INFO("seed=" << seed << " binning=" << b.value << " loss=" << b.details.at("resolution_loss"));
+    CHECK(b.value < truth - mi_tolerance(truth));  // the failure is real
+    CHECK(b.has_reason("bin_resolution"));
+    CHECK(b.details.at("resolution_loss") > mi_tolerance(b.value));
+  }
+  // Home ground: X discrete on 4 levels {0, 1, 2, 3}, Y = X + N(0, 1), N = 5000, 30 bins: every level has its
+  // own bin, so refining the grid gains nothing on X and little on Y (I = 0.400).
+  for (const std::uint64_t seed : {1, 2, 3}) {
+    random_engine rng(seed);
+    row_matrix<double> x(5000, 1), y(5000, 1);
+    for (index_t i = 0; i < 5000; ++i) {
+      x(i, 0) = static_cast<double>(i % 4);
+      y(i, 0) = x(i, 0) + rng.normal();
+    }
+    const estimate b = mi::binned_mutual_information(x, y);
+    INFO("seed=" << seed << " binning=" << b.value << " loss=" << b.details.at("resolution_loss"));
+    CHECK_FALSE(b.has_reason("bin_resolution"));
+    CHECK(b.details.at("resolution_loss") < 0.05);
+  }
+}
+
 TEST_CASE("plugin_bias: binning with labels (10 classes, 2-D) warns at N = 2000; EDGE's median ensemble too") {
   // Red-team case: 10 classes, X = mu_y + 0.5 N(0, I_2), mu ~ N(0, I) (synthetic::class_toy), 30 bins.
   // Before: binning 1.56-1.57 with truth 1.24-1.39 (Monte Carlo), status ok. The Miller-Madow term
