@@ -425,7 +425,8 @@ estimate binned_mutual_information_labels(const Input& t, const Labels& labels,
 /// "bins_saturated" (occupied joint bins > N / 2: the estimate measures N, not I), "plugin_bias"
 /// (Miller-Madow term > half the tolerance), "bin_resolution" (quantisation loss > the tolerance: the grid
 /// caps a high I; the loss is the larger of detail::resolution_loss() and detail::refinement_loss(), the gain
-/// of the grid with halved bins, used where that grid's Miller-Madow term is within half the tolerance),
+/// of the grid with halved bins, used where that grid is not saturated (occupied joint <= N / 2) and its
+/// Miller-Madow term is within half the tolerance),
 /// "sample_size_trend" (half-sample check). Details "miller_madow_bias", "resolution_loss", "refined_grid_mi"
 /// (the Miller-Madow-corrected MI on the halved bins). Cost: twice the binning, O(N D log N).
 /// Errors: those of binned_entropy(), mismatched rows.
@@ -458,8 +459,8 @@ estimate binned_mutual_information(const X& x, const Y& y, const binning_options
   detail::binning_verdicts(e, by, "y", oxy);
   detail::plugin_bias_verdict(e, mm, options.miller_madow,
                               "use fewer bins, more samples, or a k-NN estimator (--method ksg1)");
-  // Quantisation loss: the constant-width model, and the gain of the grid with halved bins where that grid's
-  // own plug-in bias stays within half the tolerance (beyond, the refined reading measures N, not I).
+  // Quantisation loss: the constant-width model, and the gain of the grid with halved bins where that grid is
+  // not saturated and its own plug-in bias stays within half the tolerance (else it measures N, not I).
   double loss = detail::resolution_loss(hx, hy, hxy, bx.d, by.d);
   if (2.0 * std::max(bx.max_bins, by.max_bins) < 4.0e15) {  // the halved bins' indices fit (discretise)
     const binning_options fine = detail::refined_grid(options);
@@ -472,7 +473,10 @@ estimate binned_mutual_information(const X& x, const Y& y, const binning_options
     const double fmm = detail::miller_madow_mi(foxy, fox, foy, fx.n);
     const double fmi = fhx + fhy - fhxy;
     e.details["refined_grid_mi"] = fmi - fmm;
-    if (fmm <= detail::binning_plugin_bias_fraction * accuracy_tolerance(tolerance_kind::scale_invariant, e.value, e.dims))
+    const bool refined_saturated =
+        static_cast<double>(foxy) > binning_saturation_fraction * static_cast<double>(fx.n);
+    if (!refined_saturated &&
+        fmm <= detail::binning_plugin_bias_fraction * accuracy_tolerance(tolerance_kind::scale_invariant, e.value, e.dims))
       loss = std::max(loss, detail::refinement_loss(hx + hy - hxy, mm, fmi, fmm));
   }
   detail::resolution_verdict(e, loss, "use more bins (if the samples allow) or a k-NN estimator (--method ksg1)");
