@@ -475,8 +475,8 @@ estimate binned_mutual_information(const X& x, const Y& y, const binning_options
     e.details["refined_grid_mi"] = fmi - fmm;
     const bool refined_saturated =
         static_cast<double>(foxy) > binning_saturation_fraction * static_cast<double>(fx.n);
-    if (!refined_saturated &&
-        fmm <= detail::binning_plugin_bias_fraction * accuracy_tolerance(tolerance_kind::scale_invariant, e.value, e.dims))
+    const double tol = accuracy_tolerance(tolerance_kind::scale_invariant, e.value, e.dims);
+    if (!refined_saturated && fmm <= detail::binning_plugin_bias_fraction * tol)
       loss = std::max(loss, detail::refinement_loss(hx + hy - hxy, mm, fmi, fmm));
   }
   detail::resolution_verdict(e, loss, "use more bins (if the samples allow) or a k-NN estimator (--method ksg1)");
