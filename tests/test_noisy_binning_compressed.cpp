@@ -235,6 +235,45 @@ TEST_CASE("noisy: dropout toy of Adilova et al. against numerical quadrature") {
   }
 }
 
+TEST_CASE("log_n_ceiling: F ~ N(0, I_5), sigma = 0.25, N = 2000 warns below 0.9 log N; D = 2 at 0.8 log N is silent") {
+  // Red team (session 19): the population I(F; F + sigma N) = D/2 log(1 + 1/sigma^2) = 7.083 (0.93 log N) is
+  // read about one tolerance (0.708) low, at 0.83-0.84 log N, with status ok under the former onset 0.9. The
+  // fall of the empirical mixture's I crosses the tolerance at 0.835 log N for D = 5, N = 2000; the onset for 5
+  // columns is 0.65 + 0.35 / 5 = 0.72.
+  const double log_n = std::log(2000.0);
+  const auto tolerance = [](double truth) { return accuracy_tolerance(tolerance_kind::scale_invariant, truth, 2); };
+  entropy::noisy_options o;
+  o.noise = entropy::noise_kind::additive;
+  o.sigma = 0.25;
+  const double truth = 2.5 * std::log1p(1.0 / (0.25 * 0.25));
+  for (const std::uint64_t seed : {1, 2, 3}) {
+    random_engine rng(seed);
+    row_matrix<double> f(2000, 5);
+    for (index_t i = 0; i < f.size(); ++i) f.data()[i] = rng.normal();
+    o.seed = seed;
+    const auto est = mi::noisy_mutual_information(f, o);
+    INFO("seed=" << seed << " I=" << est.value << " truth=" << truth << " ratio=" << est.value / log_n);
+    CHECK(est.value < truth - 0.8 * tolerance(truth));  // the fall is real (measured 0.9-1.0 tolerance)
+    CHECK(est.value < 0.9 * log_n);                          // the former onset missed it
+    CHECK(est.has_reason("log_n_ceiling"));
+    CHECK(std::abs(est.details.at("log_n_ceiling_onset") - 0.72) < 1e-12);
+  }
+  // Home ground: D = 2, sigma = 0.05, N = 2000: I = 5.99 read 0.22 low (tolerance 0.6) at 0.76 log N, below the onset
+  // 0.825 for 2 columns (the crossing for D = 2 is 0.91 log N at this N).
+  o.sigma = 0.05;
+  const double truth2 = std::log1p(1.0 / (0.05 * 0.05));
+  for (const std::uint64_t seed : {1, 2, 3}) {
+    random_engine rng(seed);
+    row_matrix<double> f(2000, 2);
+    for (index_t i = 0; i < f.size(); ++i) f.data()[i] = rng.normal();
+    o.seed = seed;
+    const auto est = mi::noisy_mutual_information(f, o);
+    INFO("seed=" << seed << " I=" << est.value << " truth=" << truth2 << " ratio=" << est.value / log_n);
+    CHECK(std::abs(est.value - truth2) < tolerance(truth2));
+    CHECK_FALSE(est.has_reason("log_n_ceiling"));
+  }
+}
+
 TEST_CASE("noisy I(X;Z): the paired estimator respects log N and beats the unpaired SEM") {
   // N = 200 well-separated centres in D = 64 (spread 10, dropout sigma 0.05 around |f| ~ 10):
   // I(X;Z) = log N up to an exponentially small overlap. The unpaired h_hat(Z) - h(Z|X) carries
@@ -867,6 +906,41 @@ TEST_CASE("bin_resolution: binning and EDGE at rho = 0.999 / 0.99 warn; 1 x 1 Ga
   }
   // Class labels are not binned: edge_labels has no resolution check (its value is bounded by H(Y) anyway).
   CHECK(mi::edge_labels(x99, std::vector<int>(2000, 0)).details.count("resolution_loss") == 0);
+}
+
+TEST_CASE("bin_resolution: a steep curve y = x^3 + 0.02 N warns through the refined grid; discrete X stays silent") {
+  // Red team (session 19): X ~ U(-1, 1), Y = X^3 + 0.02 N(0, 1), I = h(Y) - h(noise) = 2.608 (numerical
+  // integration), N = 3000, 30 bins: binning 2.09-2.11 with status ok. The constant-width model reads the
+  // average conditional as resolved (loss 0.11-0.15); the conditionals are narrower than a bin where the
+  // curve is flat (x ~ 0) and where it is steep (|x| ~ 1, seen from Y). Halving the bins gains 0.3-0.4.
+  const double truth = 2.608;
+  for (const std::uint64_t seed : {1, 2, 3}) {
+    random_engine rng(seed);
+    row_matrix<double> x(3000, 1), y(3000, 1);
+    for (index_t i = 0; i < 3000; ++i) {
+      x(i, 0) = 2.0 * rng.uniform() - 1.0;
+      y(i, 0) = x(i, 0) * x(i, 0) * x(i, 0) + 0.02 * rng.normal();
+    }
+    const estimate b = mi::binned_mutual_information(x, y);
+    INFO("seed=" << seed << " binning=" << b.value << " loss=" << b.details.at("resolution_loss"));
+    CHECK(b.value < truth - mi_tolerance(truth));  // the failure is real
+    CHECK(b.has_reason("bin_resolution"));
+    CHECK(b.details.at("resolution_loss") > mi_tolerance(b.value));
+  }
+  // Home ground: X discrete on 4 levels {0, 1, 2, 3}, Y = X + N(0, 1), N = 5000, 30 bins: every level has its
+  // own bin, so refining the grid gains nothing on X and little on Y (I = 0.400).
+  for (const std::uint64_t seed : {1, 2, 3}) {
+    random_engine rng(seed);
+    row_matrix<double> x(5000, 1), y(5000, 1);
+    for (index_t i = 0; i < 5000; ++i) {
+      x(i, 0) = static_cast<double>(i % 4);
+      y(i, 0) = x(i, 0) + rng.normal();
+    }
+    const estimate b = mi::binned_mutual_information(x, y);
+    INFO("seed=" << seed << " binning=" << b.value << " loss=" << b.details.at("resolution_loss"));
+    CHECK_FALSE(b.has_reason("bin_resolution"));
+    CHECK(b.details.at("resolution_loss") < 0.05);
+  }
 }
 
 TEST_CASE("plugin_bias: binning with labels (10 classes, 2-D) warns at N = 2000; EDGE's median ensemble too") {

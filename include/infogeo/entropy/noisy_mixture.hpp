@@ -494,8 +494,19 @@ estimate noisy_entropy_lower_bound(const Input& f, const noisy_options& options,
 
 namespace infogeo::mi {
 
-/// Fraction of log N above which the noisy-mixture MI is flagged as at its ceiling ("log_n_ceiling").
+/// Largest fraction of log N at which "log_n_ceiling" starts (one-column representations; see log_n_ceiling_onset).
 inline constexpr double log_n_ceiling_fraction = 0.9;
+
+/// Fraction of log N above which the noisy-mixture MI of a D-column representation is flagged as at its
+/// ceiling ("log_n_ceiling"): min(0.9, 0.65 + 0.35 / D). The estimate is I of the N-point empirical mixture, which
+/// falls below the population I(F; F + noise) as the noise stops overlapping the points; the fall crosses the
+/// tolerance max(0.1, 10 % I) at an estimate of (F ~ N(0, I_D), additive noise, bisected in the noise sd; session
+/// 19, /work/tmp/binning/noisy_cross.py) 0.85 / 0.91 / 0.94 log N for D = 2 and N = 500 / 2000 / 10000, 0.77 / 0.835
+/// for D = 5 and N = 500 / 2000, 0.72 / 0.78 for D = 10, 0.69 / 0.70 for D = 20: lower in more dimensions and at
+/// smaller N. The onset (0.825, 0.72, 0.685, 0.6675 for D = 2, 5, 10, 20) sits 0.02-0.05 below the N = 500 crossings.
+inline double log_n_ceiling_onset(index_t columns) {
+  return std::min(log_n_ceiling_fraction, 0.65 + 0.35 / static_cast<double>(std::max<index_t>(columns, 1)));
+}
 
 /// I(X;Z) in nats for a noisy representation Z of N inputs x_j (X uniform over them) with clean
 /// representations f (N x D rows), by the paired Monte-Carlo estimator
@@ -504,7 +515,8 @@ inline constexpr double log_n_ceiling_fraction = 0.9;
 /// h(Z) - h(Z|X) (Goldfeld et al. 2019; Adilova et al. 2023 Sec. 4) with the exact h(Z|X) used as
 /// a control variate: the D-dimensional Gaussian noise in -log phi_j cancels, so the SEM is far
 /// smaller than that of h(Z) alone, and with all centres every term lies in [-inf, log N] because
-/// Verdict: "log_n_ceiling" warns when the estimate exceeds log_n_ceiling_fraction (0.9) of log N.
+/// Verdict: "log_n_ceiling" warns when the estimate exceeds log_n_ceiling_onset(D) = min(0.9, 0.65 + 0.35 / D)
+/// of log N (D = columns of f), where the empirical mixture's I starts to fall a tolerance below the population's.
 /// p(z) >= phi_j(z)/N, so the estimate never exceeds the ceiling log N ("log_n_ceiling") beyond
 /// rounding (~1e-12).
 /// Unbiased with all centres; the subset-of-centres variant is biased upwards (see
@@ -553,12 +565,15 @@ estimate noisy_mutual_information(const Input& f, const entropy::noisy_options& 
     e.diagnostics.push_back("estimate above log N: Monte-Carlo error near the ceiling");
   // The mixture estimate cannot exceed log N: near it, the noise separates every training point and
   // the number measures N, not I (the true I may be larger).
-  if (e.value > log_n_ceiling_fraction * std::log(static_cast<double>(n)))
+  const double onset = log_n_ceiling_onset(m.f.cols());
+  e.details["log_n_ceiling_onset"] = onset;
+  if (e.value > onset * std::log(static_cast<double>(n)))
     e.warn("log_n_ceiling",
-           infogeo::detail::concat("the estimate ", e.value, " nats is within ", 100.0 * (1.0 - log_n_ceiling_fraction),
-                                   "% of its ceiling log N = ", std::log(static_cast<double>(n)),
-                                   ": the noise no longer overlaps the points, so the value measures the sample "
-                                   "size and only bounds I from below; use more points or a larger noise"),
+           infogeo::detail::concat("the estimate ", e.value, " nats exceeds ", 100.0 * onset,
+                                   "% of its ceiling log N = ", std::log(static_cast<double>(n)), " (onset for ",
+                                   m.f.cols(), " columns): the noise barely overlaps the points, so the value "
+                                   "measures the sample size and under-estimates I; use more points or a larger "
+                                   "noise"),
            e.value / std::log(static_cast<double>(n)));
   return e;
 }

@@ -309,6 +309,36 @@ inline void resolution_verdict(estimate& e, double loss, const char* remedy) {
            loss);
 }
 
+/// Multiplier from the refinement gain to the quantisation loss of the coarse grid: a resolved conditional
+/// loses ~ w^2 / (12 s^2) per variable, so halving the width w recovers 3/4 of the loss (loss = 4/3 gain).
+inline constexpr double binning_refinement_factor = 4.0 / 3.0;
+/// Fraction of the Miller-Madow term left in a plug-in MI after subtracting it (measured 0.7; see
+/// plugin_bias_verdict()), taken off the refinement gain together with the Miller-Madow terms.
+inline constexpr double binning_refinement_residual_bias = 0.7;
+
+/// The same grid with every bin halved (bins doubled, or bin_width halved); a fixed or global range is kept.
+inline binning_options refined_grid(const binning_options& o) {
+  binning_options r = o;
+  if (o.bin_width > 0.0)
+    r.bin_width = o.bin_width / 2.0;
+  else
+    r.bins = 2 * o.bins;
+  return r;
+}
+
+/// Quantisation loss (nats) of a binned MI measured by refining the grid: with I_w the plug-in MI at bin width
+/// w and MM_w its Miller-Madow term, gain = (I_{w/2} - MM_{w/2}) - (I_w - MM_w) minus the residual plug-in bias
+/// 0.7 (MM_{w/2} - MM_w), and loss = 4/3 gain (binning_refinement_factor). Unlike resolution_loss() it assumes
+/// no conditional of constant width: a steep curve (y = x^3 + 0.02 N, 30 bins: read 2.10 for I = 2.61) has
+/// conditionals narrower than a bin where the curve is flat or steep and broad in between, so the average
+/// conditional entropy reads resolved (model loss 0.11-0.15) while refining gains 0.3-0.4. `mm_coarse`,
+/// `mm_fine`: the Miller-Madow terms. Cost: one more binning of both variables and their joint.
+inline double refinement_loss(double mi_coarse, double mm_coarse, double mi_fine, double mm_fine) {
+  const double gain = (mi_fine - mm_fine) - (mi_coarse - mm_coarse) -
+                      binning_refinement_residual_bias * (mm_fine - mm_coarse);
+  return binning_refinement_factor * std::max(gain, 0.0);
+}
+
 inline void binning_fields(estimate& e, const binned_sample& b, const binning_options& o) {
   e.parameters["bins"] = b.max_bins;
   e.parameters["bin_width"] = b.width;
@@ -394,7 +424,11 @@ estimate binned_mutual_information_labels(const Input& t, const Labels& labels,
 /// Verdict: "few_bins" (a coordinate of X or Y in fewer than 2 bins; e.g. bins = 1 gives 0),
 /// "bins_saturated" (occupied joint bins > N / 2: the estimate measures N, not I), "plugin_bias"
 /// (Miller-Madow term > half the tolerance), "bin_resolution" (quantisation loss > the tolerance: the grid
-/// caps a high I), "sample_size_trend" (half-sample check). Details "miller_madow_bias", "resolution_loss".
+/// caps a high I; the loss is the larger of detail::resolution_loss() and detail::refinement_loss(), the gain
+/// of the grid with halved bins, used where that grid is not saturated (occupied joint <= N / 2) and its
+/// Miller-Madow term is within half the tolerance),
+/// "sample_size_trend" (half-sample check). Details "miller_madow_bias", "resolution_loss", "refined_grid_mi"
+/// (the Miller-Madow-corrected MI on the halved bins). Cost: twice the binning, O(N D log N).
 /// Errors: those of binned_entropy(), mismatched rows.
 template <class X, class Y>
 estimate binned_mutual_information(const X& x, const Y& y, const binning_options& options = {}) {
@@ -425,8 +459,27 @@ estimate binned_mutual_information(const X& x, const Y& y, const binning_options
   detail::binning_verdicts(e, by, "y", oxy);
   detail::plugin_bias_verdict(e, mm, options.miller_madow,
                               "use fewer bins, more samples, or a k-NN estimator (--method ksg1)");
-  detail::resolution_verdict(e, detail::resolution_loss(hx, hy, hxy, bx.d, by.d),
-                             "use more bins (if the samples allow) or a k-NN estimator (--method ksg1)");
+  // Quantisation loss: the constant-width model, and the gain of the grid with halved bins where that grid is
+  // not saturated and its own plug-in bias stays within half the tolerance (else it measures N, not I).
+  double loss = detail::resolution_loss(hx, hy, hxy, bx.d, by.d);
+  if (2.0 * std::max(bx.max_bins, by.max_bins) < 4.0e15) {  // the halved bins' indices fit (discretise)
+    const binning_options fine = detail::refined_grid(options);
+    const auto fx = detail::discretise(make_view(x), fine, fn, "x");
+    const auto fy = detail::discretise(make_view(y), fine, fn, "y");
+    const auto [fhx, fox] = detail::tuple_entropy(fx.codes, fx.n, fx.d);
+    const auto [fhy, foy] = detail::tuple_entropy(fy.codes, fy.n, fy.d);
+    const auto [fhxy, foxy] = detail::tuple_entropy(detail::join_codes(fx.codes, fx.d, fy.codes, fy.d, fx.n), fx.n,
+                                                    fx.d + fy.d);
+    const double fmm = detail::miller_madow_mi(foxy, fox, foy, fx.n);
+    const double fmi = fhx + fhy - fhxy;
+    e.details["refined_grid_mi"] = fmi - fmm;
+    const bool refined_saturated =
+        static_cast<double>(foxy) > binning_saturation_fraction * static_cast<double>(fx.n);
+    const double tol = accuracy_tolerance(tolerance_kind::scale_invariant, e.value, e.dims);
+    if (!refined_saturated && fmm <= detail::binning_plugin_bias_fraction * tol)
+      loss = std::max(loss, detail::refinement_loss(hx + hy - hxy, mm, fmi, fmm));
+  }
+  detail::resolution_verdict(e, loss, "use more bins (if the samples allow) or a k-NN estimator (--method ksg1)");
   infogeo::detail::recheck_on_halves(
       e, options, tolerance_kind::scale_invariant,
       "the plug-in bias (about (occupied joint - occupied x - occupied y + 1) / 2N nats) is still large: use "
