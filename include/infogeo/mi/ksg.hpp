@@ -204,13 +204,18 @@ inline std::vector<index_t> continuous_columns(const neighbors::column_profile& 
 /// the zero row a linear map of a ReLU layer keeps) rather than a discrete column: at least 10 % of
 /// the rows carry a value no other row has, and at least 90 % of the rows outside the atoms (values
 /// held by >= 1 % of the rows, and >= 2) do. Labels, counts and rounded values have few unique values.
+/// Rows a value must hold to count as an atom of a column of n rows: >= 1 % of them, and >= 2.
+inline index_t atom_min_rows(index_t n) {
+  return std::max<index_t>(2, static_cast<index_t>(std::ceil(0.01 * static_cast<double>(n))));
+}
+
 template <class = void>
 bool continuum_with_atoms(const row_matrix<double>& m, index_t j) {
   const index_t n = m.rows();
   std::vector<double> col(static_cast<std::size_t>(n));
   for (index_t i = 0; i < n; ++i) col[static_cast<std::size_t>(i)] = m(i, j);
   std::sort(col.begin(), col.end());
-  const auto atom_rows = std::max<index_t>(2, static_cast<index_t>(std::ceil(0.01 * static_cast<double>(n))));
+  const index_t atom_rows = atom_min_rows(n);
   index_t unique = 0, outside_atoms = 0;
   for (std::size_t start = 0, end = 0; start < col.size(); start = end) {
     while (end < col.size() && col[end] == col[start]) ++end;

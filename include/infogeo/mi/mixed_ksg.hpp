@@ -118,19 +118,15 @@ double off_atom_robust_scale(const row_matrix<double>& m, index_t j) {
   std::vector<double> col(static_cast<std::size_t>(m.rows()));
   for (index_t i = 0; i < m.rows(); ++i) col[static_cast<std::size_t>(i)] = m(i, j);
   std::sort(col.begin(), col.end());
-  const auto atom_rows = std::max<std::size_t>(2, static_cast<std::size_t>(std::ceil(0.01 * static_cast<double>(col.size()))));
+  const auto atom_rows = static_cast<std::size_t>(atom_min_rows(m.rows()));
   std::vector<double> off;
   for (std::size_t start = 0, end = 0; start < col.size(); start = end) {
     while (end < col.size() && col[end] == col[start]) ++end;
     if (end - start < atom_rows) off.insert(off.end(), col.begin() + static_cast<std::ptrdiff_t>(start), col.begin() + static_cast<std::ptrdiff_t>(end));
   }
   if (off.size() < 4) off = col;
-  double mean = 0.0, ss = 0.0;
-  for (double v : off) mean += v;
-  mean /= static_cast<double>(off.size());
-  for (double v : off) ss += (v - mean) * (v - mean);
-  const std::size_t last = off.size() - 1;
-  return neighbors::robust_scale(off[last / 4], off[3 * last / 4], std::sqrt(ss / static_cast<double>(off.size())));
+  return neighbors::robust_column_scales(
+      Eigen::Map<const row_matrix<double>>(off.data(), static_cast<index_t>(off.size()), 1))[0];
 }
 
 /// The column scales of mixed_ksg()'s neighbourhood-scale check on the joint sample (standardised,
